@@ -1,0 +1,117 @@
+"""Application factory: routes, middleware and error handlers around one engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
+
+from craton.domain.principal import Principal
+from craton.domain.users import authenticate
+from craton.http import openapi
+from craton.http.errors import EXCEPTION_HANDLERS, error_response
+from craton.http.jsonio import JSONResponse
+from craton.http.middleware import Authentication, RequestContext
+from craton.http.routes import (
+    cells,
+    clouds,
+    devices,
+    hosts,
+    network_devices,
+    network_interfaces,
+    networks,
+    projects,
+    regions,
+    users,
+)
+from craton.settings import Settings, load_settings
+from craton.storage.engine import create_engine
+
+log = logging.getLogger("craton.api")
+
+API_ROUTES: list[BaseRoute] = [
+    *projects.ROUTES,
+    *users.ROUTES,
+    *clouds.ROUTES,
+    *regions.ROUTES,
+    *cells.ROUTES,
+    *hosts.ROUTES,
+    *network_devices.ROUTES,
+    *devices.ROUTES,
+    *networks.ROUTES,
+    *network_interfaces.ROUTES,
+]
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs"})
+
+
+def _local_authenticator(engine: sa.Engine):  # type: ignore[no-untyped-def]
+    def authenticate_headers(headers: Headers) -> Principal:
+        with engine.connect() as conn:
+            return authenticate(
+                conn, headers.get("x-auth-project"), headers.get("x-auth-user"), headers.get("x-auth-token")
+            )
+
+    return authenticate_headers
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    def ping() -> None:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    try:
+        await run_in_threadpool(ping)
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        return error_response(503, "The database is not reachable.")
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> ASGIApp:
+    """The whole service as an ASGI app; the engine is disposed when the app shuts down."""
+    settings = settings or load_settings()
+    engine = engine or create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *openapi.routes(API_ROUTES),
+        *API_ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Authentication, authenticate=_local_authenticator(engine), public_paths=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    app.state.settings = settings
+    app.state.engine = engine
+    return RequestContext(app, log_requests=settings.access_log)
+
+
+def app_from_environment() -> ASGIApp:
+    """Factory for worker processes: settings come from CRATON_* variables set by ``craton-api``."""
+    import os
+
+    return create_app(load_settings(config_file=os.environ.get("CRATON_CONFIG_FILE") or None))

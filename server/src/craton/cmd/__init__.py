@@ -1,0 +1,1 @@
+"""Console entry points: ``craton-api`` and ``craton-dbsync``."""

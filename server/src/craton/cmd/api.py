@@ -1,0 +1,50 @@
+"""``craton-api``: serve the REST API with uvicorn, one or several worker processes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import uvicorn
+
+from craton.cmd.common import add_common_options, configure_logging, settings_from
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="craton-api", description="Serve the Craton REST API.")
+    add_common_options(p)
+    p.add_argument("--host", help="listen address (default 127.0.0.1; env CRATON_API_HOST)")
+    p.add_argument("--port", type=int, help="listen port (default 7780; env CRATON_API_PORT)")
+    p.add_argument("--workers", type=int, help="worker processes (default 1; env CRATON_API_WORKERS)")
+    p.add_argument("--log-level", help="debug, info, warning or error (env CRATON_LOG_LEVEL)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    settings = settings_from(
+        args, p, api_host=args.host, api_port=args.port, workers=args.workers, log_level=args.log_level
+    )
+    configure_logging(settings.log_level)
+    # Worker processes rebuild their settings from the environment.
+    os.environ["CRATON_DATABASE_URL"] = settings.database_url
+    if args.config_file:
+        os.environ["CRATON_CONFIG_FILE"] = args.config_file
+    uvicorn.run(
+        "craton.app:app_from_environment",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+        proxy_headers=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""``craton-dbsync``: schema migrations and the first root credentials."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from craton.cmd.common import add_common_options, configure_logging, settings_from
+from craton.domain.bootstrap import bootstrap
+from craton.domain.errors import CratonError
+from craton.domain.principal import Role
+from craton.storage import migrate
+from craton.storage.engine import create_engine
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="craton-dbsync", description="Manage the Craton database.")
+    add_common_options(p)
+    commands = p.add_subparsers(dest="command", required=True)
+    upgrade = commands.add_parser("upgrade", help="migrate the schema to a revision (default: head)")
+    upgrade.add_argument("--revision", default="head")
+    downgrade = commands.add_parser("downgrade", help="migrate the schema down to a revision")
+    downgrade.add_argument("--revision", required=True)
+    stamp = commands.add_parser("stamp", help="record a revision without running migrations")
+    stamp.add_argument("--revision", default="head")
+    commands.add_parser("version", help="print the current schema revision")
+    boot = commands.add_parser("bootstrap", help="create the first project and root user (idempotent)")
+    boot.add_argument("--project-id", help="UUID of the project to create or use")
+    boot.add_argument("--project-name", default="bootstrap")
+    boot.add_argument("--username", default="bootstrap")
+    boot.add_argument("--api-key", help="use this key instead of a random one")
+    boot.add_argument("--role", choices=["root", "admin", "member"], default="root")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    settings = settings_from(args, p)
+    configure_logging("warning")
+    url = settings.database_url
+    if args.command == "upgrade":
+        migrate.upgrade(url, args.revision)
+    elif args.command == "downgrade":
+        migrate.downgrade(url, args.revision)
+    elif args.command == "stamp":
+        migrate.stamp(url, args.revision)
+    elif args.command == "version":
+        print(migrate.version(url) or "none")
+    elif args.command == "bootstrap":
+        return _bootstrap(url, args)
+    return 0
+
+
+def _bootstrap(url: str, args: argparse.Namespace) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            credentials = bootstrap(
+                conn,
+                project_id=args.project_id,
+                project_name=args.project_name,
+                username=args.username,
+                api_key=args.api_key,
+                role={"root": Role.ROOT, "admin": Role.ADMIN, "member": Role.MEMBER}[args.role],
+            )
+    except CratonError as exc:
+        print(f"ERROR: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print()
+    print(f"ProjectId: {credentials.project_id}")
+    print(f"Username: {credentials.username}")
+    if credentials.api_key is not None:
+        print(f"APIKey: {credentials.api_key}")
+    else:
+        print("APIKey: (unchanged; keys are stored hashed and shown only when created)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Clouds, regions and cells: the containers of the inventory tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import crud, hierarchy
+from craton.domain.crud import Kind, Row
+from craton.domain.principal import Principal
+from craton.storage.tables import cells, clouds, regions
+
+
+def _check_cloud(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
+    if existing is None:
+        hierarchy.referenced(conn, principal, clouds, values["cloud_id"], "Cloud")
+
+
+def _check_region(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
+    if existing is None:
+        hierarchy.check_placement(conn, principal, values)
+
+
+CLOUD = Kind(name="cloud", table=clouds, conflict_message="A cloud with the given name already exists.")
+REGION = Kind(
+    name="region",
+    table=regions,
+    conflict_message="A region with the given name already exists.",
+    check_references=_check_cloud,
+)
+CELL = Kind(
+    name="cell",
+    table=cells,
+    conflict_message="A cell with the given name already exists.",
+    check_references=_check_region,
+)
+
+_SUBTREE_COLUMN = {"cloud": "cloud_id", "region": "region_id", "cell": "cell_id"}
+
+
+def delete_container(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> None:
+    """Delete a cloud, region or cell with everything below it, variables included (decisions §13)."""
+    row = crud.get(conn, principal, kind, row_id)
+    hierarchy.clear_subtree(conn, _SUBTREE_COLUMN[kind.name], row["id"])
+    crud.delete_row(
+        conn, kind, row, f"The {kind.name} is still referenced by devices or networks outside it; move them first."
+    )

@@ -1,0 +1,166 @@
+"""Create, read, update, delete and list, once for every resource kind.
+
+Each resource module declares a :class:`Kind` (its table, its conflict message,
+its reference checks); the functions here apply tenancy, keyset pagination,
+uniqueness and variable handling the same way for all of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain.errors import Conflict, InvalidInput, NotFound
+from craton.domain.principal import Principal
+from craton.storage import keyset
+from craton.storage import variables as variable_store
+from craton.storage.keyset import Ordering, Page, RowPredicate
+from craton.storage.types import utcnow
+
+Row = Mapping[str, Any]
+ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
+DEFAULT_SORT = ("created_at", "id")
+_HIDDEN_COLUMNS = {"kind", "api_key_hash", "is_root"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the generic operations need to know about one resource type."""
+
+    name: str
+    table: sa.Table
+    conflict_message: str
+    device_kind: str | None = None
+    check_references: ReferenceCheck | None = None
+    sortable: frozenset[str] = field(default=frozenset())
+
+    @property
+    def id_column(self) -> sa.Column[Any]:
+        return self.table.c.id
+
+    def sort_columns(self) -> frozenset[str]:
+        return self.sortable or frozenset(c.name for c in self.table.c if c.name not in _HIDDEN_COLUMNS)
+
+    def project_column(self) -> sa.Column[Any]:
+        return self.table.c.id if self.name == "project" else self.table.c.project_id
+
+    def owner(self, row_id: Any) -> tuple[str, str]:
+        return (self.name, str(row_id))
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 30
+    marker: Any = None
+    sort_keys: Sequence[str] = DEFAULT_SORT
+    sort_dir: str = "asc"
+
+
+def visible(kind: Kind, principal: Principal) -> sa.Select[Any]:
+    """Every row of ``kind`` the caller may see: the start of every query (hard tenancy)."""
+    stmt = sa.select(kind.table).where(principal.scope(kind.project_column()))
+    if kind.device_kind is not None:
+        stmt = stmt.where(kind.table.c.kind == kind.device_kind)
+    return stmt
+
+
+def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
+    row = conn.execute(visible(kind, principal).where(kind.id_column == row_id)).first()
+    if row is None:
+        raise NotFound()
+    return row._mapping
+
+
+def ordering_for(kind: Kind, sort_keys: Sequence[str], sort_dir: str) -> Ordering:
+    allowed = kind.sort_columns()
+    names: list[str] = []
+    for key in sort_keys:
+        if key not in allowed:
+            raise InvalidInput(f'"{key}" is an invalid sort key')
+        if key not in names:
+            names.append(key)
+    if "id" not in names:
+        names.append("id")
+    return Ordering(columns=tuple(kind.table.c[name] for name in names), descending=sort_dir == "desc")
+
+
+def list_page(
+    conn: sa.Connection,
+    principal: Principal,
+    kind: Kind,
+    page: PageRequest,
+    where: Sequence[sa.ColumnElement[bool]] = (),
+    predicate: RowPredicate | None = None,
+) -> Page:
+    """One page of ``kind`` matching ``where`` (SQL) and ``predicate`` (Python, for ``vars``)."""
+    ordering = ordering_for(kind, page.sort_keys, page.sort_dir)
+    stmt = visible(kind, principal).where(*where)
+    marker_row = None
+    if page.marker is not None:
+        marker_row = conn.execute(visible(kind, principal).where(kind.id_column == page.marker)).first()
+        if marker_row is None:
+            raise InvalidInput(f'Marker "{page.marker}" does not exist')
+        marker_row = marker_row._mapping
+    return keyset.fetch_page(conn, stmt, ordering, page.limit, marker_row, predicate)
+
+
+@contextlib.contextmanager
+def conflicts_as(message: str) -> Iterator[None]:
+    """Turn a constraint violation inside the block into a 409 with ``message``."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        raise Conflict(message) from exc
+
+
+def create(
+    conn: sa.Connection,
+    principal: Principal,
+    kind: Kind,
+    values: dict[str, Any],
+    variables: Mapping[str, Any] | None = None,
+) -> Row:
+    """Insert a row in the caller's project, with its initial variables, in one transaction."""
+    values = dict(values)
+    if kind.name != "project":
+        values["project_id"] = principal.project_id
+    if kind.device_kind is not None:
+        values["kind"] = kind.device_kind
+    if kind.check_references is not None:
+        kind.check_references(conn, principal, values, None)
+    with conflicts_as(kind.conflict_message):
+        result = conn.execute(sa.insert(kind.table).values(**values))
+    row_id = values.get("id", None) or result.inserted_primary_key[0]
+    if variables:
+        project_id = values["id"] if kind.name == "project" else principal.project_id
+        variable_store.upsert(conn, kind.owner(row_id), project_id, variables)
+    return get(conn, principal, kind, row_id)
+
+
+def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: dict[str, Any]) -> Row:
+    existing = get(conn, principal, kind, row_id)
+    if not values:
+        return existing
+    if kind.check_references is not None:
+        kind.check_references(conn, principal, values, existing)
+    with conflicts_as(kind.conflict_message):
+        conn.execute(
+            sa.update(kind.table).where(kind.id_column == existing["id"]).values(**values, updated_at=utcnow())
+        )
+    return get(conn, principal, kind, row_id)
+
+
+def touch(conn: sa.Connection, kind: Kind, row_id: Any) -> None:
+    """Record that something hanging off the row (variables, labels) changed."""
+    conn.execute(sa.update(kind.table).where(kind.id_column == row_id).values(updated_at=utcnow()))
+
+
+def delete_row(conn: sa.Connection, kind: Kind, row: Row, in_use_message: str) -> None:
+    """Delete one row and its variables; a remaining reference to it is a 409."""
+    with conflicts_as(in_use_message):
+        conn.execute(sa.delete(kind.table).where(kind.id_column == row["id"]))
+    variable_store.delete_owned_by(conn, kind.name, [str(row["id"])])

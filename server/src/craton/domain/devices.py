@@ -1,0 +1,133 @@
+"""Hosts and network devices: one table, nested through ``parent_id``, with labels."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import crud, hierarchy
+from craton.domain.crud import Kind, Row
+from craton.domain.errors import Conflict, InvalidInput
+from craton.domain.principal import Principal
+from craton.storage import variables as variable_store
+from craton.storage.devices import descendant_ids_query
+from craton.storage.tables import devices, labels, network_interfaces
+
+DUPLICATE = "A device with the given name already exists."
+_DEVICE_SORT = frozenset(
+    {"id", "name", "created_at", "updated_at", "ip_address", "device_type", "active", "cell_id", "region_id",
+     "cloud_id", "parent_id", "project_id", "note"}
+)
+
+
+def _check_device(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
+    if existing is None:
+        hierarchy.check_placement(conn, principal, values)
+        hierarchy.check_parent(conn, principal, None, values.get("parent_id"), values["name"])
+    elif "parent_id" in values:
+        hierarchy.check_parent(conn, principal, existing["id"], values["parent_id"], values.get("name", existing["name"]))
+
+
+def _kind(name: str | None, extra_sort: frozenset[str] = frozenset()) -> Kind:
+    return Kind(
+        name="device",
+        table=devices,
+        conflict_message=DUPLICATE,
+        device_kind=name,
+        check_references=_check_device,
+        sortable=_DEVICE_SORT | extra_sort,
+    )
+
+
+HOST = _kind("host")
+NETWORK_DEVICE = _kind("network_device", frozenset({"model_name", "os_version", "vlans"}))
+ANY_DEVICE = _kind(None)
+
+
+def label_filter(label: str) -> sa.ColumnElement[bool]:
+    return devices.c.id.in_(sa.select(labels.c.device_id).where(labels.c.label == label))
+
+
+def ip_address_filter(value: str) -> sa.ColumnElement[bool]:
+    """Match an address in its normal form, so '::0001' finds '::1'."""
+    try:
+        value = str(ipaddress.ip_address(value))
+    except ValueError:
+        pass  # not an address: compared as given, so it matches nothing stored
+    return devices.c.ip_address == value
+
+
+def descendants_filter(parent_id: int, recursive: bool) -> sa.ColumnElement[bool]:
+    if not recursive:
+        return devices.c.parent_id == parent_id
+    return devices.c.id.in_(descendant_ids_query(parent_id))
+
+
+def labels_of(conn: sa.Connection, device_ids: list[int]) -> dict[int, list[str]]:
+    """Sorted labels of each device, one query for a whole page."""
+    found: dict[int, list[str]] = {device_id: [] for device_id in device_ids}
+    if device_ids:
+        stmt = sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(device_ids))
+        for device_id, label in conn.execute(stmt.order_by(labels.c.device_id, labels.c.label)):
+            found[device_id].append(label)
+    return found
+
+
+def parent_kinds(conn: sa.Connection, rows: Sequence[Row]) -> dict[int, str]:
+    """Whether each row's parent is a host or a network device (for ``up`` links), in one query."""
+    parent_ids = sorted({row["parent_id"] for row in rows if row["parent_id"] is not None})
+    if not parent_ids:
+        return {}
+    stmt = sa.select(devices.c.id, devices.c.kind).where(devices.c.id.in_(parent_ids))
+    return {row.id: row.kind for row in conn.execute(stmt)}
+
+
+def add_labels(conn: sa.Connection, device_id: int, new_labels: list[str]) -> None:
+    """Union with the existing set (the original's PUT semantics); duplicates are ignored."""
+    current = set(labels_of(conn, [device_id])[device_id])
+    missing = sorted(set(new_labels) - current)
+    if missing:
+        with crud.conflicts_as("A label was added concurrently; retry the request."):
+            conn.execute(sa.insert(labels), [{"device_id": device_id, "label": label} for label in missing])
+
+
+def remove_labels(conn: sa.Connection, device_id: int, old_labels: list[str]) -> None:
+    if old_labels:
+        conn.execute(sa.delete(labels).where(labels.c.device_id == device_id, labels.c.label.in_(old_labels)))
+
+
+def create_device(
+    conn: sa.Connection,
+    principal: Principal,
+    kind: Kind,
+    values: dict[str, Any],
+    variables: dict[str, Any] | None,
+    device_labels: list[str] | None,
+) -> Row:
+    row = crud.create(conn, principal, kind, values, variables)
+    if device_labels:
+        add_labels(conn, row["id"], device_labels)
+    return row
+
+
+def delete_device(conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any) -> None:
+    """Delete a device without children, with its labels, interfaces and their variables."""
+    row = crud.get(conn, principal, kind, device_id)
+    has_children = conn.execute(sa.select(devices.c.id).where(devices.c.parent_id == row["id"]).limit(1)).first()
+    if has_children is not None:
+        raise Conflict(f"Device {row['id']} ('{row['name']}') has child devices; delete or re-parent them first.")
+    interface_ids = sa.select(sa.cast(network_interfaces.c.id, sa.String(36))).where(
+        network_interfaces.c.device_id == row["id"]
+    )
+    variable_store.delete_owned_by(conn, "network_interface", interface_ids)
+    crud.delete_row(conn, kind, row, f"Device {row['id']} is still referenced.")
+
+
+def require_parent_visible(conn: sa.Connection, principal: Principal, parent_id: int) -> None:
+    """An unknown or foreign ``parent_id`` filter is a 400, not an empty list that hides the typo."""
+    found = conn.execute(crud.visible(ANY_DEVICE, principal).where(devices.c.id == parent_id)).first()
+    if found is None:
+        raise InvalidInput(f"Parent device {parent_id} does not exist.")

@@ -1,0 +1,88 @@
+"""The containment tree: reference cross-checks and whole-subtree deletion.
+
+Every reference a create or update makes (cloud, region, cell, parent device,
+network) must exist in the caller's own project and agree with the others
+(decisions §7-§8); otherwise the request is a 400 that says which one is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain.errors import InvalidInput
+from craton.domain.principal import Principal
+from craton.storage import variables as variable_store
+from craton.storage.devices import is_descendant
+from craton.storage.tables import cells, clouds, devices, network_interfaces, networks, regions
+
+Row = Any
+
+
+def referenced(conn: sa.Connection, principal: Principal, table: sa.Table, row_id: Any, what: str) -> Row:
+    """The referenced row, which must be in the caller's project."""
+    row = conn.execute(
+        sa.select(table).where(table.c.id == row_id, table.c.project_id == principal.project_id)
+    ).first()
+    if row is None:
+        raise InvalidInput(f"{what} {row_id} does not exist in this project.")
+    return row._mapping
+
+
+def check_placement(conn: sa.Connection, principal: Principal, values: dict[str, Any]) -> None:
+    """A cloud/region/cell triple that agrees: region in cloud, cell in region."""
+    if "region_id" not in values:
+        referenced(conn, principal, clouds, values["cloud_id"], "Cloud")
+        return
+    region = referenced(conn, principal, regions, values["region_id"], "Region")
+    if values.get("cloud_id") is not None and values["cloud_id"] != region["cloud_id"]:
+        raise InvalidInput(
+            f"Region {region['id']} belongs to cloud {region['cloud_id']}, not to cloud {values['cloud_id']}."
+        )
+    values["cloud_id"] = region["cloud_id"]
+    if values.get("cell_id") is not None:
+        cell = referenced(conn, principal, cells, values["cell_id"], "Cell")
+        if cell["region_id"] != region["id"]:
+            raise InvalidInput(f"Cell {cell['id']} belongs to region {cell['region_id']}, not to region {region['id']}.")
+
+
+def check_parent(conn: sa.Connection, principal: Principal, device_id: int | None, parent_id: int | None, name: str) -> None:
+    """A parent device in the same project that is neither the device nor one of its descendants."""
+    if parent_id is None:
+        return
+    if device_id is not None and parent_id == device_id:
+        raise InvalidInput(
+            f"A device cannot be its own parent. The id for '{name}' cannot be used as its parent_id."
+        )
+    referenced(conn, principal, devices, parent_id, "Parent device")
+    if device_id is not None and is_descendant(conn, parent_id, device_id):
+        raise InvalidInput(
+            "A device cannot have a descendant as its parent. "
+            f"The parent_id for '{name}' cannot be set to the id '{parent_id}'."
+        )
+
+
+def _ids_as_text(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return sa.select(sa.cast(table.c.id, sa.String(36))).where(*where)
+
+
+def clear_subtree(conn: sa.Connection, column: str, value: Any) -> None:
+    """Prepare deleting a cloud, region or cell: drop the variables of everything below it.
+
+    Device nesting and interface-to-network links inside the subtree are cut
+    first so that the database cascade can remove the rows in any order.
+    """
+    in_subtree = {table: table.c[column] == value for table in (regions, cells, devices, networks) if column in table.c}
+    device_ids = sa.select(devices.c.id).where(in_subtree[devices])
+    network_ids = sa.select(networks.c.id).where(in_subtree[networks])
+    conn.execute(sa.update(devices).where(in_subtree[devices], devices.c.parent_id.is_not(None)).values(parent_id=None))
+    conn.execute(
+        sa.update(network_interfaces).where(network_interfaces.c.network_id.in_(network_ids)).values(network_id=None)
+    )
+    variable_store.delete_owned_by(
+        conn, "network_interface", _ids_as_text(network_interfaces, network_interfaces.c.device_id.in_(device_ids))
+    )
+    owner_kinds = {regions: "region", cells: "cell", devices: "device", networks: "network"}
+    for table, condition in in_subtree.items():
+        variable_store.delete_owned_by(conn, owner_kinds[table], _ids_as_text(table, condition))

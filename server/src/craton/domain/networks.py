@@ -1,0 +1,54 @@
+"""Networks and network interfaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import crud, hierarchy
+from craton.domain.crud import Kind, Row
+from craton.domain.errors import Conflict
+from craton.domain.principal import Principal
+from craton.storage.tables import devices, network_interfaces, networks
+
+
+def _check_network(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
+    if existing is None:
+        hierarchy.check_placement(conn, principal, values)
+
+
+def _check_interface(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
+    if existing is None:
+        hierarchy.referenced(conn, principal, devices, values["device_id"], "Device")
+        if values.get("network_id") is not None:
+            hierarchy.referenced(conn, principal, networks, values["network_id"], "Network")
+
+
+NETWORK = Kind(
+    name="network",
+    table=networks,
+    conflict_message="Network with the given name already exists in this region.",
+    check_references=_check_network,
+)
+NETWORK_INTERFACE = Kind(
+    name="network_interface",
+    table=network_interfaces,
+    conflict_message="A network interface with the given name already exists on this device.",
+    check_references=_check_interface,
+)
+
+
+def delete_network(conn: sa.Connection, principal: Principal, network_id: Any) -> None:
+    row = crud.get(conn, principal, NETWORK, network_id)
+    used = conn.execute(
+        sa.select(sa.func.count()).select_from(network_interfaces).where(network_interfaces.c.network_id == row["id"])
+    ).scalar_one()
+    if used:
+        raise Conflict(f"Network {row['id']} is used by {used} network interface(s); remove them first.")
+    crud.delete_row(conn, NETWORK, row, f"Network {row['id']} is still referenced.")
+
+
+def delete_interface(conn: sa.Connection, principal: Principal, interface_id: Any) -> None:
+    row = crud.get(conn, principal, NETWORK_INTERFACE, interface_id)
+    crud.delete_row(conn, NETWORK_INTERFACE, row, f"Network interface {row['id']} is still referenced.")

@@ -1,0 +1,79 @@
+"""Projects: the tenants. Only root creates, lists and deletes them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import crud
+from craton.domain.crud import Kind, PageRequest
+from craton.domain.errors import InvalidInput, NotFound
+from craton.domain.principal import Principal, Role
+from craton.storage import variables as variable_store
+from craton.storage.keyset import Page, RowPredicate
+from craton.storage.tables import devices, network_interfaces, projects
+
+KIND = Kind(name="project", table=projects, conflict_message="A project with the given id already exists.")
+
+
+def parse_uuid(value: Any) -> str | None:
+    """The dashed lower-case form of a UUID-like value, or None."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def get_project(conn: sa.Connection, principal: Principal, project_id: Any) -> crud.Row:
+    principal.require(Role.ADMIN)
+    canonical = parse_uuid(project_id)
+    if canonical is None:
+        raise NotFound()
+    return crud.get(conn, principal, KIND, canonical)
+
+
+def list_projects(
+    conn: sa.Connection, principal: Principal, page: PageRequest, name: str | None, predicate: RowPredicate | None
+) -> Page:
+    principal.require(Role.ROOT)
+    where = [projects.c.name == name] if name is not None else []
+    if page.marker is not None:
+        marker = parse_uuid(page.marker)
+        if marker is None:
+            raise InvalidInput(f'Marker "{page.marker}" does not exist')
+        page = PageRequest(page.limit, marker, page.sort_keys, page.sort_dir)
+    return crud.list_page(conn, principal, KIND, page, where, predicate)
+
+
+def create_project(
+    conn: sa.Connection,
+    principal: Principal,
+    name: str,
+    variables: dict[str, Any] | None = None,
+    project_id: str | None = None,
+) -> crud.Row:
+    principal.require(Role.ROOT)
+    values = {"id": project_id or str(uuid.uuid4()), "name": name}
+    return crud.create(conn, principal, KIND, values, variables)
+
+
+def delete_project(conn: sa.Connection, principal: Principal, project_id: Any) -> None:
+    """Delete a project and everything in it, variables included."""
+    principal.require(Role.ROOT)
+    row = get_project(conn, principal, project_id)
+    conn.execute(sa.update(devices).where(devices.c.project_id == row["id"]).values(parent_id=None))
+    conn.execute(
+        sa.update(network_interfaces).where(network_interfaces.c.project_id == row["id"]).values(network_id=None)
+    )
+    variable_store.delete_project(conn, row["id"])
+    crud.delete_row(conn, KIND, row, "The project is still referenced.")
+
+
+def ensure_project(conn: sa.Connection, project_id: str, name: str | None) -> bool:
+    """Create the project if missing, with system rights (bootstrap, Keystone). True if created."""
+    if conn.execute(sa.select(projects.c.id).where(projects.c.id == project_id)).first() is not None:
+        return False
+    conn.execute(sa.insert(projects).values(id=project_id, name=name))
+    return True

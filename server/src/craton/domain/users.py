@@ -1,0 +1,112 @@
+"""Users and their API keys. Admins manage the users of their own project; root, everyone's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import crud
+from craton.domain.crud import Kind, PageRequest
+from craton.domain.errors import NotAuthenticated, NotFound
+from craton.domain.keys import generate_api_key, hash_api_key, verify_api_key
+from craton.domain.principal import Principal, Role
+from craton.domain.projects import parse_uuid
+from craton.storage.keyset import Page
+from craton.storage.tables import projects, users
+from craton.storage.types import utcnow
+
+KIND = Kind(
+    name="user",
+    table=users,
+    conflict_message="A user with the given username already exists in this project.",
+)
+BAD_CREDENTIALS = "The request could not be authenticated."
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A created user with the only copy of its API key that is ever shown."""
+
+    row: crud.Row
+    api_key: str
+
+
+def authenticate(conn: sa.Connection, project_header: str | None, username: str | None, token: str | None) -> Principal:
+    """Local auth: the three X-Auth headers against a hashed key (original §2.2, decisions §4)."""
+    project_id = parse_uuid(project_header) if project_header else None
+    if project_id is None:
+        raise NotAuthenticated(f"Project ID ('{project_header}') is not a valid UUID")
+    row = conn.execute(
+        sa.select(users.c.id, users.c.username, users.c.api_key_hash, users.c.is_root, users.c.is_admin).where(
+            users.c.project_id == project_id, users.c.username == (username or "")
+        )
+    ).first()
+    if row is None or not verify_api_key(token, row.api_key_hash):
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER
+    return Principal(project_id=project_id, username=row.username, role=role, user_id=row.id)
+
+
+def get_user(conn: sa.Connection, principal: Principal, user_id: Any) -> crud.Row:
+    principal.require(Role.ADMIN)
+    return crud.get(conn, principal, KIND, user_id)
+
+
+def list_users(
+    conn: sa.Connection, principal: Principal, page: PageRequest, name: str | None, user_id: int | None
+) -> Page:
+    principal.require(Role.ADMIN)
+    where = []
+    if name is not None:
+        where.append(users.c.username == name)
+    if user_id is not None:
+        where.append(users.c.id == user_id)
+    return crud.list_page(conn, principal, KIND, page, where)
+
+
+def create_user(
+    conn: sa.Connection,
+    principal: Principal,
+    username: str,
+    project_id: Any,
+    is_admin: bool = False,
+    api_key: str | None = None,
+    is_root: bool = False,
+) -> NewUser:
+    """Create a user with a fresh key; only root may place users outside its own project."""
+    principal.require(Role.ROOT if is_root else Role.ADMIN)
+    target = parse_uuid(project_id)
+    visible = sa.select(projects.c.id).where(projects.c.id == target, principal.scope(projects.c.id))
+    if target is None or conn.execute(visible).first() is None:
+        raise NotFound(f"Project {project_id} does not exist.")
+    api_key = api_key or generate_api_key()
+    values = {
+        "project_id": target,
+        "username": username,
+        "api_key_hash": hash_api_key(api_key),
+        "is_admin": bool(is_admin or is_root),
+        "is_root": is_root,
+    }
+    with crud.conflicts_as(KIND.conflict_message):
+        result = conn.execute(sa.insert(users).values(**values, created_at=utcnow()))
+    row = conn.execute(sa.select(users).where(users.c.id == result.inserted_primary_key[0])).one()._mapping
+    return NewUser(row=row, api_key=api_key)
+
+
+def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any) -> NewUser:
+    """Give a user a new key; the old one stops working when the transaction commits."""
+    row = get_user(conn, principal, user_id)
+    api_key = generate_api_key()
+    conn.execute(
+        sa.update(users).where(users.c.id == row["id"]).values(api_key_hash=hash_api_key(api_key), updated_at=utcnow())
+    )
+    return NewUser(row=get_user(conn, principal, user_id), api_key=api_key)
+
+
+def delete_user(conn: sa.Connection, principal: Principal, user_id: Any) -> None:
+    row = get_user(conn, principal, user_id)
+    if row["is_root"] and not principal.is_root:
+        raise NotFound()
+    crud.delete_row(conn, KIND, row, "The user is still referenced.")

@@ -1,0 +1,77 @@
+"""Variables of one resource (GET/PUT/DELETE .../variables) and the ``vars`` list filter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import crud, resolution
+from craton.domain.crud import Kind, Row
+from craton.domain.principal import Principal, Role
+from craton.domain.vars_query import Condition
+from craton.storage import variables as variable_store
+from craton.storage.devices import parent_links
+from craton.storage.keyset import RowPredicate
+from craton.storage.tables import devices
+from craton.storage.tables import variables as variables_table
+
+
+def owning_row(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
+    if kind.name == "project":
+        principal.require(Role.ADMIN)
+    return crud.get(conn, principal, kind, row_id)
+
+
+def read(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, resolved: bool) -> dict[str, Any]:
+    row = owning_row(conn, principal, kind, row_id)
+    return resolution.variables_for(conn, kind.name, [row], resolved)[row["id"]]
+
+
+def merge(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Set the given keys, keep the others; returns the owner's own variables afterwards."""
+    row = owning_row(conn, principal, kind, row_id)
+    project_id = row["id"] if kind.name == "project" else row["project_id"]
+    variable_store.upsert(conn, kind.owner(row["id"]), project_id, values)
+    crud.touch(conn, kind, row["id"])
+    return variable_store.load_own(conn, kind.owner(row["id"]))
+
+
+def remove(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> None:
+    """Delete the listed keys; keys that do not exist are ignored."""
+    row = owning_row(conn, principal, kind, row_id)
+    variable_store.delete_keys(conn, kind.owner(row["id"]), keys)
+    crud.touch(conn, kind, row["id"])
+
+
+def matcher(
+    conn: sa.Connection, principal: Principal, kind: Kind, conditions: list[Condition], resolved: bool
+) -> RowPredicate:
+    """A row test for ``vars``: each condition must hold for the row's own or resolved value.
+
+    The variables that define each key are read once (one query per condition);
+    a row then matches when the nearest owner on its chain that defines the key
+    holds a matching value, so a closer definition shadows a matching ancestor.
+    """
+    owner_kinds = resolution.owner_kinds_above(kind.name) | {kind.name} if resolved else {kind.name}
+    project_filter = principal.scope(variables_table.c.project_id)
+    verdicts: list[dict[tuple[str, str], bool]] = []
+    for condition in conditions:
+        rows = variable_store.rows_with_key(conn, condition.key, owner_kinds, project_filter)
+        verdicts.append({(owner_kind, owner_id): condition.matches(value) for owner_kind, owner_id, value in rows})
+    parents: dict[int, int | None] = {}
+    if resolved and kind.name == "device":
+        parents = parent_links(conn, principal.scope(devices.c.project_id))
+
+    def matches(row: Mapping[str, Any]) -> bool:
+        owners = resolution.chain(kind.name, row, parents) if resolved else [kind.owner(row["id"])]
+        for verdict in verdicts:
+            decided = next((verdict[owner] for owner in owners if owner in verdict), False)
+            if not decided:
+                return False
+        return True
+
+    return matches

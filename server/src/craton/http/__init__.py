@@ -1,0 +1,1 @@
+"""HTTP layer: Starlette routes, request validation, response shaping, auth middleware."""

@@ -1,0 +1,104 @@
+"""From an HTTP request to one domain call inside one database transaction.
+
+An :class:`Operation` declares its query parameters and body schema; the
+route built here validates both before any permission check or database work
+(the original's order), then runs the handler in a worker thread with a
+connection whose transaction commits only if the handler returns normally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from craton.domain.errors import CratonError
+from craton.domain.principal import Principal
+from craton.http.jsonio import parse_body
+from craton.http.validation import Param, check, parse_query
+from craton.settings import Settings
+
+
+class PayloadTooLarge(CratonError):
+    status = 413
+
+
+@dataclass
+class Call:
+    """Everything a handler may use: validated input, the caller, and the open transaction."""
+
+    request: Request
+    principal: Principal
+    conn: sa.Connection
+    query: dict[str, Any]
+    body: Any
+    path: dict[str, Any]
+
+
+Handler = Callable[[Call], Response]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    handler: Handler
+    query: Mapping[str, Param] = field(default_factory=dict)
+    body: Mapping[str, Any] | None = None
+    body_optional: bool = False
+    summary: str = ""
+    success: int = 200
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_route(path: str, operations: list[Operation], name: str | None = None) -> Route:
+    by_method = {op.method: op for op in operations}
+    if "GET" in by_method:
+        by_method.setdefault("HEAD", by_method["GET"])
+
+    async def endpoint(request: Request) -> Response:
+        settings: Settings = request.app.state.settings
+        engine: sa.Engine = request.app.state.engine
+        op = by_method[request.method]
+        query = parse_query(op.query, request.query_params.multi_items())
+        body = None
+        if op.body is not None:
+            raw = await read_body(request, settings.max_body_bytes)
+            body = parse_body(raw, request.headers.get("content-type", ""), settings.max_json_depth)
+            if body is None and op.body_optional:
+                body = {}
+            check(op.body, body)
+        principal = request.scope["state"]["principal"]
+        response = await run_in_threadpool(_run_in_transaction, engine, op.handler, request, principal, query, body)
+        if request.method == "HEAD":
+            response.body = b""
+        return response
+
+    route = Route(path, endpoint, methods=list(by_method), name=name)
+    route.operations = operations  # type: ignore[attr-defined]  # read by the OpenAPI generator
+    return route
+
+
+def _run_in_transaction(
+    engine: sa.Engine, handler: Handler, request: Request, principal: Principal, query: dict[str, Any], body: Any
+) -> Response:
+    with engine.begin() as conn:
+        return handler(Call(request, principal, conn, query, body, dict(request.path_params)))

@@ -1,0 +1,250 @@
+"""One factory for the routes every resource shares.
+
+A :class:`Resource` declares the wire details of one collection (path, JSON
+key, fields, body schemas, list filters, resolution defaults); the functions
+here turn it into list/get/create/update/delete and variables routes that all
+validate, paginate, scope and shape responses the same way.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.responses import Response
+from starlette.routing import Route
+
+from craton.domain import crud
+from craton.domain import variables as variable_domain
+from craton.domain import vars_query
+from craton.domain.crud import Kind, Row
+from craton.domain.errors import InvalidInput, NotFound
+from craton.domain.principal import Role
+from craton.http import schemas
+from craton.http.endpoint import Call, Operation, build_route
+from craton.http.jsonio import JSONResponse
+from craton.http.pagination import links, page_request, pagination_params
+from craton.http.representation import Shape, present, present_one
+from craton.http.validation import Param
+
+ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
+Creator = Callable[[Call, dict[str, Any], dict[str, Any] | None], Row]
+Deleter = Callable[[Call, Any], None]
+
+
+def boolean(default: bool | None) -> Param:
+    return Param("boolean", default)
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: Kind
+    path: str
+    key: str
+    shape: Shape
+    create_body: Mapping[str, Any] | None = None
+    update_body: Mapping[str, Any] | None = None
+    filters: Mapping[str, Param] = field(default_factory=dict)
+    filter_columns: Mapping[str, str] = field(default_factory=dict)
+    resolves: bool = False
+    variables_resolve: bool = False
+    details_default: bool | None = False
+    vars_filter: bool = True
+    ip_fields: tuple[str, ...] = ()
+    extra_where: ExtraWhere | None = None
+    create: Creator | None = None
+    delete: Deleter | None = None
+    parse_id: Callable[[str], Any] = field(default=lambda raw: integer_id(raw))
+    marker_type: str = "integer"
+    single_lookup: bool = False
+    has_variables: bool = True
+    roles: Mapping[str, Role] = field(default_factory=dict)
+
+    def row_id(self, raw: str) -> Any:
+        return self.parse_id(raw)
+
+    def authorize(self, call: Call, action: str) -> None:
+        """Role checks come after validation, as in the original pipeline."""
+        role = self.roles.get(action)
+        if role is not None:
+            call.principal.require(role)
+
+    def list_params(self) -> dict[str, Param]:
+        params = dict(self.filters)
+        if self.vars_filter:
+            params["vars"] = Param("string", description="Variable conditions, e.g. a.b:\"x\",c:1")
+        params["details"] = boolean(self.details_default)
+        params["resolved-values"] = boolean(self.resolves)
+        params.update(pagination_params(self.marker_type))
+        return params
+
+
+def integer_id(raw: str) -> int:
+    """Ids in paths are opaque text; one that cannot be an id is simply not found."""
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound()
+    return int(raw)
+
+
+def normalise_addresses(values: dict[str, Any], names: Sequence[str]) -> None:
+    for name in names:
+        if values.get(name) is not None:
+            try:
+                values[name] = str(ipaddress.ip_address(values[name]))
+            except ValueError:
+                raise InvalidInput(f"{name}: {values[name]!r} is not a valid IPv4 or IPv6 address.") from None
+
+
+def list_where(res: Resource, call: Call) -> list[sa.ColumnElement[bool]]:
+    where = [
+        res.kind.table.c[column] == call.query[param]
+        for param, column in res.filter_columns.items()
+        if call.query.get(param) is not None
+    ]
+    if res.extra_where is not None:
+        where.extend(res.extra_where(call))
+    return where
+
+
+def vars_predicate(res: Resource, call: Call) -> Any:
+    expression = call.query.get("vars")
+    if not expression:
+        return None
+    conditions = vars_query.parse(expression)
+    return variable_domain.matcher(call.conn, call.principal, res.kind, conditions, call.query["resolved-values"])
+
+
+def _single_lookup(res: Resource, call: Call) -> Response:
+    table = res.kind.table
+    stmt = crud.visible(res.kind, call.principal)
+    if call.query.get("id") is not None:
+        stmt = stmt.where(table.c.id == call.query["id"])
+    else:
+        stmt = stmt.where(table.c.name == call.query["name"])
+    rows = [row._mapping for row in call.conn.execute(stmt.order_by(table.c.id))]
+    if not rows:
+        raise NotFound()
+    return JSONResponse({res.key: present(call.request, call.conn, res.shape, rows), "links": []})
+
+
+def list_operation(res: Resource) -> Operation:
+    def handler(call: Call) -> Response:
+        res.authorize(call, "list")
+        if res.single_lookup and (call.query.get("id") is not None or call.query.get("name") is not None):
+            return _single_lookup(res, call)
+        page = crud.list_page(
+            call.conn, call.principal, res.kind, page_request(call.query), list_where(res, call), vars_predicate(res, call)
+        )
+        items = present(
+            call.request,
+            call.conn,
+            res.shape,
+            page.rows,
+            with_variables=bool(call.query["details"]),
+            resolved=call.query["resolved-values"],
+        )
+        return JSONResponse({res.key: items, "links": links(call.request, call.query, page)})
+
+    return Operation("GET", handler, query=res.list_params(), summary=f"List {res.key}")
+
+
+def get_operation(res: Resource) -> Operation:
+    def handler(call: Call) -> Response:
+        res.authorize(call, "get")
+        row = crud.get(call.conn, call.principal, res.kind, res.row_id(call.path["id"]))
+        return JSONResponse(
+            present_one(
+                call.request, call.conn, res.shape, row, with_variables=True, resolved=call.query["resolved-values"]
+            )
+        )
+
+    return Operation("GET", handler, query={"resolved-values": boolean(res.resolves)}, summary=f"Show one of {res.key}")
+
+
+def _default_create(res: Resource) -> Creator:
+    def create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None) -> Row:
+        return crud.create(call.conn, call.principal, res.kind, values, variables)
+
+    return create
+
+
+def create_operation(res: Resource) -> Operation:
+    creator = res.create or _default_create(res)
+
+    def handler(call: Call) -> Response:
+        res.authorize(call, "create")
+        values = dict(call.body)
+        variables = values.pop("variables", None) or {}
+        normalise_addresses(values, res.ip_fields)
+        row = creator(call, values, variables)
+        item = present_one(call.request, call.conn, res.shape, row, given_variables=variables)
+        location = f"{str(call.request.base_url).rstrip('/')}{res.path}/{row['id']}"
+        return JSONResponse(item, status_code=201, headers={"Location": location})
+
+    return Operation("POST", handler, body=res.create_body, summary=f"Create one of {res.key}", success=201)
+
+
+def update_operation(res: Resource) -> Operation:
+    def handler(call: Call) -> Response:
+        res.authorize(call, "update")
+        values = dict(call.body)
+        normalise_addresses(values, res.ip_fields)
+        row = crud.update(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), values)
+        return JSONResponse(present_one(call.request, call.conn, res.shape, row))
+
+    return Operation("PUT", handler, body=res.update_body, body_optional=True, summary=f"Update one of {res.key}")
+
+
+def delete_operation(res: Resource) -> Operation:
+    def handler(call: Call) -> Response:
+        res.authorize(call, "delete")
+        row_id = res.row_id(call.path["id"])
+        if res.delete is not None:
+            res.delete(call, row_id)
+        else:
+            crud.delete_row(call.conn, res.kind, crud.get(call.conn, call.principal, res.kind, row_id), "In use.")
+        return Response(status_code=204, media_type="application/json")
+
+    return Operation("DELETE", handler, summary=f"Delete one of {res.key}", success=204)
+
+
+def variables_operations(res: Resource) -> list[Operation]:
+    def read(call: Call) -> Response:
+        values = variable_domain.read(
+            call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.query["resolved-values"]
+        )
+        return JSONResponse({"variables": values})
+
+    def write(call: Call) -> Response:
+        values = variable_domain.merge(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.body)
+        return JSONResponse({"variables": values})
+
+    def remove(call: Call) -> Response:
+        variable_domain.remove(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.body)
+        return Response(status_code=204, media_type="application/json")
+
+    return [
+        Operation("GET", read, query={"resolved-values": boolean(res.variables_resolve)}, summary="Read variables"),
+        Operation("PUT", write, body=schemas.VARIABLES, summary="Set variables (merge)"),
+        Operation("DELETE", remove, body=schemas.VARIABLE_KEYS, summary="Delete variable keys", success=204),
+    ]
+
+
+def routes(res: Resource, create: Operation | None = None) -> list[Route]:
+    """Collection, item and variables routes for ``res``."""
+    collection = [list_operation(res)]
+    if create is not None or res.create_body is not None:
+        collection.append(create or create_operation(res))
+    item = [get_operation(res), delete_operation(res)]
+    if res.update_body is not None:
+        item.append(update_operation(res))
+    built = [
+        build_route(res.path, collection, name=res.key),
+        build_route(res.path + "/{id}", item, name=f"{res.key}_id"),
+    ]
+    if res.has_variables:
+        built.append(build_route(res.path + "/{id}/variables", variables_operations(res), name=f"{res.key}_variables"))
+    return built

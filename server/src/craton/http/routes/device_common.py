@@ -1,0 +1,113 @@
+"""What hosts, network devices and the combined device list share on the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.responses import Response
+
+from craton.domain import crud
+from craton.domain import devices as device_domain
+from craton.domain.crud import Kind, Row
+from craton.http import schemas
+from craton.http.endpoint import Call, Operation, build_route
+from craton.http.jsonio import JSONResponse
+from craton.http.validation import Param
+
+COMMON_FIELDS = (
+    "created_at", "updated_at", "id", "name", "note", "ip_address", "device_type", "active",
+    "cell_id", "region_id", "cloud_id", "parent_id", "project_id",
+)
+NETWORK_DEVICE_FIELDS = (*COMMON_FIELDS, "model_name", "os_version", "vlans")
+
+BODY = {
+    "name": schemas.NAME,
+    "cloud_id": schemas.INTEGER,
+    "region_id": schemas.INTEGER,
+    "cell_id": schemas.INTEGER,
+    "parent_id": schemas.NULLABLE_ID,
+    "ip_address": schemas.STRING,
+    "device_type": schemas.NAME,
+    "active": schemas.BOOLEAN,
+    "note": schemas.TEXT,
+    "labels": schemas.LABELS,
+    "variables": schemas.VARIABLES,
+}
+REQUIRED = ("name", "cloud_id", "region_id", "ip_address", "device_type")
+
+FILTERS = {
+    "id": Param("integer"),
+    "name": Param("string"),
+    "region_id": Param("integer"),
+    "cloud_id": Param("integer"),
+    "cell_id": Param("integer"),
+    "parent_id": Param("integer"),
+    "device_type": Param("string"),
+    "ip_address": Param("string"),
+    "active": Param("boolean"),
+    "label": Param("string"),
+}
+FILTER_COLUMNS = {name: name for name in FILTERS if name not in ("label", "ip_address")}
+
+
+def extra_where(call: Call) -> list[sa.ColumnElement[bool]]:
+    """``label``, ``ip_address`` (compared in normal form) and ``descendants`` filters."""
+    where = []
+    if call.query.get("label") is not None:
+        where.append(device_domain.label_filter(call.query["label"]))
+    if call.query.get("ip_address") is not None:
+        where.append(device_domain.ip_address_filter(call.query["ip_address"]))
+    if call.query.get("descendants") and call.query.get("parent_id") is not None:
+        device_domain.require_parent_visible(call.conn, call.principal, call.query["parent_id"])
+        where.append(device_domain.descendants_filter(call.query["parent_id"], recursive=True))
+    return where
+
+
+def creator(kind: Kind, ignored: tuple[str, ...] = ()) -> Any:
+    def create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None) -> Row:
+        labels = values.pop("labels", None)
+        for name in ignored:
+            values.pop(name, None)
+        return device_domain.create_device(call.conn, call.principal, kind, values, variables, labels)
+
+    return create
+
+
+def deleter(kind: Kind) -> Any:
+    def delete(call: Call, row_id: Any) -> None:
+        device_domain.delete_device(call.conn, call.principal, kind, row_id)
+
+    return delete
+
+
+def labels_route(path: str, kind: Kind, row_id: Any) -> Any:
+    """GET/PUT/DELETE ``<device>/labels``: PUT adds to the set, DELETE removes the listed labels."""
+
+    def device(call: Call) -> Row:
+        return crud.get(call.conn, call.principal, kind, row_id(call.path["id"]))
+
+    def labels_of(call: Call, device_id: int) -> Response:
+        return JSONResponse({"labels": device_domain.labels_of(call.conn, [device_id])[device_id]})
+
+    def read(call: Call) -> Response:
+        return labels_of(call, device(call)["id"])
+
+    def add(call: Call) -> Response:
+        device_id = device(call)["id"]
+        device_domain.add_labels(call.conn, device_id, call.body["labels"])
+        return labels_of(call, device_id)
+
+    def remove(call: Call) -> Response:
+        device_id = device(call)["id"]
+        device_domain.remove_labels(call.conn, device_id, call.body["labels"])
+        return Response(status_code=204, media_type="application/json")
+
+    return build_route(
+        path + "/{id}/labels",
+        [
+            Operation("GET", read, summary="List labels"),
+            Operation("PUT", add, body=schemas.LABELS_BODY, summary="Add labels"),
+            Operation("DELETE", remove, body=schemas.LABELS_BODY, summary="Remove labels", success=204),
+        ],
+    )

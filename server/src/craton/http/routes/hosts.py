@@ -1,0 +1,31 @@
+"""/v1/hosts and /v1/hosts/{id}/labels"""
+
+from __future__ import annotations
+
+from craton.domain import devices
+from craton.http import schemas
+from craton.http.representation import Shape
+from craton.http.resources import Resource, routes
+from craton.http.routes import device_common as common
+
+RESOURCE = Resource(
+    kind=devices.HOST,
+    path="/v1/hosts",
+    key="hosts",
+    shape=Shape("device", common.COMMON_FIELDS, device=True),
+    create_body=schemas.obj(common.BODY, required=common.REQUIRED),
+    update_body=schemas.obj(
+        schemas.pick(common.BODY, "name", "note", "ip_address", "device_type", "active", "parent_id")
+    ),
+    filters=common.FILTERS,
+    filter_columns=common.FILTER_COLUMNS,
+    extra_where=common.extra_where,
+    resolves=True,
+    variables_resolve=True,
+    details_default=None,
+    ip_fields=("ip_address",),
+    create=common.creator(devices.HOST),
+    delete=common.deleter(devices.HOST),
+)
+
+ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.HOST, RESOURCE.row_id)]

@@ -1,0 +1,74 @@
+"""/v1/users: admins manage their project's users; the API key is shown once, on create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from craton.domain import users
+from craton.domain.principal import Role
+from craton.http import schemas
+from craton.http.endpoint import Call, Operation, build_route
+from craton.http.jsonio import JSONResponse
+from craton.http.representation import Shape, present_one
+from craton.http.resources import Resource, routes
+from craton.http.validation import Param
+
+FIELDS = ("created_at", "updated_at", "id", "username", "is_admin", "project_id")
+SHAPE = Shape("user", FIELDS)
+CREATE_BODY = schemas.obj(
+    {
+        "username": schemas.NAME,
+        "project_id": {"type": "string", "maxLength": 64},
+        "is_admin": schemas.BOOLEAN,
+        # Accepted as the original did; roles are not stored and a key is always generated.
+        "roles": {"type": "array", "items": schemas.STRING},
+        "api_key": {"type": "string"},
+    },
+    required=["username", "project_id"],
+)
+
+
+def _with_key(call: Call, created: users.NewUser, status: int) -> Response:
+    item = present_one(call.request, call.conn, SHAPE, created.row)
+    item["api_key"] = created.api_key
+    headers = {"Location": f"{str(call.request.base_url).rstrip('/')}/v1/users/{created.row['id']}"}
+    return JSONResponse(item, status_code=status, headers=headers if status == 201 else None)
+
+
+def create_user(call: Call) -> Response:
+    body = call.body
+    created = users.create_user(
+        call.conn, call.principal, body["username"], body["project_id"], is_admin=body.get("is_admin", False)
+    )
+    response = _with_key(call, created, 201)
+    return response
+
+
+def rotate_key(call: Call) -> Response:
+    created = users.rotate_key(call.conn, call.principal, RESOURCE.row_id(call.path["id"]))
+    return _with_key(call, created, 200)
+
+
+def _delete(call: Call, row_id: Any) -> None:
+    users.delete_user(call.conn, call.principal, row_id)
+
+
+RESOURCE = Resource(
+    kind=users.KIND,
+    path="/v1/users",
+    key="users",
+    shape=SHAPE,
+    filters={"id": Param("integer"), "name": Param("string")},
+    filter_columns={"id": "id", "name": "username"},
+    vars_filter=False,
+    has_variables=False,
+    roles={action: Role.ADMIN for action in ("list", "get", "create", "delete")},
+    delete=_delete,
+)
+
+ROUTES = [
+    *routes(RESOURCE, create=Operation("POST", create_user, body=CREATE_BODY, summary="Create a user", success=201)),
+    build_route("/v1/users/{id}/api-key", [Operation("POST", rotate_key, summary="Issue a new API key")]),
+]

@@ -1,0 +1,124 @@
+"""One typed settings object, read once at start-up.
+
+Precedence, highest first: command-line flags, environment variables, the INI
+file given with ``--config-file``, then built-in defaults.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///craton.sqlite"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to know about its environment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    api_host: str = "127.0.0.1"
+    api_port: int = 7780
+    workers: int = 1
+    auth_strategy: str = "craton"
+    log_level: str = "info"
+    access_log: bool = True
+    max_body_bytes: int = 1_048_576
+    max_json_depth: int = 32
+    max_variables_per_request: int = 1000
+    max_variable_value_bytes: int = 65_536
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    extra: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+# setting name -> (environment variable, INI section, INI option)
+_SOURCES: dict[str, tuple[str, str, str]] = {
+    "database_url": ("CRATON_DATABASE_URL", "database", "connection"),
+    "api_host": ("CRATON_API_HOST", "api", "host"),
+    "api_port": ("CRATON_API_PORT", "api", "port"),
+    "workers": ("CRATON_API_WORKERS", "api", "workers"),
+    "auth_strategy": ("CRATON_AUTH_STRATEGY", "api", "auth_strategy"),
+    "log_level": ("CRATON_LOG_LEVEL", "DEFAULT", "log_level"),
+    "access_log": ("CRATON_ACCESS_LOG", "api", "access_log"),
+    "max_body_bytes": ("CRATON_MAX_BODY_BYTES", "api", "max_body_bytes"),
+    "max_json_depth": ("CRATON_MAX_JSON_DEPTH", "api", "max_json_depth"),
+    "max_variables_per_request": ("CRATON_MAX_VARIABLES_PER_REQUEST", "api", "max_variables_per_request"),
+    "max_variable_value_bytes": ("CRATON_MAX_VARIABLE_VALUE_BYTES", "api", "max_variable_value_bytes"),
+    "db_pool_size": ("CRATON_DB_POOL_SIZE", "database", "max_pool_size"),
+    "db_max_overflow": ("CRATON_DB_MAX_OVERFLOW", "database", "max_overflow"),
+}
+
+# The original's Paste pipeline names are accepted as aliases.
+_AUTH_ALIASES = {"local-auth": "craton", "keystone-auth": "keystone", "craton": "craton", "keystone": "keystone"}
+
+
+class SettingsError(ValueError):
+    """A configuration value is unusable; the message names it."""
+
+
+def _convert(name: str, raw: Any) -> Any:
+    target = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
+    if raw is None:
+        return None
+    if target == "int":
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: {raw!r} is not an integer") from None
+    if target == "bool":
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() not in {"", "0", "n", "no", "false", "off"}
+    if name == "auth_strategy":
+        try:
+            return _AUTH_ALIASES[str(raw).strip()]
+        except KeyError:
+            raise SettingsError(f"auth_strategy: {raw!r} is not one of craton, keystone") from None
+    return str(raw)
+
+
+def _read_ini(path: str | os.PathLike[str]) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    if not Path(path).is_file():
+        raise SettingsError(f"config file {path} does not exist")
+    parser.read(path)
+    return parser
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings from the four sources; ``overrides`` are the command-line flags."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    extra: dict[str, dict[str, str]] = {}
+    if config_file:
+        ini = _read_ini(config_file)
+        extra = {section: dict(ini[section]) for section in ini.sections()}
+        if ini.has_option("api", "paste_pipeline") and not ini.has_option("api", "auth_strategy"):
+            values["auth_strategy"] = ini.get("api", "paste_pipeline")
+        for name, (_, section, option) in _SOURCES.items():
+            if section == "DEFAULT":
+                if option in ini.defaults():
+                    values[name] = ini.defaults()[option]
+            elif ini.has_option(section, option):
+                values[name] = ini.get(section, option)
+    for name, (env_name, _, _) in _SOURCES.items():
+        if env_name in environ:
+            values[name] = environ[env_name]
+    for name, value in overrides.items():
+        if value is not None:
+            values[name] = value
+    converted = {name: _convert(name, raw) for name, raw in values.items()}
+    settings = Settings(extra=extra, **converted)
+    if settings.workers < 1:
+        raise SettingsError("workers must be at least 1")
+    return settings

@@ -1,0 +1,1 @@
+"""Storage layer: table definitions, engines, migrations and set-based queries."""

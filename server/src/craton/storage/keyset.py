@@ -1,0 +1,123 @@
+"""Keyset (marker) pagination that needs no OFFSET and handles NULLs the same everywhere.
+
+Order is ascending with NULLs first (descending reverses it exactly), and the
+primary key always ends the sort so every position is unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+RowPredicate = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Ordering:
+    columns: tuple[sa.Column[Any], ...]
+    descending: bool
+
+    def order_by(self, reverse: bool = False) -> list[sa.ColumnElement[Any]]:
+        descending = self.descending != reverse
+        clauses: list[sa.ColumnElement[Any]] = []
+        for column in self.columns:
+            if column.nullable:
+                null_rank = sa.case((column.is_(None), 0), else_=1)
+                clauses.append(null_rank.desc() if descending else null_rank.asc())
+            clauses.append(column.desc() if descending else column.asc())
+        return clauses
+
+    def after(self, marker: Sequence[Any], reverse: bool = False) -> sa.ColumnElement[bool]:
+        """Rows strictly after ``marker`` (its sort values) in this order, or before it if ``reverse``."""
+        descending = self.descending != reverse
+        alternatives = []
+        for index, column in enumerate(self.columns):
+            equal_prefix = [_equal(c, v) for c, v in zip(self.columns[:index], marker[:index])]
+            alternatives.append(sa.and_(*equal_prefix, _beyond(column, marker[index], descending)))
+        return sa.or_(*alternatives)
+
+    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[column.name] for column in self.columns)
+
+
+def _equal(column: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
+
+
+def _beyond(column: sa.Column[Any], value: Any, descending: bool) -> sa.ColumnElement[bool]:
+    # NULL sorts below every value.
+    if not descending:
+        return column.is_not(None) if value is None else column > value
+    if value is None:
+        return sa.false()
+    return sa.or_(column < value, column.is_(None)) if column.nullable else column < value
+
+
+def _scan(
+    conn: sa.Connection, stmt: sa.Select[Any], wanted: int, predicate: RowPredicate | None
+) -> list[Mapping[str, Any]]:
+    if predicate is None:
+        return [row._mapping for row in conn.execute(stmt.limit(wanted))]
+    found: list[Mapping[str, Any]] = []
+    for row in _stream(conn, stmt):
+        if predicate(row):
+            found.append(row)
+            if len(found) >= wanted:
+                break
+    return found
+
+
+def _stream(conn: sa.Connection, stmt: sa.Select[Any]) -> Iterator[Mapping[str, Any]]:
+    result = conn.execution_options(yield_per=500).execute(stmt)
+    try:
+        for row in result:
+            yield row._mapping
+    finally:
+        result.close()
+
+
+@dataclass
+class Page:
+    rows: list[Mapping[str, Any]]
+    has_next: bool
+    prev_marker_row: Mapping[str, Any] | None
+
+
+def fetch_page(
+    conn: sa.Connection,
+    stmt: sa.Select[Any],
+    ordering: Ordering,
+    limit: int,
+    marker: Mapping[str, Any] | None,
+    predicate: RowPredicate | None = None,
+) -> Page:
+    """One page after ``marker``, plus what the ``next`` and ``prev`` links need.
+
+    ``limit + 1`` rows are read to know whether a next page exists. The previous
+    page is the ``limit`` rows ending with the marker row itself, so its own
+    marker is the ``limit``-th row before the marker; with fewer rows before it,
+    the previous page is the first page.
+    """
+    forward = stmt.order_by(*ordering.order_by())
+    if marker is not None:
+        forward = forward.where(ordering.after(ordering.values(marker)))
+    rows = _scan(conn, forward, limit + 1, predicate)
+    prev_row = None
+    if marker is not None:
+        backward = stmt.where(ordering.after(ordering.values(marker), reverse=True)).order_by(
+            *ordering.order_by(reverse=True)
+        )
+        before = _scan(conn, backward, limit, predicate)
+        prev_row = before[limit - 1] if len(before) == limit else None
+    return Page(rows=rows[:limit], has_next=len(rows) > limit, prev_marker_row=prev_row)
+
+
+def stream_all(
+    conn: sa.Connection, stmt: sa.Select[Any], ordering: Ordering, predicate: RowPredicate | None = None
+) -> Iterator[Mapping[str, Any]]:
+    for row in _stream(conn, stmt.order_by(*ordering.order_by())):
+        if predicate is None or predicate(row):
+            yield row

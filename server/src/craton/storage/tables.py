@@ -1,0 +1,202 @@
+"""The schema, as SQLAlchemy Core tables.
+
+Alembic migrations (``migrations/versions``) create and change it; this module
+is what the code queries against. Hosts and network devices share one
+``devices`` table, told apart by ``kind``, because they share ids, names,
+parents and labels.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from craton.storage.types import JSONText, UTCDateTime, name_type, text_type, utcnow
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+MYSQL_TABLE_ARGS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+
+def _timestamps() -> list[sa.Column]:
+    return [
+        sa.Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
+        sa.Column("updated_at", UTCDateTime(), nullable=True, onupdate=utcnow),
+    ]
+
+
+def _project_fk() -> sa.Column:
+    return sa.Column(
+        "project_id", sa.String(36), sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+def _parent_fk(name: str, table: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.Integer, sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=nullable, index=True)
+
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", name_type(), nullable=True, index=True),
+    *_timestamps(),
+    **MYSQL_TABLE_ARGS,
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _project_fk(),
+    sa.Column("username", name_type(), nullable=False),
+    sa.Column("api_key_hash", sa.String(128), nullable=False),
+    sa.Column("is_root", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    *_timestamps(),
+    sa.UniqueConstraint("project_id", "username"),
+    **MYSQL_TABLE_ARGS,
+)
+
+clouds = sa.Table(
+    "clouds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _project_fk(),
+    sa.Column("name", name_type(), nullable=False),
+    sa.Column("note", text_type(), nullable=True),
+    *_timestamps(),
+    sa.UniqueConstraint("project_id", "name"),
+    **MYSQL_TABLE_ARGS,
+)
+
+regions = sa.Table(
+    "regions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _project_fk(),
+    _parent_fk("cloud_id", "clouds"),
+    sa.Column("name", name_type(), nullable=False),
+    sa.Column("note", text_type(), nullable=True),
+    *_timestamps(),
+    sa.UniqueConstraint("cloud_id", "name"),
+    **MYSQL_TABLE_ARGS,
+)
+
+cells = sa.Table(
+    "cells",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _project_fk(),
+    _parent_fk("cloud_id", "clouds"),
+    _parent_fk("region_id", "regions"),
+    sa.Column("name", name_type(), nullable=False),
+    sa.Column("note", text_type(), nullable=True),
+    *_timestamps(),
+    sa.UniqueConstraint("region_id", "name"),
+    **MYSQL_TABLE_ARGS,
+)
+
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    _project_fk(),
+    _parent_fk("cloud_id", "clouds"),
+    _parent_fk("region_id", "regions"),
+    _parent_fk("cell_id", "cells", nullable=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="RESTRICT"), nullable=True, index=True),
+    sa.Column("name", name_type(), nullable=False),
+    sa.Column("device_type", name_type(), nullable=False),
+    sa.Column("ip_address", sa.String(64), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("note", text_type(), nullable=True),
+    sa.Column("model_name", name_type(), nullable=True),
+    sa.Column("os_version", name_type(), nullable=True),
+    sa.Column("vlans", text_type(), nullable=True),
+    *_timestamps(),
+    sa.UniqueConstraint("region_id", "name"),
+    sa.Index("ix_devices_kind_created_at_id", "kind", "created_at", "id"),
+    sa.Index("ix_devices_project_id_created_at_id", "project_id", "created_at", "id"),
+    **MYSQL_TABLE_ARGS,
+)
+
+labels = sa.Table(
+    "labels",
+    metadata,
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("label", name_type(), primary_key=True),
+    sa.Index("ix_labels_label_device_id", "label", "device_id"),
+    **MYSQL_TABLE_ARGS,
+)
+
+networks = sa.Table(
+    "networks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _project_fk(),
+    _parent_fk("cloud_id", "clouds"),
+    _parent_fk("region_id", "regions"),
+    _parent_fk("cell_id", "cells", nullable=True),
+    sa.Column("name", name_type(), nullable=False),
+    sa.Column("cidr", name_type(), nullable=True),
+    sa.Column("gateway", name_type(), nullable=True),
+    sa.Column("netmask", name_type(), nullable=True),
+    sa.Column("ip_block_type", name_type(), nullable=True),
+    sa.Column("nss", name_type(), nullable=True),
+    *_timestamps(),
+    sa.UniqueConstraint("project_id", "region_id", "name"),
+    **MYSQL_TABLE_ARGS,
+)
+
+network_interfaces = sa.Table(
+    "network_interfaces",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _project_fk(),
+    _parent_fk("device_id", "devices"),
+    sa.Column(
+        "network_id", sa.Integer, sa.ForeignKey("networks.id", ondelete="RESTRICT"), nullable=True, index=True
+    ),
+    sa.Column("name", name_type(), nullable=False),
+    sa.Column("interface_type", name_type(), nullable=False),
+    sa.Column("ip_address", sa.String(64), nullable=False),
+    sa.Column("vlan_id", sa.Integer, nullable=True),
+    sa.Column("vlan", name_type(), nullable=True),
+    sa.Column("port", sa.Integer, nullable=True),
+    sa.Column("duplex", name_type(), nullable=True),
+    sa.Column("speed", sa.BigInteger, nullable=True),
+    sa.Column("link", name_type(), nullable=True),
+    sa.Column("cdp", name_type(), nullable=True),
+    sa.Column("security", name_type(), nullable=True),
+    *_timestamps(),
+    sa.UniqueConstraint("device_id", "name"),
+    **MYSQL_TABLE_ARGS,
+)
+
+# Variables of every owner kind live in one table so that resolution along a
+# chain of owners is one query. ``owner_id`` is the owner's id as text
+# (projects have UUIDs, everything else integers).
+variables = sa.Table(
+    "variables",
+    metadata,
+    sa.Column("owner_kind", sa.String(20), primary_key=True),
+    sa.Column("owner_id", sa.String(36), primary_key=True),
+    sa.Column("key", name_type(), primary_key=True),
+    sa.Column("value", JSONText(), nullable=True),
+    sa.Column("project_id", sa.String(36), nullable=False, index=True),
+    *_timestamps(),
+    sa.Index("ix_variables_key_owner_kind", "key", "owner_kind"),
+    **MYSQL_TABLE_ARGS,
+)
+
+for _table in (clouds, regions, cells, networks, network_interfaces, users):
+    sa.Index(f"ix_{_table.name}_created_at_id", _table.c.created_at, _table.c.id)
+sa.Index("ix_projects_created_at_id", projects.c.created_at, projects.c.id)

@@ -1,0 +1,101 @@
+"""Reading and writing variables; one table serves every owner kind."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from craton.storage.tables import variables
+from craton.storage.types import utcnow
+
+OwnerRef = tuple[str, str]
+_CHUNK = 2000
+
+
+def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, Any]]:
+    """All variables of the given owners, in one query for a page-sized set."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, owner_id in set(owners):
+        by_kind[kind].append(owner_id)
+    result: dict[OwnerRef, dict[str, Any]] = defaultdict(dict)
+    clauses = [
+        sa.and_(variables.c.owner_kind == kind, variables.c.owner_id.in_(chunk))
+        for kind, ids in by_kind.items()
+        for chunk in _chunks(sorted(ids))
+    ]
+    if not clauses:
+        return result
+    stmt = sa.select(variables.c.owner_kind, variables.c.owner_id, variables.c.key, variables.c.value).where(
+        sa.or_(*clauses)
+    )
+    for kind, owner_id, key, value in conn.execute(stmt):
+        result[(kind, owner_id)][key] = value
+    return result
+
+
+def load_own(conn: sa.Connection, owner: OwnerRef) -> dict[str, Any]:
+    return dict(load(conn, [owner]).get(owner, {}))
+
+
+def rows_with_key(
+    conn: sa.Connection, key: str, owner_kinds: Iterable[str], project_filter: sa.ColumnElement[bool]
+) -> list[tuple[str, str, Any]]:
+    """(owner kind, owner id, value) of every variable named ``key`` on the given kinds."""
+    stmt = sa.select(variables.c.owner_kind, variables.c.owner_id, variables.c.value).where(
+        variables.c.key == key, variables.c.owner_kind.in_(sorted(owner_kinds)), project_filter
+    )
+    return [tuple(row) for row in conn.execute(stmt)]  # type: ignore[misc]
+
+
+def upsert(conn: sa.Connection, owner: OwnerRef, project_id: str, values: Mapping[str, Any]) -> None:
+    """Create or overwrite each key atomically; keys not given are kept."""
+    if not values:
+        return
+    now = utcnow()
+    kind, owner_id = owner
+    rows = [
+        {"owner_kind": kind, "owner_id": owner_id, "key": key, "value": value, "project_id": project_id,
+         "created_at": now}
+        for key, value in values.items()
+    ]
+    dialect = conn.dialect.name
+    if dialect in ("mysql", "mariadb"):
+        stmt = mysql.insert(variables)
+        stmt = stmt.on_duplicate_key_update(value=stmt.inserted.value, updated_at=now)
+    else:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(variables)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[variables.c.owner_kind, variables.c.owner_id, variables.c.key],
+            set_={"value": stmt.excluded.value, "updated_at": now},
+        )
+    conn.execute(stmt, rows)
+
+
+def delete_keys(conn: sa.Connection, owner: OwnerRef, keys: Iterable[str]) -> None:
+    keys = list(keys)
+    if keys:
+        kind, owner_id = owner
+        conn.execute(
+            sa.delete(variables).where(
+                variables.c.owner_kind == kind, variables.c.owner_id == owner_id, variables.c.key.in_(keys)
+            )
+        )
+
+
+def delete_owned_by(conn: sa.Connection, kind: str, owner_ids: sa.Select[Any] | list[str]) -> None:
+    """Remove every variable of the owners of ``kind`` whose ids the subquery (as text) yields."""
+    conn.execute(sa.delete(variables).where(variables.c.owner_kind == kind, variables.c.owner_id.in_(owner_ids)))
+
+
+def delete_project(conn: sa.Connection, project_id: str) -> None:
+    conn.execute(sa.delete(variables).where(variables.c.project_id == project_id))
