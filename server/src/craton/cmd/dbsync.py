@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 
 from craton.cmd.common import add_common_options, configure_logging, settings_from
@@ -30,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     boot.add_argument("--username", default="bootstrap")
     boot.add_argument("--api-key", help="use this key instead of a random one")
     boot.add_argument("--role", choices=["root", "admin", "member"], default="root")
+    boot.add_argument("--write-rc", metavar="PATH", help="also write the credentials as a shell file (mode 0600)")
+    boot.add_argument("--url", default="http://127.0.0.1:7780", help="service URL recorded in --write-rc")
     return p
 
 
@@ -69,6 +73,8 @@ def _bootstrap(url: str, args: argparse.Namespace) -> int:
         return 2
     finally:
         engine.dispose()
+    if args.write_rc and credentials.api_key is not None:
+        write_rc(args.write_rc, args.url, credentials.project_id, credentials.username, credentials.api_key)
     print()
     print(f"ProjectId: {credentials.project_id}")
     print(f"Username: {credentials.username}")
@@ -77,6 +83,22 @@ def _bootstrap(url: str, args: argparse.Namespace) -> int:
     else:
         print("APIKey: (unchanged; keys are stored hashed and shown only when created)")
     return 0
+
+
+def write_rc(path: str, url: str, project_id: str, username: str, api_key: str) -> None:
+    """A file to ``source``: the variables the CLI reads, and the headers for curl."""
+    lines = [
+        f"export CRATON_URL={shlex.quote(url)}",
+        f"export OS_PROJECT_ID={shlex.quote(project_id)}",
+        f"export OS_USERNAME={shlex.quote(username)}",
+        f"export OS_PASSWORD={shlex.quote(api_key)}",
+        "# curl -H \"X-Auth-Project: $OS_PROJECT_ID\" -H \"X-Auth-User: $OS_USERNAME\" "
+        "-H \"X-Auth-Token: $OS_PASSWORD\" $CRATON_URL/v1/clouds",
+    ]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as rc:
+        rc.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
 
 
 if __name__ == "__main__":

@@ -68,17 +68,19 @@ def upsert(conn: sa.Connection, owner: OwnerRef, project_id: str, values: Mappin
         for key, value in values.items()
     ]
     dialect = conn.dialect.name
+    # One multi-row statement; the conflict branch copies ``created_at`` of the
+    # would-be row into ``updated_at`` so that it carries no extra parameter.
     if dialect in ("mysql", "mariadb"):
-        stmt = mysql.insert(variables)
-        stmt = stmt.on_duplicate_key_update(value=stmt.inserted.value, updated_at=now)
+        stmt = mysql.insert(variables).values(rows)
+        stmt = stmt.on_duplicate_key_update(value=stmt.inserted.value, updated_at=stmt.inserted.created_at)
     else:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(variables)
+        stmt = insert(variables).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=[variables.c.owner_kind, variables.c.owner_id, variables.c.key],
-            set_={"value": stmt.excluded.value, "updated_at": now},
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.created_at},
         )
-    conn.execute(stmt, rows)
+    conn.execute(stmt)
 
 
 def delete_keys(conn: sa.Connection, owner: OwnerRef, keys: Iterable[str]) -> None:

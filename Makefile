@@ -1,0 +1,46 @@
+# Two commands matter: `make run` (serve on http://127.0.0.1:7780) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATABASE_URL ?= sqlite:///craton.sqlite
+HOST ?= 127.0.0.1
+PORT ?= 7780
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.1"
+
+$(VENV)/.installed: $(BIN)/python server/pyproject.toml client/pyproject.toml
+	$(BIN)/pip install --quiet -e "server[all]" -e "client"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed tests/requirements.txt
+	$(BIN)/pip install --quiet -r tests/requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/craton-dbsync --database-url "$(DATABASE_URL)" upgrade
+	@if [ ! -f cratonrc ]; then \
+		$(BIN)/craton-dbsync --database-url "$(DATABASE_URL)" bootstrap \
+			--write-rc cratonrc --url "http://$(HOST):$(PORT)"; \
+		echo "Credentials written to ./cratonrc (mode 0600): run 'source cratonrc'."; \
+	else \
+		echo "Using the credentials in ./cratonrc."; \
+	fi
+	$(BIN)/craton-api --database-url "$(DATABASE_URL)" --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) craton.sqlite craton.sqlite-wal craton.sqlite-shm cratonrc
