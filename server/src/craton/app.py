@@ -26,6 +26,7 @@ from craton.http.routes import (
     clouds,
     devices,
     hosts,
+    inventory,
     network_devices,
     network_interfaces,
     networks,
@@ -49,6 +50,7 @@ API_ROUTES: list[BaseRoute] = [
     *devices.ROUTES,
     *networks.ROUTES,
     *network_interfaces.ROUTES,
+    *inventory.ROUTES,
 ]
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs"})
 

@@ -92,11 +92,13 @@ def add_labels(conn: sa.Connection, device_id: int, new_labels: list[str]) -> No
     if missing:
         with crud.conflicts_as("A label was added concurrently; retry the request."):
             conn.execute(sa.insert(labels), [{"device_id": device_id, "label": label} for label in missing])
+        crud.touch(conn, ANY_DEVICE, device_id)
 
 
 def remove_labels(conn: sa.Connection, device_id: int, old_labels: list[str]) -> None:
     if old_labels:
         conn.execute(sa.delete(labels).where(labels.c.device_id == device_id, labels.c.label.in_(old_labels)))
+        crud.touch(conn, ANY_DEVICE, device_id)
 
 
 def create_device(

@@ -1,0 +1,160 @@
+"""The Ansible dynamic inventory, computed set-based and in bounded memory.
+
+Hosts are read once; region and cell groups and labels come from a handful of
+queries; host variables are resolved in batches, so the number of queries
+grows with fleet size only by one or two per batch of thousands of hosts, and
+only one batch of device variables is held in memory at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from craton.domain import resolution
+from craton.domain.crud import visible
+from craton.domain.devices import HOST, label_filter
+from craton.domain.principal import Principal
+from craton.domain.variables import matcher
+from craton.domain.vars_query import Condition
+from craton.storage import variables as variable_store
+from craton.storage.devices import load_ancestor_parents
+from craton.storage.tables import cells, clouds, devices, labels, projects, regions
+from craton.storage.tables import variables as variables_table
+
+BATCH = 2000
+_INVALID = re.compile(r"[^A-Za-z0-9_]")
+
+
+def group_name(text: str) -> str:
+    """A valid Ansible group name: other characters become '_', no leading digit."""
+    name = _INVALID.sub("_", text)
+    return f"_{name}" if not name or name[0].isdigit() else name
+
+
+@dataclass
+class Filters:
+    cloud_id: int | None = None
+    region_id: int | None = None
+    cell_id: int | None = None
+    label: str | None = None
+    conditions: list[Condition] = field(default_factory=list)
+
+
+def fingerprint(conn: sa.Connection, principal: Principal) -> str:
+    """Changes whenever anything the inventory shows changes (counts and newest timestamps)."""
+    parts = []
+    for table in (projects, clouds, regions, cells, devices, variables_table):
+        stamp = sa.func.max(sa.func.coalesce(table.c.updated_at, table.c.created_at))
+        scope = principal.scope(table.c.id if table is projects else table.c.project_id)
+        count, newest = conn.execute(sa.select(sa.func.count(), stamp).where(scope)).one()
+        parts.append(f"{table.name}:{count}:{newest}")
+    label_count = conn.execute(
+        sa.select(sa.func.count()).select_from(labels.join(devices)).where(principal.scope(devices.c.project_id))
+    ).scalar_one()
+    parts.append(f"labels:{label_count}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _hosts(conn: sa.Connection, principal: Principal, filters: Filters) -> list[Mapping[str, Any]]:
+    stmt = visible(HOST, principal)
+    for column in ("cloud_id", "region_id", "cell_id"):
+        value = getattr(filters, column)
+        if value is not None:
+            stmt = stmt.where(devices.c[column] == value)
+    if filters.label is not None:
+        stmt = stmt.where(label_filter(filters.label))
+    rows = [row._mapping for row in conn.execute(stmt.order_by(devices.c.id))]
+    if filters.conditions:
+        keep = matcher(conn, principal, HOST, filters.conditions, resolved=True)
+        rows = [row for row in rows if keep(row)]
+    return rows
+
+
+def _hostnames(hosts: list[Mapping[str, Any]]) -> dict[int, str]:
+    taken: set[str] = set()
+    names = {}
+    for host in hosts:
+        name = host["name"] if host["name"] not in taken else f"{host['name']}-{host['id']}"
+        taken.add(name)
+        names[host["id"]] = name
+    return names
+
+
+def render(conn: sa.Connection, principal: Principal, filters: Filters) -> Iterator[bytes]:
+    """The inventory JSON as a sequence of byte fragments."""
+    hosts = _hosts(conn, principal, filters)
+    names = _hostnames(hosts)
+    region_ids = sorted({h["region_id"] for h in hosts})
+    cell_ids = sorted({h["cell_id"] for h in hosts if h["cell_id"] is not None})
+    region_rows = {r.id: r for r in conn.execute(sa.select(regions.c.id, regions.c.name).where(regions.c.id.in_(region_ids)))}
+    cell_rows = {c.id: c for c in conn.execute(sa.select(cells.c.id, cells.c.name, cells.c.region_id).where(cells.c.id.in_(cell_ids)))}
+    owned = variable_store.load(
+        conn, [("region", str(i)) for i in region_ids] + [("cell", str(i)) for i in cell_ids]
+    )
+
+    groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": [], "vars": {}})
+    top: list[str] = []
+    region_group = {rid: group_name(row.name) for rid, row in region_rows.items()}
+    for rid, gname in region_group.items():
+        groups[gname]["vars"] = owned.get(("region", str(rid)), {})
+        groups[gname].setdefault("children", [])
+        top.append(gname)
+    cell_group = {}
+    for cid, row in cell_rows.items():
+        gname = group_name(f"{region_rows[row.region_id].name}_{row.name}")
+        cell_group[cid] = gname
+        groups[gname]["vars"] = owned.get(("cell", str(cid)), {})
+        groups[region_group[row.region_id]]["children"].append(gname)
+    for host in hosts:
+        target = cell_group[host["cell_id"]] if host["cell_id"] is not None else region_group[host["region_id"]]
+        groups[target]["hosts"].append(names[host["id"]])
+    host_ids = [h["id"] for h in hosts]
+    for start in range(0, len(host_ids), BATCH * 5):
+        chunk = host_ids[start : start + BATCH * 5]
+        stmt = sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(chunk))
+        for device_id, label in conn.execute(stmt.order_by(labels.c.label, labels.c.device_id)):
+            gname = group_name(label)
+            if gname not in groups or "children" not in groups[gname]:
+                groups[gname]["hosts"].append(names[device_id])
+                if gname not in top:
+                    top.append(gname)
+    yield b'{"all":' + orjson.dumps({"children": sorted(set(top)), "hosts": [], "vars": {}})
+    for gname in sorted(groups):
+        group = groups[gname]
+        group["hosts"] = sorted(set(group["hosts"]))
+        if "children" in group:
+            group["children"] = sorted(group["children"])
+        yield b"," + orjson.dumps(gname) + b":" + orjson.dumps(group, option=orjson.OPT_SORT_KEYS)
+    yield b',"_meta":{"hostvars":{'
+    first = True
+    for fragment in _hostvars(conn, hosts, names):
+        yield fragment if first else b"," + fragment
+        first = False
+    yield b"}}}"
+
+
+def _hostvars(conn: sa.Connection, hosts: list[Mapping[str, Any]], names: Mapping[int, str]) -> Iterator[bytes]:
+    """Resolved variables per host, a batch at a time; container variables are read once."""
+    containers: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(hosts), BATCH):
+        batch = hosts[start : start + BATCH]
+        parents = resolution.parent_map_for(conn, "device", batch)
+        chains = {h["id"]: resolution.chain("device", h, parents) for h in batch}
+        wanted = {owner for chain in chains.values() for owner in chain}
+        missing_containers = {o for o in wanted if o[0] != "device" and o not in containers}
+        loaded = variable_store.load(conn, [o for o in wanted if o[0] == "device"] + sorted(missing_containers))
+        for owner in missing_containers:
+            containers[owner] = loaded.get(owner, {})
+        owned = {**containers, **loaded}
+        for host in batch:
+            merged = resolution.merge(chains[host["id"]], owned)
+            merged.setdefault("ansible_host", host["ip_address"])
+            yield orjson.dumps(names[host["id"]]) + b":" + orjson.dumps(merged, option=orjson.OPT_SORT_KEYS)

@@ -1,0 +1,46 @@
+"""/v1/ansible-inventory: the JSON ``ansible-inventory --list`` expects, with ETag revalidation."""
+
+from __future__ import annotations
+
+import hashlib
+
+from starlette.responses import Response
+
+from craton.domain import inventory, vars_query
+from craton.http.endpoint import Call, Operation, build_route
+from craton.http.validation import Param
+
+PARAMS = {
+    "cloud_id": Param("integer"),
+    "region_id": Param("integer"),
+    "cell_id": Param("integer"),
+    "label": Param("string"),
+    "vars": Param("string", description="Only hosts whose resolved variables match"),
+}
+
+
+def ansible_inventory(call: Call) -> Response:
+    query = call.query
+    filters = inventory.Filters(
+        cloud_id=query["cloud_id"],
+        region_id=query["region_id"],
+        cell_id=query["cell_id"],
+        label=query["label"],
+        conditions=vars_query.parse(query["vars"]) if query["vars"] else [],
+    )
+    state = inventory.fingerprint(call.conn, call.principal)
+    identity = f"{state}|{call.principal.project_id}|{call.principal.role}|{sorted(query.items())}"
+    etag = '"' + hashlib.sha256(identity.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    wanted = call.request.headers.get("if-none-match", "")
+    if etag in {tag.strip() for tag in wanted.split(",")} or wanted.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    body = b"".join(inventory.render(call.conn, call.principal, filters))
+    return Response(body, media_type="application/json", headers=headers)
+
+
+ROUTES = [
+    build_route(
+        "/v1/ansible-inventory", [Operation("GET", ansible_inventory, query=PARAMS, summary="Ansible inventory")]
+    )
+]
