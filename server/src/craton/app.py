@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,7 +35,7 @@ from craton.http.routes import (
     regions,
     users,
 )
-from craton.settings import Settings, load_settings
+from craton.settings import LOG_FORMAT, Settings, load_settings
 from craton.storage.engine import create_engine
 
 log = logging.getLogger("craton.api")
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
 
 def app_from_environment() -> ASGIApp:
     """Factory for worker processes: settings come from CRATON_* variables set by ``craton-api``."""
-    import os
-
-    return create_app(load_settings(config_file=os.environ.get("CRATON_CONFIG_FILE") or None))
+    settings = load_settings(config_file=os.environ.get("CRATON_CONFIG_FILE") or None)
+    if not logging.getLogger().handlers:  # worker processes start with bare logging
+        logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    return create_app(settings)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from craton.settings import Settings, SettingsError, load_settings
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+from craton.settings import LOG_FORMAT, Settings, SettingsError, load_settings
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
