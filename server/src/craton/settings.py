@@ -31,8 +31,6 @@ class Settings:
     access_log: bool = True
     max_body_bytes: int = 1_048_576
     max_json_depth: int = 32
-    max_variables_per_request: int = 1000
-    max_variable_value_bytes: int = 65_536
     db_pool_size: int = 10
     db_max_overflow: int = 20
     extra: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -49,8 +47,6 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "access_log": ("CRATON_ACCESS_LOG", "api", "access_log"),
     "max_body_bytes": ("CRATON_MAX_BODY_BYTES", "api", "max_body_bytes"),
     "max_json_depth": ("CRATON_MAX_JSON_DEPTH", "api", "max_json_depth"),
-    "max_variables_per_request": ("CRATON_MAX_VARIABLES_PER_REQUEST", "api", "max_variables_per_request"),
-    "max_variable_value_bytes": ("CRATON_MAX_VARIABLE_VALUE_BYTES", "api", "max_variable_value_bytes"),
     "db_pool_size": ("CRATON_DB_POOL_SIZE", "database", "max_pool_size"),
     "db_max_overflow": ("CRATON_DB_MAX_OVERFLOW", "database", "max_overflow"),
 }

@@ -66,12 +66,18 @@ def descendants_filter(parent_id: int, recursive: bool) -> sa.ColumnElement[bool
     return devices.c.id.in_(descendant_ids_query(parent_id))
 
 
+_LABELS_OF = (
+    sa.select(labels.c.device_id, labels.c.label)
+    .where(labels.c.device_id.in_(sa.bindparam("device_ids", expanding=True)))
+    .order_by(labels.c.device_id, labels.c.label)
+)
+
+
 def labels_of(conn: sa.Connection, device_ids: list[int]) -> dict[int, list[str]]:
     """Sorted labels of each device, one query for a whole page."""
     found: dict[int, list[str]] = {device_id: [] for device_id in device_ids}
     if device_ids:
-        stmt = sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(device_ids))
-        for device_id, label in conn.execute(stmt.order_by(labels.c.device_id, labels.c.label)):
+        for device_id, label in conn.execute(_LABELS_OF, {"device_ids": device_ids}):
             found[device_id].append(label)
     return found
 

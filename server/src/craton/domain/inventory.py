@@ -88,48 +88,83 @@ def _hostnames(hosts: list[Mapping[str, Any]]) -> dict[int, str]:
     return names
 
 
+RESERVED = frozenset({"all", "ungrouped", "_meta"})
+
+
+def _unique(name: str, taken: set[str], qualifier: str) -> str:
+    """``name``, or ``name_<qualifier>`` when another group (or Ansible itself) already uses it."""
+    if name in taken or name in RESERVED:
+        name = group_name(f"{name}_{qualifier}")
+    taken.add(name)
+    return name
+
+
+def _region_groups(conn: sa.Connection, region_ids: list[int]) -> dict[int, str]:
+    """Region names are unique per cloud only: qualify the ones that clash with the cloud name."""
+    stmt = (
+        sa.select(regions.c.id, regions.c.name, clouds.c.name.label("cloud"))
+        .join(clouds, clouds.c.id == regions.c.cloud_id)
+        .where(regions.c.id.in_(region_ids))
+        .order_by(regions.c.id)
+    )
+    rows = list(conn.execute(stmt))
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[group_name(row.name)] += 1
+    taken: set[str] = set()
+    groups = {}
+    for row in rows:
+        base = group_name(row.name) if counts[group_name(row.name)] == 1 else group_name(f"{row.cloud}_{row.name}")
+        groups[row.id] = _unique(base, taken, str(row.id))
+    return groups
+
+
 def render(conn: sa.Connection, principal: Principal, filters: Filters) -> Iterator[bytes]:
     """The inventory JSON as a sequence of byte fragments."""
     hosts = _hosts(conn, principal, filters)
     names = _hostnames(hosts)
     region_ids = sorted({h["region_id"] for h in hosts})
     cell_ids = sorted({h["cell_id"] for h in hosts if h["cell_id"] is not None})
-    region_rows = {r.id: r for r in conn.execute(sa.select(regions.c.id, regions.c.name).where(regions.c.id.in_(region_ids)))}
-    cell_rows = {c.id: c for c in conn.execute(sa.select(cells.c.id, cells.c.name, cells.c.region_id).where(cells.c.id.in_(cell_ids)))}
+    region_group = _region_groups(conn, region_ids)
+    taken = set(region_group.values())
+    cell_rows = conn.execute(
+        sa.select(cells.c.id, cells.c.name, cells.c.region_id).where(cells.c.id.in_(cell_ids)).order_by(cells.c.id)
+    )
+    cell_group = {
+        row.id: _unique(group_name(f"{region_group[row.region_id]}_{row.name}"), taken, str(row.id))
+        for row in cell_rows
+    }
     owned = variable_store.load(
         conn, [("region", str(i)) for i in region_ids] + [("cell", str(i)) for i in cell_ids]
     )
-
-    groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"hosts": [], "vars": {}})
-    top: list[str] = []
-    region_group = {rid: group_name(row.name) for rid, row in region_rows.items()}
+    groups: dict[str, dict[str, Any]] = {}
     for rid, gname in region_group.items():
-        groups[gname]["vars"] = owned.get(("region", str(rid)), {})
-        groups[gname].setdefault("children", [])
-        top.append(gname)
-    cell_group = {}
-    for cid, row in cell_rows.items():
-        gname = group_name(f"{region_rows[row.region_id].name}_{row.name}")
-        cell_group[cid] = gname
-        groups[gname]["vars"] = owned.get(("cell", str(cid)), {})
-        groups[region_group[row.region_id]]["children"].append(gname)
+        groups[gname] = {"children": [], "hosts": [], "vars": owned.get(("region", str(rid)), {})}
+    for cid, gname in cell_group.items():
+        groups[gname] = {"hosts": [], "vars": owned.get(("cell", str(cid)), {})}
     for host in hosts:
-        target = cell_group[host["cell_id"]] if host["cell_id"] is not None else region_group[host["region_id"]]
-        groups[target]["hosts"].append(names[host["id"]])
+        if host["cell_id"] is not None:
+            groups[cell_group[host["cell_id"]]]["hosts"].append(names[host["id"]])
+            parent = groups[region_group[host["region_id"]]]["children"]
+            if cell_group[host["cell_id"]] not in parent:
+                parent.append(cell_group[host["cell_id"]])
+        else:
+            groups[region_group[host["region_id"]]]["hosts"].append(names[host["id"]])
+    label_group: dict[str, str] = {}
     host_ids = [h["id"] for h in hosts]
     for start in range(0, len(host_ids), BATCH * 5):
         chunk = host_ids[start : start + BATCH * 5]
         stmt = sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(chunk))
         for device_id, label in conn.execute(stmt.order_by(labels.c.label, labels.c.device_id)):
-            gname = group_name(label)
-            if gname not in groups or "children" not in groups[gname]:
-                groups[gname]["hosts"].append(names[device_id])
-                if gname not in top:
-                    top.append(gname)
-    yield b'{"all":' + orjson.dumps({"children": sorted(set(top)), "hosts": [], "vars": {}})
+            if label not in label_group:
+                label_group[label] = _unique(group_name(label), taken, "label")
+                groups[label_group[label]] = {"hosts": [], "vars": {}}
+            groups[label_group[label]]["hosts"].append(names[device_id])
+    top = sorted([*region_group.values(), *label_group.values()])
+    yield b'{"all":' + orjson.dumps({"children": top, "hosts": [], "vars": {}})
     for gname in sorted(groups):
         group = groups[gname]
-        group["hosts"] = sorted(set(group["hosts"]))
+        group["hosts"] = sorted(group["hosts"])
         if "children" in group:
             group["children"] = sorted(group["children"])
         yield b"," + orjson.dumps(gname) + b":" + orjson.dumps(group, option=orjson.OPT_SORT_KEYS)

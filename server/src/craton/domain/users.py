@@ -23,6 +23,9 @@ KIND = Kind(
     conflict_message="A user with the given username already exists in this project.",
 )
 BAD_CREDENTIALS = "The request could not be authenticated."
+_CREDENTIALS = sa.select(users.c.id, users.c.username, users.c.api_key_hash, users.c.is_root, users.c.is_admin).where(
+    users.c.project_id == sa.bindparam("project_id"), users.c.username == sa.bindparam("username")
+)
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,7 @@ def authenticate(conn: sa.Connection, project_header: str | None, username: str 
     project_id = parse_uuid(project_header) if project_header else None
     if project_id is None:
         raise NotAuthenticated(f"Project ID ('{project_header}') is not a valid UUID")
-    row = conn.execute(
-        sa.select(users.c.id, users.c.username, users.c.api_key_hash, users.c.is_root, users.c.is_admin).where(
-            users.c.project_id == project_id, users.c.username == (username or "")
-        )
-    ).first()
+    row = conn.execute(_CREDENTIALS, {"project_id": project_id, "username": username or ""}).first()
     if row is None or not verify_api_key(token, row.api_key_hash):
         raise NotAuthenticated(BAD_CREDENTIALS)
     role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER

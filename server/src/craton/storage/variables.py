@@ -16,29 +16,18 @@ OwnerRef = tuple[str, str]
 _CHUNK = 2000
 
 
-def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+_BY_OWNERS = sa.select(variables.c.owner_kind, variables.c.owner_id, variables.c.key, variables.c.value).where(
+    sa.tuple_(variables.c.owner_kind, variables.c.owner_id).in_(sa.bindparam("owners", expanding=True))
+)
 
 
 def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, Any]]:
-    """All variables of the given owners, in one query for a page-sized set."""
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, owner_id in set(owners):
-        by_kind[kind].append(owner_id)
+    """All variables of the given owners: one prepared query for a page-sized set."""
+    wanted = sorted(set(owners))
     result: dict[OwnerRef, dict[str, Any]] = defaultdict(dict)
-    clauses = [
-        sa.and_(variables.c.owner_kind == kind, variables.c.owner_id.in_(chunk))
-        for kind, ids in by_kind.items()
-        for chunk in _chunks(sorted(ids))
-    ]
-    if not clauses:
-        return result
-    stmt = sa.select(variables.c.owner_kind, variables.c.owner_id, variables.c.key, variables.c.value).where(
-        sa.or_(*clauses)
-    )
-    for kind, owner_id, key, value in conn.execute(stmt):
-        result[(kind, owner_id)][key] = value
+    for start in range(0, len(wanted), _CHUNK):
+        for kind, owner_id, key, value in conn.execute(_BY_OWNERS, {"owners": wanted[start : start + _CHUNK]}):
+            result[(kind, owner_id)][key] = value
     return result
 
 
