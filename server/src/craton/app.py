@@ -9,19 +9,16 @@ from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from craton.domain.principal import Principal
-from craton.domain.users import authenticate
 from craton.http import openapi
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
 from craton.http.jsonio import JSONResponse
-from craton.http.middleware import Authentication, RequestContext
+from craton.http.auth import local_keys
+from craton.http.middleware import RequestContext
 from craton.http.routes import (
     cells,
     clouds,
@@ -53,17 +50,6 @@ API_ROUTES: list[BaseRoute] = [
     *network_interfaces.ROUTES,
     *inventory.ROUTES,
 ]
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs"})
-
-
-def _local_authenticator(engine: sa.Engine):  # type: ignore[no-untyped-def]
-    def authenticate_headers(headers: Headers) -> Principal:
-        with engine.connect() as conn:
-            return authenticate(
-                conn, headers.get("x-auth-project"), headers.get("x-auth-user"), headers.get("x-auth-token")
-            )
-
-    return authenticate_headers
 
 
 async def healthz(request: Request) -> Response:
@@ -103,13 +89,13 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(Authentication, authenticate=_local_authenticator(engine), public_paths=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.engine = engine
+    app.state.authenticator = local_keys
     return RequestContext(app, log_requests=settings.access_log)
 
 

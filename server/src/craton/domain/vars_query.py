@@ -167,7 +167,7 @@ def parse(query: str) -> list[Condition]:
     for part in query.split(","):
         path, colon, value = part.partition(":")
         if not colon:
-            raise InvalidInput(f"Invalid vars query {part!r}: each condition must be <path>:<json-value>.")
+            raise InvalidInput(f"{INVALID_PATH} {part!r} has no ':'; each condition is <path>:<json-value>.")
         key, steps = parse_path(path)
         by_path[path] = Condition(key=key, steps=steps, value=parse_value(value))
     return list(by_path.values())

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from craton.domain.errors import CratonError
 from craton.domain.principal import Principal
+from craton.http.auth import identify
 from craton.http.jsonio import parse_body
 from craton.http.validation import Param, check, parse_query
 from craton.settings import Settings
@@ -78,16 +79,20 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
         settings: Settings = request.app.state.settings
         engine: sa.Engine = request.app.state.engine
         op = by_method[request.method]
-        query = parse_query(op.query, request.query_params.multi_items())
+        query: dict[str, Any] = {}
         body = None
-        if op.body is not None:
-            raw = await read_body(request, settings.max_body_bytes)
-            body = parse_body(raw, request.headers.get("content-type", ""), settings.max_json_depth)
-            if body is None and op.body_optional:
-                body = {}
-            check(op.body, body)
-        principal = request.scope["state"]["principal"]
-        response = await run_in_threadpool(_run_in_transaction, engine, op.handler, request, principal, query, body)
+        invalid: CratonError | None = None
+        try:
+            query = parse_query(op.query, request.query_params.multi_items())
+            if op.body is not None:
+                raw = await read_body(request, settings.max_body_bytes)
+                body = parse_body(raw, request.headers.get("content-type", ""), settings.max_json_depth)
+                if body is None and op.body_optional:
+                    body = {}
+                check(op.body, body)
+        except CratonError as exc:
+            invalid = exc  # reported after authentication, as the original pipeline did
+        response = await run_in_threadpool(_run_in_transaction, engine, op.handler, request, query, body, invalid)
         if request.method == "HEAD":
             response.body = b""
         return response
@@ -98,7 +103,15 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
 
 
 def _run_in_transaction(
-    engine: sa.Engine, handler: Handler, request: Request, principal: Principal, query: dict[str, Any], body: Any
+    engine: sa.Engine,
+    handler: Handler,
+    request: Request,
+    query: dict[str, Any],
+    body: Any,
+    invalid: CratonError | None,
 ) -> Response:
     with engine.begin() as conn:
+        principal = identify(conn, request)
+        if invalid is not None:
+            raise invalid
         return handler(Call(request, principal, conn, query, body, dict(request.path_params)))

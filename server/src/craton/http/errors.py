@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from craton.domain.errors import CratonError
+from craton.http.auth import identify_standalone
 from craton.http.jsonio import JSONResponse
 
 log = logging.getLogger("craton.api")
@@ -31,6 +32,11 @@ async def craton_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if "principal" not in request.scope.get("state", {}):
+        try:
+            await identify_standalone(request)
+        except CratonError as auth_error:
+            return error_response(auth_error.status, auth_error.message)
     message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
     return error_response(exc.status_code, message, dict(exc.headers or {}))
 

@@ -1,0 +1,44 @@
+"""Who is calling: the seam between HTTP headers and an authentication strategy.
+
+Authentication shares the handler's worker thread and database transaction,
+so an authenticated request costs one thread hand-off and one connection.
+The original pipeline authenticated before anything else; that order is kept:
+a validation error is only reported once the caller is known, and unknown URLs
+(404/405) authenticate first too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import Request
+
+from craton.domain.principal import Principal
+from craton.domain.users import authenticate
+
+Authenticator = Callable[[sa.Connection, Headers], Principal]
+
+
+def local_keys(conn: sa.Connection, headers: Headers) -> Principal:
+    """Craton's own API keys: X-Auth-Project, X-Auth-User, X-Auth-Token."""
+    return authenticate(conn, headers.get("x-auth-project"), headers.get("x-auth-user"), headers.get("x-auth-token"))
+
+
+def identify(conn: sa.Connection, request: Request) -> Principal:
+    """Authenticate ``request`` on ``conn`` and remember the caller for the access log."""
+    principal: Principal = request.app.state.authenticator(conn, request.headers)
+    request.scope.setdefault("state", {})["principal"] = principal
+    return principal
+
+
+async def identify_standalone(request: Request) -> Principal:
+    """For requests that reach no endpoint (404, 405): authenticate in its own transaction."""
+
+    def run() -> Principal:
+        with request.app.state.engine.connect() as conn:
+            return identify(conn, request)
+
+    return await run_in_threadpool(run)
