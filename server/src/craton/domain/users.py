@@ -79,7 +79,7 @@ def create_user(
     target = parse_uuid(project_id)
     visible = sa.select(projects.c.id).where(projects.c.id == target, principal.scope(projects.c.id))
     if target is None or conn.execute(visible).first() is None:
-        raise NotFound(f"Project {project_id} does not exist.")
+        raise NotFound()
     api_key = api_key or generate_api_key()
     values = {
         "project_id": target,

@@ -58,7 +58,10 @@ def parse_body(raw: bytes, content_type: str, max_depth: int) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"The request body is not valid JSON: {exc}.") from None
+        raise InvalidInput(
+            "The browser (or proxy) sent a request that this server could not understand. "
+            f"The body is not valid JSON: {exc}."
+        ) from None
     if depth(value, max_depth) > max_depth:
         raise InvalidInput(f"The request body nests deeper than {max_depth} levels.")
     return value
