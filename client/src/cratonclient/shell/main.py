@@ -1,0 +1,339 @@
+"""The ``craton`` command: parse the command line, run one command, report the outcome.
+
+Exit status: 0 on success; 1 when the server refuses the request, cannot be reached, or the
+credentials are missing (``ERROR: <message>`` on stderr); 2 for a wrong command line (usage
+line, error and a hint on stderr); 130 when interrupted. Expected failures never show a
+traceback; ``--debug`` shows one for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import os
+import re
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Any, NoReturn
+
+import cratonclient
+from cratonclient import exceptions
+from cratonclient.formatters import FORMATTERS, UnsupportedOutput, get_formatter
+from cratonclient.formatters.base import Formatter
+from cratonclient.shell import cliutils, completion, v1
+from cratonclient.shell.commands import (
+    Arg,
+    Command,
+    Context,
+    DocumentResult,
+    ListResult,
+    MessageResult,
+    ObjectResult,
+    Result,
+    TextResult,
+    ValuesResult,
+    VariablesResult,
+    arg,
+    by_name,
+)
+from cratonclient.shell.errors import UsageError
+
+PROG = "craton"
+SUPPORTED_API_VERSIONS = (1,)
+
+
+def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
+    """Options accepted before (and, for convenience, after) the subcommand."""
+    return (
+        arg("--format", choices=tuple(FORMATTERS), default="default",
+            help="Output format: tables for people, json/yaml/csv for scripts (default: table)."),
+        arg("--craton-url", default=cliutils.env(environ, "CRATON_URL"), metavar="URL",
+            help="Base URL of the Craton API, e.g. http://craton:7780 (env CRATON_URL)."),
+        arg("--craton-version", type=int, default=int(cliutils.env(environ, "CRATON_VERSION", default="1")),
+            metavar="N", help="API version (env CRATON_VERSION; only 1 exists)."),
+        arg("--os-username", default=cliutils.env(environ, "OS_USERNAME"), metavar="NAME",
+            help="Craton username (env OS_USERNAME)."),
+        arg("--os-password", default=cliutils.env(environ, "OS_PASSWORD"), metavar="API_KEY",
+            help="The user's API key (env OS_PASSWORD)."),
+        arg("--os-project-id", default=cliutils.env(environ, "OS_PROJECT_ID"), metavar="UUID",
+            help="Project to work in (env OS_PROJECT_ID)."),
+        arg("--os-cacert", default=cliutils.env(environ, "OS_CACERT"), metavar="FILE",
+            help="CA bundle to verify the server's TLS certificate (env OS_CACERT)."),
+        arg("--insecure", action="store_true", help="Do not verify the server's TLS certificate."),
+        arg("--timeout", type=float, default=float(cliutils.env(environ, "CRATON_TIMEOUT", default="30")),
+            metavar="SECONDS", help="Give up on a request after this long (env CRATON_TIMEOUT, default 30)."),
+        arg("--debug", action="store_true", help="Show tracebacks and request details on errors."),
+    )
+
+
+class CratonArgumentParser(argparse.ArgumentParser):
+    """argparse with a hint under every error, and short messages for unknown commands."""
+
+    hint: str = f"Try '{PROG} help' for more information."
+    command_names: Sequence[str] = ()
+
+    def error(self, message: str) -> NoReturn:
+        unknown = re.search(r"invalid choice: '([^']*)'", message)
+        if unknown and self.command_names:
+            message = unknown_command_message(unknown.group(1), self.command_names)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n{self.hint}\n")
+
+
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    # Wide enough for the longest command name, so every summary stays on its line.
+    return argparse.HelpFormatter(prog, max_help_position=36)
+
+
+def unknown_command_message(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3)
+    suggestion = f" (did you mean {' or '.join(close)}?)" if close else ""
+    return f"unknown command '{name}'{suggestion}"
+
+
+class CratonShell:
+    """One invocation of the CLI, with its streams and environment injectable for tests."""
+
+    def __init__(
+        self,
+        stdin: IO[str] | None = None,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        environ: Mapping[str, str] | None = None,
+        client_factory: Callable[[argparse.Namespace], Any] | None = None,
+    ) -> None:
+        self.stdin = stdin if stdin is not None else sys.stdin
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self.environ = environ if environ is not None else os.environ
+        self.client_factory = client_factory or default_client
+        self.commands = by_name([*v1.commands(), *self._builtin_commands()])
+        self.globals = global_arguments(self.environ)
+        self.parser = self._build_parser()
+
+    # --- parser ------------------------------------------------------------------------------
+
+    def _builtin_commands(self) -> list[Command]:
+        return [
+            Command(
+                name="help",
+                summary="Show help for the CLI or for one command.",
+                handler=self._help,
+                arguments=(arg("subject", nargs="?", metavar="<command>", help="Command to describe."),),
+                needs_client=False,
+            ),
+            Command(
+                name="completion",
+                summary="Print a shell completion script (bash or zsh).",
+                handler=self._completion,
+                arguments=(arg("shell", choices=("bash", "zsh"), help="Shell to complete for."),),
+                description="Print a completion script. Load it with: "
+                "eval \"$(craton completion bash)\" in ~/.bashrc, or "
+                "eval \"$(craton completion zsh)\" in ~/.zshrc.",
+                needs_client=False,
+            ),
+        ]
+
+    def _build_parser(self) -> CratonArgumentParser:
+        parser = CratonArgumentParser(
+            prog=PROG,
+            description="Command-line interface to Craton, the fleet inventory service.",
+            epilog=f"See '{PROG} help <command>' (or '{PROG} <command> --help') for the options "
+            "of a command.",
+            formatter_class=_help_formatter,
+        )
+        parser.command_names = sorted(self.commands)
+        parser.add_argument("--version", action="version", version=cratonclient.__version__)
+        for option in self.globals:
+            parser.add_argument(*option.flags, **option.options)
+        # The same options after the subcommand, hidden from its help; SUPPRESS keeps a value
+        # given before the subcommand from being reset to the default.
+        shared = CratonArgumentParser(add_help=False)
+        for option in self.globals:
+            hidden = {k: v for k, v in option.options.items() if k != "default"}
+            shared.add_argument(*option.flags, **hidden, default=argparse.SUPPRESS)
+            shared._actions[-1].help = argparse.SUPPRESS
+        subparsers = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
+        for command in self.commands.values():
+            sub = subparsers.add_parser(
+                command.name,
+                help=command.summary,
+                description=command.description or command.summary,
+                epilog=command.epilog,
+                parents=[shared],
+                formatter_class=_help_formatter,
+            )
+            assert isinstance(sub, CratonArgumentParser)
+            subject = "" if command.name == "help" else f" {command.name}"
+            sub.hint = f"Try '{PROG} help{subject}' for more information."
+            for option in command.arguments:
+                sub.add_argument(*option.flags, **option.options)
+            sub.set_defaults(_command=command)
+        return parser
+
+    # --- running -----------------------------------------------------------------------------
+
+    def run(self, argv: Sequence[str]) -> int:
+        """Run one command line and return the exit status."""
+        try:
+            with contextlib.redirect_stdout(self.stdout), contextlib.redirect_stderr(self.stderr):
+                args, extras = self.parser.parse_known_args(list(argv))
+                if extras:
+                    # Report unknown options against the subcommand, with its usage and hint.
+                    parser = self._subparser(args.command) if args.command else self.parser
+                    parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        except SystemExit as stop:
+            return stop.code if isinstance(stop.code, int) else 1
+        if args.command is None:
+            self.parser.print_help(self.stdout)
+            return 0
+        return self._execute(args)
+
+    def _execute(self, args: argparse.Namespace) -> int:
+        command: Command = args._command
+        try:
+            if args.craton_version not in SUPPORTED_API_VERSIONS:
+                raise UsageError(
+                    f"unsupported API version {args.craton_version} (supported: "
+                    f"{', '.join(map(str, SUPPORTED_API_VERSIONS))})"
+                )
+            formatter = get_formatter(args.format)
+            context = Context(lambda: self.client_factory(args), self.stdin, self.stderr, args)
+            result = command.handler(context, args)
+            self._render(result, formatter)
+            return 0
+        except UsageError as error:
+            return self._usage_error(command, error.message)
+        except UnsupportedOutput as error:
+            return self._usage_error(command, f"--format {args.format}: {error}")
+        except exceptions.ConnectionFailed as error:
+            return self._fail(args, error, connection_message(args.craton_url, error))
+        except exceptions.ClientException as error:
+            return self._fail(args, error, error.message or type(error).__name__)
+        except KeyboardInterrupt:
+            print("Interrupted.", file=self.stderr)
+            return 130
+        except BrokenPipeError:
+            raise
+        except Exception as error:
+            return self._fail(
+                args,
+                error,
+                f"unexpected {type(error).__name__}: {error} (run with --debug for details)",
+            )
+
+    def _render(self, result: Result, formatter: Formatter) -> None:
+        # Machine formats keep stdout parseable: confirmations go to stderr there.
+        notes = self.stderr if formatter.machine_readable else self.stdout
+        if isinstance(result, TextResult):
+            self.stdout.write(result.text)
+        elif isinstance(result, MessageResult):
+            print(result.text, file=notes)
+        elif isinstance(result, ObjectResult):
+            if result.message:
+                print(result.message, file=notes)
+            print(formatter.format_object(result.data), file=self.stdout)
+        elif isinstance(result, ListResult):
+            print(formatter.format_list(result.items, result.fields), file=self.stdout)
+        elif isinstance(result, VariablesResult):
+            print(formatter.format_variables(result.variables), file=self.stdout)
+        elif isinstance(result, ValuesResult):
+            print(formatter.format_values(result.name, result.values), file=self.stdout)
+        elif isinstance(result, DocumentResult):
+            print(formatter.format_document(result.data), file=self.stdout)
+        self.stdout.flush()
+
+    def _usage_error(self, command: Command, message: str) -> int:
+        subparser = self._subparser(command.name)
+        subparser.print_usage(self.stderr)
+        print(f"{subparser.prog}: error: {message}", file=self.stderr)
+        print(subparser.hint, file=self.stderr)
+        return 2
+
+    def _fail(self, args: argparse.Namespace, error: BaseException, message: str) -> int:
+        print(f"ERROR: {message}", file=self.stderr)
+        if getattr(args, "debug", False):
+            if isinstance(error, exceptions.ClientException) and error.status_code is not None:
+                print(f"DEBUG: HTTP {error.status_code}, request id {error.request_id}", file=self.stderr)
+            traceback.print_exception(error, file=self.stderr)
+        return 1
+
+    def _subparser(self, name: str) -> CratonArgumentParser:
+        for action in self.parser._subparsers._group_actions if self.parser._subparsers else ():
+            choices = getattr(action, "choices", None)
+            if choices and name in choices:
+                return choices[name]  # type: ignore[no-any-return]
+        raise KeyError(name)
+
+    # --- built-in commands -------------------------------------------------------------------
+
+    def _help(self, ctx: Context, args: argparse.Namespace) -> TextResult:
+        if args.subject is None:
+            return TextResult(self.parser.format_help())
+        if args.subject not in self.commands:
+            raise UsageError(unknown_command_message(args.subject, sorted(self.commands)))
+        return TextResult(self._subparser(args.subject).format_help())
+
+    def _completion(self, ctx: Context, args: argparse.Namespace) -> TextResult:
+        generate = completion.bash_script if args.shell == "bash" else completion.zsh_script
+        return TextResult(generate(PROG, list(self.commands.values()), self.globals))
+
+
+def default_client(options: argparse.Namespace) -> Any:
+    """The real API client; only built when a command needs the server."""
+    # Imported here so help, completion and usage errors never load the HTTP stack.
+    from cratonclient.shell import auth
+    from cratonclient.v1 import client
+
+    if not options.craton_url:
+        raise exceptions.CommandError("no Craton URL: pass --craton-url or set CRATON_URL")
+    try:
+        return client.Client(session=auth.build_session(options), url=options.craton_url)
+    except ValueError as error:
+        raise exceptions.CommandError(str(error)) from None
+
+
+def connection_message(url: str, error: BaseException) -> str:
+    """``could not connect to Craton at <url>: <root cause>``, without urllib3's noise."""
+    return f"could not connect to Craton at {url}: {root_cause(error)}"
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost operating-system reason (``Connection refused``), else the error text."""
+    seen: set[int] = set()
+    best: str | None = None
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            best = current.strerror
+        for nested in (
+            getattr(current, "original_exception", None),
+            getattr(current, "reason", None),
+            current.__cause__,
+            current.__context__,
+            *getattr(current, "args", ()),
+        ):
+            if isinstance(nested, BaseException):
+                pending.append(nested)
+    return best or str(error)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point: ``craton = cratonclient.shell.main:main``."""
+    try:
+        return CratonShell().run(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:
+        # The reader went away (``craton host-list | head``); that is not an error to report.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+if __name__ == "__main__":
+    sys.exit(main())

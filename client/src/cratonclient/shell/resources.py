@@ -1,0 +1,421 @@
+"""One generic implementation of the per-resource commands.
+
+Each resource module in ``shell/v1`` declares a :class:`ResourceSpec` (its fields, filters and
+create/update options); :func:`resource_commands` turns it into ``<name>-list``, ``-show``,
+``-create``, ``-update``, ``-delete``, the ``-vars-*`` and ``-labels-*`` commands. Behaviour
+shared by every resource (paging, sorting, columns, variables from stdin) therefore lives here
+once and cannot drift between resources.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cratonclient import exceptions
+from cratonclient.shell import cliutils
+from cratonclient.shell.commands import (
+    Arg,
+    Command,
+    Context,
+    ListResult,
+    MessageResult,
+    ObjectResult,
+    Handler,
+    ValuesResult,
+    VariablesResult,
+    arg,
+    collect,
+)
+from cratonclient.shell.errors import UsageError
+
+#: The server's page size when no --limit is given, and the largest it accepts (used by --all).
+DEFAULT_PAGE_SIZE = 30
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """Everything the generic commands need to know about one kind of resource."""
+
+    #: Command prefix, e.g. ``network-device``.
+    name: str
+    #: Attribute of ``cratonclient.v1.client.Client`` holding the manager.
+    manager: str
+    #: Columns of ``-list``; ``detail_fields`` are added with ``--detail``.
+    fields: tuple[str, ...]
+    detail_fields: tuple[str, ...] = ()
+    #: Type of ids on the command line: ``int``, or ``str`` for project UUIDs.
+    id_type: Callable[[str], Any] = int
+    filters: tuple[Arg, ...] = ()
+    #: Options of ``-create`` and ``-update``; ``None`` when the API has no such operation.
+    create: tuple[Arg, ...] | None = None
+    update: tuple[Arg, ...] | None = None
+    #: Whether the list endpoint takes ``details=true`` (adds each item's variables).
+    details: bool = True
+    variables: bool = False
+    labels: bool = False
+    #: ``/clouds?name=`` and ``/regions?name=`` answer 404 when nothing matches; a list
+    #: command should show an empty list instead.
+    filter_miss_is_404: bool = False
+    #: Plural for messages, when not simply ``<name>s``.
+    plural_name: str | None = None
+    #: Values ``-create`` sends unless an option overrides them, e.g. the caller's project.
+    create_defaults: Callable[[Context], dict[str, Any]] | None = None
+    #: Printed after a successful create, e.g. to say an API key is shown only once.
+    create_message: str | None = None
+    #: Update options the API changes through another route than ``PUT`` (labels):
+    #: wire key -> ``function(manager, id, value)``, called after the ``PUT``.
+    update_extras: Mapping[str, Callable[[Any, Any, Any], object]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """Human name, ``network device``."""
+        return self.name.replace("-", " ")
+
+    @property
+    def plural(self) -> str:
+        return self.plural_name or f"{self.title}s"
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return self.fields + tuple(f for f in self.detail_fields if f not in self.fields)
+
+    @property
+    def metavar(self) -> str:
+        return f"<{self.name}>"
+
+
+def resource_commands(spec: ResourceSpec) -> list[Command]:
+    """All the commands the API supports for ``spec``'s resource, in help order."""
+    commands = [list_command(spec), _show_command(spec)]
+    if spec.create is not None:
+        commands.append(_create_command(spec))
+    if spec.update is not None:
+        commands.append(_update_command(spec))
+    commands.append(_delete_command(spec))
+    if spec.variables:
+        commands.extend(_variables_commands(spec))
+    if spec.labels:
+        commands.extend(_label_commands(spec))
+    return commands
+
+
+def manager_of(ctx: Context, spec: ResourceSpec) -> Any:
+    return getattr(ctx.client, spec.manager)
+
+
+def _id_arg(spec: ResourceSpec) -> Arg:
+    return arg("id", metavar=spec.metavar, type=spec.id_type, help=f"ID of the {spec.title}.")
+
+
+def _item_command(
+    spec: ResourceSpec, verb: str, summary: str, handler: Handler, *arguments: Arg, **extra: Any
+) -> Command:
+    """``<name>-<verb> <id> ...``: a command about one existing object."""
+    return Command(
+        name=f"{spec.name}-{verb}",
+        summary=summary,
+        handler=handler,
+        arguments=(_id_arg(spec), *arguments),
+        **extra,
+    )
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def paging_args(spec: ResourceSpec) -> tuple[Arg, ...]:
+    """The options every list command shares: columns, paging and sorting."""
+    fields = ", ".join(spec.all_fields)
+    args = [
+        arg(
+            "--fields",
+            nargs="+",
+            action="extend",
+            metavar="FIELD",
+            help=f"Columns to show (space or comma separated). Available: {fields}.",
+        ),
+        arg(
+            "--detail",
+            action="store_true",
+            help="Show every column"
+            + (", and ask the server for each item's variables." if spec.details else "."),
+        ),
+        arg("--all", action="store_true", help="Fetch every page, not only the first."),
+        arg(
+            "--limit",
+            type=_positive_int,
+            metavar="N",
+            help=f"Items per page (the server accepts 10 to {MAX_PAGE_SIZE}; "
+            f"default {DEFAULT_PAGE_SIZE}). Ignored with --all.",
+        ),
+        arg(
+            "--marker",
+            type=spec.id_type,
+            metavar=f"<{spec.name}>",
+            help=f"Start after the {spec.title} with this ID (the last one of the previous page).",
+        ),
+        arg(
+            "--sort-key",
+            metavar="FIELD",
+            help="Sort by these fields (comma separated), on the server; default creation order.",
+        ),
+        arg("--sort-dir", choices=("asc", "desc"), help="Sort direction (default asc)."),
+    ]
+    return tuple(args)
+
+
+def list_command(spec: ResourceSpec) -> Command:
+    def handler(ctx: Context, args: argparse.Namespace) -> ListResult:
+        columns = list_columns(spec, args)  # validated before any request is sent
+        return ListResult(fetch_list(ctx, spec, args, collect(spec.filters, args)), columns)
+
+    return Command(
+        name=f"{spec.name}-list",
+        summary=f"List {spec.plural}.",
+        handler=handler,
+        arguments=spec.filters + paging_args(spec),
+        description=f"List {spec.plural}, one page at a time unless --all is given.",
+    )
+
+
+def list_columns(spec: ResourceSpec, args: argparse.Namespace) -> list[str]:
+    """The table columns: ``--fields`` if given, all of them with ``--detail``, else the defaults."""
+    requested = cliutils.split_list(args.fields)
+    if not requested:
+        return list(spec.all_fields if args.detail else spec.fields)
+    unknown = [name for name in requested if name not in spec.all_fields]
+    if unknown:
+        raise UsageError(
+            f"invalid field {unknown[0]!r} for {spec.plural}; choose from: {', '.join(spec.all_fields)}"
+        )
+    return requested
+
+
+def fetch_list(
+    ctx: Context, spec: ResourceSpec, args: argparse.Namespace, filters: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Fetch one page (or every page with ``--all``) with the paging and sorting options."""
+    params = dict(filters)
+    if args.detail and spec.details:
+        params["details"] = True
+    if args.sort_key:
+        params["sort_keys"] = _sort_keys(spec, args.sort_key)
+    if args.sort_dir:
+        params["sort_dir"] = args.sort_dir
+    page_size = MAX_PAGE_SIZE if args.all else args.limit
+    manager = manager_of(ctx, spec)
+    pages = manager.list(autopaginate=args.all, marker=args.marker, limit=page_size, **params)
+    try:
+        items = [resource.to_dict() for resource in ctx.track(pages, spec.plural, enabled=args.all)]
+    except exceptions.NotFound:
+        if spec.filter_miss_is_404 and ("name" in params or "id" in params):
+            return []
+        raise
+    if not args.all and items and len(items) >= (page_size or DEFAULT_PAGE_SIZE):
+        last = items[-1].get("id")
+        ctx.note(f"More {spec.plural} may follow: use --marker {last} for the next page, or --all.")
+    return items
+
+
+def _sort_keys(spec: ResourceSpec, text: str) -> str:
+    keys = [key.strip().lower() for key in text.replace(" ", ",").split(",") if key.strip()]
+    unknown = [key for key in keys if key not in spec.all_fields]
+    if unknown or not keys:
+        raise UsageError(
+            f"invalid sort key {text!r} for {spec.plural}; choose from: {', '.join(spec.all_fields)}"
+        )
+    return ",".join(keys)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+_positive_int.__name__ = "positive integer"  # shown by argparse in "invalid ... value"
+
+
+# --- single objects --------------------------------------------------------------------------
+
+
+def _show_command(spec: ResourceSpec) -> Command:
+    def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult:
+        return ObjectResult(manager_of(ctx, spec).get(args.id).to_dict())
+
+    return _item_command(spec, "show", f"Show the details of a {spec.title}.", handler)
+
+
+def _create_command(spec: ResourceSpec) -> Command:
+    assert spec.create is not None
+    options = spec.create
+
+    def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult:
+        fields = spec.create_defaults(ctx) if spec.create_defaults else {}
+        fields.update(collect(options, args))
+        created = manager_of(ctx, spec).create(**fields)
+        return ObjectResult(created.to_dict(), message=spec.create_message)
+
+    return Command(
+        name=f"{spec.name}-create",
+        summary=f"Create a {spec.title}.",
+        handler=handler,
+        arguments=options,
+    )
+
+
+def _update_command(spec: ResourceSpec) -> Command:
+    assert spec.update is not None
+    options = spec.update
+
+    def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult:
+        changes = collect(options, args)
+        extras = {key: changes.pop(key) for key in list(changes) if key in spec.update_extras}
+        if not changes and not extras:
+            flags = ", ".join(max(option.flags, key=len) for option in options)
+            raise UsageError(f"nothing to update: give at least one of {flags}")
+        manager = manager_of(ctx, spec)
+        updated = manager.update(args.id, **changes) if changes else None
+        for key, value in extras.items():
+            spec.update_extras[key](manager, args.id, value)
+        if updated is None or extras:
+            updated = manager.get(args.id)  # show the object as it now is, extras included
+        return ObjectResult(updated.to_dict())
+
+    return _item_command(spec, "update", f"Change a {spec.title}; only the given options are sent.", handler, *options)
+
+
+def _delete_command(spec: ResourceSpec) -> Command:
+    def handler(ctx: Context, args: argparse.Namespace) -> MessageResult:
+        manager_of(ctx, spec).delete(args.id)
+        return MessageResult(f"{spec.title.capitalize()} {args.id} was deleted.")
+
+    return _item_command(spec, "delete", f"Delete a {spec.title}.", handler)
+
+
+# --- variables -------------------------------------------------------------------------------
+
+_STDIN_HELP = (
+    "When no {what} are given and stdin is not a terminal, a JSON {shape} is read from stdin, "
+    "e.g. echo '{example}' | craton {command} 7"
+)
+
+
+def _variables_commands(spec: ResourceSpec) -> list[Command]:
+    def variables_of(ctx: Context, args: argparse.Namespace) -> Any:
+        # The resource is fetched first, as the original did: a missing id is a clear 404.
+        return manager_of(ctx, spec).get(args.id).variables
+
+    def get_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult:
+        return VariablesResult(variables_of(ctx, args).get(resolved=args.resolved).to_dict())
+
+    def set_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult:
+        if args.variables:
+            updates, deletions = cliutils.parse_assignments(args.variables)
+        else:
+            updates = _stdin_json(ctx, dict, "a JSON object of variables", "nothing to update")
+            deletions = []
+        manager = variables_of(ctx, args)
+        if deletions:
+            manager.delete(*deletions)
+        if updates:
+            return VariablesResult(manager.update(updates).to_dict())
+        return VariablesResult(manager.get(resolved=False).to_dict())
+
+    def delete_handler(ctx: Context, args: argparse.Namespace) -> MessageResult:
+        if args.keys:
+            keys = list(args.keys)
+        else:
+            keys = _stdin_json(ctx, list, "a JSON array of variable names", "nothing to delete")
+            if not all(isinstance(key, str) for key in keys):
+                raise UsageError("stdin must hold a JSON array of strings (variable names)")
+        variables_of(ctx, args).delete(*keys)
+        return MessageResult(f"Deleted variables of {spec.title} {args.id}: {', '.join(keys)}")
+
+    resolved_help = (
+        "Show the resolved variables: the nearest definition of each key along the "
+        "hierarchy (device, parents, cell, region, cloud, project)."
+    )
+    return [
+        _item_command(
+            spec,
+            "vars-get",
+            f"Show the variables of a {spec.title}.",
+            get_handler,
+            arg("--resolved", action="store_true", default=None, help=resolved_help),
+            arg("--no-resolved", dest="resolved", action="store_false", default=None,
+                help="Show only the variables set on the object itself."),
+            description=f"Show the variables of a {spec.title}. Without --resolved or "
+            "--no-resolved the server's default applies (hosts and network devices: resolved; "
+            "others: their own).",
+        ),
+        _item_command(
+            spec,
+            "vars-set",
+            f"Set variables of a {spec.title}.",
+            set_handler,
+            arg("variables", nargs="*", metavar="KEY=VALUE",
+                help="Variables to set. Values become numbers, booleans or null when they look "
+                'like one; quote them ("7") to keep a string. KEY= deletes KEY.'),
+            epilog=_STDIN_HELP.format(what="KEY=VALUE arguments", shape="object",
+                                      example='{"a": 1}', command=f"{spec.name}-vars-set"),
+        ),
+        _item_command(
+            spec,
+            "vars-delete",
+            f"Delete variables of a {spec.title}.",
+            delete_handler,
+            arg("keys", nargs="*", metavar="KEY", help="Variables to delete."),
+            epilog=_STDIN_HELP.format(what="keys", shape="array of names",
+                                      example='["a", "b"]', command=f"{spec.name}-vars-delete"),
+        ),
+    ]
+
+
+def _stdin_json(ctx: Context, expected: type, what: str, nothing: str) -> Any:
+    """Read the command's input from stdin; refuse when a person would have to type it."""
+    if ctx.stdin_is_tty():
+        raise UsageError(f"{nothing}: give arguments, or pipe {what} on stdin")
+    text = ctx.stdin.read()
+    if not text.strip():
+        raise UsageError(f"{nothing}: stdin was empty; expected {what}")
+    value = cliutils.load_json(text, expected, what)
+    if not value:
+        raise UsageError(f"{nothing}: stdin holds an empty {type(value).__name__}")
+    return value
+
+
+# --- labels ----------------------------------------------------------------------------------
+
+
+def _label_commands(spec: ResourceSpec) -> list[Command]:
+    def labels_of(ctx: Context, args: argparse.Namespace) -> Any:
+        return manager_of(ctx, spec).labels(args.id)
+
+    def get_handler(ctx: Context, args: argparse.Namespace) -> ValuesResult:
+        return ValuesResult("label", sorted(labels_of(ctx, args).get()))
+
+    def add_handler(ctx: Context, args: argparse.Namespace) -> ValuesResult:
+        labels = labels_of(ctx, args).update(*cliutils.split_list(args.labels))
+        return ValuesResult("label", sorted(labels))
+
+    def delete_handler(ctx: Context, args: argparse.Namespace) -> MessageResult:
+        labels = cliutils.split_list(args.labels)
+        labels_of(ctx, args).delete(*labels)
+        return MessageResult(f"Removed labels of {spec.title} {args.id}: {', '.join(labels)}")
+
+    labels_arg = arg("labels", nargs="+", metavar="LABEL", help="Labels (space or comma separated).")
+    return [
+        _item_command(spec, "labels-get", f"Show the labels of a {spec.title}.", get_handler),
+        _item_command(
+            spec, "labels-add", f"Add labels to a {spec.title} (its other labels are kept).",
+            add_handler, labels_arg,
+        ),
+        _item_command(spec, "labels-delete", f"Remove labels from a {spec.title}.", delete_handler, labels_arg),
+    ]
+

@@ -1,0 +1,19 @@
+"""Network interfaces of devices, optionally attached to a network."""
+
+from __future__ import annotations
+
+from cratonclient import crud
+from cratonclient.v1.variables import VariableManager
+
+
+class NetworkInterface(crud.Resource):
+    subresource_managers = {"variables": VariableManager}
+
+
+class NetworkInterfaceManager(crud.CRUDClient):
+    key = "network_interface"
+    base_path = "/network-interfaces"
+    resource_class = NetworkInterface
+
+
+__all__ = ["NetworkInterface", "NetworkInterfaceManager"]

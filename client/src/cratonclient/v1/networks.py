@@ -1,0 +1,19 @@
+"""Networks of a region (optionally of a cell)."""
+
+from __future__ import annotations
+
+from cratonclient import crud
+from cratonclient.v1.variables import VariableManager
+
+
+class Network(crud.Resource):
+    subresource_managers = {"variables": VariableManager}
+
+
+class NetworkManager(crud.CRUDClient):
+    key = "network"
+    base_path = "/networks"
+    resource_class = Network
+
+
+__all__ = ["Network", "NetworkManager"]

@@ -1,0 +1,22 @@
+"""Projects (tenants). Their ids are UUID strings; listing and creating them needs root."""
+
+from __future__ import annotations
+
+from cratonclient import crud
+from cratonclient.v1.variables import VariableManager
+
+
+class Project(crud.Resource):
+    subresource_managers = {"variables": VariableManager}
+
+
+class ProjectManager(crud.CRUDClient):
+    key = "project"
+    base_path = "/projects"
+    resource_class = Project
+
+    # The API has no PUT on projects: names are fixed, variables change through .variables.
+    update = crud.unsupported()
+
+
+__all__ = ["Project", "ProjectManager"]

@@ -1,0 +1,134 @@
+"""Query counts are assertions (style.md habit 8): a page of 5 and a page of 100 cost the same.
+
+Every level carries variables and devices are nested on both pages (the big page nests
+deeper), so a per-row or per-level lookup anywhere in listing, resolution, labels or
+up-links shows up as a difference in the number of SQL statements. (A page with no nested
+device at all may skip the ancestor queries: fewer statements, never more.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.helpers import Craton, Tenant, expect, items_of
+
+
+def _fill_cell(tenant: Tenant, cell: dict[str, Any], hosts: int, depth: int) -> dict[str, Any]:
+    """A chain of ``depth`` network devices and ``hosts`` hosts spread over every nesting level."""
+    inv = tenant.inventory
+    switches = [inv.network_device(cell=cell, variables={"level": "switch-0", "s0": 1}, labels=["sw"])]
+    for n in range(1, depth):
+        switches.append(inv.network_device(cell=cell, parent=switches[-1], variables={f"s{n}": n}, labels=["sw"]))
+    made: list[dict[str, Any]] = []
+    for n in range(hosts):
+        kind = n % 4
+        parent = None
+        if kind == 1:
+            parent = switches[-1]
+        elif kind == 2:
+            parent = switches[0]
+        elif kind == 3 and made:
+            parent = made[-1]
+        made.append(inv.host(cell=cell, parent=parent, variables={"h": n}, labels=["host", f"n{n % 3}"]))
+    return {"switches": switches, "hosts": made}
+
+
+@pytest.fixture(scope="module")
+def fleet(craton: Craton) -> dict[str, Any]:
+    tenant = craton.tenant(variables={"level": "project", "p": True})
+    inv = tenant.inventory
+    cloud = inv.cloud(variables={"level": "cloud", "c": 1})
+    region = inv.region(cloud, variables={"level": "region", "r": 1})
+    small_cell = inv.cell(region, variables={"level": "cell", "x": "small"})
+    big_cell = inv.cell(region, variables={"level": "cell", "x": "big"})
+    small = _fill_cell(tenant, small_cell, hosts=5, depth=2)
+    big = _fill_cell(tenant, big_cell, hosts=100, depth=3)
+    small_cloud = inv.cloud(variables={"sc": 1})
+    big_cloud = inv.cloud(variables={"bc": 1})
+    for n in range(5):
+        inv.region(small_cloud, variables={"n": n})
+    for n in range(100):
+        inv.region(big_cloud, variables={"n": n})
+    return {
+        "tenant": tenant, "region": region, "small_cell": small_cell, "big_cell": big_cell, "small": small, "big": big,
+        "small_cloud": small_cloud, "big_cloud": big_cloud,
+    }
+
+
+def _count(craton: Craton, client: Any, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    expect(client.get(path, params=params), 200)  # warm caches (dialect, prepared statements)
+    with craton.server.count_queries() as counter:
+        body = expect(client.get(path, params=params), 200)
+    return counter.count, body
+
+
+def _compare(craton: Craton, path: str, key: str, small: dict[str, Any], big: dict[str, Any], sizes: tuple[int, int]) -> list[dict[str, Any]]:
+    client = craton.root  # root: no project filter; the tenant's rows are selected by the filters
+    small_count, small_body = _count(craton, client, path, small)
+    big_count, big_body = _count(craton, client, path, big)
+    assert (len(items_of(small_body, key)), len(items_of(big_body, key))) == sizes
+    assert small_count == big_count, f"{path}: {sizes[0]} items cost {small_count} statements, {sizes[1]} cost {big_count}"
+    return items_of(big_body, key)
+
+
+def test_hosts_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
+    params = {"details": "true", "resolved-values": "true", "limit": 100}
+    items = _compare(
+        craton, "/v1/hosts", "hosts",
+        {**params, "cell_id": fleet["small_cell"]["id"]}, {**params, "cell_id": fleet["big_cell"]["id"]}, (5, 100),
+    )
+    by_id = {item["id"]: item for item in items}
+    deep = fleet["big"]["hosts"][1]  # child of the innermost switch: host > s2 > s1 > s0 > cell > ...
+    assert by_id[deep["id"]]["variables"] == {
+        "h": 1, "s2": 2, "s1": 1, "s0": 1, "level": "switch-0", "x": "big", "r": 1, "c": 1, "p": True,
+    }
+    assert sorted(by_id[deep["id"]]["labels"]) == ["host", "n1"]
+
+
+def test_devices_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
+    params = {"details": "true", "limit": 100}
+    items = _compare(
+        craton, "/v1/devices", "devices",
+        {**params, "cell_id": fleet["small_cell"]["id"]}, {**params, "cell_id": fleet["big_cell"]["id"]}, (7, 100),
+    )
+    assert all(item["variables"]["x"] == "big" for item in items)
+
+
+def test_network_devices_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
+    params = {"details": "true", "limit": 100}
+    _compare(
+        craton, "/v1/network-devices", "network_devices",
+        {**params, "cell_id": fleet["small_cell"]["id"]}, {**params, "cell_id": fleet["big_cell"]["id"]}, (2, 3),
+    )
+
+
+def test_regions_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
+    params = {"details": "true", "limit": 100}
+    items = _compare(
+        craton, "/v1/regions", "regions",
+        {**params, "cloud_id": fleet["small_cloud"]["id"]}, {**params, "cloud_id": fleet["big_cloud"]["id"]}, (5, 100),
+    )
+    assert items[7]["variables"] == {"n": 7, "bc": 1, "level": "project", "p": True}
+
+
+def test_hosts_filtered_by_vars(craton: Craton, fleet: dict[str, Any]) -> None:
+    params = {"details": "true", "limit": 100, "vars": 'level:"switch-0"'}
+    small_cell, big_cell = fleet["small_cell"]["id"], fleet["big_cell"]["id"]
+    client = fleet["tenant"].client
+    small_count, small_body = _count(craton, client, "/v1/hosts", {**params, "cell_id": small_cell})
+    big_count, big_body = _count(craton, client, "/v1/hosts", {**params, "cell_id": big_cell})
+    # hosts under a switch inherit level=switch-0; the others see the cell's level
+    assert len(small_body["hosts"]) > 0 and len(big_body["hosts"]) > len(small_body["hosts"])
+    assert small_count == big_count, (small_count, big_count)
+
+
+def test_later_pages_cost_the_same_as_each_other(craton: Craton, fleet: dict[str, Any]) -> None:
+    client = fleet["tenant"].client
+    params = {"details": "true", "limit": 30, "cell_id": fleet["big_cell"]["id"]}
+    first_count, first = _count(craton, client, "/v1/hosts", params)
+    second_count, second = _count(craton, client, "/v1/hosts", {**params, "marker": first["hosts"][-1]["id"]})
+    third_count, _ = _count(craton, client, "/v1/hosts", {**params, "marker": second["hosts"][-1]["id"]})
+    assert second_count == third_count, (second_count, third_count)
+    assert second_count <= first_count + 2, (first_count, second_count)  # the marker row and the prev page
