@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain.errors import Conflict, InvalidInput, NotFound
+from craton.domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from craton.domain.principal import Principal
 from craton.storage import keyset
 from craton.storage import variables as variable_store
@@ -168,6 +169,36 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
             sa.update(kind.table).where(kind.id_column == existing["id"]).values(**values, updated_at=utcnow())
         )
     return get(conn, principal, kind, row_id)
+
+
+def version_tag(kind: Kind, row: Row) -> str:
+    """An ETag for the row's current version; variables and labels changes move it too."""
+    stamp = row["updated_at"] or row["created_at"]
+    digest = hashlib.sha256(f"{kind.name}:{row['id']}:{stamp.isoformat()}".encode()).hexdigest()[:24]
+    return f'"{digest}"'
+
+
+def check_version(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str) -> None:
+    """Honour ``If-Match``: 412 unless the row is still at one of the given versions.
+
+    The comparison and a version bump happen in one conditional UPDATE, so two
+    writers holding the same ETag cannot both pass.
+    """
+    row = get(conn, principal, kind, row_id)
+    tags = {tag.strip() for tag in if_match.split(",")}
+    if "*" in tags:
+        return
+    if version_tag(kind, row) not in tags:
+        raise PreconditionFailed("The resource changed since it was read: its ETag no longer matches If-Match.")
+    table = kind.table
+    stamp = row["updated_at"] or row["created_at"]
+    claimed = conn.execute(
+        sa.update(table)
+        .where(kind.id_column == row["id"], sa.func.coalesce(table.c.updated_at, table.c.created_at) == stamp)
+        .values(updated_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise PreconditionFailed("The resource changed since it was read: its ETag no longer matches If-Match.")
 
 
 def touch(conn: sa.Connection, kind: Kind, row_id: Any) -> None:

@@ -8,6 +8,9 @@ connection whose transaction commits only if the handler returns normally.
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,9 +24,13 @@ from starlette.routing import Route
 from craton.domain.errors import CratonError
 from craton.domain.principal import Principal
 from craton.http.auth import identify
+from craton.storage.engine import is_transient, transaction
 from craton.http.jsonio import parse_body
 from craton.http.validation import Param, check, parse_query
 from craton.settings import Settings
+
+
+log = logging.getLogger("craton.api")
 
 
 class PayloadTooLarge(CratonError):
@@ -102,6 +109,13 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
     return route
 
 
+class DatabaseBusy(CratonError):
+    status = 503
+
+
+ATTEMPTS = 3
+
+
 def _run_in_transaction(
     engine: sa.Engine,
     handler: Handler,
@@ -110,8 +124,18 @@ def _run_in_transaction(
     body: Any,
     invalid: CratonError | None,
 ) -> Response:
-    with engine.begin() as conn:
-        principal = identify(conn, request)
-        if invalid is not None:
-            raise invalid
-        return handler(Call(request, principal, conn, query, body, dict(request.path_params)))
+    """Run the handler in one transaction; transient database conflicts re-run it from scratch."""
+    writes = request.method not in ("GET", "HEAD")
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction(engine, writes) as conn:
+                principal = identify(conn, request)
+                if invalid is not None:
+                    raise invalid
+                return handler(Call(request, principal, conn, query, body, dict(request.path_params)))
+        except sa.exc.DBAPIError as error:
+            if not is_transient(error):
+                raise
+            log.warning("transient database error (attempt %d of %d): %s", attempt, ATTEMPTS, type(error.orig).__name__)
+            time.sleep(0.05 * attempt * (1 + random.random()))
+    raise DatabaseBusy("The database is busy; retry the request.")

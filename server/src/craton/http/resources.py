@@ -151,15 +151,26 @@ def list_operation(res: Resource) -> Operation:
     return Operation("GET", handler, query=res.list_params(), summary=f"List {res.key}")
 
 
+def honour_if_match(res: Resource, call: Call) -> None:
+    """Optimistic concurrency: a stale ``If-Match`` is a 412 and changes nothing."""
+    if_match = call.request.headers.get("if-match")
+    if if_match:
+        crud.check_version(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), if_match)
+
+
+def tagged(response: Response, res: Resource, row: Row) -> Response:
+    response.headers["ETag"] = crud.version_tag(res.kind, row)
+    return response
+
+
 def get_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
         res.authorize(call, "get")
         row = crud.get(call.conn, call.principal, res.kind, res.row_id(call.path["id"]))
-        return JSONResponse(
-            present_one(
-                call.request, call.conn, res.shape, row, with_variables=True, resolved=call.query["resolved-values"]
-            )
+        item = present_one(
+            call.request, call.conn, res.shape, row, with_variables=True, resolved=call.query["resolved-values"]
         )
+        return tagged(JSONResponse(item), res, row)
 
     return Operation("GET", handler, query={"resolved-values": boolean(res.resolves)}, summary=f"Show one of {res.key}")
 
@@ -182,7 +193,7 @@ def create_operation(res: Resource) -> Operation:
         row = creator(call, values, variables)
         item = present_one(call.request, call.conn, res.shape, row, given_variables=variables)
         location = f"{str(call.request.base_url).rstrip('/')}{res.path}/{row['id']}"
-        return JSONResponse(item, status_code=201, headers={"Location": location})
+        return tagged(JSONResponse(item, status_code=201, headers={"Location": location}), res, row)
 
     return Operation("POST", handler, body=res.create_body, summary=f"Create one of {res.key}", success=201)
 
@@ -192,8 +203,9 @@ def update_operation(res: Resource) -> Operation:
         res.authorize(call, "update")
         values = dict(call.body)
         normalise_addresses(values, res.ip_fields)
+        honour_if_match(res, call)
         row = crud.update(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), values)
-        return JSONResponse(present_one(call.request, call.conn, res.shape, row))
+        return tagged(JSONResponse(present_one(call.request, call.conn, res.shape, row)), res, row)
 
     return Operation("PUT", handler, body=res.update_body, body_optional=True, summary=f"Update one of {res.key}")
 
@@ -202,6 +214,7 @@ def delete_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
         res.authorize(call, "delete")
         row_id = res.row_id(call.path["id"])
+        honour_if_match(res, call)
         if res.delete is not None:
             res.delete(call, row_id)
         else:
@@ -212,17 +225,22 @@ def delete_operation(res: Resource) -> Operation:
 
 
 def variables_operations(res: Resource) -> list[Operation]:
+    def owner(call: Call) -> Row:
+        return variable_domain.owning_row(call.conn, call.principal, res.kind, res.row_id(call.path["id"]))
+
     def read(call: Call) -> Response:
         values = variable_domain.read(
             call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.query["resolved-values"]
         )
-        return JSONResponse({"variables": values})
+        return tagged(JSONResponse({"variables": values}), res, owner(call))
 
     def write(call: Call) -> Response:
+        honour_if_match(res, call)
         values = variable_domain.merge(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.body)
-        return JSONResponse({"variables": values})
+        return tagged(JSONResponse({"variables": values}), res, owner(call))
 
     def remove(call: Call) -> Response:
+        honour_if_match(res, call)
         variable_domain.remove(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.body)
         return Response(status_code=204, media_type="application/json")
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+
+WRITE_OPTION = "craton_writes"
 
 
 def normalise_url(url: str) -> str:
@@ -29,6 +34,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@contextlib.contextmanager
+def transaction(engine: sa.Engine, writes: bool) -> Iterator[sa.Connection]:
+    """One transaction; ``writes`` announces writes so SQLite can lock early."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: writes})
+        with conn.begin():
+            yield conn
+
+
+def is_transient(error: sa.exc.DBAPIError) -> bool:
+    """Lock timeouts, deadlocks, serialization failures, dropped connections: worth one more try."""
+    return isinstance(error, sa.exc.OperationalError) or error.connection_invalidated
+
+
 def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.Engine:
     """An engine for ``url``: SQLite in WAL mode with foreign keys on, pooled servers otherwise."""
     url = normalise_url(url)
@@ -46,8 +65,14 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.E
     if backend == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so
-        # that a request's writes are one atomic unit.
-        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # that a request's writes are one atomic unit. Writers take the write lock
+        # up front (IMMEDIATE): a deferred transaction that reads and then writes
+        # cannot wait for another writer and would fail with "database is locked".
+        def begin(conn: sa.Connection) -> None:
+            immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        sa.event.listen(engine, "begin", begin)
 
         @sa.event.listens_for(engine, "connect")
         def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
