@@ -312,3 +312,25 @@ def test_links_keep_the_filters(craton: Craton) -> None:
     assert nxt["region_id"] == str(region["id"]) and nxt["vars"] == 'k:"v"', nxt
     assert all(item["variables"] == {"k": "v"} for page in pages for item in page["hosts"])
 
+
+
+def test_devices_page_across_both_types_in_one_order(craton: Craton) -> None:
+    """§4.7: pagination runs over hosts and network devices together, then splits each page."""
+    tenant = craton.tenant()
+    region = tenant.inventory.region()
+    made = {}
+    for n in reversed(range(14)):
+        builder = tenant.inventory.host if n % 3 else tenant.inventory.network_device
+        made[f"d{n:02}"] = builder(region, name=f"d{n:02}")["id"]
+    for sort_keys in ("name", "name,id", "name id"):
+        pages = follow_next(tenant.client, "/v1/devices", {"sort_keys": sort_keys, "limit": 10})
+        assert len(pages) == 2
+        for page, names in zip(pages, ([f"d{n:02}" for n in range(10)], [f"d{n:02}" for n in range(10, 14)])):
+            hosts = [made[name] for name in names if int(name[1:]) % 3]
+            switches = [made[name] for name in names if not int(name[1:]) % 3]
+            assert ids_of(page["devices"]["hosts"]) == hosts
+            assert ids_of(page["devices"]["network-devices"]) == switches
+    desc = expect(tenant.client.get("/v1/devices", params={"sort_keys": "name", "sort_dir": "desc", "limit": 10}), 200)
+    first_ten = [f"d{n:02}" for n in range(13, 3, -1)]
+    assert ids_of(desc["devices"]["hosts"]) == [made[name] for name in first_ten if int(name[1:]) % 3]
+    assert query_of(links_of(desc)["next"])["marker"] == str(made["d04"])

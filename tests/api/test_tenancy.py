@@ -90,6 +90,10 @@ def test_credentials_work_only_in_the_users_own_project(craton: Craton, b: dict[
     expect_error(craton.client(headers).get("/v1/clouds"), 401, BAD_CREDENTIALS)
     dashless = {**craton.server.headers, "X-Auth-Project": craton.server.project_id.replace("-", "").upper()}
     expect(craton.client(dashless).get("/v1/clouds"), 200)
+    # created objects carry the canonical dashed id, whatever form the header took (decisions §12)
+    cloud = expect(craton.client(dashless).post("/v1/clouds", json={"name": unique("dashless")}), 201)
+    assert cloud["project_id"] == craton.server.project_id.lower()
+    assert expect(craton.root.get(f"/v1/clouds/{cloud['id']}"), 200)["project_id"] == craton.server.project_id.lower()
 
 
 def test_unknown_url_with_good_credentials_is_404(craton: Craton) -> None:

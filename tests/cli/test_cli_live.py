@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import COMMANDS_RUN, CLI, seed, unique
+from tests.cli.helpers import CLI, COMMANDS_RUN, seed, unique
 
 # --- a small inventory shared by the read-only tests -------------------------------------------
 

@@ -22,7 +22,7 @@ def small_fleet(root_api: httpx.Client) -> dict[str, int]:
         assert response.status_code == 201, response.text
         return response.json()
 
-    cloud = post("/v1/clouds", name="c")["id"]
+    cloud = post("/v1/clouds", name="c", variables={"tmpl": "{{ 6 * 7 }}"})["id"]
     region = post("/v1/regions", name="r", cloud_id=cloud, variables={"level": "region"})["id"]
     cell = post("/v1/cells", name="k", region_id=region, cloud_id=cloud, variables={"level": "cell"})["id"]
     hosts = [
@@ -94,6 +94,9 @@ def test_plugin_honours_the_inventory_cache(
 
     add_host(root_api, small_fleet, "late-plugin", "10.0.1.1")
     assert normalise(ansible.listing(source))["hostvars"] == before, "the cached inventory was not used"
+    # Values read back from Ansible's cache are still data, not templates.
+    shown = ansible.run("ansible", "-i", source, "h1", "-m", "ansible.builtin.debug", "-a", "var=tmpl").stdout
+    assert '"tmpl": "{{ 6 * 7 }}"' in shown, shown
     assert "late-plugin" in normalise(ansible.listing(source, "--flush-cache"))["hostvars"]
     assert "late-plugin" in normalise(ansible.listing(source))["hostvars"], "--flush-cache did not update the cache"
 

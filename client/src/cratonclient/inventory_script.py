@@ -20,6 +20,12 @@ asking the server; an older one is revalidated with ``If-None-Match``, and a ``3
 Modified`` answer (no body) renews it. Cache files hold host variables, so they are written
 with mode 0600 in a 0700 directory, and their names are hashes (no credentials in them).
 
+Variable values are data, not templates: Ansible evaluates Jinja in strings that an inventory
+script prints, and any project member can write Craton variables. So strings holding a template
+marker (``{{``, ``{%``, ``{#``) are printed as ``{"__ansible_unsafe": "..."}``, which Ansible reads
+as a string it never templates (as the inventory plugin does). ``--allow-templates`` (or
+``CRATON_INVENTORY_ALLOW_TEMPLATES=true``) prints the server's JSON verbatim instead.
+
 Only the standard library and ``requests`` are used; nothing else of cratonclient.
 """
 
@@ -36,7 +42,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import requests
 
@@ -101,6 +107,11 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
             p.error(f"{env_name}={raw!r} is not an integer")
         filters.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=default,
                              help=f"{text} ({env_name})")
+
+    p.add_argument("--allow-templates", action="store_true",
+                   default=(_env(environ, "CRATON_INVENTORY_ALLOW_TEMPLATES") or "").lower() in TRUE_WORDS,
+                   help="let Ansible evaluate Jinja in variable values (CRATON_INVENTORY_ALLOW_TEMPLATES); "
+                        "by default they are marked unsafe")
 
     cache = p.add_argument_group("cache")
     try:
@@ -263,6 +274,39 @@ def load_inventory(source: Source, ttl: float | None, cache_dir: str, refresh: b
     return response.content
 
 
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+
+
+def _mark(value: Any) -> Any:
+    """Strings that Ansible would template, wrapped so that it reads them as unsafe text."""
+    if isinstance(value, str):
+        return {"__ansible_unsafe": value} if any(m in value for m in TEMPLATE_MARKERS) else value
+    if isinstance(value, dict):
+        return {key: _mark(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mark(item) for item in value]
+    return value
+
+
+def untrusted(body: bytes) -> bytes:
+    """The inventory with every template-looking variable value marked unsafe.
+
+    Most inventories hold no template marker at all; then the body is returned as it came,
+    without parsing it.
+    """
+    if not any(marker.encode() in body for marker in TEMPLATE_MARKERS):
+        return body
+    inventory = json.loads(body)
+    for name, group in inventory.items():
+        if name == "_meta" and isinstance(group, dict):
+            hostvars = group.get("hostvars") or {}
+            for host in hostvars:
+                hostvars[host] = _mark(hostvars[host])
+        elif isinstance(group, dict) and "vars" in group:
+            group["vars"] = _mark(group["vars"])
+    return json.dumps(inventory, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
          stdout: IO[bytes] | None = None) -> int:
     environ = os.environ if environ is None else environ
@@ -273,6 +317,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         source = Source.from_args(args)
         body = load_inventory(source, args.cache_ttl, args.cache_dir, refresh=args.refresh)
         if args.host is None:
+            if not args.allow_templates:
+                body = untrusted(body)
             out.write(body if body.endswith(b"\n") else body + b"\n")
         else:
             try:
@@ -280,7 +326,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             except ValueError as exc:
                 raise InventoryError(f"Craton's answer is not JSON: {exc}") from None
             hostvars = inventory.get("_meta", {}).get("hostvars", {}).get(args.host, {})
-            out.write(json.dumps(hostvars, indent=2, sort_keys=True).encode() + b"\n")
+            if not args.allow_templates:
+                hostvars = _mark(hostvars)
+            out.write(json.dumps(hostvars, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n")
         out.flush()
     except InventoryError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

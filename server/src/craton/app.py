@@ -14,11 +14,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from craton.http import openapi
+from craton.http import metrics, openapi
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
 from craton.http.jsonio import JSONResponse
 from craton.http.auth import local_keys
 from craton.http.middleware import RequestContext
+from craton.http.ratelimit import RateLimiter
 from craton.http.routes import (
     cells,
     clouds,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics.metrics),
         *openapi.routes(API_ROUTES),
         *API_ROUTES,
     ]
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.authenticator = local_keys
+    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
     return RequestContext(app, log_requests=settings.access_log)
 
 

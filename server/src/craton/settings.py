@@ -31,6 +31,8 @@ class Settings:
     access_log: bool = True
     max_body_bytes: int = 1_048_576
     max_json_depth: int = 32
+    rate_limit: float = 0.0
+    rate_limit_burst: int = 20
     db_pool_size: int = 10
     db_max_overflow: int = 20
     extra: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -47,6 +49,8 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "access_log": ("CRATON_ACCESS_LOG", "api", "access_log"),
     "max_body_bytes": ("CRATON_MAX_BODY_BYTES", "api", "max_body_bytes"),
     "max_json_depth": ("CRATON_MAX_JSON_DEPTH", "api", "max_json_depth"),
+    "rate_limit": ("CRATON_RATE_LIMIT", "api", "rate_limit"),
+    "rate_limit_burst": ("CRATON_RATE_LIMIT_BURST", "api", "rate_limit_burst"),
     "db_pool_size": ("CRATON_DB_POOL_SIZE", "database", "max_pool_size"),
     "db_max_overflow": ("CRATON_DB_MAX_OVERFLOW", "database", "max_overflow"),
 }
@@ -68,6 +72,11 @@ def _convert(name: str, raw: Any) -> Any:
             return int(raw)
         except (TypeError, ValueError):
             raise SettingsError(f"{name}: {raw!r} is not an integer") from None
+    if target == "float":
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: {raw!r} is not a number") from None
     if target == "bool":
         if isinstance(raw, bool):
             return raw

@@ -201,7 +201,6 @@ class Command:
     handler: Handler
     arguments: tuple[Arg, ...] = ()
     description: str | None = None
-    needs_client: bool = True
     epilog: str | None = None
 
 

@@ -45,13 +45,17 @@ SUPPORTED_API_VERSIONS = (1,)
 
 
 def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
-    """Options accepted before (and, for convenience, after) the subcommand."""
+    """Options accepted before (and, for convenience, after) the subcommand.
+
+    Defaults from the environment stay strings: argparse converts them like typed values, so
+    a bad ``CRATON_TIMEOUT`` is a usage error rather than a crash.
+    """
     return (
         arg("--format", choices=tuple(FORMATTERS), default="default",
             help="Output format: tables for people, json/yaml/csv for scripts (default: table)."),
         arg("--craton-url", default=cliutils.env(environ, "CRATON_URL"), metavar="URL",
             help="Base URL of the Craton API, e.g. http://craton:7780 (env CRATON_URL)."),
-        arg("--craton-version", type=int, default=int(cliutils.env(environ, "CRATON_VERSION", default="1")),
+        arg("--craton-version", type=int, default=cliutils.env(environ, "CRATON_VERSION", default="1"),
             metavar="N", help="API version (env CRATON_VERSION; only 1 exists)."),
         arg("--os-username", default=cliutils.env(environ, "OS_USERNAME"), metavar="NAME",
             help="Craton username (env OS_USERNAME)."),
@@ -62,7 +66,7 @@ def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
         arg("--os-cacert", default=cliutils.env(environ, "OS_CACERT"), metavar="FILE",
             help="CA bundle to verify the server's TLS certificate (env OS_CACERT)."),
         arg("--insecure", action="store_true", help="Do not verify the server's TLS certificate."),
-        arg("--timeout", type=float, default=float(cliutils.env(environ, "CRATON_TIMEOUT", default="30")),
+        arg("--timeout", type=float, default=cliutils.env(environ, "CRATON_TIMEOUT", default="30"),
             metavar="SECONDS", help="Give up on a request after this long (env CRATON_TIMEOUT, default 30)."),
         arg("--debug", action="store_true", help="Show tracebacks and request details on errors."),
     )
@@ -122,7 +126,6 @@ class CratonShell:
                 summary="Show help for the CLI or for one command.",
                 handler=self._help,
                 arguments=(arg("subject", nargs="?", metavar="<command>", help="Command to describe."),),
-                needs_client=False,
             ),
             Command(
                 name="completion",
@@ -132,7 +135,6 @@ class CratonShell:
                 description="Print a completion script. Load it with: "
                 "eval \"$(craton completion bash)\" in ~/.bashrc, or "
                 "eval \"$(craton completion zsh)\" in ~/.zshrc.",
-                needs_client=False,
             ),
         ]
 

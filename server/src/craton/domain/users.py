@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,15 @@ KIND = Kind(
     conflict_message="A user with the given username already exists in this project.",
 )
 BAD_CREDENTIALS = "The request could not be authenticated."
-_CREDENTIALS = sa.select(users.c.id, users.c.username, users.c.api_key_hash, users.c.is_root, users.c.is_admin).where(
+_CREDENTIALS = sa.select(
+    users.c.id,
+    users.c.username,
+    users.c.api_key_hash,
+    users.c.previous_api_key_hash,
+    users.c.previous_key_expires_at,
+    users.c.is_root,
+    users.c.is_admin,
+).where(
     users.c.project_id == sa.bindparam("project_id"), users.c.username == sa.bindparam("username")
 )
 
@@ -42,10 +51,15 @@ def authenticate(conn: sa.Connection, project_header: str | None, username: str 
     if project_id is None:
         raise NotAuthenticated(f"Project ID ('{project_header}') is not a valid UUID")
     row = conn.execute(_CREDENTIALS, {"project_id": project_id, "username": username or ""}).first()
-    if row is None or not verify_api_key(token, row.api_key_hash):
+    if row is None or not (verify_api_key(token, row.api_key_hash) or _previous_key_valid(row, token)):
         raise NotAuthenticated(BAD_CREDENTIALS)
     role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER
     return Principal(project_id=project_id, username=row.username, role=role, user_id=row.id)
+
+
+def _previous_key_valid(row: Any, token: str | None) -> bool:
+    expires = row.previous_key_expires_at
+    return expires is not None and expires > utcnow() and verify_api_key(token, row.previous_api_key_hash)
 
 
 def get_user(conn: sa.Connection, principal: Principal, user_id: Any) -> crud.Row:
@@ -94,12 +108,23 @@ def create_user(
     return NewUser(row=row, api_key=api_key)
 
 
-def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any) -> NewUser:
-    """Give a user a new key; the old one stops working when the transaction commits."""
+def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_seconds: int = 0) -> NewUser:
+    """Give a user a new key; the old one keeps working for ``grace_seconds`` (0: stops now)."""
     row = get_user(conn, principal, user_id)
+    if row["is_root"] and not principal.is_root:
+        raise NotFound()
     api_key = generate_api_key()
+    now = utcnow()
+    previous = {"previous_api_key_hash": None, "previous_key_expires_at": None}
+    if grace_seconds > 0:
+        previous = {
+            "previous_api_key_hash": row["api_key_hash"],
+            "previous_key_expires_at": now + dt.timedelta(seconds=grace_seconds),
+        }
     conn.execute(
-        sa.update(users).where(users.c.id == row["id"]).values(api_key_hash=hash_api_key(api_key), updated_at=utcnow())
+        sa.update(users)
+        .where(users.c.id == row["id"])
+        .values(api_key_hash=hash_api_key(api_key), updated_at=now, **previous)
     )
     return NewUser(row=get_user(conn, principal, user_id), api_key=api_key)
 

@@ -31,6 +31,9 @@ def identify(conn: sa.Connection, request: Request) -> Principal:
     """Authenticate ``request`` on ``conn`` and remember the caller for the access log."""
     principal: Principal = request.app.state.authenticator(conn, request.headers)
     request.scope.setdefault("state", {})["principal"] = principal
+    limiter = request.app.state.rate_limiter
+    if limiter is not None:
+        limiter.check(principal)
     return principal
 
 

@@ -27,7 +27,7 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 async def craton_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CratonError)
-    return error_response(exc.status, exc.message)
+    return error_response(exc.status, exc.message, getattr(exc, "headers", None))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

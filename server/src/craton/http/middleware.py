@@ -9,6 +9,8 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from craton.http import metrics
+
 
 access_log = logging.getLogger("craton.access")
 REQUEST_ID_HEADER = "x-openstack-request-id"
@@ -40,6 +42,7 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            metrics.observe(scope, status, time.perf_counter() - started)
             if self.log_requests:
                 principal = scope.get("state", {}).get("principal")
                 access_log.info(

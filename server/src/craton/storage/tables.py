@@ -57,6 +57,9 @@ users = sa.Table(
     _project_fk(),
     sa.Column("username", name_type(), nullable=False),
     sa.Column("api_key_hash", sa.String(128), nullable=False),
+    # During a key rotation the previous key keeps working until it expires.
+    sa.Column("previous_api_key_hash", sa.String(128), nullable=True),
+    sa.Column("previous_key_expires_at", UTCDateTime(), nullable=True),
     sa.Column("is_root", sa.Boolean, nullable=False, default=False),
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     *_timestamps(),

@@ -42,13 +42,20 @@ def create_user(call: Call) -> Response:
     created = users.create_user(
         call.conn, call.principal, body["username"], body["project_id"], is_admin=body.get("is_admin", False)
     )
-    response = _with_key(call, created, 201)
-    return response
+    return _with_key(call, created, 201)
 
 
 def rotate_key(call: Call) -> Response:
-    created = users.rotate_key(call.conn, call.principal, RESOURCE.row_id(call.path["id"]))
+    user_id = RESOURCE.row_id(call.path["id"])
+    created = users.rotate_key(call.conn, call.principal, user_id, call.query["grace_seconds"])
     return _with_key(call, created, 200)
+
+
+ROTATE_PARAMS = {
+    "grace_seconds": Param(
+        "integer", 0, {"minimum": 0, "maximum": 604800}, "How long the previous key keeps working (default 0)."
+    )
+}
 
 
 def _delete(call: Call, row_id: Any) -> None:
@@ -70,5 +77,8 @@ RESOURCE = Resource(
 
 ROUTES = [
     *routes(RESOURCE, create=Operation("POST", create_user, body=CREATE_BODY, summary="Create a user", success=201)),
-    build_route("/v1/users/{id}/api-key", [Operation("POST", rotate_key, summary="Issue a new API key")]),
+    build_route(
+        "/v1/users/{id}/api-key",
+        [Operation("POST", rotate_key, query=ROTATE_PARAMS, summary="Issue a new API key")],
+    ),
 ]
