@@ -61,6 +61,7 @@ class Operation:
     body_optional: bool = False
     summary: str = ""
     success: int = 200
+    response: Mapping[str, Any] | None = None
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -26,6 +26,12 @@ def _parameter(name: str, param: Param) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": param.description}
 
 
+def _success(schema: dict[str, Any] | None) -> dict[str, Any]:
+    if schema is None:
+        return {"description": "Success"}
+    return {"description": "Success", "content": {"application/json": {"schema": schema}}}
+
+
 def document(api_routes: list[BaseRoute]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for route in api_routes:
@@ -41,7 +47,7 @@ def document(api_routes: list[BaseRoute]) -> dict[str, Any]:
                 "summary": op.summary,
                 "parameters": parameters,
                 "responses": {
-                    str(op.success): {"description": "Success"},
+                    str(op.success): _success(op.response),
                     "default": {
                         "description": "Error",
                         "content": {"application/json": {"schema": _ERROR}},

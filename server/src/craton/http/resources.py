@@ -8,6 +8,7 @@ validate, paginate, scope and shape responses the same way.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,47 @@ class Resource:
         return params
 
 
+_JSON_TYPES = {bool: {"type": "boolean"}, int: {"type": "integer"}, dt.datetime: {"type": "string", "format": "date-time"}}
+
+
+def _column_schema(column: sa.Column[Any]) -> dict[str, Any]:
+    schema = dict(_JSON_TYPES.get(column.type.python_type, {"type": "string"}))
+    if column.nullable:
+        schema["nullable"] = True
+    return schema
+
+
+LINKS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"href": {"type": "string"}, "rel": {"type": "string"}},
+        "required": ["href", "rel"],
+    },
+}
+VARIABLES_RESPONSE: dict[str, Any] = {
+    "type": "object", "properties": {"variables": {"type": "object"}}, "required": ["variables"]
+}
+
+
+def item_schema(table: sa.Table, shape: Shape) -> dict[str, Any]:
+    """The documented JSON object of one resource, from its columns."""
+    properties = {name: _column_schema(table.c[name]) for name in shape.fields}
+    properties["variables"] = {"type": "object"}
+    if shape.device:
+        properties["labels"] = {"type": "array", "items": {"type": "string"}}
+        properties["links"] = LINKS_SCHEMA
+    return {"type": "object", "properties": properties, "required": list(shape.fields)}
+
+
+def list_schema(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {key: {"type": "array", "items": item}, "links": LINKS_SCHEMA},
+        "required": [key, "links"],
+    }
+
+
 def integer_id(raw: str) -> int:
     """Ids in paths are opaque text; one that cannot be an id is simply not found."""
     if not raw.isdigit() or len(raw) > 18:
@@ -148,7 +190,10 @@ def list_operation(res: Resource) -> Operation:
         )
         return JSONResponse({res.key: items, "links": links(call.request, call.query, page)})
 
-    return Operation("GET", handler, query=res.list_params(), summary=f"List {res.key}")
+    return Operation(
+        "GET", handler, query=res.list_params(), summary=f"List {res.key}",
+        response=list_schema(res.key, item_schema(res.kind.table, res.shape)),
+    )
 
 
 def honour_if_match(res: Resource, call: Call) -> None:
@@ -172,7 +217,10 @@ def get_operation(res: Resource) -> Operation:
         )
         return tagged(JSONResponse(item), res, row)
 
-    return Operation("GET", handler, query={"resolved-values": boolean(res.resolves)}, summary=f"Show one of {res.key}")
+    return Operation(
+        "GET", handler, query={"resolved-values": boolean(res.resolves)}, summary=f"Show one of {res.key}",
+        response=item_schema(res.kind.table, res.shape),
+    )
 
 
 def _default_create(res: Resource) -> Creator:
@@ -195,7 +243,10 @@ def create_operation(res: Resource) -> Operation:
         location = f"{str(call.request.base_url).rstrip('/')}{res.path}/{row['id']}"
         return tagged(JSONResponse(item, status_code=201, headers={"Location": location}), res, row)
 
-    return Operation("POST", handler, body=res.create_body, summary=f"Create one of {res.key}", success=201)
+    return Operation(
+        "POST", handler, body=res.create_body, summary=f"Create one of {res.key}", success=201,
+        response=item_schema(res.kind.table, res.shape),
+    )
 
 
 def update_operation(res: Resource) -> Operation:
@@ -207,7 +258,10 @@ def update_operation(res: Resource) -> Operation:
         row = crud.update(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), values)
         return tagged(JSONResponse(present_one(call.request, call.conn, res.shape, row)), res, row)
 
-    return Operation("PUT", handler, body=res.update_body, body_optional=True, summary=f"Update one of {res.key}")
+    return Operation(
+        "PUT", handler, body=res.update_body, body_optional=True, summary=f"Update one of {res.key}",
+        response=item_schema(res.kind.table, res.shape),
+    )
 
 
 def delete_operation(res: Resource) -> Operation:
@@ -245,8 +299,11 @@ def variables_operations(res: Resource) -> list[Operation]:
         return Response(status_code=204, media_type="application/json")
 
     return [
-        Operation("GET", read, query={"resolved-values": boolean(res.variables_resolve)}, summary="Read variables"),
-        Operation("PUT", write, body=schemas.VARIABLES, summary="Set variables (merge)"),
+        Operation(
+            "GET", read, query={"resolved-values": boolean(res.variables_resolve)}, summary="Read variables",
+            response=VARIABLES_RESPONSE,
+        ),
+        Operation("PUT", write, body=schemas.VARIABLES, summary="Set variables (merge)", response=VARIABLES_RESPONSE),
         Operation("DELETE", remove, body=schemas.VARIABLE_KEYS, summary="Delete variable keys", success=204),
     ]
 
