@@ -31,6 +31,8 @@ class Settings:
     access_log: bool = True
     max_body_bytes: int = 1_048_576
     max_json_depth: int = 32
+    history_enabled: bool = True
+    history_retention_days: int = 0
     rate_limit: float = 0.0
     rate_limit_burst: int = 20
     db_pool_size: int = 10
@@ -49,6 +51,8 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "access_log": ("CRATON_ACCESS_LOG", "api", "access_log"),
     "max_body_bytes": ("CRATON_MAX_BODY_BYTES", "api", "max_body_bytes"),
     "max_json_depth": ("CRATON_MAX_JSON_DEPTH", "api", "max_json_depth"),
+    "history_enabled": ("CRATON_HISTORY_ENABLED", "history", "enabled"),
+    "history_retention_days": ("CRATON_HISTORY_RETENTION_DAYS", "history", "retention_days"),
     "rate_limit": ("CRATON_RATE_LIMIT", "api", "rate_limit"),
     "rate_limit_burst": ("CRATON_RATE_LIMIT_BURST", "api", "rate_limit_burst"),
     "db_pool_size": ("CRATON_DB_POOL_SIZE", "database", "max_pool_size"),

@@ -44,5 +44,5 @@ def delete_container(conn: sa.Connection, principal: Principal, kind: Kind, row_
     row = crud.get(conn, principal, kind, row_id)
     hierarchy.clear_subtree(conn, _SUBTREE_COLUMN[kind.name], row["id"])
     crud.delete_row(
-        conn, kind, row, f"The {kind.name} is still referenced by devices or networks outside it; move them first."
+        conn, principal, kind, row, f"The {kind.name} is still referenced by devices or networks outside it; move them first."
     )

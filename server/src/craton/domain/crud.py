@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from craton.domain import history
 from craton.domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from craton.domain.principal import Principal
 from craton.storage import keyset
@@ -52,6 +53,10 @@ class Kind:
 
     def owner(self, row_id: Any) -> tuple[str, str]:
         return (self.name, str(row_id))
+
+    @property
+    def resource_type(self) -> str:
+        return history.resource_type(self.name, self.device_kind)
 
 
 @dataclass(frozen=True)
@@ -152,10 +157,13 @@ def create(
     with conflicts_as(kind.conflict_message):
         result = conn.execute(sa.insert(kind.table).values(**values))
     row_id = values.get("id", None) or result.inserted_primary_key[0]
+    row = get(conn, principal, kind, row_id)
+    history.record(conn, principal, "create", kind.resource_type, row, new=history.snapshot(row))
     if variables:
         project_id = values["id"] if kind.name == "project" else principal.project_id
-        variable_store.upsert(conn, kind.owner(row_id), project_id, variables)
-    return get(conn, principal, kind, row_id)
+        variable_store.upsert(conn, kind.owner(row_id), project_id, variables, principal.username)
+        history.record(conn, principal, "variables", kind.resource_type, row, old={}, new=dict(variables))
+    return row
 
 
 def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: dict[str, Any]) -> Row:
@@ -168,7 +176,15 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
         conn.execute(
             sa.update(kind.table).where(kind.id_column == existing["id"]).values(**values, updated_at=utcnow())
         )
-    return get(conn, principal, kind, row_id)
+    row = get(conn, principal, kind, row_id)
+    changed = {name for name in values if existing[name] != row[name]}
+    if changed:
+        history.record(
+            conn, principal, "update", kind.resource_type, row,
+            old={str(name): existing[name] for name in sorted(changed)},
+            new={str(name): row[name] for name in sorted(changed)},
+        )
+    return row
 
 
 def version_tag(kind: Kind, row: Row) -> str:
@@ -206,8 +222,10 @@ def touch(conn: sa.Connection, kind: Kind, row_id: Any) -> None:
     conn.execute(sa.update(kind.table).where(kind.id_column == row_id).values(updated_at=utcnow()))
 
 
-def delete_row(conn: sa.Connection, kind: Kind, row: Row, in_use_message: str) -> None:
+def delete_row(conn: sa.Connection, principal: Principal, kind: Kind, row: Row, in_use_message: str) -> None:
     """Delete one row and its variables; a remaining reference to it is a 409."""
+    owned = variable_store.load_own(conn, kind.owner(row["id"]))
     with conflicts_as(in_use_message):
         conn.execute(sa.delete(kind.table).where(kind.id_column == row["id"]))
     variable_store.delete_owned_by(conn, kind.name, [str(row["id"])])
+    history.record(conn, principal, "delete", kind.resource_type, row, old={**history.snapshot(row), "variables": owned})

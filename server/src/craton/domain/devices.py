@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, hierarchy
+from craton.domain import crud, hierarchy, history
 from craton.domain.crud import Kind, Row
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.principal import Principal
@@ -91,20 +91,26 @@ def parent_kinds(conn: sa.Connection, rows: Sequence[Row]) -> dict[int, str]:
     return {row.id: row.kind for row in conn.execute(stmt)}
 
 
-def add_labels(conn: sa.Connection, device_id: int, new_labels: list[str]) -> None:
+def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_labels: list[str]) -> None:
     """Union with the existing set (the original's PUT semantics); duplicates are ignored."""
-    current = set(labels_of(conn, [device_id])[device_id])
-    missing = sorted(set(new_labels) - current)
+    current = labels_of(conn, [device["id"]])[device["id"]]
+    missing = sorted(set(new_labels) - set(current))
     if missing:
         with crud.conflicts_as("A label was added concurrently; retry the request."):
-            conn.execute(sa.insert(labels), [{"device_id": device_id, "label": label} for label in missing])
-        crud.touch(conn, ANY_DEVICE, device_id)
+            conn.execute(sa.insert(labels), [{"device_id": device["id"], "label": label} for label in missing])
+        crud.touch(conn, ANY_DEVICE, device["id"])
+        after = sorted([*current, *missing])
+        history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 
 
-def remove_labels(conn: sa.Connection, device_id: int, old_labels: list[str]) -> None:
-    if old_labels:
-        conn.execute(sa.delete(labels).where(labels.c.device_id == device_id, labels.c.label.in_(old_labels)))
-        crud.touch(conn, ANY_DEVICE, device_id)
+def remove_labels(conn: sa.Connection, principal: Principal, device: Row, old_labels: list[str]) -> None:
+    current = labels_of(conn, [device["id"]])[device["id"]]
+    present = set(old_labels) & set(current)
+    if present:
+        conn.execute(sa.delete(labels).where(labels.c.device_id == device["id"], labels.c.label.in_(sorted(present))))
+        crud.touch(conn, ANY_DEVICE, device["id"])
+        after = [label for label in current if label not in present]
+        history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 
 
 def create_device(
@@ -117,7 +123,7 @@ def create_device(
 ) -> Row:
     row = crud.create(conn, principal, kind, values, variables)
     if device_labels:
-        add_labels(conn, row["id"], device_labels)
+        add_labels(conn, principal, row, device_labels)
     return row
 
 
@@ -131,7 +137,7 @@ def delete_device(conn: sa.Connection, principal: Principal, kind: Kind, device_
         network_interfaces.c.device_id == row["id"]
     )
     variable_store.delete_owned_by(conn, "network_interface", interface_ids)
-    crud.delete_row(conn, kind, row, f"Device {row['id']} is still referenced.")
+    crud.delete_row(conn, principal, kind, row, f"Device {row['id']} is still referenced.")
 
 
 def require_parent_visible(conn: sa.Connection, principal: Principal, parent_id: int) -> None:

@@ -46,9 +46,9 @@ def delete_network(conn: sa.Connection, principal: Principal, network_id: Any) -
     ).scalar_one()
     if used:
         raise Conflict(f"Network {row['id']} is used by {used} network interface(s); remove them first.")
-    crud.delete_row(conn, NETWORK, row, f"Network {row['id']} is still referenced.")
+    crud.delete_row(conn, principal, NETWORK, row, f"Network {row['id']} is still referenced.")
 
 
 def delete_interface(conn: sa.Connection, principal: Principal, interface_id: Any) -> None:
     row = crud.get(conn, principal, NETWORK_INTERFACE, interface_id)
-    crud.delete_row(conn, NETWORK_INTERFACE, row, f"Network interface {row['id']} is still referenced.")
+    crud.delete_row(conn, principal, NETWORK_INTERFACE, row, f"Network interface {row['id']} is still referenced.")

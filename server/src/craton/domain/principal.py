@@ -24,6 +24,10 @@ class Principal:
     username: str
     role: Role
     user_id: int | None = None
+    # How this request's changes are recorded in the history.
+    request_id: str | None = None
+    reason: str | None = None
+    record_history: bool = True
 
     @property
     def is_root(self) -> bool:

@@ -68,7 +68,7 @@ def delete_project(conn: sa.Connection, principal: Principal, project_id: Any) -
         sa.update(network_interfaces).where(network_interfaces.c.project_id == row["id"]).values(network_id=None)
     )
     variable_store.delete_project(conn, row["id"])
-    crud.delete_row(conn, KIND, row, "The project is still referenced.")
+    crud.delete_row(conn, principal, KIND, row, "The project is still referenced.")
 
 
 def ensure_project(conn: sa.Connection, project_id: str, name: str | None) -> bool:

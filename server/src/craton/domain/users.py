@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud
+from craton.domain import crud, history
 from craton.domain.crud import Kind, PageRequest
 from craton.domain.errors import NotAuthenticated, NotFound
 from craton.domain.keys import generate_api_key, hash_api_key, verify_api_key
@@ -105,6 +105,7 @@ def create_user(
     with crud.conflicts_as(KIND.conflict_message):
         result = conn.execute(sa.insert(users).values(**values, created_at=utcnow()))
     row = conn.execute(sa.select(users).where(users.c.id == result.inserted_primary_key[0])).one()._mapping
+    history.record(conn, principal, "create", "user", row, new=history.snapshot(row))
     return NewUser(row=row, api_key=api_key)
 
 
@@ -126,6 +127,7 @@ def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_se
         .where(users.c.id == row["id"])
         .values(api_key_hash=hash_api_key(api_key), updated_at=now, **previous)
     )
+    history.record(conn, principal, "rotate_key", "user", row, new={"grace_seconds": grace_seconds})
     return NewUser(row=get_user(conn, principal, user_id), api_key=api_key)
 
 
@@ -133,4 +135,4 @@ def delete_user(conn: sa.Connection, principal: Principal, user_id: Any) -> None
     row = get_user(conn, principal, user_id)
     if row["is_root"] and not principal.is_root:
         raise NotFound()
-    crud.delete_row(conn, KIND, row, "The user is still referenced.")
+    crud.delete_row(conn, principal, KIND, row, "The user is still referenced.")

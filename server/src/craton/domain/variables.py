@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, resolution
+from craton.domain import crud, history, resolution
 from craton.domain.crud import Kind, Row
 from craton.domain.principal import Principal, Role
 from craton.domain.vars_query import Condition
@@ -34,17 +34,28 @@ def merge(
 ) -> dict[str, Any]:
     """Set the given keys, keep the others; returns the owner's own variables afterwards."""
     row = owning_row(conn, principal, kind, row_id)
+    owner = kind.owner(row["id"])
     project_id = row["id"] if kind.name == "project" else row["project_id"]
-    variable_store.upsert(conn, kind.owner(row["id"]), project_id, values)
+    before = variable_store.load_own(conn, owner) if principal.record_history else {}
+    variable_store.upsert(conn, owner, project_id, values, principal.username)
     crud.touch(conn, kind, row["id"])
-    return variable_store.load_own(conn, kind.owner(row["id"]))
+    changed = {key: value for key, value in values.items() if key not in before or before[key] != value}
+    if changed:
+        old = {key: before[key] for key in changed if key in before}
+        history.record(conn, principal, "variables", kind.resource_type, row, old=old, new=changed)
+    return variable_store.load_own(conn, owner)
 
 
 def remove(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> None:
     """Delete the listed keys; keys that do not exist are ignored."""
     row = owning_row(conn, principal, kind, row_id)
-    variable_store.delete_keys(conn, kind.owner(row["id"]), keys)
+    owner = kind.owner(row["id"])
+    before = variable_store.load_own(conn, owner) if principal.record_history else {}
+    variable_store.delete_keys(conn, owner, keys)
     crud.touch(conn, kind, row["id"])
+    removed = {key: before[key] for key in keys if key in before}
+    if removed:
+        history.record(conn, principal, "variables", kind.resource_type, row, old=removed, new={})
 
 
 def matcher(

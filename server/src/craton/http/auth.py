@@ -9,6 +9,7 @@ a validation error is only reported once the caller is known, and unknown URLs
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from craton.domain.principal import Principal
 from craton.domain.users import authenticate
 
 Authenticator = Callable[[sa.Connection, Headers], Principal]
+REASON_HEADER = "x-craton-change-reason"
 
 
 def local_keys(conn: sa.Connection, headers: Headers) -> Principal:
@@ -30,6 +32,12 @@ def local_keys(conn: sa.Connection, headers: Headers) -> Principal:
 def identify(conn: sa.Connection, request: Request) -> Principal:
     """Authenticate ``request`` on ``conn`` and remember the caller for the access log."""
     principal: Principal = request.app.state.authenticator(conn, request.headers)
+    principal = dataclasses.replace(
+        principal,
+        request_id=request.scope.get("state", {}).get("request_id"),
+        reason=request.headers.get(REASON_HEADER),
+        record_history=request.app.state.settings.history_enabled,
+    )
     request.scope.setdefault("state", {})["principal"] = principal
     limiter = request.app.state.rate_limiter
     if limiter is not None:

@@ -126,7 +126,7 @@ def list_schema(key: str, item: dict[str, Any]) -> dict[str, Any]:
 
 def integer_id(raw: str) -> int:
     """Ids in paths are opaque text; one that cannot be an id is simply not found."""
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) >= 2**31:
         raise NotFound()
     return int(raw)
 
@@ -269,10 +269,8 @@ def delete_operation(res: Resource) -> Operation:
         res.authorize(call, "delete")
         row_id = res.row_id(call.path["id"])
         honour_if_match(res, call)
-        if res.delete is not None:
-            res.delete(call, row_id)
-        else:
-            crud.delete_row(call.conn, res.kind, crud.get(call.conn, call.principal, res.kind, row_id), "In use.")
+        assert res.delete is not None
+        res.delete(call, row_id)
         return Response(status_code=204, media_type="application/json")
 
     return Operation("DELETE", handler, summary=f"Delete one of {res.key}", success=204)
@@ -313,7 +311,9 @@ def routes(res: Resource, create: Operation | None = None) -> list[Route]:
     collection = [list_operation(res)]
     if create is not None or res.create_body is not None:
         collection.append(create or create_operation(res))
-    item = [get_operation(res), delete_operation(res)]
+    item = [get_operation(res)]
+    if res.delete is not None:
+        item.append(delete_operation(res))
     if res.update_body is not None:
         item.append(update_operation(res))
     built = [

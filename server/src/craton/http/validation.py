@@ -29,7 +29,11 @@ class Param:
     description: str = ""
 
     def as_schema(self) -> dict[str, Any]:
-        return {"type": self.type, **(self.schema or {})}
+        schema: dict[str, Any] = {"type": self.type}
+        if self.type == "integer":  # ids are 32-bit columns; PostgreSQL casts parameters to them
+            schema.update(minimum=-(2**31), maximum=2**31 - 1)
+        schema.update(self.schema or {})
+        return schema
 
 
 def check(schema: Mapping[str, Any], value: Any) -> None:

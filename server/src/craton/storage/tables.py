@@ -196,7 +196,32 @@ variables = sa.Table(
     sa.Column("value", JSONText(), nullable=True),
     sa.Column("project_id", sa.String(36), nullable=False, index=True),
     *_timestamps(),
+    sa.Column("updated_by", name_type(), nullable=True),
     sa.Index("ix_variables_key_owner_kind", "key", "owner_kind"),
+    **MYSQL_TABLE_ARGS,
+)
+
+# Every change to the inventory, written in the same transaction as the change.
+# No foreign keys: the record of a deletion outlives what was deleted.
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.String(36), nullable=False),
+    sa.Column("occurred_at", UTCDateTime(), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("user_id", sa.Integer, nullable=True),
+    sa.Column("username", name_type(), nullable=True),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("resource_type", sa.String(30), nullable=False),
+    sa.Column("resource_id", sa.String(36), nullable=False),
+    sa.Column("resource_name", name_type(), nullable=True),
+    sa.Column("reason", text_type(), nullable=True),
+    sa.Column("old", JSONText(), nullable=True),
+    sa.Column("new", JSONText(), nullable=True),
+    sa.Index("ix_changes_resource", "resource_type", "resource_id", "id"),
+    sa.Index("ix_changes_project_id_id", "project_id", "id"),
+    sa.Index("ix_changes_occurred_at", "occurred_at"),
     **MYSQL_TABLE_ARGS,
 )
 

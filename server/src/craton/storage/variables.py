@@ -45,7 +45,9 @@ def rows_with_key(
     return [tuple(row) for row in conn.execute(stmt)]  # type: ignore[misc]
 
 
-def upsert(conn: sa.Connection, owner: OwnerRef, project_id: str, values: Mapping[str, Any]) -> None:
+def upsert(
+    conn: sa.Connection, owner: OwnerRef, project_id: str, values: Mapping[str, Any], username: str | None = None
+) -> None:
     """Create or overwrite each key atomically; keys not given are kept."""
     if not values:
         return
@@ -53,7 +55,7 @@ def upsert(conn: sa.Connection, owner: OwnerRef, project_id: str, values: Mappin
     kind, owner_id = owner
     rows = [
         {"owner_kind": kind, "owner_id": owner_id, "key": key, "value": value, "project_id": project_id,
-         "created_at": now}
+         "created_at": now, "updated_by": username}
         for key, value in values.items()
     ]
     dialect = conn.dialect.name
@@ -61,13 +63,19 @@ def upsert(conn: sa.Connection, owner: OwnerRef, project_id: str, values: Mappin
     # would-be row into ``updated_at`` so that it carries no extra parameter.
     if dialect in ("mysql", "mariadb"):
         stmt = mysql.insert(variables).values(rows)
-        stmt = stmt.on_duplicate_key_update(value=stmt.inserted.value, updated_at=stmt.inserted.created_at)
+        stmt = stmt.on_duplicate_key_update(
+            value=stmt.inserted.value, updated_at=stmt.inserted.created_at, updated_by=stmt.inserted.updated_by
+        )
     else:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(variables).values(rows)
         stmt = stmt.on_conflict_do_update(
             index_elements=[variables.c.owner_kind, variables.c.owner_id, variables.c.key],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.created_at},
+            set_={
+                "value": stmt.excluded.value,
+                "updated_at": stmt.excluded.created_at,
+                "updated_by": stmt.excluded.updated_by,
+            },
         )
     conn.execute(stmt)
 

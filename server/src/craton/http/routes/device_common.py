@@ -94,13 +94,13 @@ def labels_route(path: str, kind: Kind, row_id: Any) -> Any:
         return labels_of(call, device(call)["id"])
 
     def add(call: Call) -> Response:
-        device_id = device(call)["id"]
-        device_domain.add_labels(call.conn, device_id, call.body["labels"])
-        return labels_of(call, device_id)
+        row = device(call)
+        device_domain.add_labels(call.conn, call.principal, row, call.body["labels"])
+        return labels_of(call, row["id"])
 
     def remove(call: Call) -> Response:
-        device_id = device(call)["id"]
-        device_domain.remove_labels(call.conn, device_id, call.body["labels"])
+        row = device(call)
+        device_domain.remove_labels(call.conn, call.principal, row, call.body["labels"])
         return Response(status_code=204, media_type="application/json")
 
     return build_route(

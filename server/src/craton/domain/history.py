@@ -1,0 +1,61 @@
+"""The change history: every create, update and delete, every variable and label change.
+
+Records are written in the same transaction as the change they describe, so a
+request that fails leaves no record and a committed change always has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain.principal import Principal
+from craton.storage.tables import changes
+from craton.storage.types import utcnow
+
+Row = Mapping[str, Any]
+_SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "kind"}
+MAX_REASON = 1000
+
+
+def resource_type(owner_kind: str, device_kind: str | None = None) -> str:
+    """The public name of a kind: hosts and network devices are told apart."""
+    return device_kind or owner_kind
+
+
+def snapshot(row: Row) -> dict[str, Any]:
+    """The row as recorded: every column but secrets and internals."""
+    return {str(key): value for key, value in row.items() if key not in _SECRET_OR_INTERNAL}
+
+
+def record(
+    conn: sa.Connection,
+    principal: Principal,
+    action: str,
+    kind: str,
+    row: Row,
+    old: Any = None,
+    new: Any = None,
+) -> None:
+    """Append one change made by ``principal`` to ``row`` (of public type ``kind``)."""
+    if not principal.record_history:
+        return
+    project_id = row["id"] if kind == "project" else row["project_id"]
+    conn.execute(
+        sa.insert(changes).values(
+            project_id=project_id,
+            occurred_at=utcnow(),
+            request_id=principal.request_id,
+            user_id=principal.user_id,
+            username=principal.username,
+            action=action,
+            resource_type=kind,
+            resource_id=str(row["id"]),
+            resource_name=row.get("name", row.get("username")),
+            reason=(principal.reason or None) and principal.reason[:MAX_REASON],
+            old=old,
+            new=new,
+        )
+    )
