@@ -76,3 +76,26 @@ def test_api_serves_with_two_workers_and_stops_gracefully_on_sigterm(tmp_path):
     assert process.returncode == 0
     assert request_id in output and "POST /v1/clouds 201" in output
     assert creds["APIKey"] not in output
+
+
+def test_prune_history_keeps_the_retention_window(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    run("craton-dbsync", "--database-url", url, "upgrade")
+    assert "unlimited" in run("craton-dbsync", "--database-url", url, "prune-history").stdout
+    import sqlalchemy as sa
+
+    from craton.storage.tables import changes
+    from craton.storage.types import utcnow
+    import datetime as dt
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for age in (100, 10, 1):
+            conn.execute(sa.insert(changes).values(
+                project_id="p", occurred_at=utcnow() - dt.timedelta(days=age), action="create",
+                resource_type="cloud", resource_id="1"))
+    pruned = run("craton-dbsync", "--database-url", url, "prune-history", "--days", "30")
+    assert "Removed 1 change records" in pruned.stdout
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(changes)).scalar_one() == 2
+    engine.dispose()

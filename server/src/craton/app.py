@@ -22,6 +22,7 @@ from craton.http.middleware import RequestContext
 from craton.http.ratelimit import RateLimiter
 from craton.http.routes import (
     cells,
+    changes,
     clouds,
     devices,
     hosts,
@@ -50,6 +51,7 @@ API_ROUTES: list[BaseRoute] = [
     *networks.ROUTES,
     *network_interfaces.ROUTES,
     *inventory.ROUTES,
+    *changes.ROUTES,
 ]
 
 

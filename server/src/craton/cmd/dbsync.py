@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import shlex
 import sys
 
 from craton.cmd.common import add_common_options, configure_logging, settings_from
+from craton.domain import changes
 from craton.domain.bootstrap import bootstrap
 from craton.domain.errors import CratonError
 from craton.domain.principal import Role
 from craton.storage import migrate
 from craton.storage.engine import create_engine
+from craton.storage.types import utcnow
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,6 +29,8 @@ def parser() -> argparse.ArgumentParser:
     stamp = commands.add_parser("stamp", help="record a revision without running migrations")
     stamp.add_argument("--revision", default="head")
     commands.add_parser("version", help="print the current schema revision")
+    prune = commands.add_parser("prune-history", help="delete change records older than the retention window")
+    prune.add_argument("--days", type=int, help="keep this many days (default: [history] retention_days)")
     boot = commands.add_parser("bootstrap", help="create the first project and root user (idempotent)")
     boot.add_argument("--project-id", help="UUID of the project to create or use")
     boot.add_argument("--project-name", default="bootstrap")
@@ -53,6 +58,22 @@ def main(argv: list[str] | None = None) -> int:
         print(migrate.version(url) or "none")
     elif args.command == "bootstrap":
         return _bootstrap(url, args)
+    elif args.command == "prune-history":
+        return _prune(url, args.days if args.days is not None else settings.history_retention_days)
+    return 0
+
+
+def _prune(url: str, days: int) -> int:
+    if days <= 0:
+        print("History retention is unlimited (retention_days = 0); nothing to prune.")
+        return 0
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            removed = changes.prune(conn, utcnow() - dt.timedelta(days=days))
+    finally:
+        engine.dispose()
+    print(f"Removed {removed} change records older than {days} days.")
     return 0
 
 

@@ -59,3 +59,4 @@ def record(
             new=new,
         )
     )
+

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from craton.domain import crud, hierarchy
 from craton.domain.crud import Kind, Row
-from craton.domain.errors import Conflict
+from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.principal import Principal
 from craton.storage.tables import devices, network_interfaces, networks
 
@@ -20,9 +20,14 @@ def _check_network(conn: sa.Connection, principal: Principal, values: dict[str, 
 
 def _check_interface(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
     if existing is None:
-        hierarchy.referenced(conn, principal, devices, values["device_id"], "Device")
+        device = hierarchy.referenced(conn, principal, devices, values["device_id"], "Device")
         if values.get("network_id") is not None:
-            hierarchy.referenced(conn, principal, networks, values["network_id"], "Network")
+            network = hierarchy.referenced(conn, principal, networks, values["network_id"], "Network")
+            if network["region_id"] != device["region_id"]:
+                raise InvalidInput(
+                    f"Network {network['id']} is in region {network['region_id']}, "
+                    f"but device {device['id']} is in region {device['region_id']}."
+                )
 
 
 NETWORK = Kind(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from starlette.requests import Request
 
 from craton.domain import devices as device_domain
-from craton.domain import resolution
+from craton.domain import provenance, resolution
 from craton.http.jsonio import timestamp
 
 Row = Mapping[str, Any]
@@ -57,6 +57,7 @@ def present(
     with_variables: bool = False,
     resolved: bool = False,
     given_variables: Mapping[str, Any] | None = None,
+    with_blame: bool = False,
 ) -> list[dict[str, Any]]:
     """JSON objects for ``rows``; ``given_variables`` skips the read right after a create."""
     if not rows:
@@ -66,6 +67,7 @@ def present(
         variables = {row["id"]: dict(given_variables) for row in rows}
     elif with_variables:
         variables = resolution.variables_for(conn, shape.owner_kind, list(rows), resolved)
+    blame = provenance.blame(conn, shape.owner_kind, list(rows), resolved) if with_blame else {}
     labels: dict[int, list[str]] = {}
     parent_kinds: dict[int, str] = {}
     base = _base_url(request)
@@ -77,6 +79,8 @@ def present(
         item = {name: _field(row[name]) for name in shape.fields}
         if with_variables or given_variables is not None:
             item["variables"] = variables.get(row["id"], {})
+        if with_blame:
+            item["blame"] = blame.get(row["id"], {})
         if shape.device:
             item["labels"] = labels.get(row["id"], [])
             item["links"] = [up_link(base, row, parent_kinds)]

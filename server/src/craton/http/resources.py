@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import crud
+from craton.domain import changes, crud, provenance
 from craton.domain import variables as variable_domain
 from craton.domain import vars_query
 from craton.domain.crud import Kind, Row
@@ -78,6 +78,7 @@ class Resource:
         if self.vars_filter:
             params["vars"] = Param("string", description="Variable conditions, e.g. a.b:\"x\",c:1")
         params["details"] = boolean(self.details_default)
+        params["blame"] = boolean(None)
         params["resolved-values"] = boolean(self.resolves)
         params.update(pagination_params(self.marker_type))
         return params
@@ -187,6 +188,7 @@ def list_operation(res: Resource) -> Operation:
             page.rows,
             with_variables=bool(call.query["details"]),
             resolved=call.query["resolved-values"],
+            with_blame=bool(call.query["details"] and call.query.get("blame")),
         )
         return JSONResponse({res.key: items, "links": links(call.request, call.query, page)})
 
@@ -276,15 +278,66 @@ def delete_operation(res: Resource) -> Operation:
     return Operation("DELETE", handler, summary=f"Delete one of {res.key}", success=204)
 
 
+def variables_params(res: Resource) -> dict[str, Param]:
+    return {
+        "resolved-values": boolean(res.variables_resolve),
+        "blame": boolean(False),
+        "as_of": Param("string", description="ISO 8601 time: the variables as they were then"),
+        "diff_from": Param("string", description="ISO 8601 time: what changed since then"),
+        "diff_to": Param("string", description="ISO 8601 time ending the diff (default: now)"),
+    }
+
+
+def history_operation(res: Resource) -> Operation:
+    params = pagination_params("integer")
+    params["sort_keys"] = Param("string", "id")
+
+    def handler(call: Call) -> Response:
+        types = ("host", "network_device") if res.kind.name == "device" and res.kind.device_kind is None else (
+            res.kind.resource_type,
+        )
+        page = changes.entries_for(call.conn, call.principal, types, res.row_id(call.path["id"]), page_request(call.query))
+        items = [change_item(row) for row in page.rows]
+        return JSONResponse({"history": items, "links": links(call.request, call.query, page)})
+
+    return Operation("GET", handler, query=params, summary=f"Change history of one of {res.key}")
+
+
+def change_item(row: Row) -> dict[str, Any]:
+    return {str(key): value for key, value in row.items()}
+
+
 def variables_operations(res: Resource) -> list[Operation]:
     def owner(call: Call) -> Row:
         return variable_domain.owning_row(call.conn, call.principal, res.kind, res.row_id(call.path["id"]))
 
     def read(call: Call) -> Response:
-        values = variable_domain.read(
-            call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.query["resolved-values"]
-        )
-        return tagged(JSONResponse({"variables": values}), res, owner(call))
+        row = owner(call)
+        query = call.query
+        resolved = query["resolved-values"]
+        if query["diff_from"] is not None:
+            return JSONResponse(variables_diff(call, row, resolved))
+        if query["as_of"] is not None:
+            at = provenance.parse_time(query["as_of"], "as_of")
+            values = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
+            return JSONResponse({"variables": values, "as_of": at})
+        body: dict[str, Any] = {
+            "variables": variable_domain.read(call.conn, call.principal, res.kind, row["id"], resolved)
+        }
+        if query["blame"]:
+            body["blame"] = provenance.blame(call.conn, res.kind.name, [row], resolved)[row["id"]]
+        return tagged(JSONResponse(body), res, row)
+
+    def variables_diff(call: Call, row: Row, resolved: bool) -> dict[str, Any]:
+        start = provenance.parse_time(call.query["diff_from"], "diff_from")
+        before = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], start, resolved)
+        if call.query["diff_to"] is not None:
+            end: Any = provenance.parse_time(call.query["diff_to"], "diff_to")
+            after = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
+        else:
+            end = "now"
+            after = variable_domain.read(call.conn, call.principal, res.kind, row["id"], resolved)
+        return {"from": start, "to": end, **provenance.diff(before, after)}
 
     def write(call: Call) -> Response:
         honour_if_match(res, call)
@@ -298,7 +351,7 @@ def variables_operations(res: Resource) -> list[Operation]:
 
     return [
         Operation(
-            "GET", read, query={"resolved-values": boolean(res.variables_resolve)}, summary="Read variables",
+            "GET", read, query=variables_params(res), summary="Read variables (blame, as_of, diff_from/diff_to)",
             response=VARIABLES_RESPONSE,
         ),
         Operation("PUT", write, body=schemas.VARIABLES, summary="Set variables (merge)", response=VARIABLES_RESPONSE),
@@ -322,4 +375,5 @@ def routes(res: Resource, create: Operation | None = None) -> list[Route]:
     ]
     if res.has_variables:
         built.append(build_route(res.path + "/{id}/variables", variables_operations(res), name=f"{res.key}_variables"))
+    built.append(build_route(res.path + "/{id}/history", [history_operation(res)], name=f"{res.key}_history"))
     return built

@@ -31,6 +31,28 @@ def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict
     return result
 
 
+_DETAILED = sa.select(
+    variables.c.owner_kind,
+    variables.c.owner_id,
+    variables.c.key,
+    variables.c.value,
+    sa.func.coalesce(variables.c.updated_at, variables.c.created_at).label("set_at"),
+    variables.c.updated_by,
+).where(sa.tuple_(variables.c.owner_kind, variables.c.owner_id).in_(sa.bindparam("owners", expanding=True)))
+
+
+def load_detailed(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, dict[str, Any]]]:
+    """Like :func:`load`, with when and by whom each value was last set."""
+    wanted = sorted(set(owners))
+    result: dict[OwnerRef, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for start in range(0, len(wanted), _CHUNK):
+        for row in conn.execute(_DETAILED, {"owners": wanted[start : start + _CHUNK]}):
+            result[(row.owner_kind, row.owner_id)][row.key] = {
+                "value": row.value, "set_at": row.set_at, "set_by": row.updated_by
+            }
+    return result
+
+
 def load_own(conn: sa.Connection, owner: OwnerRef) -> dict[str, Any]:
     return dict(load(conn, [owner]).get(owner, {}))
 

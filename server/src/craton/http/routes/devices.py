@@ -51,6 +51,7 @@ def list_devices(call: Call) -> Response:
         grouped[key] = present(
             call.request, call.conn, shape, rows,
             with_variables=bool(call.query["details"]), resolved=call.query["resolved-values"],
+            with_blame=bool(call.query["details"] and call.query.get("blame")),
         )
     return JSONResponse({"devices": grouped, "links": links(call.request, call.query, page)})
 

@@ -1,0 +1,52 @@
+"""Reading the change history: per resource, as a project feed, and pruning it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import crud
+from craton.domain.crud import Kind, PageRequest, Row
+from craton.domain.errors import NotFound
+from craton.domain.principal import Principal
+from craton.storage.keyset import Page
+from craton.storage.tables import changes
+
+CHANGES = Kind(
+    name="change", table=changes, conflict_message="", sortable=frozenset({"id", "occurred_at"})
+)
+
+
+def entries_for(
+    conn: sa.Connection, principal: Principal, types: tuple[str, ...], resource_id: Any, page: PageRequest
+) -> Page:
+    """One resource's records, keyset-paginated by record id; deleted resources keep theirs."""
+    where = [changes.c.resource_type.in_(types), changes.c.resource_id == str(resource_id)]
+    result = crud.list_page(conn, principal, CHANGES, page, where)
+    if not result.rows and page.marker is None:
+        raise NotFound()
+    return result
+
+
+def feed(
+    conn: sa.Connection,
+    principal: Principal,
+    since: int,
+    limit: int,
+    resource_type: str | None = None,
+    username: str | None = None,
+) -> list[Row]:
+    """The change feed after cursor ``since`` (a record id), oldest first, within the caller's tenancy."""
+    stmt = sa.select(changes).where(changes.c.id > since, principal.scope(changes.c.project_id))
+    if resource_type is not None:
+        stmt = stmt.where(changes.c.resource_type == resource_type)
+    if username is not None:
+        stmt = stmt.where(changes.c.username == username)
+    return [row._mapping for row in conn.execute(stmt.order_by(changes.c.id).limit(limit))]
+
+
+def prune(conn: sa.Connection, older_than: dt.datetime) -> int:
+    """Delete records older than the retention window; returns how many went."""
+    return conn.execute(sa.delete(changes).where(changes.c.occurred_at < older_than)).rowcount

@@ -1,0 +1,156 @@
+"""Where a resolved value came from (blame), and what it was at an earlier time (as of).
+
+Blame reads the variables of every owner on every chain once, with when and by
+whom each value was set. Point-in-time reads replay the change history: the
+resource's own record gives its placement at that moment (so a device that
+was since moved resolves through its old parents), and the variable records of
+every owner on that chain give their values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import resolution
+from craton.domain.crud import Kind, Row
+from craton.domain.errors import InvalidInput, NotFound
+from craton.domain.principal import Principal
+from craton.storage import owners as owner_store
+from craton.storage import variables as variable_store
+from craton.storage.tables import changes
+from craton.storage.types import utcnow
+
+OwnerRef = tuple[str, str]
+MAX_DEPTH = 64
+_RESOURCE_TYPES = {"device": ("host", "network_device")}
+
+
+def parse_time(text: str, name: str) -> dt.datetime:
+    """An ISO 8601 timestamp; without an offset it is taken as UTC."""
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise InvalidInput(f"{name}: {text!r} is not an ISO 8601 timestamp, e.g. 2026-11-26T18:35:27Z.") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def blame(
+    conn: sa.Connection, kind: str, rows: list[Row], resolved: bool = True
+) -> dict[Any, dict[str, dict[str, Any]]]:
+    """Per row and key: the winning value's source, when and by whom it was set, and what it overrode."""
+    if not rows:
+        return {}
+    parents = resolution.parent_map_for(conn, kind, rows) if resolved else {}
+    chains = {row["id"]: (resolution.chain(kind, row, parents) if resolved else [(kind, str(row["id"]))]) for row in rows}
+    everyone = {owner for chain in chains.values() for owner in chain}
+    detailed = variable_store.load_detailed(conn, everyone)
+    described = owner_store.describe(conn, [owner for owner in everyone if owner in detailed])
+    result: dict[Any, dict[str, dict[str, Any]]] = {}
+    for row_id, chain in chains.items():
+        per_key: dict[str, dict[str, Any]] = {}
+        for owner in chain:
+            for key, info in detailed.get(owner, {}).items():
+                source = described.get(owner, {"type": owner[0], "id": owner[1], "name": None})
+                if key not in per_key:
+                    per_key[key] = {
+                        "value": info["value"],
+                        "source": source,
+                        "set_at": info["set_at"],
+                        "set_by": info["set_by"],
+                        "overrides": [],
+                    }
+                else:
+                    per_key[key]["overrides"].append({"source": source, "value": info["value"]})
+        result[row_id] = per_key
+    return result
+
+
+def _replay_states(conn: sa.Connection, principal: Principal, types: tuple[str, ...], ids: list[str], at: dt.datetime) -> dict[str, dict[str, Any] | None]:
+    """Each resource's recorded fields as of ``at`` (None: absent then)."""
+    stmt = (
+        sa.select(changes.c.resource_id, changes.c.action, changes.c.new)
+        .where(
+            changes.c.resource_type.in_(types),
+            changes.c.resource_id.in_(ids),
+            changes.c.action.in_(("create", "update", "delete")),
+            changes.c.occurred_at <= at,
+            principal.scope(changes.c.project_id),
+        )
+        .order_by(changes.c.id)
+    )
+    states: dict[str, dict[str, Any] | None] = {}
+    for resource_id, action, new in conn.execute(stmt):
+        if action == "create":
+            states[resource_id] = dict(new)
+        elif action == "update" and states.get(resource_id) is not None:
+            states[resource_id].update(new)  # type: ignore[union-attr]
+        elif action == "delete":
+            states[resource_id] = None
+    return states
+
+
+def _variables_at(conn: sa.Connection, principal: Principal, owners: list[OwnerRef], at: dt.datetime) -> dict[OwnerRef, dict[str, Any]]:
+    """Every owner's own variables as of ``at``, replayed from its variable records (one query)."""
+    pairs = sorted({(rtype, owner_id) for kind, owner_id in owners for rtype in _RESOURCE_TYPES.get(kind, (kind,))})
+    stmt = (
+        sa.select(changes.c.resource_type, changes.c.resource_id, changes.c.old, changes.c.new)
+        .where(
+            sa.tuple_(changes.c.resource_type, changes.c.resource_id).in_(pairs),
+            changes.c.action.in_(("variables", "delete")),
+            changes.c.occurred_at <= at,
+            principal.scope(changes.c.project_id),
+        )
+        .order_by(changes.c.id)
+    )
+    kind_of = {rtype: kind for kind, types in _RESOURCE_TYPES.items() for rtype in types}
+    values: dict[OwnerRef, dict[str, Any]] = {}
+    for rtype, owner_id, old, new in conn.execute(stmt):
+        owner = (kind_of.get(rtype, rtype), owner_id)
+        current = values.setdefault(owner, {})
+        if new is None:  # the owner was deleted: its variables went with it
+            current.clear()
+            continue
+        for key in old or {}:
+            if key not in new:
+                current.pop(key, None)
+        current.update(new)
+    return values
+
+
+def variables_as_of(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, at: dt.datetime, resolved: bool
+) -> dict[str, Any]:
+    """Own or resolved variables of one resource as they were at ``at``."""
+    if at > utcnow():
+        raise InvalidInput("as_of is in the future.")
+    types = _RESOURCE_TYPES.get(kind.name, (kind.resource_type,))
+    state = _replay_states(conn, principal, types, [str(row_id)], at).get(str(row_id))
+    if state is None:
+        raise NotFound(f"{kind.resource_type} {row_id} has no recorded state at {at.isoformat()}.")
+    parents: dict[int, int | None] = {}
+    parent = state.get("parent_id") if kind.name == "device" else None
+    for _ in range(MAX_DEPTH):
+        if parent is None or parent in parents:
+            break
+        parent_state = _replay_states(conn, principal, types, [str(parent)], at).get(str(parent))
+        parents[parent] = parent_state.get("parent_id") if parent_state else None
+        parent = parents[parent]
+    chain = resolution.chain(kind.name, state, parents) if resolved else [(kind.name, str(row_id))]
+    return resolution.merge(chain, _variables_at(conn, principal, chain, at))
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys added, removed and changed between two variable sets."""
+    return {
+        "added": {key: after[key] for key in sorted(after.keys() - before.keys())},
+        "removed": {key: before[key] for key in sorted(before.keys() - after.keys())},
+        "changed": {
+            key: {"from": before[key], "to": after[key]}
+            for key in sorted(before.keys() & after.keys())
+            if before[key] != after[key]
+        },
+    }
