@@ -15,9 +15,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from craton.http import metrics, openapi
+from craton.http.auth import local_keys
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
 from craton.http.jsonio import JSONResponse
-from craton.http.auth import local_keys
 from craton.http.middleware import RequestContext
 from craton.http.ratelimit import RateLimiter
 from craton.http.routes import (
@@ -100,7 +100,9 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.authenticator = local_keys
-    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
+    )
     return RequestContext(app, log_requests=settings.access_log)
 
 

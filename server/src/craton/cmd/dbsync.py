@@ -113,8 +113,8 @@ def write_rc(path: str, url: str, project_id: str, username: str, api_key: str) 
         f"export OS_PROJECT_ID={shlex.quote(project_id)}",
         f"export OS_USERNAME={shlex.quote(username)}",
         f"export OS_PASSWORD={shlex.quote(api_key)}",
-        "# curl -H \"X-Auth-Project: $OS_PROJECT_ID\" -H \"X-Auth-User: $OS_USERNAME\" "
-        "-H \"X-Auth-Token: $OS_PASSWORD\" $CRATON_URL/v1/clouds",
+        '# curl -H "X-Auth-Project: $OS_PROJECT_ID" -H "X-Auth-User: $OS_USERNAME" '
+        '-H "X-Auth-Token: $OS_PASSWORD" $CRATON_URL/v1/clouds',
     ]
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as rc:

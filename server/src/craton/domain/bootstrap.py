@@ -43,15 +43,17 @@ def bootstrap(
         ).first()
         project_id = found.id if found else str(uuid.uuid4())
     ensure_project(conn, project_id, project_name)
-    user = conn.execute(
-        sa.select(users).where(users.c.project_id == project_id, users.c.username == username)
-    ).first()
+    user = conn.execute(sa.select(users).where(users.c.project_id == project_id, users.c.username == username)).first()
     flags = {"is_root": role is Role.ROOT, "is_admin": role >= Role.ADMIN}
     if user is None:
         api_key = api_key or generate_api_key()
         conn.execute(
             sa.insert(users).values(
-                project_id=project_id, username=username, api_key_hash=hash_api_key(api_key), created_at=utcnow(), **flags
+                project_id=project_id,
+                username=username,
+                api_key_hash=hash_api_key(api_key),
+                created_at=utcnow(),
+                **flags,
             )
         )
         return Credentials(project_id, username, api_key, created=True)

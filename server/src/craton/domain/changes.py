@@ -14,9 +14,7 @@ from craton.domain.principal import Principal
 from craton.storage.keyset import Page
 from craton.storage.tables import changes
 
-CHANGES = Kind(
-    name="change", table=changes, conflict_message="", sortable=frozenset({"id", "occurred_at"})
-)
+CHANGES = Kind(name="change", table=changes, conflict_message="", sortable=frozenset({"id", "occurred_at"}))
 
 
 def entries_for(

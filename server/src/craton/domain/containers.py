@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,10 +40,18 @@ CELL = Kind(
 _SUBTREE_COLUMN = {"cloud": "cloud_id", "region": "region_id", "cell": "cell_id"}
 
 
-def delete_container(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> None:
+def container_deleter(kind: Kind) -> crud.Deleter:
     """Delete a cloud, region or cell with everything below it, variables included (decisions §13)."""
+    return functools.partial(delete_container, kind=kind)
+
+
+def delete_container(conn: sa.Connection, principal: Principal, row_id: Any, kind: Kind) -> None:
     row = crud.get(conn, principal, kind, row_id)
     hierarchy.clear_subtree(conn, _SUBTREE_COLUMN[kind.name], row["id"])
     crud.delete_row(
-        conn, principal, kind, row, f"The {kind.name} is still referenced by devices or networks outside it; move them first."
+        conn,
+        principal,
+        kind,
+        row,
+        f"The {kind.name} is still referenced by devices or networks outside it; move them first.",
     )

@@ -26,6 +26,7 @@ from craton.storage.types import utcnow
 
 Row = Mapping[str, Any]
 ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
+Deleter = Callable[[sa.Connection, Principal, Any], None]
 DEFAULT_SORT = ("created_at", "id")
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "is_root"}
 
@@ -180,7 +181,11 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
     changed = {name for name in values if existing[name] != row[name]}
     if changed:
         history.record(
-            conn, principal, "update", kind.resource_type, row,
+            conn,
+            principal,
+            "update",
+            kind.resource_type,
+            row,
             old={str(name): existing[name] for name in sorted(changed)},
             new={str(name): row[name] for name in sorted(changed)},
         )
@@ -228,4 +233,6 @@ def delete_row(conn: sa.Connection, principal: Principal, kind: Kind, row: Row, 
     with conflicts_as(in_use_message):
         conn.execute(sa.delete(kind.table).where(kind.id_column == row["id"]))
     variable_store.delete_owned_by(conn, kind.name, [str(row["id"])])
-    history.record(conn, principal, "delete", kind.resource_type, row, old={**history.snapshot(row), "variables": owned})
+    history.record(
+        conn, principal, "delete", kind.resource_type, row, old={**history.snapshot(row), "variables": owned}
+    )

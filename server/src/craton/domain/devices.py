@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from typing import Any
@@ -18,8 +19,21 @@ from craton.storage.tables import devices, labels, network_interfaces
 
 DUPLICATE = "A device with the given name already exists."
 _DEVICE_SORT = frozenset(
-    {"id", "name", "created_at", "updated_at", "ip_address", "device_type", "active", "cell_id", "region_id",
-     "cloud_id", "parent_id", "project_id", "note"}
+    {
+        "id",
+        "name",
+        "created_at",
+        "updated_at",
+        "ip_address",
+        "device_type",
+        "active",
+        "cell_id",
+        "region_id",
+        "cloud_id",
+        "parent_id",
+        "project_id",
+        "note",
+    }
 )
 
 
@@ -28,7 +42,9 @@ def _check_device(conn: sa.Connection, principal: Principal, values: dict[str, A
         hierarchy.check_placement(conn, principal, values)
         hierarchy.check_parent(conn, principal, None, values.get("parent_id"), values["name"])
     elif "parent_id" in values:
-        hierarchy.check_parent(conn, principal, existing["id"], values["parent_id"], values.get("name", existing["name"]))
+        hierarchy.check_parent(
+            conn, principal, existing["id"], values["parent_id"], values.get("name", existing["name"])
+        )
 
 
 def _kind(name: str | None, extra_sort: frozenset[str] = frozenset()) -> Kind:
@@ -127,7 +143,11 @@ def create_device(
     return row
 
 
-def delete_device(conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any) -> None:
+def device_deleter(kind: Kind) -> crud.Deleter:
+    return functools.partial(delete_device, kind=kind)
+
+
+def delete_device(conn: sa.Connection, principal: Principal, device_id: Any, kind: Kind) -> None:
     """Delete a device without children, with its labels, interfaces and their variables."""
     row = crud.get(conn, principal, kind, device_id)
     has_children = conn.execute(sa.select(devices.c.id).where(devices.c.parent_id == row["id"]).limit(1)).first()

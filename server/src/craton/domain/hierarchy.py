@@ -22,9 +22,7 @@ Row = Any
 
 def referenced(conn: sa.Connection, principal: Principal, table: sa.Table, row_id: Any, what: str) -> Row:
     """The referenced row, which must be in the caller's project."""
-    row = conn.execute(
-        sa.select(table).where(table.c.id == row_id, table.c.project_id == principal.project_id)
-    ).first()
+    row = conn.execute(sa.select(table).where(table.c.id == row_id, table.c.project_id == principal.project_id)).first()
     if row is None:
         raise InvalidInput(f"{what} {row_id} does not exist in this project.")
     return row._mapping
@@ -44,17 +42,19 @@ def check_placement(conn: sa.Connection, principal: Principal, values: dict[str,
     if values.get("cell_id") is not None:
         cell = referenced(conn, principal, cells, values["cell_id"], "Cell")
         if cell["region_id"] != region["id"]:
-            raise InvalidInput(f"Cell {cell['id']} belongs to region {cell['region_id']}, not to region {region['id']}.")
+            raise InvalidInput(
+                f"Cell {cell['id']} belongs to region {cell['region_id']}, not to region {region['id']}."
+            )
 
 
-def check_parent(conn: sa.Connection, principal: Principal, device_id: int | None, parent_id: int | None, name: str) -> None:
+def check_parent(
+    conn: sa.Connection, principal: Principal, device_id: int | None, parent_id: int | None, name: str
+) -> None:
     """A parent device in the same project that is neither the device nor one of its descendants."""
     if parent_id is None:
         return
     if device_id is not None and parent_id == device_id:
-        raise InvalidInput(
-            f"A device cannot be its own parent. The id for '{name}' cannot be used as its parent_id."
-        )
+        raise InvalidInput(f"A device cannot be its own parent. The id for '{name}' cannot be used as its parent_id.")
     referenced(conn, principal, devices, parent_id, "Parent device")
     if device_id is not None and is_descendant(conn, parent_id, device_id):
         raise InvalidInput(

@@ -59,4 +59,3 @@ def record(
             new=new,
         )
     )
-

@@ -25,7 +25,6 @@ from craton.domain.principal import Principal
 from craton.domain.variables import matcher
 from craton.domain.vars_query import Condition
 from craton.storage import variables as variable_store
-from craton.storage.devices import load_ancestor_parents
 from craton.storage.tables import cells, clouds, devices, labels, projects, regions
 from craton.storage.tables import variables as variables_table
 
@@ -134,9 +133,7 @@ def render(conn: sa.Connection, principal: Principal, filters: Filters) -> Itera
         row.id: _unique(group_name(f"{region_group[row.region_id]}_{row.name}"), taken, str(row.id))
         for row in cell_rows
     }
-    owned = variable_store.load(
-        conn, [("region", str(i)) for i in region_ids] + [("cell", str(i)) for i in cell_ids]
-    )
+    owned = variable_store.load(conn, [("region", str(i)) for i in region_ids] + [("cell", str(i)) for i in cell_ids])
     groups: dict[str, dict[str, Any]] = {}
     for rid, gname in region_group.items():
         groups[gname] = {"children": [], "hosts": [], "vars": owned.get(("region", str(rid)), {})}

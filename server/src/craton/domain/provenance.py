@@ -45,7 +45,9 @@ def blame(
     if not rows:
         return {}
     parents = resolution.parent_map_for(conn, kind, rows) if resolved else {}
-    chains = {row["id"]: (resolution.chain(kind, row, parents) if resolved else [(kind, str(row["id"]))]) for row in rows}
+    chains = {
+        row["id"]: (resolution.chain(kind, row, parents) if resolved else [(kind, str(row["id"]))]) for row in rows
+    }
     everyone = {owner for chain in chains.values() for owner in chain}
     detailed = variable_store.load_detailed(conn, everyone)
     described = owner_store.describe(conn, [owner for owner in everyone if owner in detailed])
@@ -69,7 +71,9 @@ def blame(
     return result
 
 
-def _replay_states(conn: sa.Connection, principal: Principal, types: tuple[str, ...], ids: list[str], at: dt.datetime) -> dict[str, dict[str, Any] | None]:
+def _replay_states(
+    conn: sa.Connection, principal: Principal, types: tuple[str, ...], ids: list[str], at: dt.datetime
+) -> dict[str, dict[str, Any] | None]:
     """Each resource's recorded fields as of ``at`` (None: absent then)."""
     stmt = (
         sa.select(changes.c.resource_id, changes.c.action, changes.c.new)
@@ -93,7 +97,9 @@ def _replay_states(conn: sa.Connection, principal: Principal, types: tuple[str, 
     return states
 
 
-def _variables_at(conn: sa.Connection, principal: Principal, owners: list[OwnerRef], at: dt.datetime) -> dict[OwnerRef, dict[str, Any]]:
+def _variables_at(
+    conn: sa.Connection, principal: Principal, owners: list[OwnerRef], at: dt.datetime
+) -> dict[OwnerRef, dict[str, Any]]:
     """Every owner's own variables as of ``at``, replayed from its variable records (one query)."""
     pairs = sorted({(rtype, owner_id) for kind, owner_id in owners for rtype in _RESOURCE_TYPES.get(kind, (kind,))})
     stmt = (

@@ -78,9 +78,7 @@ def variables_for(
     if not rows:
         return {}
     parents = parent_map_for(conn, kind, rows) if resolved else {}
-    chains = {
-        row["id"]: (chain(kind, row, parents) if resolved else [(kind, str(row["id"]))]) for row in rows
-    }
+    chains = {row["id"]: (chain(kind, row, parents) if resolved else [(kind, str(row["id"]))]) for row in rows}
     owners = {owner for owners in chains.values() for owner in owners}
     owned = variable_store.load(conn, owners)
     return {row_id: merge(owners, owned) for row_id, owners in chains.items()}

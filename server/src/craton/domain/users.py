@@ -32,9 +32,7 @@ _CREDENTIALS = sa.select(
     users.c.previous_key_expires_at,
     users.c.is_root,
     users.c.is_admin,
-).where(
-    users.c.project_id == sa.bindparam("project_id"), users.c.username == sa.bindparam("username")
-)
+).where(users.c.project_id == sa.bindparam("project_id"), users.c.username == sa.bindparam("username"))
 
 
 @dataclass(frozen=True)

@@ -156,9 +156,7 @@ def parse_value(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise InvalidInput(
-            f"{INVALID_VALUE} {text!r} is not JSON; strings need double quotes, e.g. \"value\"."
-        ) from None
+        raise InvalidInput(f'{INVALID_VALUE} {text!r} is not JSON; strings need double quotes, e.g. "value".') from None
 
 
 def parse(query: str) -> list[Condition]:

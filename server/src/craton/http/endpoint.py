@@ -24,11 +24,10 @@ from starlette.routing import Route
 from craton.domain.errors import CratonError
 from craton.domain.principal import Principal
 from craton.http.auth import identify
-from craton.storage.engine import is_transient, transaction
 from craton.http.jsonio import parse_body
 from craton.http.validation import Param, check, parse_query
 from craton.settings import Settings
-
+from craton.storage.engine import is_transient, transaction
 
 log = logging.getLogger("craton.api")
 

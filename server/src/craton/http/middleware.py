@@ -11,7 +11,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from craton.http import metrics
 
-
 access_log = logging.getLogger("craton.access")
 REQUEST_ID_HEADER = "x-openstack-request-id"
 

@@ -68,8 +68,12 @@ def document(api_routes: list[BaseRoute]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "craton": {"type": "apiKey", "in": "header", "name": "X-Auth-Token",
-                           "description": "Also send X-Auth-Project and X-Auth-User."}
+                "craton": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Auth-Token",
+                    "description": "Also send X-Auth-Project and X-Auth-User.",
+                }
             }
         },
     }

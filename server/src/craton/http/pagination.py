@@ -42,7 +42,9 @@ def links(
     marker_of: Callable[[Mapping[str, Any]], Any] = lambda row: row["id"],
 ) -> list[dict[str, str]]:
     """Absolute links for the current query: every non-null parameter, limit, and the marker."""
-    base = [(name, _text(value)) for name, value in query.items() if value is not None and name not in ("limit", "marker")]
+    base = [
+        (name, _text(value)) for name, value in query.items() if value is not None and name not in ("limit", "marker")
+    ]
     base.append(("limit", _text(query["limit"])))
     url = request.url
 

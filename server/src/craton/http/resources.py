@@ -18,9 +18,8 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import changes, crud, provenance
+from craton.domain import changes, crud, provenance, vars_query
 from craton.domain import variables as variable_domain
-from craton.domain import vars_query
 from craton.domain.crud import Kind, Row
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.principal import Role
@@ -33,7 +32,6 @@ from craton.http.validation import Param
 
 ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
 Creator = Callable[[Call, dict[str, Any], dict[str, Any] | None], Row]
-Deleter = Callable[[Call, Any], None]
 
 
 def boolean(default: bool | None) -> Param:
@@ -57,7 +55,7 @@ class Resource:
     ip_fields: tuple[str, ...] = ()
     extra_where: ExtraWhere | None = None
     create: Creator | None = None
-    delete: Deleter | None = None
+    delete: crud.Deleter | None = None
     parse_id: Callable[[str], Any] = field(default=lambda raw: integer_id(raw))
     marker_type: str = "integer"
     single_lookup: bool = False
@@ -76,7 +74,7 @@ class Resource:
     def list_params(self) -> dict[str, Param]:
         params = dict(self.filters)
         if self.vars_filter:
-            params["vars"] = Param("string", description="Variable conditions, e.g. a.b:\"x\",c:1")
+            params["vars"] = Param("string", description='Variable conditions, e.g. a.b:"x",c:1')
         params["details"] = boolean(self.details_default)
         params["blame"] = boolean(None)
         params["resolved-values"] = boolean(self.resolves)
@@ -84,7 +82,11 @@ class Resource:
         return params
 
 
-_JSON_TYPES = {bool: {"type": "boolean"}, int: {"type": "integer"}, dt.datetime: {"type": "string", "format": "date-time"}}
+_JSON_TYPES = {
+    bool: {"type": "boolean"},
+    int: {"type": "integer"},
+    dt.datetime: {"type": "string", "format": "date-time"},
+}
 
 
 def _column_schema(column: sa.Column[Any]) -> dict[str, Any]:
@@ -103,7 +105,9 @@ LINKS_SCHEMA: dict[str, Any] = {
     },
 }
 VARIABLES_RESPONSE: dict[str, Any] = {
-    "type": "object", "properties": {"variables": {"type": "object"}}, "required": ["variables"]
+    "type": "object",
+    "properties": {"variables": {"type": "object"}},
+    "required": ["variables"],
 }
 
 
@@ -179,7 +183,12 @@ def list_operation(res: Resource) -> Operation:
         if res.single_lookup and (call.query.get("id") is not None or call.query.get("name") is not None):
             return _single_lookup(res, call)
         page = crud.list_page(
-            call.conn, call.principal, res.kind, page_request(call.query), list_where(res, call), vars_predicate(res, call)
+            call.conn,
+            call.principal,
+            res.kind,
+            page_request(call.query),
+            list_where(res, call),
+            vars_predicate(res, call),
         )
         items = present(
             call.request,
@@ -193,7 +202,10 @@ def list_operation(res: Resource) -> Operation:
         return JSONResponse({res.key: items, "links": links(call.request, call.query, page)})
 
     return Operation(
-        "GET", handler, query=res.list_params(), summary=f"List {res.key}",
+        "GET",
+        handler,
+        query=res.list_params(),
+        summary=f"List {res.key}",
         response=list_schema(res.key, item_schema(res.kind.table, res.shape)),
     )
 
@@ -220,7 +232,10 @@ def get_operation(res: Resource) -> Operation:
         return tagged(JSONResponse(item), res, row)
 
     return Operation(
-        "GET", handler, query={"resolved-values": boolean(res.resolves)}, summary=f"Show one of {res.key}",
+        "GET",
+        handler,
+        query={"resolved-values": boolean(res.resolves)},
+        summary=f"Show one of {res.key}",
         response=item_schema(res.kind.table, res.shape),
     )
 
@@ -246,7 +261,11 @@ def create_operation(res: Resource) -> Operation:
         return tagged(JSONResponse(item, status_code=201, headers={"Location": location}), res, row)
 
     return Operation(
-        "POST", handler, body=res.create_body, summary=f"Create one of {res.key}", success=201,
+        "POST",
+        handler,
+        body=res.create_body,
+        summary=f"Create one of {res.key}",
+        success=201,
         response=item_schema(res.kind.table, res.shape),
     )
 
@@ -261,7 +280,11 @@ def update_operation(res: Resource) -> Operation:
         return tagged(JSONResponse(present_one(call.request, call.conn, res.shape, row)), res, row)
 
     return Operation(
-        "PUT", handler, body=res.update_body, body_optional=True, summary=f"Update one of {res.key}",
+        "PUT",
+        handler,
+        body=res.update_body,
+        body_optional=True,
+        summary=f"Update one of {res.key}",
         response=item_schema(res.kind.table, res.shape),
     )
 
@@ -272,7 +295,7 @@ def delete_operation(res: Resource) -> Operation:
         row_id = res.row_id(call.path["id"])
         honour_if_match(res, call)
         assert res.delete is not None
-        res.delete(call, row_id)
+        res.delete(call.conn, call.principal, row_id)
         return Response(status_code=204, media_type="application/json")
 
     return Operation("DELETE", handler, summary=f"Delete one of {res.key}", success=204)
@@ -293,10 +316,14 @@ def history_operation(res: Resource) -> Operation:
     params["sort_keys"] = Param("string", "id")
 
     def handler(call: Call) -> Response:
-        types = ("host", "network_device") if res.kind.name == "device" and res.kind.device_kind is None else (
-            res.kind.resource_type,
+        types = (
+            ("host", "network_device")
+            if res.kind.name == "device" and res.kind.device_kind is None
+            else (res.kind.resource_type,)
         )
-        page = changes.entries_for(call.conn, call.principal, types, res.row_id(call.path["id"]), page_request(call.query))
+        page = changes.entries_for(
+            call.conn, call.principal, types, res.row_id(call.path["id"]), page_request(call.query)
+        )
         items = [change_item(row) for row in page.rows]
         return JSONResponse({"history": items, "links": links(call.request, call.query, page)})
 
@@ -351,7 +378,10 @@ def variables_operations(res: Resource) -> list[Operation]:
 
     return [
         Operation(
-            "GET", read, query=variables_params(res), summary="Read variables (blame, as_of, diff_from/diff_to)",
+            "GET",
+            read,
+            query=variables_params(res),
+            summary="Read variables (blame, as_of, diff_from/diff_to)",
             response=VARIABLES_RESPONSE,
         ),
         Operation("PUT", write, body=schemas.VARIABLES, summary="Set variables (merge)", response=VARIABLES_RESPONSE),

@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-
 WRITE_OPTION = "craton_writes"
 
 
@@ -64,6 +63,7 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.E
     engine = sa.create_engine(url, **kwargs)
     if backend == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so
         # that a request's writes are one atomic unit. Writers take the write lock
         # up front (IMMEDIATE): a deferred transaction that reads and then writes

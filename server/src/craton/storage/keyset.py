@@ -35,7 +35,7 @@ class Ordering:
         descending = self.descending != reverse
         alternatives = []
         for index, column in enumerate(self.columns):
-            equal_prefix = [_equal(c, v) for c, v in zip(self.columns[:index], marker[:index])]
+            equal_prefix = [_equal(c, v) for c, v in zip(self.columns[:index], marker[:index], strict=True)]
             alternatives.append(sa.and_(*equal_prefix, _beyond(column, marker[index], descending)))
         return sa.or_(*alternatives)
 

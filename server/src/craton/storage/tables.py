@@ -165,9 +165,7 @@ network_interfaces = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     _project_fk(),
     _parent_fk("device_id", "devices"),
-    sa.Column(
-        "network_id", sa.Integer, sa.ForeignKey("networks.id", ondelete="RESTRICT"), nullable=True, index=True
-    ),
+    sa.Column("network_id", sa.Integer, sa.ForeignKey("networks.id", ondelete="RESTRICT"), nullable=True, index=True),
     sa.Column("name", name_type(), nullable=False),
     sa.Column("interface_type", name_type(), nullable=False),
     sa.Column("ip_address", sa.String(64), nullable=False),

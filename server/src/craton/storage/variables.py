@@ -48,7 +48,9 @@ def load_detailed(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[Owner
     for start in range(0, len(wanted), _CHUNK):
         for row in conn.execute(_DETAILED, {"owners": wanted[start : start + _CHUNK]}):
             result[(row.owner_kind, row.owner_id)][row.key] = {
-                "value": row.value, "set_at": row.set_at, "set_by": row.updated_by
+                "value": row.value,
+                "set_at": row.set_at,
+                "set_by": row.updated_by,
             }
     return result
 
@@ -76,8 +78,15 @@ def upsert(
     now = utcnow()
     kind, owner_id = owner
     rows = [
-        {"owner_kind": kind, "owner_id": owner_id, "key": key, "value": value, "project_id": project_id,
-         "created_at": now, "updated_by": username}
+        {
+            "owner_kind": kind,
+            "owner_id": owner_id,
+            "key": key,
+            "value": value,
+            "project_id": project_id,
+            "created_at": now,
+            "updated_by": username,
+        }
         for key, value in values.items()
     ]
     dialect = conn.dialect.name

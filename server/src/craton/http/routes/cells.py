@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from craton.domain import containers
 from craton.http import schemas
-from craton.http.endpoint import Call
 from craton.http.representation import Shape
 from craton.http.resources import Resource, routes
 from craton.http.validation import Param
@@ -19,10 +16,6 @@ _BODY = {
     "note": schemas.TEXT,
     "variables": schemas.VARIABLES,
 }
-
-
-def _delete(call: Call, row_id: Any) -> None:
-    containers.delete_container(call.conn, call.principal, containers.CELL, row_id)
 
 
 RESOURCE = Resource(
@@ -41,7 +34,7 @@ RESOURCE = Resource(
     filter_columns={"id": "id", "name": "name", "region_id": "region_id", "cloud_id": "cloud_id"},
     resolves=True,
     details_default=None,
-    delete=_delete,
+    delete=containers.container_deleter(containers.CELL),
 )
 
 ROUTES = routes(RESOURCE)

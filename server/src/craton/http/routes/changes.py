@@ -15,8 +15,19 @@ PARAMS = {
     "limit": Param("integer", 100, {"minimum": 1, "maximum": 1000}),
     "resource_type": Param(
         "string",
-        schema={"enum": ["project", "user", "cloud", "region", "cell", "host", "network_device", "network",
-                         "network_interface"]},
+        schema={
+            "enum": [
+                "project",
+                "user",
+                "cloud",
+                "region",
+                "cell",
+                "host",
+                "network_device",
+                "network",
+                "network_interface",
+            ]
+        },
     ),
     "user": Param("string", description="Only changes made by this username."),
 }
@@ -24,7 +35,9 @@ PARAMS = {
 
 def change_feed(call: Call) -> Response:
     query = call.query
-    rows = changes.feed(call.conn, call.principal, query["since"], query["limit"], query["resource_type"], query["user"])
+    rows = changes.feed(
+        call.conn, call.principal, query["since"], query["limit"], query["resource_type"], query["user"]
+    )
     next_since = rows[-1]["id"] if rows else query["since"]
     return JSONResponse({"changes": [change_item(row) for row in rows], "next_since": next_since})
 

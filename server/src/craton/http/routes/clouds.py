@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from craton.domain import containers
 from craton.http import schemas
-from craton.http.endpoint import Call
 from craton.http.representation import Shape
 from craton.http.resources import Resource, routes
 from craton.http.validation import Param
 
 FIELDS = ("created_at", "updated_at", "id", "name", "note", "project_id")
 _BODY = {"name": schemas.NAME, "note": schemas.TEXT, "variables": schemas.VARIABLES}
-
-
-def _delete(call: Call, row_id: Any) -> None:
-    containers.delete_container(call.conn, call.principal, containers.CLOUD, row_id)
 
 
 RESOURCE = Resource(
@@ -28,7 +21,7 @@ RESOURCE = Resource(
     update_body=schemas.obj(schemas.pick(_BODY, "name", "note")),
     filters={"name": Param("string"), "id": Param("integer")},
     single_lookup=True,
-    delete=_delete,
+    delete=containers.container_deleter(containers.CLOUD),
 )
 
 ROUTES = routes(RESOURCE)

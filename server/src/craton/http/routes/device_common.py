@@ -16,8 +16,19 @@ from craton.http.jsonio import JSONResponse
 from craton.http.validation import Param
 
 COMMON_FIELDS = (
-    "created_at", "updated_at", "id", "name", "note", "ip_address", "device_type", "active",
-    "cell_id", "region_id", "cloud_id", "parent_id", "project_id",
+    "created_at",
+    "updated_at",
+    "id",
+    "name",
+    "note",
+    "ip_address",
+    "device_type",
+    "active",
+    "cell_id",
+    "region_id",
+    "cloud_id",
+    "parent_id",
+    "project_id",
 )
 NETWORK_DEVICE_FIELDS = (*COMMON_FIELDS, "model_name", "os_version", "vlans")
 
@@ -72,13 +83,6 @@ def creator(kind: Kind, ignored: tuple[str, ...] = ()) -> Any:
         return device_domain.create_device(call.conn, call.principal, kind, values, variables, labels)
 
     return create
-
-
-def deleter(kind: Kind) -> Any:
-    def delete(call: Call, row_id: Any) -> None:
-        device_domain.delete_device(call.conn, call.principal, kind, row_id)
-
-    return delete
 
 
 def labels_route(path: str, kind: Kind, row_id: Any) -> Any:

@@ -18,9 +18,7 @@ _SHAPES = {
     "host": ("hosts", Shape("device", common.COMMON_FIELDS, device=True)),
     "network_device": ("network-devices", Shape("device", common.NETWORK_DEVICE_FIELDS, device=True)),
 }
-_FILTERS = {
-    name: common.FILTERS[name] for name in ("region_id", "cloud_id", "cell_id", "parent_id", "active", "label")
-}
+_FILTERS = {name: common.FILTERS[name] for name in ("region_id", "cloud_id", "cell_id", "parent_id", "active", "label")}
 
 RESOURCE = Resource(
     kind=device_domain.ANY_DEVICE,
@@ -49,8 +47,12 @@ def list_devices(call: Call) -> Response:
     for device_kind, (key, shape) in _SHAPES.items():
         rows = [row for row in page.rows if row["kind"] == device_kind]
         grouped[key] = present(
-            call.request, call.conn, shape, rows,
-            with_variables=bool(call.query["details"]), resolved=call.query["resolved-values"],
+            call.request,
+            call.conn,
+            shape,
+            rows,
+            with_variables=bool(call.query["details"]),
+            resolved=call.query["resolved-values"],
             with_blame=bool(call.query["details"] and call.query.get("blame")),
         )
     return JSONResponse({"devices": grouped, "links": links(call.request, call.query, page)})

@@ -25,7 +25,7 @@ RESOURCE = Resource(
     details_default=None,
     ip_fields=("ip_address",),
     create=common.creator(devices.HOST),
-    delete=common.deleter(devices.HOST),
+    delete=devices.device_deleter(devices.HOST),
 )
 
 ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.HOST, RESOURCE.row_id)]

@@ -28,7 +28,16 @@ RESOURCE = Resource(
     create_body=schemas.obj(BODY, required=common.REQUIRED),
     update_body=schemas.obj(
         schemas.pick(
-            BODY, "name", "note", "ip_address", "device_type", "active", "parent_id", "model_name", "os_version", "vlans"
+            BODY,
+            "name",
+            "note",
+            "ip_address",
+            "device_type",
+            "active",
+            "parent_id",
+            "model_name",
+            "os_version",
+            "vlans",
         )
     ),
     filters=common.FILTERS,
@@ -38,7 +47,7 @@ RESOURCE = Resource(
     details_default=None,
     ip_fields=("ip_address",),
     create=common.creator(devices.NETWORK_DEVICE, ignored=_IGNORED),
-    delete=common.deleter(devices.NETWORK_DEVICE),
+    delete=devices.device_deleter(devices.NETWORK_DEVICE),
 )
 
 ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.NETWORK_DEVICE, RESOURCE.row_id)]

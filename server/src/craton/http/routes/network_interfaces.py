@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from craton.domain import networks
 from craton.http import schemas
-from craton.http.endpoint import Call
 from craton.http.representation import Shape
 from craton.http.resources import Resource, routes
 from craton.http.validation import Param
 
 FIELDS = (
-    "created_at", "updated_at", "id", "name", "interface_type", "vlan_id", "vlan", "port", "duplex", "speed",
-    "link", "cdp", "security", "ip_address", "device_id", "network_id", "project_id",
+    "created_at",
+    "updated_at",
+    "id",
+    "name",
+    "interface_type",
+    "vlan_id",
+    "vlan",
+    "port",
+    "duplex",
+    "speed",
+    "link",
+    "cdp",
+    "security",
+    "ip_address",
+    "device_id",
+    "network_id",
+    "project_id",
 )
 _BODY = {
     "name": schemas.NAME,
@@ -31,10 +43,6 @@ _BODY = {
     "security": schemas.STRING,
     "variables": schemas.VARIABLES,
 }
-
-
-def _delete(call: Call, row_id: Any) -> None:
-    networks.delete_interface(call.conn, call.principal, row_id)
 
 
 RESOURCE = Resource(
@@ -55,11 +63,15 @@ RESOURCE = Resource(
         "interface_type": Param("string"),
     },
     filter_columns={
-        "id": "id", "name": "name", "device_id": "device_id", "network_id": "network_id",
-        "ip_address": "ip_address", "interface_type": "interface_type",
+        "id": "id",
+        "name": "name",
+        "device_id": "device_id",
+        "network_id": "network_id",
+        "ip_address": "ip_address",
+        "interface_type": "interface_type",
     },
     ip_fields=("ip_address",),
-    delete=_delete,
+    delete=networks.delete_interface,
 )
 
 ROUTES = routes(RESOURCE)

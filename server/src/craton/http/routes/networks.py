@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from craton.domain import networks
 from craton.http import schemas
-from craton.http.endpoint import Call
 from craton.http.representation import Shape
 from craton.http.resources import Resource, routes
 from craton.http.validation import Param
 
 FIELDS = (
-    "created_at", "updated_at", "id", "name", "cidr", "gateway", "netmask", "ip_block_type", "nss",
-    "cloud_id", "region_id", "cell_id", "project_id",
+    "created_at",
+    "updated_at",
+    "id",
+    "name",
+    "cidr",
+    "gateway",
+    "netmask",
+    "ip_block_type",
+    "nss",
+    "cloud_id",
+    "region_id",
+    "cell_id",
+    "project_id",
 )
 _BODY = {
     "name": schemas.NAME,
@@ -27,10 +35,6 @@ _BODY = {
     "cell_id": schemas.INTEGER,
     "variables": schemas.VARIABLES,
 }
-
-
-def _delete(call: Call, row_id: Any) -> None:
-    networks.delete_network(call.conn, call.principal, row_id)
 
 
 RESOURCE = Resource(
@@ -48,7 +52,7 @@ RESOURCE = Resource(
         "cloud_id": Param("integer"),
     },
     filter_columns={"id": "id", "name": "name", "region_id": "region_id", "cell_id": "cell_id", "cloud_id": "cloud_id"},
-    delete=_delete,
+    delete=networks.delete_network,
 )
 
 ROUTES = routes(RESOURCE)

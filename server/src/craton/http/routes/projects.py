@@ -27,10 +27,6 @@ def _create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None
     return projects.create_project(call.conn, call.principal, values["name"], variables)
 
 
-def _delete(call: Call, row_id: Any) -> None:
-    projects.delete_project(call.conn, call.principal, row_id)
-
-
 RESOURCE = Resource(
     kind=projects.KIND,
     path="/v1/projects",
@@ -43,7 +39,7 @@ RESOURCE = Resource(
     marker_type="string",
     roles={"list": Role.ROOT, "create": Role.ROOT, "get": Role.ADMIN, "delete": Role.ROOT},
     create=_create,
-    delete=_delete,
+    delete=projects.delete_project,
 )
 
 ROUTES = routes(RESOURCE)

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from craton.domain import containers
 from craton.http import schemas
-from craton.http.endpoint import Call
 from craton.http.representation import Shape
 from craton.http.resources import Resource, routes
 from craton.http.validation import Param
 
 FIELDS = ("created_at", "updated_at", "id", "name", "note", "cloud_id", "project_id")
 _BODY = {"name": schemas.NAME, "cloud_id": schemas.INTEGER, "note": schemas.TEXT, "variables": schemas.VARIABLES}
-
-
-def _delete(call: Call, row_id: Any) -> None:
-    containers.delete_container(call.conn, call.principal, containers.REGION, row_id)
 
 
 RESOURCE = Resource(
@@ -31,7 +24,7 @@ RESOURCE = Resource(
     resolves=True,
     details_default=None,
     single_lookup=True,
-    delete=_delete,
+    delete=containers.container_deleter(containers.REGION),
 )
 
 ROUTES = routes(RESOURCE)

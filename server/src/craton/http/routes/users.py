@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.responses import Response
 
 from craton.domain import users
@@ -58,10 +56,6 @@ ROTATE_PARAMS = {
 }
 
 
-def _delete(call: Call, row_id: Any) -> None:
-    users.delete_user(call.conn, call.principal, row_id)
-
-
 RESOURCE = Resource(
     kind=users.KIND,
     path="/v1/users",
@@ -72,7 +66,7 @@ RESOURCE = Resource(
     vars_filter=False,
     has_variables=False,
     roles={action: Role.ADMIN for action in ("list", "get", "create", "delete")},
-    delete=_delete,
+    delete=users.delete_user,
 )
 
 ROUTES = [
