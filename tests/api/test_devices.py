@@ -256,6 +256,14 @@ def test_label_filter(craton: Craton) -> None:
     assert ids_of(devices["network-devices"]) == [switch["id"]]
 
 
+def test_labels_on_create_are_a_set(tenant: Tenant) -> None:
+    host = tenant.inventory.host(labels=["x", "x", "y"])
+    assert sorted(host["labels"]) == ["x", "y"]
+    assert sorted(expect(tenant.client.get(f"/v1/hosts/{host['id']}/labels"), 200)["labels"]) == ["x", "y"]
+    expect_invalid(tenant.client.post("/v1/hosts", json={"name": "l", "cloud_id": host["cloud_id"], "region_id": host["region_id"],
+                                                         "ip_address": "10.0.0.1", "device_type": "s", "labels": [""]}))
+
+
 def test_labels_are_per_device(tenant: Tenant) -> None:
     first = tenant.inventory.host(labels=["shared", "mine"])
     second = tenant.inventory.host(labels=["shared"])

@@ -106,6 +106,15 @@ def test_interface_references_must_exist_in_the_project(tenant: Tenant, layout: 
     tenant.inventory.interface(host, network=network)
 
 
+def test_interface_network_must_be_in_the_devices_region(tenant: Tenant, layout: dict[str, Any]) -> None:
+    """decisions §8: "an interface's device and network must all agree" — same region (and cloud)."""
+    host = tenant.inventory.host(layout["region_a"])
+    base = {"name": "eth1", "interface_type": "ethernet", "ip_address": "10.0.0.5", "device_id": host["id"]}
+    _bad(tenant, "/v1/network-interfaces", {**base, "network_id": tenant.inventory.network(layout["region_b"])["id"]})
+    _bad(tenant, "/v1/network-interfaces", {**base, "network_id": tenant.inventory.network(layout["region_a2"])["id"]})
+    tenant.inventory.interface(host, network=tenant.inventory.network(layout["region_a"]))
+
+
 def test_a_network_used_by_interfaces_cannot_be_deleted(tenant: Tenant, layout: dict[str, Any]) -> None:
     client = tenant.client
     network = tenant.inventory.network(layout["region_a"])

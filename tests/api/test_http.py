@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.api.helpers import (
@@ -227,3 +228,52 @@ def test_nothing_else_is_public(craton: Craton) -> None:
     for url in ("/v1/clouds", "/v1/projects", "/healthz/", "/openapi.json/x"):
         expect_error(craton.client().get(url), 401)
 
+
+
+def test_validation_comes_before_lookups(tenant: Tenant) -> None:
+    """§1.1: query and body validation run before any database work, so a bad request is a 400."""
+    expect_invalid(tenant.client.get(f"/v1/clouds/{MISSING_ID}", params={"foo": "1"}))
+    expect_invalid(tenant.client.put(f"/v1/clouds/{MISSING_ID}", json={"bogus": 1}))
+    expect_invalid(tenant.client.put(f"/v1/hosts/{MISSING_ID}/variables", json=[1]))
+    expect_invalid(tenant.client.request("DELETE", f"/v1/regions/{MISSING_ID}/variables", json={"a": 1}))
+    expect_invalid(tenant.client.put(f"/v1/hosts/{MISSING_ID}/labels", json={}))
+
+
+OUT_OF_RANGE = ["9" * 20, str(2**63), str(2**31), "-1", "-" + "9" * 20]
+
+
+def _problem(client: httpx.Client, url: str, params: dict[str, str], allowed: tuple[int, ...]) -> str | None:
+    """None when the answer is one of ``allowed`` with a proper body (and an empty list for a 200)."""
+    try:  # Connection: close, so that a connection the server drops after a 500 is never reused
+        response = client.get(url, params=params, headers={"Connection": "close"})
+    except httpx.TransportError as exc:
+        return f"{url} {params} -> connection error {exc!r}"
+    if response.status_code not in allowed:
+        return f"{url} {params} -> {response.status_code} {response.text[:120]}"
+    body = response.json()
+    if response.status_code >= 400:
+        return None if set(body) == {"message", "status"} else f"{url} {params} -> bad error body {body}"
+    items = [item for key, value in body.items() if key != "links"
+             for item in (value["hosts"] + value["network-devices"] if key == "devices" else value)]
+    return None if items == [] else f"{url} {params} -> unexpected items {items}"
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [("/v1/clouds", "marker"), ("/v1/hosts", "marker"), ("/v1/devices", "marker"), ("/v1/clouds", "id"),
+     ("/v1/regions", "cloud_id"), ("/v1/cells", "region_id"), ("/v1/hosts", "region_id"), ("/v1/hosts", "cell_id"),
+     ("/v1/network-devices", "cloud_id"), ("/v1/devices", "parent_id"), ("/v1/networks", "region_id"),
+     ("/v1/network-interfaces", "device_id"), ("/v1/network-interfaces", "id"), ("/v1/users", "id")],
+)
+def test_out_of_range_integers_in_queries_are_never_a_500(tenant: Tenant, path: str, param: str) -> None:
+    """decisions §7: a bad integer is a 400; an id no row can have may also simply match nothing."""
+    problems = [_problem(tenant.client, path, {param: value}, (200, 400, 404)) for value in OUT_OF_RANGE]
+    assert not [p for p in problems if p], "\n".join(p for p in problems if p)
+
+
+@pytest.mark.parametrize("path", ["/v1/clouds/{}", "/v1/hosts/{}", "/v1/hosts/{}/variables", "/v1/hosts/{}/labels",
+                                  "/v1/network-interfaces/{}", "/v1/projects/{}"])
+def test_out_of_range_ids_in_paths_are_404(tenant: Tenant, path: str) -> None:
+    values = ("9" * 20, str(2**63), str(2**31), "0", "00012abc", "1" * 40)
+    problems = [_problem(tenant.client, path.format(value), {}, (404,)) for value in values]
+    assert not [p for p in problems if p], "\n".join(p for p in problems if p)

@@ -332,6 +332,21 @@ def test_unknown_keys_are_400_naming_the_key(spec: Spec, client: Any, tenant: Te
         )
 
 
+def test_update_rejects_keys_that_cannot_change(spec: Spec, client: Any, tenant: Tenant) -> None:
+    """§4.x PUT bodies: parents, labels, variables (and interface addresses) have their own routes or are fixed."""
+    if not spec.updatable:
+        pytest.skip("no PUT on this resource")
+    body = spec.new(tenant.inventory)
+    created = _create(client, spec, body)
+    fixed = sorted(set(body) - set(spec.update))
+    assert "variables" in fixed
+    for key in fixed:
+        expect_invalid(
+            client.put(f"{spec.path}/{created['id']}", json={key: body[key]}),
+            f"Additional properties are not allowed ('{key}' was unexpected)",
+        )
+
+
 def test_two_unknown_keys_are_named_together(spec: Spec, client: Any, tenant: Tenant) -> None:
     body = spec.new(tenant.inventory)
     response = client.post(spec.path, json={**body, "id": 1, "foo": 2})

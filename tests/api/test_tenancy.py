@@ -90,6 +90,8 @@ def test_credentials_work_only_in_the_users_own_project(craton: Craton, b: dict[
     expect_error(craton.client(headers).get("/v1/clouds"), 401, BAD_CREDENTIALS)
     dashless = {**craton.server.headers, "X-Auth-Project": craton.server.project_id.replace("-", "").upper()}
     expect(craton.client(dashless).get("/v1/clouds"), 200)
+    for form in ("{%s}" % craton.server.project_id, "urn:uuid:" + craton.server.project_id):  # §2.2: tolerated too
+        expect(craton.client({**craton.server.headers, "X-Auth-Project": form}).get("/v1/clouds"), 200)
     # created objects carry the canonical dashed id, whatever form the header took (decisions §12)
     cloud = expect(craton.client(dashless).post("/v1/clouds", json={"name": unique("dashless")}), 201)
     assert cloud["project_id"] == craton.server.project_id.lower()
@@ -324,3 +326,23 @@ def test_root_sees_every_project(craton: Craton, a: dict[str, Any]) -> None:
     projects = ids_of(expect(craton.root.get("/v1/projects", params={"limit": 100}), 200)["projects"])
     assert a["tenant"].project_id in projects
 
+
+
+def test_only_root_can_touch_root(craton: Craton) -> None:
+    root_project = craton.server.project_id
+    root_user = expect(craton.root.get("/v1/users", params={"name": craton.server.username}), 200)["users"]
+    root_id = next(user["id"] for user in root_user if user["project_id"] == root_project)
+    colleague = craton.user(root_project, is_admin=True)  # an admin, not root, in root's own project
+    response = colleague.delete(f"/v1/users/{root_id}")
+    assert response.status_code in (403, 404), response.text
+    expect_error(response, response.status_code)
+    expect_error(colleague.get("/v1/projects"), 403)
+    expect(craton.root.get("/v1/projects", params={"limit": 10}), 200)
+
+
+def test_user_id_filter(b: dict[str, Any]) -> None:
+    admin = b["admin"]
+    users = expect(admin.get("/v1/users", params={"limit": 100}), 200)["users"]
+    assert len(users) >= 2
+    only = expect(admin.get("/v1/users", params={"id": users[1]["id"]}), 200)["users"]
+    assert ids_of(only) == [users[1]["id"]]

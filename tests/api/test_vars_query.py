@@ -6,6 +6,7 @@ The suite-asserted cases run on every listing that takes ``vars``; inheritance, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -137,17 +138,48 @@ def _found(client: httpx.Client, listing: Listing, query: str, **params: str) ->
     return items_of(body, listing.key)
 
 
+def _namespaced(number: int, variables: list[dict[str, Any]], query: str) -> tuple[list[dict[str, Any]], str]:
+    """Give one case's variable keys (and the query's first leg) a suffix, so that every case can
+    share one project per resource without matching another case's objects."""
+    suffix = f"_c{number}"
+    renamed = [{key + suffix: value for key, value in item.items()} for item in variables]
+    if query.startswith('"'):
+        end = query.index('"', 1)
+    else:
+        end = re.match(r"[^.\[:]+", query).end()  # type: ignore[union-attr]
+    return renamed, query[:end] + suffix + query[end:]
+
+
+@pytest.fixture(scope="module")
+def case_objects(craton: Craton) -> Callable[[str], dict[str, Any]]:
+    """Per resource, built on first use: one project holding the objects of every case."""
+    built: dict[str, dict[str, Any]] = {}
+
+    def for_resource(resource: str) -> dict[str, Any]:
+        if resource not in built:
+            listing, tenant = LISTINGS[resource], craton.tenant()
+            made: list[dict[str, Any]] = []
+            cases = {}
+            for number, (name, (variables, query, expected)) in enumerate(CASES.items()):
+                variables, query = _namespaced(number, variables, query)
+                ids = [listing.make(craton, tenant, item, made) for item in variables]
+                cases[name] = (variables, query, expected, ids)
+            built[resource] = {"client": craton.root if listing.root else tenant.client, "cases": cases}
+        return built[resource]
+
+    return for_resource
+
+
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("resource", list(LISTINGS))
-def test_suite_cases(craton: Craton, resource: str, case: str) -> None:
-    listing = LISTINGS[resource]
-    variables, query, expected = CASES[case]
-    tenant = craton.tenant()
-    made: list[dict[str, Any]] = []
-    ids = [listing.make(craton, tenant, v, made) for v in variables]
-    client = craton.root if listing.root else tenant.client
-    found = [item for item in _found(client, listing, query) if item["id"] in ids]
-    assert sorted(ids.index(item["id"]) for item in found) == expected, (query, found)
+def test_suite_cases(case_objects: Callable[[str], dict[str, Any]], resource: str, case: str) -> None:
+    objects = case_objects(resource)
+    variables, query, expected, ids = objects["cases"][case]
+    found = _found(objects["client"], LISTINGS[resource], query)
+    if LISTINGS[resource].root:  # root lists every project of the module
+        found = [item for item in found if item["id"] in ids]
+    assert sorted(ids.index(item["id"]) for item in found if item["id"] in ids) == expected, (query, found)
+    assert all(item["id"] in ids for item in found), (query, found)
     for item in found:
         assert item["variables"] == variables[ids.index(item["id"])]
 
@@ -297,3 +329,34 @@ def test_malformed_expressions_are_400(craton: Craton, resource: str) -> None:
             problems.append(f"{query!r} -> expected {message!r}, got {body['message']!r}")
     assert not problems, "\n".join(problems)
     expect_error(client.get(listing.path, params={"vars": "foo.bar:string"}), 400, startswith=INVALID_VALUE)
+
+
+def test_clouds_and_networks_match_only_their_own_variables(craton: Craton) -> None:
+    """§6.5: clouds and networks have single-element chains for ``vars``."""
+    tenant = craton.tenant(variables={"p": 1})
+    inv, client = tenant.inventory, tenant.client
+    cloud = inv.cloud(variables={"foo": "bar"})
+    region = inv.region(cloud, variables={"foo": "bar"})
+    cell = inv.cell(region, variables={"foo": "bar"})
+    inheriting = inv.network(region, cell=cell)
+    own = inv.network(region, variables={"foo": "bar"})
+    assert _ids(client, "/v1/networks", "networks", 'foo:"bar"') == {own["id"]}
+    assert _ids(client, "/v1/networks", "networks", "p:1") == set()
+    assert _ids(client, "/v1/clouds", "clouds", "p:1") == set()
+    assert _ids(client, "/v1/clouds", "clouds", 'foo:"bar"') == {cloud["id"]}
+    listed = expect(client.get("/v1/networks", params={"details": "true"}), 200)["networks"]
+    assert {item["id"]: item["variables"] for item in listed} == {inheriting["id"]: {}, own["id"]: {"foo": "bar"}}
+
+
+def test_vars_filter_keeps_prev_links_true(craton: Craton) -> None:
+    tenant = craton.tenant()
+    region = tenant.inventory.region()
+    hosts = [tenant.inventory.host(region, variables={"even": n % 2 == 0})["id"] for n in range(50)]
+    evens = hosts[::2]
+    first = expect(tenant.client.get("/v1/hosts", params={"vars": "even:true", "limit": 10}), 200)
+    second = expect(tenant.client.get(next(l["href"] for l in first["links"] if l["rel"] == "next")), 200)
+    third = expect(tenant.client.get(next(l["href"] for l in second["links"] if l["rel"] == "next")), 200)
+    assert [h["id"] for h in third["hosts"]] == evens[20:25]
+    assert "next" not in {link["rel"] for link in third["links"]}
+    back = expect(tenant.client.get(next(l["href"] for l in third["links"] if l["rel"] == "prev")), 200)
+    assert [h["id"] for h in back["hosts"]] == evens[10:20]

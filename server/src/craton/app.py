@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from craton import logs
 from craton.http import metrics, openapi
 from craton.http.auth import local_keys
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
@@ -34,7 +35,7 @@ from craton.http.routes import (
     regions,
     users,
 )
-from craton.settings import LOG_FORMAT, Settings, load_settings
+from craton.settings import Settings, load_settings
 from craton.storage.engine import create_engine
 
 log = logging.getLogger("craton.api")
@@ -109,6 +110,5 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
 def app_from_environment() -> ASGIApp:
     """Factory for worker processes: settings come from CRATON_* variables set by ``craton-api``."""
     settings = load_settings(config_file=os.environ.get("CRATON_CONFIG_FILE") or None)
-    if not logging.getLogger().handlers:  # worker processes start with bare logging
-        logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    logs.configure(settings.log_level, settings.log_format)  # worker processes start with bare logging
     return create_app(settings)

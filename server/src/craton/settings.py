@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///craton.sqlite"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,7 @@ class Settings:
     workers: int = 1
     auth_strategy: str = "craton"
     log_level: str = "info"
+    log_format: str = "text"
     access_log: bool = True
     max_body_bytes: int = 1_048_576
     max_json_depth: int = 32
@@ -48,6 +48,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "workers": ("CRATON_API_WORKERS", "api", "workers"),
     "auth_strategy": ("CRATON_AUTH_STRATEGY", "api", "auth_strategy"),
     "log_level": ("CRATON_LOG_LEVEL", "DEFAULT", "log_level"),
+    "log_format": ("CRATON_LOG_FORMAT", "DEFAULT", "log_format"),
     "access_log": ("CRATON_ACCESS_LOG", "api", "access_log"),
     "max_body_bytes": ("CRATON_MAX_BODY_BYTES", "api", "max_body_bytes"),
     "max_json_depth": ("CRATON_MAX_JSON_DEPTH", "api", "max_json_depth"),

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from(
         args, p, api_host=args.host, api_port=args.port, workers=args.workers, log_level=args.log_level
     )
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     # Worker processes rebuild their settings from the environment.
     os.environ["CRATON_DATABASE_URL"] = settings.database_url
     if args.config_file:
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.api_port,
         workers=settings.workers,
         access_log=False,
+        log_config=None,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=30,
         proxy_headers=False,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
-from craton.settings import LOG_FORMAT, Settings, SettingsError, load_settings
+from craton import logs
+from craton.settings import Settings, SettingsError, load_settings
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -21,5 +21,5 @@ def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser, **f
         raise  # unreachable: parser.error exits
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+def configure_logging(level: str, fmt: str = "text") -> None:
+    logs.configure(level, fmt)

@@ -14,6 +14,7 @@ from craton.domain.principal import Principal
 from craton.storage.keyset import Page
 from craton.storage.tables import changes
 
+ADMIN_ONLY = ("project", "user")
 CHANGES = Kind(name="change", table=changes, conflict_message="", sortable=frozenset({"id", "occurred_at"}))
 
 
@@ -38,6 +39,8 @@ def feed(
 ) -> list[Row]:
     """The change feed after cursor ``since`` (a record id), oldest first, within the caller's tenancy."""
     stmt = sa.select(changes).where(changes.c.id > since, principal.scope(changes.c.project_id))
+    if not principal.is_admin:  # project variables and users are admin-only to read, so are their records
+        stmt = stmt.where(changes.c.resource_type.not_in(ADMIN_ONLY))
     if resource_type is not None:
         stmt = stmt.where(changes.c.resource_type == resource_type)
     if username is not None:

@@ -15,7 +15,7 @@ from craton.storage.tables import cells, clouds, regions
 
 def _check_cloud(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
     if existing is None:
-        hierarchy.referenced(conn, principal, clouds, values["cloud_id"], "Cloud")
+        hierarchy.referenced(conn, principal.project_id, clouds, values["cloud_id"], "Cloud")
 
 
 def _check_region(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:

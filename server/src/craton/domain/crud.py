@@ -22,7 +22,6 @@ from craton.domain.principal import Principal
 from craton.storage import keyset
 from craton.storage import variables as variable_store
 from craton.storage.keyset import Ordering, Page, RowPredicate
-from craton.storage.types import utcnow
 
 Row = Mapping[str, Any]
 ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
@@ -162,7 +161,7 @@ def create(
     history.record(conn, principal, "create", kind.resource_type, row, new=history.snapshot(row))
     if variables:
         project_id = values["id"] if kind.name == "project" else principal.project_id
-        variable_store.upsert(conn, kind.owner(row_id), project_id, variables, principal.username)
+        variable_store.upsert(conn, kind.owner(row_id), project_id, variables, principal.username, principal.acted_at)
         history.record(conn, principal, "variables", kind.resource_type, row, old={}, new=dict(variables))
     return row
 
@@ -175,7 +174,9 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
         kind.check_references(conn, principal, values, existing)
     with conflicts_as(kind.conflict_message):
         conn.execute(
-            sa.update(kind.table).where(kind.id_column == existing["id"]).values(**values, updated_at=utcnow())
+            sa.update(kind.table)
+            .where(kind.id_column == existing["id"])
+            .values(**values, updated_at=principal.acted_at)
         )
     row = get(conn, principal, kind, row_id)
     changed = {name for name in values if existing[name] != row[name]}
@@ -216,15 +217,15 @@ def check_version(conn: sa.Connection, principal: Principal, kind: Kind, row_id:
     claimed = conn.execute(
         sa.update(table)
         .where(kind.id_column == row["id"], sa.func.coalesce(table.c.updated_at, table.c.created_at) == stamp)
-        .values(updated_at=utcnow())
+        .values(updated_at=principal.acted_at)
     )
     if claimed.rowcount != 1:
         raise PreconditionFailed("The resource changed since it was read: its ETag no longer matches If-Match.")
 
 
-def touch(conn: sa.Connection, kind: Kind, row_id: Any) -> None:
+def touch(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> None:
     """Record that something hanging off the row (variables, labels) changed."""
-    conn.execute(sa.update(kind.table).where(kind.id_column == row_id).values(updated_at=utcnow()))
+    conn.execute(sa.update(kind.table).where(kind.id_column == row_id).values(updated_at=principal.acted_at))
 
 
 def delete_row(conn: sa.Connection, principal: Principal, kind: Kind, row: Row, in_use_message: str) -> None:

@@ -40,10 +40,10 @@ _DEVICE_SORT = frozenset(
 def _check_device(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
     if existing is None:
         hierarchy.check_placement(conn, principal, values)
-        hierarchy.check_parent(conn, principal, None, values.get("parent_id"), values["name"])
+        hierarchy.check_parent(conn, principal.project_id, None, values.get("parent_id"), values["name"])
     elif "parent_id" in values:
         hierarchy.check_parent(
-            conn, principal, existing["id"], values["parent_id"], values.get("name", existing["name"])
+            conn, existing["project_id"], existing["id"], values["parent_id"], values.get("name", existing["name"])
         )
 
 
@@ -114,7 +114,7 @@ def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_label
     if missing:
         with crud.conflicts_as("A label was added concurrently; retry the request."):
             conn.execute(sa.insert(labels), [{"device_id": device["id"], "label": label} for label in missing])
-        crud.touch(conn, ANY_DEVICE, device["id"])
+        crud.touch(conn, principal, ANY_DEVICE, device["id"])
         after = sorted([*current, *missing])
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 
@@ -124,7 +124,7 @@ def remove_labels(conn: sa.Connection, principal: Principal, device: Row, old_la
     present = set(old_labels) & set(current)
     if present:
         conn.execute(sa.delete(labels).where(labels.c.device_id == device["id"], labels.c.label.in_(sorted(present))))
-        crud.touch(conn, ANY_DEVICE, device["id"])
+        crud.touch(conn, principal, ANY_DEVICE, device["id"])
         after = [label for label in current if label not in present]
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 

@@ -20,9 +20,9 @@ from craton.storage.tables import cells, clouds, devices, network_interfaces, ne
 Row = Any
 
 
-def referenced(conn: sa.Connection, principal: Principal, table: sa.Table, row_id: Any, what: str) -> Row:
-    """The referenced row, which must be in the caller's project."""
-    row = conn.execute(sa.select(table).where(table.c.id == row_id, table.c.project_id == principal.project_id)).first()
+def referenced(conn: sa.Connection, project_id: str, table: sa.Table, row_id: Any, what: str) -> Row:
+    """The referenced row, which must be in ``project_id`` (the project of the row referring to it)."""
+    row = conn.execute(sa.select(table).where(table.c.id == row_id, table.c.project_id == project_id)).first()
     if row is None:
         raise InvalidInput(f"{what} {row_id} does not exist in this project.")
     return row._mapping
@@ -31,31 +31,29 @@ def referenced(conn: sa.Connection, principal: Principal, table: sa.Table, row_i
 def check_placement(conn: sa.Connection, principal: Principal, values: dict[str, Any]) -> None:
     """A cloud/region/cell triple that agrees: region in cloud, cell in region."""
     if "region_id" not in values:
-        referenced(conn, principal, clouds, values["cloud_id"], "Cloud")
+        referenced(conn, principal.project_id, clouds, values["cloud_id"], "Cloud")
         return
-    region = referenced(conn, principal, regions, values["region_id"], "Region")
+    region = referenced(conn, principal.project_id, regions, values["region_id"], "Region")
     if values.get("cloud_id") is not None and values["cloud_id"] != region["cloud_id"]:
         raise InvalidInput(
             f"Region {region['id']} belongs to cloud {region['cloud_id']}, not to cloud {values['cloud_id']}."
         )
     values["cloud_id"] = region["cloud_id"]
     if values.get("cell_id") is not None:
-        cell = referenced(conn, principal, cells, values["cell_id"], "Cell")
+        cell = referenced(conn, principal.project_id, cells, values["cell_id"], "Cell")
         if cell["region_id"] != region["id"]:
             raise InvalidInput(
                 f"Cell {cell['id']} belongs to region {cell['region_id']}, not to region {region['id']}."
             )
 
 
-def check_parent(
-    conn: sa.Connection, principal: Principal, device_id: int | None, parent_id: int | None, name: str
-) -> None:
-    """A parent device in the same project that is neither the device nor one of its descendants."""
+def check_parent(conn: sa.Connection, project_id: str, device_id: int | None, parent_id: int | None, name: str) -> None:
+    """A parent device in the device's own project that is neither the device nor one of its descendants."""
     if parent_id is None:
         return
     if device_id is not None and parent_id == device_id:
         raise InvalidInput(f"A device cannot be its own parent. The id for '{name}' cannot be used as its parent_id.")
-    referenced(conn, principal, devices, parent_id, "Parent device")
+    referenced(conn, project_id, devices, parent_id, "Parent device")
     if device_id is not None and is_descendant(conn, parent_id, device_id):
         raise InvalidInput(
             "A device cannot have a descendant as its parent. "

@@ -13,10 +13,9 @@ import sqlalchemy as sa
 
 from craton.domain.principal import Principal
 from craton.storage.tables import changes
-from craton.storage.types import utcnow
 
 Row = Mapping[str, Any]
-_SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "kind"}
+_SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "kind", "is_root"}
 MAX_REASON = 1000
 
 
@@ -46,7 +45,7 @@ def record(
     conn.execute(
         sa.insert(changes).values(
             project_id=project_id,
-            occurred_at=utcnow(),
+            occurred_at=principal.acted_at,
             request_id=principal.request_id,
             user_id=principal.user_id,
             username=principal.username,

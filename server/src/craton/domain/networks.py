@@ -20,9 +20,9 @@ def _check_network(conn: sa.Connection, principal: Principal, values: dict[str, 
 
 def _check_interface(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
     if existing is None:
-        device = hierarchy.referenced(conn, principal, devices, values["device_id"], "Device")
+        device = hierarchy.referenced(conn, principal.project_id, devices, values["device_id"], "Device")
         if values.get("network_id") is not None:
-            network = hierarchy.referenced(conn, principal, networks, values["network_id"], "Network")
+            network = hierarchy.referenced(conn, principal.project_id, networks, values["network_id"], "Network")
             if network["region_id"] != device["region_id"]:
                 raise InvalidInput(
                     f"Network {network['id']} is in region {network['region_id']}, "

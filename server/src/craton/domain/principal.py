@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -28,6 +29,9 @@ class Principal:
     request_id: str | None = None
     reason: str | None = None
     record_history: bool = True
+    # One clock reading per request: rows, variables and history records of a
+    # request all carry it, so "as of" a time shown anywhere is consistent.
+    acted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def is_root(self) -> bool:

@@ -101,7 +101,7 @@ def create_user(
         "is_root": is_root,
     }
     with crud.conflicts_as(KIND.conflict_message):
-        result = conn.execute(sa.insert(users).values(**values, created_at=utcnow()))
+        result = conn.execute(sa.insert(users).values(**values, created_at=principal.acted_at))
     row = conn.execute(sa.select(users).where(users.c.id == result.inserted_primary_key[0])).one()._mapping
     history.record(conn, principal, "create", "user", row, new=history.snapshot(row))
     return NewUser(row=row, api_key=api_key)
@@ -113,7 +113,7 @@ def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_se
     if row["is_root"] and not principal.is_root:
         raise NotFound()
     api_key = generate_api_key()
-    now = utcnow()
+    now = principal.acted_at
     previous = {"previous_api_key_hash": None, "previous_key_expires_at": None}
     if grace_seconds > 0:
         previous = {

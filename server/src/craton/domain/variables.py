@@ -37,8 +37,8 @@ def merge(
     owner = kind.owner(row["id"])
     project_id = row["id"] if kind.name == "project" else row["project_id"]
     before = variable_store.load_own(conn, owner) if principal.record_history else {}
-    variable_store.upsert(conn, owner, project_id, values, principal.username)
-    crud.touch(conn, kind, row["id"])
+    variable_store.upsert(conn, owner, project_id, values, principal.username, principal.acted_at)
+    crud.touch(conn, principal, kind, row["id"])
     changed = {key: value for key, value in values.items() if key not in before or before[key] != value}
     if changed:
         old = {key: before[key] for key in changed if key in before}
@@ -52,7 +52,7 @@ def remove(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, k
     owner = kind.owner(row["id"])
     before = variable_store.load_own(conn, owner) if principal.record_history else {}
     variable_store.delete_keys(conn, owner, keys)
-    crud.touch(conn, kind, row["id"])
+    crud.touch(conn, principal, kind, row["id"])
     removed = {key: before[key] for key in keys if key in before}
     if removed:
         history.record(conn, principal, "variables", kind.resource_type, row, old=removed, new={})
@@ -63,16 +63,17 @@ def matcher(
 ) -> RowPredicate:
     """A row test for ``vars``: each condition must hold for the row's own or resolved value.
 
-    The variables that define each key are read once (one query per condition);
+    The variables that define the keys are read in one query;
     a row then matches when the nearest owner on its chain that defines the key
     holds a matching value, so a closer definition shadows a matching ancestor.
     """
     owner_kinds = resolution.owner_kinds_above(kind.name) | {kind.name} if resolved else {kind.name}
     project_filter = principal.scope(variables_table.c.project_id)
-    verdicts: list[dict[tuple[str, str], bool]] = []
-    for condition in conditions:
-        rows = variable_store.rows_with_key(conn, condition.key, owner_kinds, project_filter)
-        verdicts.append({(owner_kind, owner_id): condition.matches(value) for owner_kind, owner_id, value in rows})
+    rows = variable_store.rows_with_keys(conn, [c.key for c in conditions], owner_kinds, project_filter)
+    verdicts: list[dict[tuple[str, str], bool]] = [
+        {(kind, owner_id): condition.matches(value) for key, kind, owner_id, value in rows if key == condition.key}
+        for condition in conditions
+    ]
     parents: dict[int, int | None] = {}
     if resolved and kind.name == "device":
         parents = parent_links(conn, principal.scope(devices.c.project_id))

@@ -17,6 +17,7 @@ from craton.domain.errors import InvalidInput
 
 INVALID_PATH = "The query contains an invalid JSON Path expression."
 INVALID_VALUE = "An invalid JSON value was specified."
+MAX_CONDITIONS = 20
 
 # A step is ("member", name) | ("index", n) | ("members",) | ("elements",)
 Step = tuple[Any, ...]
@@ -162,7 +163,10 @@ def parse_value(text: str) -> Any:
 def parse(query: str) -> list[Condition]:
     """Parse a whole ``vars`` expression; the same path given twice keeps the last value."""
     by_path: dict[str, Condition] = {}
-    for part in query.split(","):
+    parts = query.split(",")
+    if len(parts) > MAX_CONDITIONS:
+        raise InvalidInput(f"A vars query may have at most {MAX_CONDITIONS} conditions; this one has {len(parts)}.")
+    for part in parts:
         path, colon, value = part.partition(":")
         if not colon:
             raise InvalidInput(f"{INVALID_PATH} {part!r} has no ':'; each condition is <path>:<json-value>.")

@@ -29,13 +29,23 @@ def local_keys(conn: sa.Connection, headers: Headers) -> Principal:
     return authenticate(conn, headers.get("x-auth-project"), headers.get("x-auth-user"), headers.get("x-auth-token"))
 
 
+def _utf8(value: str | None) -> str | None:
+    """Header values arrive decoded as Latin-1; clients send UTF-8."""
+    if value is None:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 def identify(conn: sa.Connection, request: Request) -> Principal:
     """Authenticate ``request`` on ``conn`` and remember the caller for the access log."""
     principal: Principal = request.app.state.authenticator(conn, request.headers)
     principal = dataclasses.replace(
         principal,
         request_id=request.scope.get("state", {}).get("request_id"),
-        reason=request.headers.get(REASON_HEADER),
+        reason=_utf8(request.headers.get(REASON_HEADER)),
         record_history=request.app.state.settings.history_enabled,
     )
     request.scope.setdefault("state", {})["principal"] = principal

@@ -17,11 +17,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain.errors import CratonError
+from craton.domain.errors import CratonError, InvalidInput
 from craton.domain.principal import Principal
 from craton.http.auth import identify
 from craton.http.jsonio import parse_body
@@ -69,11 +69,14 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise InvalidInput("The client disconnected before sending the whole request body.") from None
     return b"".join(chunks)
 
 

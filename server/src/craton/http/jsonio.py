@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import orjson
@@ -50,14 +51,28 @@ def depth(value: Any, limit: int) -> int:
     return deepest
 
 
+MIN_INT, MAX_INT = -(2**63), 2**64 - 1
+
+
+def _bounded_int(text: str) -> int:
+    """Integers must survive storage unchanged: 64-bit at most (a longer one is refused, not rounded)."""
+    if len(text) > 21 or not MIN_INT <= (value := int(text)) <= MAX_INT:
+        raise ValueError(f"the integer {text[:30]} does not fit in 64 bits")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a JSON value")
+
+
 def parse_body(raw: bytes, content_type: str, max_depth: int) -> Any:
     """The request body as JSON, or None when it is absent or not declared as JSON."""
     media = content_type.split(";", 1)[0].strip().lower()
     if not raw or not (media == "application/json" or (media.startswith("application/") and media.endswith("+json"))):
         return None
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        value = json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput(
             "The browser (or proxy) sent a request that this server could not understand. "
             f"The body is not valid JSON: {exc}."

@@ -10,6 +10,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from craton.http import metrics
+from craton.http.errors import error_response
+from craton.logs import REQUEST_ID
 
 access_log = logging.getLogger("craton.access")
 REQUEST_ID_HEADER = "x-openstack-request-id"
@@ -28,25 +30,33 @@ class RequestContext:
             return
         request_id = f"req-{uuid.uuid4()}"
         scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Starlette has already answered 500 (and logged it) when the response started;
+            # swallowing the re-raise keeps the connection usable and the log to one entry.
+            if not response_started:
+                access_log.exception("unhandled error before the response started")
+                await error_response(500, "An unknown exception occurred")(scope, receive, send_with_id)
         finally:
             metrics.observe(scope, status, time.perf_counter() - started)
             if self.log_requests:
                 principal = scope.get("state", {}).get("principal")
                 access_log.info(
-                    "%s %s %s %d %.1fms user=%s project=%s",
-                    request_id,
+                    "%s %s %d %.1fms user=%s project=%s",
                     scope["method"],
                     scope["path"],
                     status,
@@ -54,3 +64,4 @@ class RequestContext:
                     principal.username if principal else "-",
                     principal.project_id if principal else "-",
                 )
+            REQUEST_ID.reset(token)

@@ -212,9 +212,13 @@ def list_operation(res: Resource) -> Operation:
 
 def honour_if_match(res: Resource, call: Call) -> None:
     """Optimistic concurrency: a stale ``If-Match`` is a 412 and changes nothing."""
+    check_if_match(call, res.kind, res.row_id(call.path["id"]))
+
+
+def check_if_match(call: Call, kind: Kind, row_id: Any) -> None:
     if_match = call.request.headers.get("if-match")
     if if_match:
-        crud.check_version(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), if_match)
+        crud.check_version(call.conn, call.principal, kind, row_id, if_match)
 
 
 def tagged(response: Response, res: Resource, row: Row) -> Response:

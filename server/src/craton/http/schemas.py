@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255}
-STRING: dict[str, Any] = {"type": "string", "maxLength": 255}
-TEXT: dict[str, Any] = {"type": "string", "maxLength": 65535}
+# NUL cannot be stored in PostgreSQL text; refuse it everywhere so every backend agrees.
+NO_NUL = "^[^\u0000]*$"
+NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL}
+STRING: dict[str, Any] = {"type": "string", "maxLength": 255, "pattern": NO_NUL}
+TEXT: dict[str, Any] = {"type": "string", "maxLength": 65535, "pattern": NO_NUL}
 INTEGER: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 BIG_INTEGER: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
 NULLABLE_ID: dict[str, Any] = {"anyOf": [INTEGER, {"type": "null"}]}
 VARIABLES: dict[str, Any] = {
     "type": "object",
-    "patternProperties": {"^.{1,255}$": {}},
+    "patternProperties": {"^[^\u0000]{1,255}$": {}},
     "additionalProperties": False,
     "maxProperties": 1000,
 }
@@ -25,7 +27,7 @@ LABELS_BODY: dict[str, Any] = {
     "required": ["labels"],
     "additionalProperties": False,
 }
-VARIABLE_KEYS: dict[str, Any] = {"type": "array", "items": {"type": "string", "maxLength": 255}, "maxItems": 1000}
+VARIABLE_KEYS: dict[str, Any] = {"type": "array", "items": STRING, "maxItems": 1000}
 
 
 def obj(properties: Mapping[str, Mapping[str, Any]], required: Iterable[str] = ()) -> dict[str, Any]:

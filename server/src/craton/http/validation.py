@@ -66,6 +66,8 @@ def parse_query(params: Mapping[str, Param], items: list[tuple[str, str]]) -> di
     """Validated query parameters in declaration order, with defaults filled in."""
     given: dict[str, Any] = {}
     for name, raw in items:
+        if "\x00" in name or "\x00" in raw:
+            raise InvalidInput(f"Query parameter {name!r} contains a NUL character.")
         if name in given:
             continue
         given[name] = _coerce(params[name], raw) if name in params else raw

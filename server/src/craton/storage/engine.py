@@ -51,7 +51,8 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.E
     """An engine for ``url``: SQLite in WAL mode with foreign keys on, pooled servers otherwise."""
     url = normalise_url(url)
     backend = make_url(url).get_backend_name()
-    kwargs: dict[str, Any] = {"future": True}
+    # Parameters are request data: keep them out of exception texts and logs.
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
     if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if make_url(url).database in (None, "", ":memory:"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -59,23 +60,28 @@ def load_own(conn: sa.Connection, owner: OwnerRef) -> dict[str, Any]:
     return dict(load(conn, [owner]).get(owner, {}))
 
 
-def rows_with_key(
-    conn: sa.Connection, key: str, owner_kinds: Iterable[str], project_filter: sa.ColumnElement[bool]
-) -> list[tuple[str, str, Any]]:
-    """(owner kind, owner id, value) of every variable named ``key`` on the given kinds."""
-    stmt = sa.select(variables.c.owner_kind, variables.c.owner_id, variables.c.value).where(
-        variables.c.key == key, variables.c.owner_kind.in_(sorted(owner_kinds)), project_filter
+def rows_with_keys(
+    conn: sa.Connection, keys: Iterable[str], owner_kinds: Iterable[str], project_filter: sa.ColumnElement[bool]
+) -> list[tuple[str, str, str, Any]]:
+    """(key, owner kind, owner id, value) of every variable named in ``keys`` on the given kinds: one query."""
+    stmt = sa.select(variables.c.key, variables.c.owner_kind, variables.c.owner_id, variables.c.value).where(
+        variables.c.key.in_(sorted(set(keys))), variables.c.owner_kind.in_(sorted(owner_kinds)), project_filter
     )
     return [tuple(row) for row in conn.execute(stmt)]  # type: ignore[misc]
 
 
 def upsert(
-    conn: sa.Connection, owner: OwnerRef, project_id: str, values: Mapping[str, Any], username: str | None = None
+    conn: sa.Connection,
+    owner: OwnerRef,
+    project_id: str,
+    values: Mapping[str, Any],
+    username: str | None = None,
+    at: dt.datetime | None = None,
 ) -> None:
     """Create or overwrite each key atomically; keys not given are kept."""
     if not values:
         return
-    now = utcnow()
+    now = at or utcnow()
     kind, owner_id = owner
     rows = [
         {

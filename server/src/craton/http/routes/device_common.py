@@ -13,6 +13,7 @@ from craton.domain.crud import Kind, Row
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
+from craton.http.resources import check_if_match
 from craton.http.validation import Param
 
 COMMON_FIELDS = (
@@ -98,11 +99,13 @@ def labels_route(path: str, kind: Kind, row_id: Any) -> Any:
         return labels_of(call, device(call)["id"])
 
     def add(call: Call) -> Response:
+        check_if_match(call, kind, row_id(call.path["id"]))
         row = device(call)
         device_domain.add_labels(call.conn, call.principal, row, call.body["labels"])
         return labels_of(call, row["id"])
 
     def remove(call: Call) -> Response:
+        check_if_match(call, kind, row_id(call.path["id"]))
         row = device(call)
         device_domain.remove_labels(call.conn, call.principal, row, call.body["labels"])
         return Response(status_code=204, media_type="application/json")

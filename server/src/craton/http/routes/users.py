@@ -18,11 +18,11 @@ SHAPE = Shape("user", FIELDS)
 CREATE_BODY = schemas.obj(
     {
         "username": schemas.NAME,
-        "project_id": {"type": "string", "maxLength": 64},
+        "project_id": {"type": "string", "maxLength": 64, "pattern": schemas.NO_NUL},
         "is_admin": schemas.BOOLEAN,
         # Accepted as the original did; roles are not stored and a key is always generated.
         "roles": {"type": "array", "items": schemas.STRING},
-        "api_key": {"type": "string"},
+        "api_key": schemas.STRING,
     },
     required=["username", "project_id"],
 )
