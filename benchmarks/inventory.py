@@ -74,8 +74,14 @@ def shape_for(hosts: int) -> dict[str, int]:
     if hosts in SHAPES:
         return {**SHAPES[hosts], "hosts": hosts}
     regions = max(1, hosts // 5000)
-    return {"projects": 1, "clouds": max(1, regions // 5), "regions": regions, "cells": max(regions, hosts // 250),
-            "network_devices": hosts // 10, "hosts": hosts}
+    return {
+        "projects": 1,
+        "clouds": max(1, regions // 5),
+        "regions": regions,
+        "cells": max(regions, hosts // 250),
+        "network_devices": hosts // 10,
+        "hosts": hosts,
+    }
 
 
 @contextlib.contextmanager
@@ -130,9 +136,22 @@ class Server:
         self._log = self.log_path.open("wb")
         env = {**os.environ, "CRATON_ACCESS_LOG": "true"}
         self.process = subprocess.Popen(
-            [str(BIN / "craton-api"), "--database-url", database_url, "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1", "--log-level", "info"],
-            stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            [
+                str(BIN / "craton-api"),
+                "--database-url",
+                database_url,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "--log-level",
+                "info",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
     def wait_ready(self, headers: dict[str, str]) -> None:
@@ -200,7 +219,9 @@ def run_ansible(args: list[str], env: dict[str, str], out: Path) -> dict[str, An
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
-def ansible_end_to_end(server: Server, facts: dict[str, Any], workdir: Path) -> dict[str, Any]:
+def ansible_end_to_end(
+    server: Server, facts: dict[str, Any], workdir: Path, script_max_hosts: int, graph: bool
+) -> dict[str, Any]:
     source = workdir / "bench.craton.yml"
     source.write_text("plugin: openstack.craton.craton\n")
     home = workdir / "ansible-home"
@@ -208,20 +229,39 @@ def ansible_end_to_end(server: Server, facts: dict[str, Any], workdir: Path) -> 
     config = workdir / "ansible.cfg"
     config.touch()
     env = {
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "HOME": str(home), "LC_ALL": "C.UTF-8",
-        "ANSIBLE_HOME": str(home), "ANSIBLE_COLLECTIONS_PATH": str(REPO), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
-        "ANSIBLE_CONFIG": str(config), "CRATON_URL": server.url, "OS_PROJECT_ID": facts["project_id"],
-        "OS_USERNAME": facts["username"], "OS_PASSWORD": facts["api_key"],
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(home),
+        "LC_ALL": "C.UTF-8",
+        "ANSIBLE_HOME": str(home),
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO),
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
+        "ANSIBLE_CONFIG": str(config),
+        "CRATON_URL": server.url,
+        "OS_PROJECT_ID": facts["project_id"],
+        "OS_USERNAME": facts["username"],
+        "OS_PASSWORD": facts["api_key"],
+        "CRATON_INVENTORY_TIMEOUT": "3600",
     }
-    result = {}
-    for name, inventory in (("plugin", str(source)), ("script", str(BIN / "craton-inventory"))):
-        out = workdir / f"ansible-{name}.json"
-        say(f"ansible-inventory --list with the {name}")
-        figures = run_ansible([str(BIN / "ansible-inventory"), "-i", inventory, "--list"], env, out)
-        with out.open("rb") as handle:
-            hosts = len(json.load(handle)["_meta"]["hostvars"])
+    result: dict[str, Any] = {}
+    runs = [("plugin", str(source), "--list")]
+    if graph:
+        runs.append(("plugin_graph", str(source), "--graph"))
+    if facts["counts"]["hosts"] <= script_max_hosts:
+        runs.append(("script", str(BIN / "craton-inventory"), "--list"))
+    for name, inventory, mode in runs:
+        out = workdir / f"ansible-{name}.out"
+        say(f"ansible-inventory {mode} ({name})")
+        try:
+            figures = run_ansible([str(BIN / "ansible-inventory"), "-i", inventory, mode], env, out)
+        except RuntimeError as exc:  # keep the other figures; say what failed
+            say(str(exc)[-1000:])
+            result[name] = {"error": str(exc)[-300:]}
+            continue
+        if mode == "--list":
+            with out.open("rb") as handle:
+                figures["hosts"] = len(json.load(handle)["_meta"]["hostvars"])
         out.unlink()
-        result[name] = {**figures, "hosts": hosts}
+        result[name] = figures
     return result
 
 
@@ -230,8 +270,11 @@ def measure(backend: str, hosts: int, args: argparse.Namespace, workdir: Path) -
     with database(backend, workdir, args.postgres_url) as url:
         say(f"{backend}: generating {hosts} hosts {shape}")
         facts = generate(url, progress=say, **shape)
-        headers = {"X-Auth-Project": facts["project_id"], "X-Auth-User": facts["username"],
-                   "X-Auth-Token": facts["api_key"]}
+        headers = {
+            "X-Auth-Project": facts["project_id"],
+            "X-Auth-User": facts["username"],
+            "X-Auth-Token": facts["api_key"],
+        }
         server = Server(url, workdir)
         try:
             server.wait_ready(headers)
@@ -242,12 +285,22 @@ def measure(backend: str, hosts: int, args: argparse.Namespace, workdir: Path) -
                 inventory = json.loads(cold["body"])
                 assert len(inventory["_meta"]["hostvars"]) == hosts, "every host must be in the inventory"
                 warm = [timed_get(server, client) for _ in range(args.repeat)]
-                revalidate = [timed_get(server, client, headers={"If-None-Match": cold["etag"]})
-                              for _ in range(args.repeat)]
+                revalidate = [
+                    timed_get(server, client, headers={"If-None-Match": cold["etag"]}) for _ in range(args.repeat)
+                ]
                 assert all(r["status"] == 304 for r in revalidate), "an unchanged inventory must answer 304"
                 region = timed_get(server, client, params={"region_id": facts["id_ranges"]["regions"][0]})
             peak = proc_status(server.process.pid, "VmHWM")
-            ansible = ansible_end_to_end(server, facts, workdir) if hosts <= args.ansible_max_hosts else None
+            say(
+                f"{backend}/{hosts}: server cold {cold['server_s']:.2f} s (CPU {cold['server_cpu_s']:.2f} s), "
+                f"warm {[round(r['server_s'], 2) for r in warm]} s, 304 {[round(r['server_s'], 3) for r in revalidate]} s, "
+                f"one region {region['server_s']:.2f} s, peak RSS {peak:.0f} MiB, {cold['bytes']} bytes"
+            )
+            ansible = (
+                ansible_end_to_end(server, facts, workdir, args.script_max_hosts, not args.no_graph)
+                if hosts <= args.ansible_max_hosts
+                else None
+            )
         finally:
             server.stop()
     variables = facts["counts"]["variables"]
@@ -263,8 +316,11 @@ def measure(backend: str, hosts: int, args: argparse.Namespace, workdir: Path) -
         "warm_median_client_s": statistics.median(r["client_s"] for r in warm),
         "warm_median_server_cpu_s": statistics.median(r["server_cpu_s"] for r in warm),
         "revalidate_median_server_s": statistics.median(r["server_s"] for r in revalidate),
-        "one_region": {"server_s": region["server_s"], "bytes": region["bytes"],
-                       "hosts": len(json.loads(region["body"])["_meta"]["hostvars"])},
+        "one_region": {
+            "server_s": region["server_s"],
+            "bytes": region["bytes"],
+            "hosts": len(json.loads(region["body"])["_meta"]["hostvars"]),
+        },
         "server_rss_idle_mb": rss_idle,
         "server_peak_rss_mb": peak,
         "ansible": ansible,
@@ -274,13 +330,16 @@ def measure(backend: str, hosts: int, args: argparse.Namespace, workdir: Path) -
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
         "| backend | hosts | variables | response | server, cold | server, warm (CPU) | 304 | one region "
-        "| server peak RSS | `ansible-inventory --list`, plugin (CPU) | script (CPU) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server peak RSS | `ansible-inventory --list`, plugin (CPU), peak RSS | `--graph`, plugin "
+        "| `--list`, script |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def e2e(figures: dict[str, Any] | None) -> str:
         if not figures:
             return "not run"
+        if "error" in figures:
+            return "failed"
         return f"{figures['wall_s']:.1f} s ({figures['cpu_s']:.1f} s), {figures['peak_rss_mb']:.0f} MiB"
 
     for r in results:
@@ -291,7 +350,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f"({r['warm_median_server_cpu_s']:.2f} s) "
             f"| {r['revalidate_median_server_s'] * 1000:.0f} ms "
             f"| {r['one_region']['server_s']:.2f} s ({r['one_region']['hosts']:,} hosts) "
-            f"| {r['server_peak_rss_mb']:.0f} MiB | {e2e(ansible.get('plugin'))} | {e2e(ansible.get('script'))} |"
+            f"| {r['server_peak_rss_mb']:.0f} MiB | {e2e(ansible.get('plugin'))} | {e2e(ansible.get('plugin_graph'))} "
+            f"| {e2e(ansible.get('script'))} |"
         )
     return "\n".join(lines)
 
@@ -315,16 +375,18 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
 
 def write_docs(path: Path, results: list[dict[str, Any]]) -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    block = "\n".join([
-        START_MARK,
-        f"Measured {dt.date.today().isoformat()} by `python benchmarks/inventory.py` ({machine}; "
-        "one craton-api worker; client, server and database on one machine).",
-        "",
-        table(results),
-        "",
-        *[f"- {line}" for line in verdicts(results)],
-        END_MARK,
-    ])
+    block = "\n".join(
+        [
+            START_MARK,
+            f"Measured {dt.date.today().isoformat()} by `python benchmarks/inventory.py` ({machine}; "
+            "one craton-api worker; client, server and database on one machine).",
+            "",
+            table(results),
+            "",
+            *[f"- {line}" for line in verdicts(results)],
+            END_MARK,
+        ]
+    )
     text = path.read_text()
     if START_MARK in text and END_MARK in text:
         head, rest = text.split(START_MARK, 1)
@@ -341,8 +403,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
     p.add_argument("--postgres-url", default=os.environ.get("CRATON_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
     p.add_argument("--repeat", type=int, default=3, help="warm requests per measurement (default 3)")
-    p.add_argument("--ansible-max-hosts", type=int, default=100_000,
-                   help="skip the ansible-inventory runs above this many hosts (default 100000)")
+    p.add_argument(
+        "--ansible-max-hosts",
+        type=int,
+        default=100_000,
+        help="skip the ansible-inventory runs above this many hosts (default 100000)",
+    )
+    p.add_argument("--no-graph", action="store_true", help="skip the ansible-inventory --graph run")
+    p.add_argument(
+        "--script-max-hosts",
+        type=int,
+        default=10_000,
+        help="skip the script's ansible-inventory run above this many hosts (default 10000)",
+    )
     p.add_argument("--json-out", type=Path, help="write all figures as JSON here")
     p.add_argument("--write-docs", type=Path, help="replace the figures section of this Markdown file")
     args = p.parse_args(argv)

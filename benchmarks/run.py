@@ -43,7 +43,6 @@ import random
 import shlex
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,15 +114,47 @@ class DatabaseBackends:
     """The PostgreSQL backend processes serving one database, for their CPU time (None elsewhere)."""
 
     def __init__(self, database_url: str) -> None:
-        self.engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        self.engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        self.conn = self.engine.connect()  # one connection, so that watching opens none
+        self.lock = threading.Lock()
+
+    def _query(self, sql: str) -> list[Any]:
+        with self.lock:
+            return list(self.conn.exec_driver_sql(sql).scalars())
 
     def pids(self) -> list[int]:
-        with self.engine.connect() as conn:
-            return list(conn.exec_driver_sql(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            ).scalars())
+        return self._query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+    @contextlib.contextmanager
+    def cpu(self) -> Iterator[dict[str, float]]:
+        """CPU seconds of the backends during the block, and how many appeared; polled every 0.2 s."""
+        baseline = {pid: _process_cpu(pid) for pid in self.pids()}
+        latest: dict[int, float] = dict(baseline)
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.wait(0.2):
+                with contextlib.suppress(Exception):
+                    for pid in self.pids():
+                        latest[pid] = _process_cpu(pid) or latest.get(pid, 0.0)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        figures: dict[str, float] = {}
+        try:
+            yield figures
+        finally:
+            stop.set()
+            poller.join(timeout=5)
+            for pid in self.pids():
+                latest[pid] = _process_cpu(pid) or latest.get(pid, 0.0)
+            figures["cpu"] = sum(cpu - baseline.get(pid, 0.0) for pid, cpu in latest.items())
+            figures["new_connections"] = len(set(latest) - set(baseline))
 
     def close(self) -> None:
+        self.conn.close()
         self.engine.dispose()
 
 
@@ -141,12 +172,20 @@ class CpuWindow:
     server: float = 0.0
     client: float = 0.0
     db: float | None = None
+    new_connections: float | None = None
     machine_busy: float = 0.0
     machine_total: float = 0.0
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[CpuWindow]:
-        db0 = {pid: _process_cpu(pid) for pid in self.database.pids()} if self.database else {}
+        with self.database.cpu() if self.database else contextlib.nullcontext({}) as db:
+            with self._measure():
+                yield self
+        if self.database:
+            self.db, self.new_connections = db["cpu"], db["new_connections"]
+
+    @contextlib.contextmanager
+    def _measure(self) -> Iterator[CpuWindow]:
         server0 = sum(_process_cpu(pid) for pid in self.server_pids)
         client0 = time.process_time()
         busy0, total0 = _machine_cpu()
@@ -159,8 +198,6 @@ class CpuWindow:
             self.client = time.process_time() - client0
             busy1, total1 = _machine_cpu()
             self.machine_busy, self.machine_total = busy1 - busy0, total1 - total0
-            if self.database:
-                self.db = sum(_process_cpu(pid) - db0.get(pid, 0.0) for pid in self.database.pids())
 
     @property
     def others(self) -> float:
@@ -173,6 +210,7 @@ class CpuWindow:
             "server_cpu_s": round(self.server, 3),
             "client_cpu_s": round(self.client, 3),
             "db_cpu_s": None if self.db is None else round(self.db, 3),  # type: ignore[dict-item]
+            "db_new_connections": self.new_connections,  # type: ignore[dict-item]
             "other_cpu_s": round(self.others, 3),
             "machine_busy_pct": round(100 * self.machine_busy / self.machine_total, 1) if self.machine_total else 0.0,
             "cores": cores,
@@ -209,9 +247,20 @@ def running_server(database_url: str, workers: int, log_dir: Path, headers: dict
     """``craton-api`` as a subprocess in its own process group; stopped (by its pid) on exit."""
     port = free_port()
     executable = Path(sys.executable).with_name("craton-api")
-    command = [str(executable), "--database-url", database_url, "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--log-level", "warning"]
-    env = {**os.environ, "CRATON_ACCESS_LOG": "false"}
+    command = [
+        str(executable),
+        "--database-url",
+        database_url,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    env = {**os.environ, "CRATON_ACCESS_LOG": "false", "CRATON_RATE_LIMIT": "0"}
     log_path = log_dir / f"craton-api-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -237,7 +286,9 @@ def _wait_ready(server: Server, workers: int, headers: dict[str, str], timeout: 
                 if client.get("/healthz").status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"craton-api did not answer within {timeout}s:\n{server.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"craton-api did not answer within {timeout}s:\n{server.log_path.read_text()[-3000:]}"
+                )
             time.sleep(0.1)
         # Every worker must have imported the app before anything is timed.
         while len(server.pids) < workers + 1 and time.monotonic() < deadline:
@@ -330,12 +381,20 @@ class LoadResult:
 
     def row(self) -> dict[str, Any]:
         return {
-            "name": self.name, "concurrency": self.concurrency, "requests": self.requests, "errors": self.errors,
-            "seconds": round(self.seconds, 3), "rps": round(self.rps, 1), "p50_ms": round(self.percentile(0.5), 2),
-            "p95_ms": round(self.percentile(0.95), 2), "p99_ms": round(self.percentile(0.99), 2),
+            "name": self.name,
+            "concurrency": self.concurrency,
+            "requests": self.requests,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.percentile(0.5), 2),
+            "p95_ms": round(self.percentile(0.95), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
             "server_cpu_ms_per_request": round(1000 * self.cpu.get("server_cpu_s", 0) / self.requests, 2)
-            if self.requests else None,
-            **self.cpu, "first_error": self.first_error,
+            if self.requests
+            else None,
+            **self.cpu,
+            "first_error": self.first_error,
         }
 
 
@@ -393,8 +452,13 @@ class RawClient:
 
 
 async def _raw_load(
-    base_url: str, headers: dict[str, str], make: RequestMaker, concurrency: int, max_requests: int,
-    duration: float, seed: int,
+    base_url: str,
+    headers: dict[str, str],
+    make: RequestMaker,
+    concurrency: int,
+    max_requests: int,
+    duration: float,
+    seed: int,
 ) -> tuple[int, int, float, list[float], str]:
     parts = urlsplit(base_url)
     clients = [RawClient(parts.hostname or "127.0.0.1", parts.port or 80, headers) for _ in range(concurrency)]
@@ -428,38 +492,47 @@ async def _raw_load(
 
 
 def _httpx_load(
-    base_url: str, headers: dict[str, str], make: RequestMaker, concurrency: int, max_requests: int,
-    duration: float, seed: int,
+    base_url: str,
+    headers: dict[str, str],
+    make: RequestMaker,
+    concurrency: int,
+    max_requests: int,
+    duration: float,
+    seed: int,
 ) -> tuple[int, int, float, list[float], str]:
     lock = threading.Lock()
     latencies: list[float] = []
     state = {"issued": 0, "errors": 0, "first_error": ""}
+    # One client (thread-safe, pooled) made before the clock starts: building one costs up to 0.3 s.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    client = httpx.Client(base_url=base_url, headers=headers, timeout=60, limits=limits)
     deadline = time.perf_counter() + duration
 
     def worker(index: int) -> None:
         rng = random.Random(seed * 1000 + index)
-        with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
-            while True:
-                with lock:
-                    if state["issued"] >= max_requests or time.perf_counter() >= deadline:
-                        return
-                    state["issued"] += 1
-                method, target, body = make(rng)
-                started = time.perf_counter()
-                try:
-                    response = client.request(
-                        method, target, content=body,
-                        headers={"Content-Type": "application/json"} if body is not None else None,
-                    )
-                    status, text = response.status_code, response.text[:200]
-                except httpx.HTTPError as exc:
-                    status, text = 0, repr(exc)
-                elapsed = time.perf_counter() - started
-                with lock:
-                    latencies.append(elapsed)
-                    if status >= 300 or status == 0:
-                        state["errors"] += 1
-                        state["first_error"] = state["first_error"] or f"{status} {text}"
+        while True:
+            with lock:
+                if state["issued"] >= max_requests or time.perf_counter() >= deadline:
+                    return
+                state["issued"] += 1
+            method, target, body = make(rng)
+            started = time.perf_counter()
+            try:
+                response = client.request(
+                    method,
+                    target,
+                    content=body,
+                    headers={"Content-Type": "application/json"} if body is not None else None,
+                )
+                status, text = response.status_code, response.text[:200]
+            except httpx.HTTPError as exc:
+                status, text = 0, repr(exc)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if status >= 300 or status == 0:
+                    state["errors"] += 1
+                    state["first_error"] = state["first_error"] or f"{status} {text}"
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(concurrency)]
     started = time.perf_counter()
@@ -468,13 +541,24 @@ def _httpx_load(
     for thread in threads:
         thread.join(timeout=duration + 120)
     elapsed = time.perf_counter() - started
+    client.close()
     return len(latencies), state["errors"], elapsed, latencies, state["first_error"]
 
 
 def run_load(
-    server: Server, headers: dict[str, str], name: str, make: RequestMaker, concurrency: int,
-    max_requests: int, duration: float, client: str, warmup: int, seed: int = 7,
+    server: Server,
+    headers: dict[str, str],
+    name: str,
+    make: RequestMaker,
+    concurrency: int,
+    max_requests: int,
+    duration: float,
+    client: str,
+    warmup: int,
+    seed: int = 7,
+    profile_to: Path | None = None,
 ) -> LoadResult:
+    """One load figure; with ``profile_to``, py-spy samples the server (GIL holders) meanwhile."""
     engine = _raw_load if client == "raw" else _httpx_load
 
     def go(requests: int, seconds: float) -> tuple[int, int, float, list[float], str]:
@@ -485,9 +569,45 @@ def run_load(
     if warmup:
         go(warmup, 10)
     window = server.cpu_window()
-    with window.measure():
+    with profiling(server, profile_to, duration), window.measure():
         requests, errors, seconds, latencies, first_error = go(max_requests, duration)
     return LoadResult(name, concurrency, requests, errors, seconds, latencies, window.summary(), first_error)
+
+
+@contextlib.contextmanager
+def profiling(server: Server, output: Path | None, duration: float) -> Iterator[None]:
+    """``py-spy record`` of every server process for the block, as collapsed stacks (flamegraph input)."""
+    if output is None:
+        yield
+        return
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [
+        str(spy),
+        "record",
+        "--pid",
+        str(server.process.pid),
+        "--subprocesses",
+        "--gil",
+        "--nonblocking",
+        "--rate",
+        "200",
+        "--duration",
+        str(int(duration) + 1),
+        "--format",
+        "raw",
+        "--output",
+        str(output),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attach before the clock starts
+    try:
+        yield
+    finally:
+        try:
+            process.wait(timeout=duration + 60)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------- paged walks
@@ -507,13 +627,27 @@ class Walk:
         return min(self.seconds)
 
     def row(self) -> dict[str, Any]:
-        return {"name": self.name, "seconds": [round(s, 3) for s in self.seconds], "best": round(self.best, 3),
-                "items": self.items, "pages": self.pages, "expected": self.expected, **self.cpu}
+        return {
+            "name": self.name,
+            "seconds": [round(s, 3) for s in self.seconds],
+            "best": round(self.best, 3),
+            "items": self.items,
+            "pages": self.pages,
+            "expected": self.expected,
+            **self.cpu,
+        }
 
 
 def walk(
-    server: Server, headers: dict[str, str], name: str, path: str, key: str, repeats: int, time_limit: float,
-    check: Callable[[dict[str, Any]], None] | None = None, expected: int | None = None,
+    server: Server,
+    headers: dict[str, str],
+    name: str,
+    path: str,
+    key: str,
+    repeats: int,
+    time_limit: float,
+    check: Callable[[dict[str, Any]], None] | None = None,
+    expected: int | None = None,
 ) -> Walk:
     """GET ``path`` and every ``next`` link after it; ``repeats`` times, each bounded by ``time_limit``."""
     timings: list[float] = []
@@ -546,16 +680,29 @@ def walk(
 # --------------------------------------------------------------------------- one backend
 
 
+def _profile_path(args: argparse.Namespace, backend: str, name: str, concurrency: int) -> Path | None:
+    if args.py_spy is None:
+        return None
+    args.py_spy.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "-" for c in name.split("?")[0].replace("<id>", "id")).strip("-").lower()
+    return args.py_spy / f"{backend}-{slug}{'-resolved' if '?' in name else ''}-c{concurrency}.txt"
+
+
 def bench_backend(backend: str, args: argparse.Namespace, sizes: dict[str, int], work_dir: Path) -> dict[str, Any]:
-    say = (lambda message: print(f"[{backend}] {message}", file=sys.stderr, flush=True))
+    def say(message: str) -> None:
+        print(f"[{backend}] {message}", file=sys.stderr, flush=True)
+
     result: dict[str, Any] = {"backend": backend, "load_before": os.getloadavg()}
     with throwaway_database(backend, work_dir, args.keep_databases) as url:
         result["database_version"] = database_version(url)
         say(f"generating {sizes['hosts']} hosts into {sa.engine.make_url(url).render_as_string()}")
         fleet = generate(url, seed=args.seed, progress=lambda m: say(f"generate: {m}"), **sizes)
         result["fleet"] = {k: fleet[k] for k in ("counts", "seconds", "vars_probe", "sizes")}
-        headers = {"X-Auth-Project": fleet["project_id"], "X-Auth-User": fleet["username"],
-                   "X-Auth-Token": fleet["api_key"]}
+        headers = {
+            "X-Auth-Project": fleet["project_id"],
+            "X-Auth-User": fleet["username"],
+            "X-Auth-Token": fleet["api_key"],
+        }
         low, high = fleet["id_ranges"]["hosts"]
         with running_server(url, args.workers, work_dir, headers) as server:
             say(f"craton-api on {server.url}, pids {server.pids}")
@@ -566,16 +713,48 @@ def bench_backend(backend: str, args: argparse.Namespace, sizes: dict[str, int],
 
             walks = []
             say("listing all hosts with resolved variables")
-            walks.append(walk(server, headers, "list_hosts_details", "/v1/hosts?details=true&limit=100", "hosts",
-                              args.list_repeats, args.walk_limit, has_variables, sizes["hosts"]))
+            walks.append(
+                walk(
+                    server,
+                    headers,
+                    "list_hosts_details",
+                    "/v1/hosts?details=true&limit=100",
+                    "hosts",
+                    args.list_repeats,
+                    args.walk_limit,
+                    has_variables,
+                    sizes["hosts"],
+                )
+            )
             say("listing all hosts without variables")
-            walks.append(walk(server, headers, "list_hosts_plain", "/v1/hosts?limit=100", "hosts",
-                              1, args.walk_limit, None, sizes["hosts"]))
+            walks.append(
+                walk(
+                    server,
+                    headers,
+                    "list_hosts_plain",
+                    "/v1/hosts?limit=100",
+                    "hosts",
+                    1,
+                    args.walk_limit,
+                    None,
+                    sizes["hosts"],
+                )
+            )
             probe = fleet["vars_probe"]
             say(f"vars query {probe['query']}")
-            walks.append(walk(server, headers, "vars_query_hosts",
-                              f"/v1/hosts?vars={quote(probe['query'])}&limit=100", "hosts",
-                              args.list_repeats, args.walk_limit, None, probe["hosts"]))
+            walks.append(
+                walk(
+                    server,
+                    headers,
+                    "vars_query_hosts",
+                    f"/v1/hosts?vars={quote(probe['query'])}&limit=100",
+                    "hosts",
+                    args.list_repeats,
+                    args.walk_limit,
+                    None,
+                    probe["hosts"],
+                )
+            )
             result["walks"] = [w.row() for w in walks]
 
             def get_host(rng: random.Random) -> tuple[str, str, None]:
@@ -591,13 +770,27 @@ def bench_backend(backend: str, args: argparse.Namespace, sizes: dict[str, int],
                 return "PUT", f"/v1/hosts/{rng.randint(low, high)}/variables", body.encode()
 
             loads = []
-            for name, make in (("GET /v1/hosts/<id>", get_host),
-                               ("GET /v1/hosts/<id>/variables?resolved-values=true", get_host_variables),
-                               ("PUT /v1/hosts/<id>/variables", put_host_variables)):
+            for name, make in (
+                ("GET /v1/hosts/<id>", get_host),
+                ("GET /v1/hosts/<id>/variables?resolved-values=true", get_host_variables),
+                ("PUT /v1/hosts/<id>/variables", put_host_variables),
+            ):
                 for concurrency in args.concurrency:
                     say(f"{name} at concurrency {concurrency}")
-                    loads.append(run_load(server, headers, name, make, concurrency, args.requests, args.duration,
-                                          args.client, args.warmup))
+                    loads.append(
+                        run_load(
+                            server,
+                            headers,
+                            name,
+                            make,
+                            concurrency,
+                            args.requests,
+                            args.duration,
+                            args.client,
+                            args.warmup,
+                            profile_to=_profile_path(args, backend, name, concurrency),
+                        )
+                    )
                     say(f"  {loads[-1].rps:.0f} req/s, {loads[-1].errors} errors")
             result["loads"] = [load.row() for load in loads]
     result["load_after"] = os.getloadavg()
@@ -608,10 +801,22 @@ def bench_backend(backend: str, args: argparse.Namespace, sizes: dict[str, int],
 
 
 def machine_facts() -> dict[str, str]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     versions = {}
     for package in ("starlette", "uvicorn", "SQLAlchemy", "psycopg", "PyMySQL", "httpx"):
         with contextlib.suppress(Exception):
@@ -625,6 +830,19 @@ def machine_facts() -> dict[str, str]:
         "python": platform.python_version(),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
     }
+
+
+def server_revision() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "server"], capture_output=True, text=True, timeout=10
+        ).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"commit {commit}" + (f" with uncommitted changes in {len(dirty)} files under server/" if dirty else "")
 
 
 def _fmt_load(load: dict[str, Any]) -> str:
@@ -642,6 +860,7 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
         f"- Machine: {facts['cpu']}, {facts['memory']} RAM, {facts['os']}, Python {facts['python']}",
         f"- Packages: {facts['packages']}",
         "- Databases: " + "; ".join(f"{BACKEND_NAMES[r['backend']]}: {r['database_version']}" for r in results),
+        f"- Server code: {server_revision()}",
         f"- Server: `craton-api --workers {args.workers} --log-level warning` (access log off), "
         f"load client `{args.client}` in one process on the same machine, loopback only",
         f"- Fleet: {sizes['projects']} project, {sizes['clouds']} clouds, {sizes['regions']} regions, "
@@ -650,8 +869,10 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
         f"{sizes['labels']} labels per device",
         f"- Loads: at most {args.requests:,} requests or {args.duration:g} s per figure, after "
         f"{args.warmup} warm-up requests; host ids uniformly random",
-        "- Load average (1 min) before/after each backend: " + "; ".join(
-            f"{BACKEND_NAMES[r['backend']]} {r['load_before'][0]:.1f}/{r['load_after'][0]:.1f}" for r in results),
+        "- Load average (1 min) before/after each backend: "
+        + "; ".join(
+            f"{BACKEND_NAMES[r['backend']]} {r['load_before'][0]:.1f}/{r['load_after'][0]:.1f}" for r in results
+        ),
         "",
         "| Measurement | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
@@ -669,24 +890,43 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
     out.append(
         f"| List all {hosts_walk['items']:,} hosts, `details=true` (resolved), {hosts_walk['pages']} pages: "
         f"best of {len(hosts_walk['seconds'])} (s) | "
-        + " | ".join(f"**{walk_of(r, 'list_hosts_details')['best']:.2f}**" for r in results) + " |"
+        + " | ".join(f"**{walk_of(r, 'list_hosts_details')['best']:.2f}**" for r in results)
+        + " |"
     )
     out.append(
         "| the same, every run (s) | "
         + " | ".join(", ".join(f"{s:.2f}" for s in walk_of(r, "list_hosts_details")["seconds"]) for r in results)
         + " |"
     )
-    out.append("| List all hosts without `details` (s) | "
-               + " | ".join(f"{walk_of(r, 'list_hosts_plain')['best']:.2f}" for r in results) + " |")
+
+    def critical_path(w: dict[str, Any]) -> str:
+        spent = w["server_cpu_s"] + (w["db_cpu_s"] or 0.0) + w["client_cpu_s"]
+        return f"{spent / len(w['seconds']):.2f}"
+
+    out.append(
+        "| the same, CPU spent per run by server + database + client, i.e. the time on an idle machine "
+        "(s; database not measurable on MariaDB) | "
+        + " | ".join(critical_path(walk_of(r, "list_hosts_details")) for r in results)
+        + " |"
+    )
+    out.append(
+        "| List all hosts without `details` (s) | "
+        + " | ".join(f"{walk_of(r, 'list_hosts_plain')['best']:.2f}" for r in results)
+        + " |"
+    )
     vars_walk = walk_of(first, "vars_query_hosts")
     probe = first["fleet"]["vars_probe"]
     out.append(
         f"| `vars={probe['query']}` (resolved; {vars_walk['items']:,} of {sizes['hosts']:,} hosts, "
         f"{vars_walk['pages']} pages): best (s) | "
-        + " | ".join(f"{walk_of(r, 'vars_query_hosts')['best']:.2f}" for r in results) + " |"
+        + " | ".join(f"{walk_of(r, 'vars_query_hosts')['best']:.2f}" for r in results)
+        + " |"
     )
-    for name in ("GET /v1/hosts/<id>", "GET /v1/hosts/<id>/variables?resolved-values=true",
-                 "PUT /v1/hosts/<id>/variables"):
+    for name in (
+        "GET /v1/hosts/<id>",
+        "GET /v1/hosts/<id>/variables?resolved-values=true",
+        "PUT /v1/hosts/<id>/variables",
+    ):
         for concurrency in args.concurrency:
             cells = []
             for r in results:
@@ -694,15 +934,36 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
                 text = f"{_fmt_load(load)} (p50 {load['p50_ms']:.1f} / p95 {load['p95_ms']:.1f} ms)"
                 if load["errors"]:
                     text += f", {load['errors']} errors"
-                cells.append(f"**{text}**" if concurrency == max(args.concurrency) and name.startswith("GET /v1/hosts/<id>") and "variables" not in name else text)
+                cells.append(
+                    f"**{text}**"
+                    if concurrency == max(args.concurrency)
+                    and name.startswith("GET /v1/hosts/<id>")
+                    and "variables" not in name
+                    else text
+                )
             out.append(f"| `{name}` req/s, concurrency {concurrency} | " + " | ".join(cells) + " |")
-    out += ["", "Where the CPU went in each phase, per request (server = the craton-api processes; "
-            "database = the PostgreSQL backends serving the benchmark database, not measurable for the "
-            "in-process SQLite or the single-process MariaDB; client = this script; others = everything else "
-            "on the machine, other users included, in CPU seconds over the phase):", "",
-            "| Phase | Backend | Requests | Server CPU ms/req | Database CPU ms/req | Client CPU ms/req "
-            "| Others CPU s | Machine busy |",
-            "|---|---|---|---|---|---|---|---|"]
+    for name in ("GET /v1/hosts/<id>", "GET /v1/hosts/<id>/variables?resolved-values=true"):
+        cells = []
+        for r in results:
+            load = load_of(r, name, max(args.concurrency))
+            spent = load["server_cpu_s"] + (load["db_cpu_s"] or 0.0) + load["client_cpu_s"]
+            ceiling = load["cores"] * load["requests"] / spent if spent else 0.0
+            cells.append(f"{ceiling:,.0f}" if r["backend"] != "mariadb" else f"< {ceiling:,.0f}")
+        out.append(
+            f"| `{name}`: CPU-bound ceiling on {results[0]['loads'][0]['cores']} otherwise idle cores, "
+            "from CPU per request (req/s) | " + " | ".join(cells) + " |"
+        )
+    out += [
+        "",
+        "Where the CPU went in each phase, per request (server = the craton-api processes; "
+        "database = the PostgreSQL backends serving the benchmark database, not measurable for the "
+        "in-process SQLite or the single-process MariaDB; client = this script; others = everything else "
+        "on the machine, other users included, in CPU seconds over the phase):",
+        "",
+        "| Phase | Backend | Requests | Server CPU ms/req | Database CPU ms/req | Client CPU ms/req "
+        "| Others CPU s | Machine busy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
 
     def per(value: float | None, count: int) -> str:
         return "n/a" if value is None else f"{1000 * value / count:.2f}"
@@ -711,14 +972,18 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
         backend = BACKEND_NAMES[r["backend"]]
         for w in r["walks"]:
             count = w["pages"] * len(w["seconds"])
-            out.append(f"| {w['name']} | {backend} | {count} pages | {per(w['server_cpu_s'], count)} | "
-                       f"{per(w['db_cpu_s'], count)} | {per(w['client_cpu_s'], count)} | "
-                       f"{w['other_cpu_s']:.1f} | {w['machine_busy_pct']:.0f}% |")
+            out.append(
+                f"| {w['name']} | {backend} | {count} pages | {per(w['server_cpu_s'], count)} | "
+                f"{per(w['db_cpu_s'], count)} | {per(w['client_cpu_s'], count)} | "
+                f"{w['other_cpu_s']:.1f} | {w['machine_busy_pct']:.0f}% |"
+            )
         for x in r["loads"]:
             count = max(1, x["requests"])
-            out.append(f"| `{x['name']}` c={x['concurrency']} | {backend} | {x['requests']} | "
-                       f"{per(x['server_cpu_s'], count)} | {per(x['db_cpu_s'], count)} | "
-                       f"{per(x['client_cpu_s'], count)} | {x['other_cpu_s']:.1f} | {x['machine_busy_pct']:.0f}% |")
+            out.append(
+                f"| `{x['name']}` c={x['concurrency']} | {backend} | {x['requests']} | "
+                f"{per(x['server_cpu_s'], count)} | {per(x['db_cpu_s'], count)} | "
+                f"{per(x['client_cpu_s'], count)} | {x['other_cpu_s']:.1f} | {x['machine_busy_pct']:.0f}% |"
+            )
     out += ["", "Targets (issue 3):", ""]
     for r in results:
         listing = walk_of(r, "list_hosts_details")["best"]
@@ -740,10 +1005,14 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Benchmark craton-api on generated fleets (loopback only).")
-    p.add_argument("--backends", default="sqlite,postgresql",
-                   help="comma-separated: sqlite, postgresql, mariadb (default sqlite,postgresql)")
-    p.add_argument("--quick", action="store_true",
-                   help="small fleet (500 hosts), short loads: a smoke run, not figures to quote")
+    p.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="comma-separated: sqlite, postgresql, mariadb (default sqlite,postgresql)",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="small fleet (500 hosts), short loads: a smoke run, not figures to quote"
+    )
     for name, default in DEFAULT_SIZES.items():
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=None, help=f"fleet size (default {default})")
     p.add_argument("--seed", type=int, default=1)
@@ -751,10 +1020,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", default="1,16", help="comma-separated concurrency levels (default 1,16)")
     p.add_argument("--requests", type=int, default=None, help="max requests per load figure (default 20000)")
     p.add_argument("--duration", type=float, default=None, help="max seconds per load figure (default 15)")
-    p.add_argument("--warmup", type=int, default=None, help="warm-up requests before each load (default 200)")
+    p.add_argument("--warmup", type=int, default=None, help="warm-up requests before each load (default 1000)")
     p.add_argument("--list-repeats", type=int, default=None, help="runs of each paged walk (default 3)")
     p.add_argument("--walk-limit", type=float, default=600, help="give up a paged walk after this many seconds")
     p.add_argument("--client", choices=("raw", "httpx"), default="raw", help="load client (default raw asyncio)")
+    p.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="DIR",
+        help="profile the server during each load figure with py-spy (pip install py-spy) into DIR, "
+        "as collapsed stacks; the profiler's overhead lowers the figures",
+    )
     p.add_argument("--markdown-out", type=Path, help="also write the Markdown here")
     p.add_argument("--json-out", type=Path, help="write every figure as JSON here")
     p.add_argument("--keep-databases", action="store_true", help="do not drop the generated databases")
@@ -775,11 +1051,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in DEFAULT_SIZES:
         if getattr(args, name) is not None:
             sizes[name] = getattr(args, name)
-    defaults = {"requests": (20_000, 500), "duration": (15.0, 2.0), "warmup": (200, 20), "list_repeats": (3, 1)}
+    defaults = {"requests": (20_000, 500), "duration": (15.0, 2.0), "warmup": (1000, 20), "list_repeats": (3, 1)}
     for name, (full, quick) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
-    command = "python benchmarks/run.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    command = "python benchmarks/run.py " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
 
     results = []
     with contextlib.ExitStack() as stack:

@@ -18,8 +18,16 @@ from craton.storage.engine import create_engine
 from craton.storage.tables import cells, clouds, devices, labels, projects, regions, variables
 from tests.conftest import BACKENDS, running_server, throwaway_database
 
-TINY = {"clouds": 2, "regions": 3, "cells": 4, "hosts": 24, "network_devices": 5, "vars_min": 3, "vars_max": 6,
-        "labels": 2}
+TINY = {
+    "clouds": 2,
+    "regions": 3,
+    "cells": 4,
+    "hosts": 24,
+    "network_devices": 5,
+    "vars_min": 3,
+    "vars_max": 6,
+    "labels": 2,
+}
 
 
 def _headers(fleet: dict[str, Any]) -> dict[str, str]:
@@ -68,16 +76,31 @@ def test_counts_and_shape(fleet: dict[str, Any]) -> None:
 
         # Every owner on every level has between vars_min and vars_max variables, its tag included.
         per_owner = Counter(conn.execute(sa.select(variables.c.owner_kind, variables.c.owner_id)).all())
-        assert Counter(kind for kind, _ in per_owner) == {"project": 1, "cloud": 2, "region": 3, "cell": 4, "device": 29}
+        assert Counter(kind for kind, _ in per_owner) == {
+            "project": 1,
+            "cloud": 2,
+            "region": 3,
+            "cell": 4,
+            "device": 29,
+        }
         assert all(3 <= n <= 6 for n in per_owner.values())
-        tags = Counter(conn.execute(sa.select(variables.c.owner_kind).where(variables.c.key.in_(TAG_KEYS.values()))).scalars())
+        tags = Counter(
+            conn.execute(sa.select(variables.c.owner_kind).where(variables.c.key.in_(TAG_KEYS.values()))).scalars()
+        )
         assert tags == {"project": 1, "cloud": 2, "region": 3, "cell": 4, "device": 29}
 
         # Network devices hang under hosts of the same cell, region and cloud.
         parent = devices.alias("parent")
         nested = conn.execute(
-            sa.select(devices.c.cell_id, devices.c.region_id, devices.c.cloud_id, parent.c.kind,
-                      parent.c.cell_id, parent.c.region_id, parent.c.cloud_id)
+            sa.select(
+                devices.c.cell_id,
+                devices.c.region_id,
+                devices.c.cloud_id,
+                parent.c.kind,
+                parent.c.cell_id,
+                parent.c.region_id,
+                parent.c.cloud_id,
+            )
             .join(parent, parent.c.id == devices.c.parent_id)
             .where(devices.c.kind == "network_device")
         ).all()
@@ -95,8 +118,14 @@ def test_api_resolves_a_nested_device_and_finds_the_probe(fleet: dict[str, Any])
     device_id = fleet["nested_example"]["network_device_id"]
     with engine.connect() as conn:
         row = conn.execute(sa.select(devices).where(devices.c.id == device_id)).one()
-        chain = [("project", row.project_id), ("cloud", row.cloud_id), ("region", row.region_id),
-                 ("cell", row.cell_id), ("device", row.parent_id), ("device", row.id)]
+        chain = [
+            ("project", row.project_id),
+            ("cloud", row.cloud_id),
+            ("region", row.region_id),
+            ("cell", row.cell_id),
+            ("device", row.parent_id),
+            ("device", row.id),
+        ]
         expected: dict[str, Any] = {}
         for kind, owner_id in chain:  # farthest first: nearer owners overwrite
             expected.update(_own_variables(conn, kind, owner_id))
@@ -139,8 +168,14 @@ def test_server_databases_keep_accepting_creates(backend: str, tmp_path: Path) -
             host = api.get(f"/v1/hosts/{fleet['id_ranges']['hosts'][0]}").json()
             created = api.post(
                 "/v1/hosts",
-                json={"name": "added", "cloud_id": host["cloud_id"], "region_id": host["region_id"],
-                      "cell_id": host["cell_id"], "ip_address": "192.0.2.1", "device_type": "server"},
+                json={
+                    "name": "added",
+                    "cloud_id": host["cloud_id"],
+                    "region_id": host["region_id"],
+                    "cell_id": host["cell_id"],
+                    "ip_address": "192.0.2.1",
+                    "device_type": "server",
+                },
             )
             assert created.status_code == 201, created.text
             assert created.json()["id"] > fleet["id_ranges"]["network_devices"][1]

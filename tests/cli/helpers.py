@@ -22,7 +22,7 @@ COMMANDS_RUN: set[str] = set()
 
 _GLOBAL_WITH_VALUE = {
     "--format", "--craton-url", "--craton-version", "--os-username", "--os-password",
-    "--os-project-id", "--os-cacert", "--timeout",
+    "--os-project-id", "--os-cacert", "--timeout", "--reason",
 }
 
 

@@ -221,6 +221,25 @@ def test_network_devices_networks_and_interfaces(site: dict[str, Any]) -> None:
     ops.ok("network-delete", net)
     ops.ok("network-device-delete", dev)
     assert ops.fails("network-device-show", dev).strip() == "ERROR: Not Found"
+    # Their history outlives them.
+    for kind, item in (("network-device", dev), ("network", net), ("network-interface", nic)):
+        actions = [r["action"] for r in ops.json(f"{kind}-history", item, "--all")]
+        assert actions[0] == "create" and actions[-1] == "delete", (kind, actions)
+
+
+def test_history_of_every_kind_and_the_change_feed(site: dict[str, Any]) -> None:
+    ops = site["cli"]
+    users = ops.json("changes", "--resource-type", "user")
+    assert [(r["action"], r["resource_name"]) for r in users] == [("create", ops.username)]
+    kinds = {
+        "project": ops.project_id, "user": users[0]["resource_id"], "cloud": site["cloud"]["id"],
+        "region": site["region"]["id"], "cell": site["cell"]["id"], "host": site["host"]["id"],
+    }
+    for kind, item in kinds.items():
+        first = ops.json(f"{kind}-history", str(item), "--limit", "10")[0]
+        assert (first["action"], first["resource_id"]) == ("create", str(item)), kind
+    table = ops.ok("host-history", str(site["host"]["id"]))
+    assert '| variables | ' in table and 'ntp: (unset) -> "10.1.0.2"' in table
 
 
 def test_user_commands(tenant: CLI) -> None:

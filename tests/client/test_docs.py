@@ -41,7 +41,7 @@ def credentials(url: str, project_id: str, username: str, api_key: str) -> dict[
 
 def test_every_resource_has_a_guide():
     expected = {"projects", "users", "clouds", "regions", "cells", "hosts", "network-devices",
-                "networks", "network-interfaces", "devices", "inventory"}
+                "networks", "network-interfaces", "devices", "inventory", "history"}
     assert {page.stem for page in PAGES} == expected
     overview = (DOCS / "client.md").read_text(encoding="utf-8")
     for page in PAGES:

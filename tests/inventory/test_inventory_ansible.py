@@ -124,7 +124,8 @@ def test_host_matches_the_resolved_variables(
 
 
 def test_plugin_graph_and_host_patterns(fleet: dict[str, Any], ansible: Ansible, root_api: httpx.Client) -> None:
-    source = ansible.source(name="inventory.craton.yaml")
+    # Any name ending in craton.yaml works, and so does a URL with the /v1 suffix.
+    source = ansible.source(name="inventory.craton.yaml", url=f"{ansible.credentials.url}/v1/")
     graph = ansible.run("ansible-inventory", "-i", source, "--graph").stdout
     lines = graph.splitlines()
     region = lines.index("  |--@us_east_1:")

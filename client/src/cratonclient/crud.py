@@ -131,6 +131,10 @@ class Resource:
         """Delete this object on the server."""
         return self.manager.delete(self.id)
 
+    def history(self, **options: Any) -> Iterator[Resource]:
+        """This object's change records, oldest first: see the manager's ``history``."""
+        return self.manager.history(self.id, **options)  # type: ignore[attr-defined,no-any-return]
+
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the server's JSON for this object."""
         return copy.deepcopy(self._info)
@@ -227,17 +231,33 @@ class CRUDClient:
         """
         self.merge_request_arguments(filters, skip_merge)
         url = self.build_url(filters)
-        params = encode_query({**filters, "marker": marker, "limit": limit})
+        params = {**filters, "marker": marker, "limit": limit}
+        return self.iterate(url, self.collection_key, autopaginate, params)
+
+    def iterate(
+        self,
+        url: str,
+        items_key: str,
+        autopaginate: bool,
+        params: Mapping[str, Any],
+        resource_class: type[Resource] | None = None,
+    ) -> Iterator[Resource]:
+        """Lazily wrap every item of a paginated list at ``url`` (``body[items_key]``).
+
+        The one pagination loop of the managers: ``list`` uses it for the collection, and
+        other paginated routes of a resource (its change history) for theirs.
+        """
+        wrap = resource_class or self.resource_class
         pages = self.session.paginate(
             url,
-            items_key=self.collection_key,
+            items_key=items_key,
             autopaginate=autopaginate,
             nested=self.nested,
-            params=params,
+            params=encode_query(params),
         )
         for response, items in pages:
             for info in self._arrange(response, items):
-                yield self._resource(info)
+                yield wrap(self, info, loaded=True)
 
     def _arrange(
         self, response: Any, items: builtins.list[dict[str, Any]]

@@ -192,7 +192,8 @@ class Source:
         try:
             response = requests.get(self.url, headers=headers, timeout=self.timeout, verify=self.verify)
         except requests.exceptions.Timeout:
-            raise InventoryError(f"no answer from {self.url} within {self.timeout:g} s") from None
+            raise InventoryError(f"no answer from {self.url} within {self.timeout:g} s "
+                                 "(raise --timeout or CRATON_INVENTORY_TIMEOUT for a very large inventory)") from None
         except requests.exceptions.RequestException as exc:
             raise InventoryError(f"cannot reach Craton at {self.url}: {exc}") from None
         if response.status_code not in (200, 304):

@@ -7,6 +7,8 @@ everywhere (timeouts, connection reuse, retry policy, status-to-exception mappin
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -33,6 +35,10 @@ DEFAULT_BACKOFF_FACTOR = 0.5
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
+#: Methods that change something; only these carry the change reason.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The header whose text the server stores as the ``reason`` of every change a request makes.
+REASON_HEADER = "X-Craton-Change-Reason"
 
 Page = tuple[requests.Response, list[dict[str, Any]]]
 
@@ -108,6 +114,7 @@ class Session:
         retries: int = DEFAULT_RETRIES,
         backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
         user_agent: str | None = None,
+        change_reason: str | None = None,
     ) -> None:
         if auth is None and session is not None and hasattr(session, "get_auth_headers"):
             auth = KeystoneAuth(session)
@@ -117,6 +124,8 @@ class Session:
         )
         self.timeout = timeout
         self.user_agent = user_agent or f"python-cratonclient/{cratonclient.__version__}"
+        self.change_reason = change_reason
+        self._local = threading.local()
         if isinstance(session, requests.Session):
             self._http = session
         else:
@@ -130,6 +139,37 @@ class Session:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def change_reason(self) -> str | None:
+        """Why changes are made: sent with every write unless :meth:`reason` says otherwise.
+
+        The server stores it as the ``reason`` of each change record the request causes.
+        """
+        return self._change_reason
+
+    @change_reason.setter
+    def change_reason(self, text: str | None) -> None:
+        self._change_reason = check_reason(text)
+
+    @contextlib.contextmanager
+    def reason(self, text: str | None) -> Iterator[None]:
+        """Within the block, writes made in this thread carry ``text`` as their change reason.
+
+        Blocks nest, the innermost winning; ``reason(None)`` sends no reason at all. Other
+        threads sharing the session keep theirs.
+        """
+        stack: list[str | None] = self._local.__dict__.setdefault("reasons", [])
+        stack.append(check_reason(text))
+        try:
+            yield
+        finally:
+            stack.pop()
+
+    def current_reason(self) -> str | None:
+        """The change reason the next write from this thread will carry, if any."""
+        stack = self._local.__dict__.get("reasons")
+        return stack[-1] if stack else self._change_reason
 
     def close(self) -> None:
         """Close pooled connections; the session stays usable and reconnects on demand."""
@@ -202,7 +242,11 @@ class Session:
     def _send(
         self, method: str, url: str, headers: Mapping[str, str] | None = None, **kwargs: Any
     ) -> requests.Response:
-        merged = {"Accept": "application/json", "User-Agent": self.user_agent}
+        merged: dict[str, str | bytes] = {"Accept": "application/json", "User-Agent": self.user_agent}
+        reason = self.current_reason() if method.upper() in WRITE_METHODS else None
+        if reason:
+            # UTF-8 on the wire, as curl sends it; http.client would refuse non-Latin-1 text.
+            merged[REASON_HEADER] = reason.encode("utf-8")
         merged.update(self.auth.get_headers())
         merged.update(headers or {})
         timeout = kwargs.pop("timeout", self.timeout)
@@ -221,6 +265,15 @@ class Session:
             raise exc.ClientException(
                 f"Could not send {method} {url}: {error}", original_exception=error
             ) from error
+
+
+def check_reason(text: str | None) -> str | None:
+    """A change reason as it can travel in a header: one line of text; empty means none."""
+    if text is None or not text.strip():
+        return None
+    if any(char in text for char in "\r\n\0"):
+        raise ValueError("a change reason must be a single line of text")
+    return text.strip()
 
 
 def json_body(response: requests.Response) -> Any:
@@ -258,8 +311,11 @@ __all__ = [
     "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
     "IDEMPOTENT_METHODS",
+    "REASON_HEADER",
     "RETRY_STATUSES",
+    "WRITE_METHODS",
     "Session",
+    "check_reason",
     "json_body",
     "next_link",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 
@@ -42,6 +42,18 @@ class Formatter(ABC):
     def format_document(self, data: Any) -> str:
         """A free-form JSON document (the Ansible inventory); JSON unless a format knows better."""
         return json_text(data)
+
+    def format_stream(
+        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
+    ) -> Iterator[str]:
+        """Rows that keep arriving (``changes --follow``): text for each batch as it comes.
+
+        By default each non-empty batch is formatted as a list of its own; formats whose
+        lists cannot simply follow one another (JSON, YAML, CSV) stream item by item.
+        """
+        for batch in batches:
+            if batch:
+                yield self.format_list(batch, fields)
 
 
 def json_text(data: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cratonclient.formatters import base
@@ -27,6 +27,16 @@ class Formatter(base.Formatter):
     def format_variables(self, variables: Mapping[str, Any]) -> str:
         rows = ([name, base.variable_text(variables[name])] for name in sorted(variables))
         return _write(["name", "value"], rows)
+
+    def format_stream(
+        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
+    ) -> Iterator[str]:
+        header = True
+        for batch in batches:
+            if batch:
+                text = self.format_list(batch, fields)
+                yield text if header else text.split("\n", 1)[1]
+                header = False
 
     def format_document(self, data: Any) -> str:
         raise base.UnsupportedOutput("this result is a nested document; use --format json or yaml")

@@ -1,12 +1,14 @@
 """JSON for scripts: the server's objects as they came, whatever ``--fields`` says.
 
 Lists print every field of every item, as the original client did, so a script that worked
-against it keeps finding the keys it reads.
+against it keeps finding the keys it reads. A stream (``--follow``) is JSON Lines: one
+compact object per line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from cratonclient.formatters import base
@@ -26,3 +28,10 @@ class Formatter(base.Formatter):
 
     def format_values(self, name: str, values: Sequence[str]) -> str:
         return base.json_text(list(values))
+
+    def format_stream(
+        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
+    ) -> Iterator[str]:
+        for batch in batches:
+            if batch:
+                yield "\n".join(json.dumps(item, sort_keys=True, ensure_ascii=False) for item in batch)

@@ -1,8 +1,11 @@
-"""YAML, for operators who feed the output to configuration tools; same shapes as JSON."""
+"""YAML, for operators who feed the output to configuration tools; same shapes as JSON.
+
+A stream (``--follow``) is a sequence of documents, one per item, each opened by ``---``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -27,6 +30,13 @@ class Formatter(base.Formatter):
 
     def format_document(self, data: Any) -> str:
         return _dump(data)
+
+    def format_stream(
+        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
+    ) -> Iterator[str]:
+        for batch in batches:
+            if batch:
+                yield "\n".join(f"---\n{_dump(dict(item))}" for item in batch)
 
 
 def _dump(data: Any) -> str:

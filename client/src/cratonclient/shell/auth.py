@@ -29,4 +29,5 @@ def build_session(options: argparse.Namespace) -> Session:
         username=options.os_username, project_id=options.os_project_id, token=options.os_password
     )
     verify: bool | str = options.os_cacert or not options.insecure
-    return Session(auth=plugin, verify=verify, timeout=options.timeout)
+    reason = getattr(options, "reason", None) or None
+    return Session(auth=plugin, verify=verify, timeout=options.timeout, change_reason=reason)

@@ -74,19 +74,39 @@ class ObjectResult:
     message: str | None = None
 
 
+#: How a table shows one row, when plain cell rendering would not do (e.g. typed values).
+Display = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
 @dataclass
 class ListResult:
-    """Several resources and the columns a table should show for them."""
+    """Several resources and the columns a table should show for them.
+
+    ``display`` rewrites each row for tables only (machine formats get the data as is);
+    ``message`` is printed before the list, like :class:`ObjectResult`'s.
+    """
 
     items: Sequence[Mapping[str, Any]]
     fields: Sequence[str]
+    display: Display | None = None
+    message: str | None = None
+
+
+@dataclass
+class StreamResult:
+    """Rows that keep arriving (``changes --follow``): each batch is printed as it comes."""
+
+    batches: Iterable[Sequence[Mapping[str, Any]]]
+    fields: Sequence[str]
+    display: Display | None = None
 
 
 @dataclass
 class VariablesResult:
-    """A variables mapping."""
+    """A variables mapping; ``message`` is printed before it, like :class:`ObjectResult`'s."""
 
     variables: Mapping[str, Any]
+    message: str | None = None
 
 
 @dataclass
@@ -119,7 +139,14 @@ class MessageResult:
 
 
 Result = (
-    ObjectResult | ListResult | VariablesResult | ValuesResult | DocumentResult | MessageResult | TextResult
+    ObjectResult
+    | ListResult
+    | StreamResult
+    | VariablesResult
+    | ValuesResult
+    | DocumentResult
+    | MessageResult
+    | TextResult
 )
 
 

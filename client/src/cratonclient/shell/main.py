@@ -27,11 +27,13 @@ from cratonclient.shell.commands import (
     Arg,
     Command,
     Context,
+    Display,
     DocumentResult,
     ListResult,
     MessageResult,
     ObjectResult,
     Result,
+    StreamResult,
     TextResult,
     ValuesResult,
     VariablesResult,
@@ -68,8 +70,20 @@ def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
         arg("--insecure", action="store_true", help="Do not verify the server's TLS certificate."),
         arg("--timeout", type=float, default=cliutils.env(environ, "CRATON_TIMEOUT", default="30"),
             metavar="SECONDS", help="Give up on a request after this long (env CRATON_TIMEOUT, default 30)."),
+        arg("--reason", type=_reason, default=cliutils.env(environ, "CRATON_CHANGE_REASON"),
+            metavar="TEXT", help="Why you make this change: recorded with every change the "
+            "command makes, shown by *-history and changes (env CRATON_CHANGE_REASON)."),
         arg("--debug", action="store_true", help="Show tracebacks and request details on errors."),
     )
+
+
+def _reason(text: str) -> str:
+    if any(char in text for char in "\r\n\0"):
+        raise ValueError(text)
+    return text.strip()
+
+
+_reason.__name__ = "single-line reason"  # argparse: "invalid single-line reason value"
 
 
 class CratonArgumentParser(argparse.ArgumentParser):
@@ -233,19 +247,29 @@ class CratonShell:
             self.stdout.write(result.text)
         elif isinstance(result, MessageResult):
             print(result.text, file=notes)
-        elif isinstance(result, ObjectResult):
-            if result.message:
+        elif isinstance(result, StreamResult):
+            batches = (_displayed(batch, result.display, formatter) for batch in result.batches)
+            for text in formatter.format_stream(batches, result.fields):
+                print(text, file=self.stdout)
+                self.stdout.flush()  # each batch shows as soon as it arrives
+        else:
+            if getattr(result, "message", None):
                 print(result.message, file=notes)
-            print(formatter.format_object(result.data), file=self.stdout)
-        elif isinstance(result, ListResult):
-            print(formatter.format_list(result.items, result.fields), file=self.stdout)
-        elif isinstance(result, VariablesResult):
-            print(formatter.format_variables(result.variables), file=self.stdout)
-        elif isinstance(result, ValuesResult):
-            print(formatter.format_values(result.name, result.values), file=self.stdout)
-        elif isinstance(result, DocumentResult):
-            print(formatter.format_document(result.data), file=self.stdout)
+            print(self._formatted(result, formatter), file=self.stdout)
         self.stdout.flush()
+
+    @staticmethod
+    def _formatted(result: Result, formatter: Formatter) -> str:
+        if isinstance(result, ObjectResult):
+            return formatter.format_object(result.data)
+        if isinstance(result, ListResult):
+            return formatter.format_list(_displayed(result.items, result.display, formatter), result.fields)
+        if isinstance(result, VariablesResult):
+            return formatter.format_variables(result.variables)
+        if isinstance(result, ValuesResult):
+            return formatter.format_values(result.name, result.values)
+        assert isinstance(result, DocumentResult), result
+        return formatter.format_document(result.data)
 
     def _usage_error(self, command: Command, message: str) -> int:
         subparser = self._subparser(command.name)
@@ -281,6 +305,15 @@ class CratonShell:
     def _completion(self, ctx: Context, args: argparse.Namespace) -> TextResult:
         generate = completion.bash_script if args.shell == "bash" else completion.zsh_script
         return TextResult(generate(PROG, list(self.commands.values()), self.globals))
+
+
+def _displayed(
+    items: Sequence[Mapping[str, Any]], display: Display | None, formatter: Formatter
+) -> Sequence[Mapping[str, Any]]:
+    """Rows as a table shows them; machine formats keep the data as it is."""
+    if display is None or formatter.machine_readable:
+        return items
+    return [display(item) for item in items]
 
 
 def default_client(options: argparse.Namespace) -> Any:

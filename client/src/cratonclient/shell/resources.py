@@ -16,14 +16,15 @@ from typing import Any
 
 from cratonclient import exceptions
 from cratonclient.shell import cliutils
+from cratonclient.shell import history as provenance
 from cratonclient.shell.commands import (
     Arg,
     Command,
     Context,
+    Handler,
     ListResult,
     MessageResult,
     ObjectResult,
-    Handler,
     ValuesResult,
     VariablesResult,
     arg,
@@ -69,6 +70,8 @@ class ResourceSpec:
     #: Update options the API changes through another route than ``PUT`` (labels):
     #: wire key -> ``function(manager, id, value)``, called after the ``PUT``.
     update_extras: Mapping[str, Callable[[Any, Any, Any], object]] = field(default_factory=dict)
+    #: Whether the server keeps this resource's change history (``<name>-history``).
+    history: bool = True
 
     @property
     def title(self) -> str:
@@ -100,6 +103,8 @@ def resource_commands(spec: ResourceSpec) -> list[Command]:
         commands.extend(_variables_commands(spec))
     if spec.labels:
         commands.extend(_label_commands(spec))
+    if spec.history:
+        commands.append(_history_command(spec))
     return commands
 
 
@@ -127,10 +132,10 @@ def _item_command(
 # --- lists -----------------------------------------------------------------------------------
 
 
-def paging_args(spec: ResourceSpec) -> tuple[Arg, ...]:
-    """The options every list command shares: columns, paging and sorting."""
+def column_args(spec: ResourceSpec) -> tuple[Arg, ...]:
+    """``--fields`` and ``--detail``: which columns a list shows."""
     fields = ", ".join(spec.all_fields)
-    args = [
+    return (
         arg(
             "--fields",
             nargs="+",
@@ -144,6 +149,13 @@ def paging_args(spec: ResourceSpec) -> tuple[Arg, ...]:
             help="Show every column"
             + (", and ask the server for each item's variables." if spec.details else "."),
         ),
+    )
+
+
+def paging_args(spec: ResourceSpec) -> tuple[Arg, ...]:
+    """The options every list command shares: columns, paging and sorting."""
+    args = [
+        *column_args(spec),
         arg("--all", action="store_true", help="Fetch every page, not only the first."),
         arg(
             "--limit",
@@ -169,15 +181,30 @@ def paging_args(spec: ResourceSpec) -> tuple[Arg, ...]:
 
 
 def list_command(spec: ResourceSpec) -> Command:
-    def handler(ctx: Context, args: argparse.Namespace) -> ListResult:
-        columns = list_columns(spec, args)  # validated before any request is sent
-        return ListResult(fetch_list(ctx, spec, args, collect(spec.filters, args)), columns)
+    blames = spec.variables and spec.details
 
+    def handler(ctx: Context, args: argparse.Namespace) -> ListResult:
+        filters = collect(spec.filters, args)
+        if blames and args.blame is not None:
+            if args.fields or args.detail:
+                raise UsageError("--blame shows its own columns; it cannot be combined with --fields or --detail")
+            items = fetch_list(ctx, spec, args, {**filters, "details": True, "blame": True})
+            rows = provenance.blame_list_rows(items, args.blame)
+            return ListResult(rows, provenance.BLAME_LIST_FIELDS, display=provenance.blame_display)
+        columns = list_columns(spec, args)  # validated before any request is sent
+        return ListResult(fetch_list(ctx, spec, args, filters), columns)
+
+    blame = arg(
+        "--blame",
+        metavar="KEY",
+        help=f"Instead of the {spec.plural}' fields, show where each one's value of variable KEY "
+        "comes from: the level that sets it, who set it and when, and what it overrides.",
+    )
     return Command(
         name=f"{spec.name}-list",
         summary=f"List {spec.plural}.",
         handler=handler,
-        arguments=spec.filters + paging_args(spec),
+        arguments=spec.filters + paging_args(spec) + ((blame,) if blames else ()),
         description=f"List {spec.plural}, one page at a time unless --all is given.",
     )
 
@@ -196,9 +223,16 @@ def list_columns(spec: ResourceSpec, args: argparse.Namespace) -> list[str]:
 
 
 def fetch_list(
-    ctx: Context, spec: ResourceSpec, args: argparse.Namespace, filters: dict[str, Any]
+    ctx: Context,
+    spec: ResourceSpec,
+    args: argparse.Namespace,
+    filters: dict[str, Any],
+    lister: Callable[..., Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Fetch one page (or every page with ``--all``) with the paging and sorting options."""
+    """Fetch one page (or every page with ``--all``) with the paging and sorting options.
+
+    ``lister`` is the library call that pages (default: the manager's ``list``).
+    """
     params = dict(filters)
     if args.detail and spec.details:
         params["details"] = True
@@ -207,8 +241,8 @@ def fetch_list(
     if args.sort_dir:
         params["sort_dir"] = args.sort_dir
     page_size = MAX_PAGE_SIZE if args.all else args.limit
-    manager = manager_of(ctx, spec)
-    pages = manager.list(autopaginate=args.all, marker=args.marker, limit=page_size, **params)
+    lister = lister or manager_of(ctx, spec).list
+    pages = lister(autopaginate=args.all, marker=args.marker, limit=page_size, **params)
     try:
         items = [resource.to_dict() for resource in ctx.track(pages, spec.plural, enabled=args.all)]
     except exceptions.NotFound:
@@ -311,8 +345,26 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
         # The resource is fetched first, as the original did: a missing id is a clear 404.
         return manager_of(ctx, spec).get(args.id).variables
 
-    def get_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult:
-        return VariablesResult(variables_of(ctx, args).get(resolved=args.resolved).to_dict())
+    def get_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult | ListResult:
+        _check_point_in_time(args)
+        manager = variables_of(ctx, args)
+        if args.diff_from is not None:
+            until = provenance.resolve_time(ctx, args.diff_to) if args.diff_to is not None else None
+            diff = manager.diff(provenance.resolve_time(ctx, args.diff_from), until, resolved=args.resolved)
+            return ListResult(
+                provenance.diff_rows(diff),
+                provenance.DIFF_FIELDS,
+                display=provenance.diff_display,
+                message=provenance.diff_message(diff),
+            )
+        if args.blame:
+            blamed = manager.get(resolved=args.resolved, blame=True)
+            rows = provenance.blame_rows(blamed.blame)
+            return ListResult(rows, provenance.BLAME_FIELDS, display=provenance.blame_display)
+        if args.as_of is not None:
+            then = manager.get(resolved=args.resolved, as_of=provenance.resolve_time(ctx, args.as_of))
+            return VariablesResult(then.to_dict(), message=f"As of {then.as_of}:")
+        return VariablesResult(manager.get(resolved=args.resolved).to_dict())
 
     def set_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult:
         if args.variables:
@@ -350,9 +402,19 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             arg("--resolved", action="store_true", default=None, help=resolved_help),
             arg("--no-resolved", dest="resolved", action="store_false", default=None,
                 help="Show only the variables set on the object itself."),
+            arg("--blame", action="store_true",
+                help="Show where each value comes from: the level that sets it, who set it and "
+                "when, and the values it overrides on farther levels."),
+            arg("--as-of", metavar="TIME", type=provenance.time_arg,
+                help="Show the variables as they were at TIME."),
+            arg("--diff-from", metavar="TIME", type=provenance.time_arg,
+                help="Show what changed between TIME and --diff-to (default: now)."),
+            arg("--diff-to", metavar="TIME", type=provenance.time_arg,
+                help="End of the --diff-from period."),
             description=f"Show the variables of a {spec.title}. Without --resolved or "
             "--no-resolved the server's default applies (hosts and network devices: resolved; "
             "others: their own).",
+            epilog=provenance.TIME_HELP,
         ),
         _item_command(
             spec,
@@ -375,6 +437,18 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
                                       example='["a", "b"]', command=f"{spec.name}-vars-delete"),
         ),
     ]
+
+
+def _check_point_in_time(args: argparse.Namespace) -> None:
+    """--blame, --as-of and --diff-from are three different views: one at a time."""
+    chosen = [flag for flag, given in (
+        ("--blame", args.blame), ("--as-of", args.as_of is not None),
+        ("--diff-from", args.diff_from is not None),
+    ) if given]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} cannot be combined; choose one")
+    if args.diff_to is not None and args.diff_from is None:
+        raise UsageError("--diff-to needs --diff-from")
 
 
 def _stdin_json(ctx: Context, expected: type, what: str, nothing: str) -> Any:
@@ -419,3 +493,36 @@ def _label_commands(spec: ResourceSpec) -> list[Command]:
         _item_command(spec, "labels-delete", f"Remove labels from a {spec.title}.", delete_handler, labels_arg),
     ]
 
+
+# --- history -----------------------------------------------------------------------------------
+
+#: Change records, described like a resource so they share the list machinery (columns, pages).
+CHANGES = ResourceSpec(
+    name="change",
+    manager="changes",
+    fields=provenance.CHANGE_FIELDS,
+    detail_fields=provenance.CHANGE_DETAIL_FIELDS,
+    details=False,
+    history=False,
+)
+
+
+def _history_command(spec: ResourceSpec) -> Command:
+    def handler(ctx: Context, args: argparse.Namespace) -> ListResult:
+        columns = list_columns(CHANGES, args)
+
+        def lister(**options: Any) -> Any:
+            return manager_of(ctx, spec).history(args.id, **options)
+
+        records = fetch_list(ctx, CHANGES, args, {}, lister=lister)
+        return ListResult(provenance.change_rows(records), columns)
+
+    return _item_command(
+        spec,
+        "history",
+        f"Show the change history of a {spec.title}.",
+        handler,
+        *paging_args(CHANGES),
+        description=f"Show every recorded change of a {spec.title}, oldest first: who made it, "
+        "when, why (--reason) and what it changed. Works after the object was deleted.",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cratonclient import crud
+from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.variables import VariableManager
 
 
@@ -10,7 +11,7 @@ class Cell(crud.Resource):
     subresource_managers = {"variables": VariableManager}
 
 
-class CellManager(crud.CRUDClient):
+class CellManager(HistoryMixin, crud.CRUDClient):
     key = "cell"
     base_path = "/cells"
     resource_class = Cell

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from urllib.parse import urlsplit
 
 from cratonclient.session import Session
 from cratonclient.v1.cells import CellManager
 from cratonclient.v1.clouds import CloudManager
 from cratonclient.v1.devices import DeviceManager
+from cratonclient.v1.history import ChangeManager
 from cratonclient.v1.hosts import HostManager
 from cratonclient.v1.inventory import AnsibleInventoryManager
 from cratonclient.v1.network_devices import NetworkDeviceManager
@@ -47,11 +49,22 @@ class Client:
         self.network_interfaces = NetworkInterfaceManager(session=session, url=self._url)
         self.devices = DeviceManager(session=session, url=self._url)
         self.inventory = AnsibleInventoryManager(session=session, url=self._url)
+        self.changes = ChangeManager(session=session, url=self._url)
 
     @property
     def url(self) -> str:
         """The API root every manager uses, always ending in ``/v1``."""
         return self._url
+
+    @property
+    def session(self) -> Session:
+        """The session every manager sends its requests through (``change_reason`` lives here)."""
+        return self._session
+
+    def reason(self, text: str | None) -> AbstractContextManager[None]:
+        """``with craton.reason("OPS-42: new NTP pool"): ...``: every change made in the
+        block (in this thread) is recorded with this reason. See ``Session.reason``."""
+        return self._session.reason(text)
 
     def __repr__(self) -> str:
         return f"Client(url={self._url!r}, session={self._session!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cratonclient import crud
+from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.variables import VariableManager
 
 
@@ -10,7 +11,7 @@ class Cloud(crud.Resource):
     subresource_managers = {"variables": VariableManager}
 
 
-class CloudManager(crud.CRUDClient):
+class CloudManager(HistoryMixin, crud.CRUDClient):
     key = "cloud"
     base_path = "/clouds"
     resource_class = Cloud

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cratonclient import crud
+from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.variables import VariableManager
 
 
@@ -10,7 +11,7 @@ class NetworkInterface(crud.Resource):
     subresource_managers = {"variables": VariableManager}
 
 
-class NetworkInterfaceManager(crud.CRUDClient):
+class NetworkInterfaceManager(HistoryMixin, crud.CRUDClient):
     key = "network_interface"
     base_path = "/network-interfaces"
     resource_class = NetworkInterface

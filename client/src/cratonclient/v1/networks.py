@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cratonclient import crud
+from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.variables import VariableManager
 
 
@@ -10,7 +11,7 @@ class Network(crud.Resource):
     subresource_managers = {"variables": VariableManager}
 
 
-class NetworkManager(crud.CRUDClient):
+class NetworkManager(HistoryMixin, crud.CRUDClient):
     key = "network"
     base_path = "/networks"
     resource_class = Network

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cratonclient import crud
+from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.variables import VariableManager
 
 
@@ -10,7 +11,7 @@ class Project(crud.Resource):
     subresource_managers = {"variables": VariableManager}
 
 
-class ProjectManager(crud.CRUDClient):
+class ProjectManager(HistoryMixin, crud.CRUDClient):
     key = "project"
     base_path = "/projects"
     resource_class = Project

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cratonclient import crud
+from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.variables import VariableManager
 
 
@@ -10,7 +11,7 @@ class Region(crud.Resource):
     subresource_managers = {"variables": VariableManager}
 
 
-class RegionManager(crud.CRUDClient):
+class RegionManager(HistoryMixin, crud.CRUDClient):
     key = "region"
     base_path = "/regions"
     resource_class = Region

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from cratonclient import crud
+from cratonclient.v1.history import HistoryMixin
 
 
 class User(crud.Resource):
     NAME_ATTR = "username"
 
 
-class UserManager(crud.CRUDClient):
+class UserManager(HistoryMixin, crud.CRUDClient):
     key = "user"
     base_path = "/users"
     resource_class = User

@@ -3,16 +3,25 @@
 Every object with variables gets its own :class:`VariableManager`, bound to
 ``<object url>/variables``. Values are any JSON; ``update`` merges keys on the server and
 ``delete`` removes the named keys (unknown keys are ignored by the server).
+
+The server also says where each value comes from and what it was earlier:
+``get(blame=True)`` returns :class:`BlamedVariables` (each key's source level, who set it and
+when, and the values it overrides), ``get(as_of=when)`` the variables as they were then, and
+``diff(since, until)`` a :class:`VariablesDiff` of what changed in between.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, NamedTuple, overload
 
 from cratonclient.crud import CRUDClient, encode_query, unsupported
 from cratonclient.session import json_body
+from cratonclient.v1.history import time_param
+
+When = dt.datetime | str
 
 
 @dataclass
@@ -27,12 +36,14 @@ class Variables(MutableMapping[str, Variable]):
     """The variables returned by the server, keyed by name, as :class:`Variable` objects.
 
     Use ``to_dict()`` for a plain ``{name: value}`` dictionary. Changing this mapping changes
-    nothing on the server; use the manager's ``update`` and ``delete`` for that.
+    nothing on the server; use the manager's ``update`` and ``delete`` for that. ``as_of`` is
+    the moment the server read them at (``get(as_of=...)``), None for the current values.
     """
 
     def __init__(self, manager: VariableManager, info: Mapping[str, Any], loaded: bool = False):
         self.manager = manager
         self._loaded = loaded
+        self.as_of: str | None = info.get("as_of")
         self._variables = {
             name: Variable(name, value) for name, value in (info.get("variables") or {}).items()
         }
@@ -69,14 +80,49 @@ class VariableManager(CRUDClient):
     create = unsupported()
     list = unsupported()
 
-    def get(self, resolved: bool | None = None) -> Variables:  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def get(
+        self, resolved: bool | None = None, *, blame: Literal[False] = False, as_of: When | None = None
+    ) -> Variables: ...
+
+    @overload
+    def get(self, resolved: bool | None = None, *, blame: Literal[True]) -> BlamedVariables: ...
+
+    def get(
+        self, resolved: bool | None = None, *, blame: bool = False, as_of: When | None = None
+    ) -> Variables | BlamedVariables:
         """The object's variables.
 
         ``resolved=None`` keeps the server's default (hosts and network devices resolve their
         ancestors' variables, others return their own); True or False asks explicitly.
+        ``blame=True`` returns :class:`BlamedVariables`: the values plus where each comes from.
+        ``as_of`` (a datetime, or an ISO 8601 string) returns the variables as they were at
+        that moment, replayed from the change history (``NotFound`` before the object existed).
         """
-        response = self.session.get(self.build_url(), params=encode_query({"resolved": resolved}))
-        return Variables(self, json_body(response), loaded=True)
+        if blame and as_of is not None:
+            raise ValueError("blame describes the current values; it cannot be combined with as_of")
+        query = {
+            "resolved": resolved,
+            "blame": True if blame else None,
+            "as_of": None if as_of is None else time_param(as_of),
+        }
+        body = json_body(self.session.get(self.build_url(), params=encode_query(query)))
+        if blame:
+            return BlamedVariables.from_body(body)
+        return Variables(self, body, loaded=True)
+
+    def diff(self, since: When, until: When | None = None, resolved: bool | None = None) -> VariablesDiff:
+        """What changed in the variables between ``since`` and ``until`` (default: now).
+
+        Times are datetimes or ISO 8601 strings; ``resolved`` is as for ``get``.
+        """
+        query = {
+            "resolved": resolved,
+            "diff_from": time_param(since),
+            "diff_to": None if until is None else time_param(until),
+        }
+        body = json_body(self.session.get(self.build_url(), params=encode_query(query)))
+        return VariablesDiff.from_body(body)
 
     def update(  # type: ignore[override]
         self, variables: Mapping[str, Any] | None = None, /, **kwargs: Any
@@ -95,4 +141,158 @@ class VariableManager(CRUDClient):
         return 200 <= response.status_code < 300
 
 
-__all__ = ["Variable", "VariableManager", "Variables"]
+@dataclass(frozen=True)
+class Source:
+    """The object a value is set on: ``type`` (``host``, ``cell``, ``region``, ``cloud``,
+    ``project``...), its ``id`` and its ``name``."""
+
+    type: str
+    id: Any
+    name: str | None = None
+
+    @classmethod
+    def from_dict(cls, info: Mapping[str, Any]) -> Source:
+        return cls(str(info.get("type")), info.get("id"), info.get("name"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "id": self.id, "name": self.name}
+
+    def __str__(self) -> str:
+        label = f"{self.type} {self.id}"
+        return f"{label} ({self.name})" if self.name else label
+
+
+@dataclass(frozen=True)
+class Override:
+    """A value of the same key on a farther level, hidden by the one that wins."""
+
+    source: Source
+    value: Any
+
+
+@dataclass(frozen=True)
+class Blame:
+    """Where one variable's value comes from: the level that sets it, who set it and when
+    (``set_by`` and ``set_at`` may be None for values set before history was kept), and the
+    values it overrides, nearest first."""
+
+    key: str
+    value: Any
+    source: Source
+    set_at: str | None = None
+    set_by: str | None = None
+    overrides: tuple[Override, ...] = ()
+
+    @classmethod
+    def from_dict(cls, key: str, info: Mapping[str, Any]) -> Blame:
+        overrides = tuple(
+            Override(Source.from_dict(item.get("source") or {}), item.get("value"))
+            for item in info.get("overrides") or ()
+        )
+        return cls(
+            key=key,
+            value=info.get("value"),
+            source=Source.from_dict(info.get("source") or {}),
+            set_at=info.get("set_at"),
+            set_by=info.get("set_by"),
+            overrides=overrides,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The server's shape: ``value``, ``source``, ``set_at``, ``set_by``, ``overrides``."""
+        return {
+            "value": self.value,
+            "source": self.source.to_dict(),
+            "set_at": self.set_at,
+            "set_by": self.set_by,
+            "overrides": [{"source": o.source.to_dict(), "value": o.value} for o in self.overrides],
+        }
+
+
+def parse_blame(blame: Mapping[str, Any] | None) -> dict[str, Blame]:
+    """The server's ``blame`` mapping (of ``get(blame=True)``, or of each item of
+    ``list(details=True, blame=True)``) as :class:`Blame` objects keyed by variable."""
+    return {key: Blame.from_dict(key, info) for key, info in (blame or {}).items()}
+
+
+@dataclass(frozen=True)
+class BlamedVariables:
+    """``get(blame=True)``: ``values`` is the plain ``{key: value}`` dict ``get()`` gives, and
+    ``blame`` maps each key to its :class:`Blame`."""
+
+    values: dict[str, Any]
+    blame: dict[str, Blame]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> BlamedVariables:
+        return cls(dict(body.get("variables") or {}), parse_blame(body.get("blame")))
+
+    def __getitem__(self, key: str) -> Blame:
+        return self.blame[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The server's answer: ``{"variables": {...}, "blame": {...}}``."""
+        return {"variables": dict(self.values),
+                "blame": {key: blame.to_dict() for key, blame in self.blame.items()}}
+
+
+class ValueChange(NamedTuple):
+    """A key whose value differs: ``before`` and ``after``."""
+
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class VariablesDiff:
+    """``diff()``: keys ``added`` and ``removed`` (with their values) and ``changed`` (with
+    both values) between ``since`` and ``until`` (``None``: now), as the server normalised
+    the times. False when nothing changed."""
+
+    since: str
+    until: str | None
+    added: dict[str, Any]
+    removed: dict[str, Any]
+    changed: dict[str, ValueChange]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> VariablesDiff:
+        until = body.get("to")
+        return cls(
+            since=str(body.get("from")),
+            until=None if until in (None, "now") else str(until),
+            added=dict(body.get("added") or {}),
+            removed=dict(body.get("removed") or {}),
+            changed={
+                key: ValueChange(pair.get("from"), pair.get("to"))
+                for key, pair in (body.get("changed") or {}).items()
+            },
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The server's answer: ``from``, ``to`` (``"now"`` when open), ``added``,
+        ``removed`` and ``changed`` (``{key: {"from": ..., "to": ...}}``)."""
+        return {
+            "from": self.since,
+            "to": self.until or "now",
+            "added": dict(self.added),
+            "removed": dict(self.removed),
+            "changed": {k: {"from": v.before, "to": v.after} for k, v in self.changed.items()},
+        }
+
+
+__all__ = [
+    "Blame",
+    "BlamedVariables",
+    "Override",
+    "Source",
+    "ValueChange",
+    "Variable",
+    "VariableManager",
+    "Variables",
+    "VariablesDiff",
+    "parse_blame",
+]

@@ -36,8 +36,20 @@ class Param:
         return schema
 
 
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft4Validator]] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft4Validator:
+    """Validators are built once per schema object (schemas are module-level constants)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = (schema, jsonschema.Draft4Validator(schema))
+        _VALIDATORS[id(schema)] = cached
+    return cached[1]
+
+
 def check(schema: Mapping[str, Any], value: Any) -> None:
-    validator = jsonschema.Draft4Validator(schema)
+    validator = _validator(schema)
     messages = sorted(error.message for error in validator.iter_errors(value))
     if messages:
         raise InvalidInput(PREFIX + "\n- ".join(messages))
@@ -52,6 +64,17 @@ def _coerce(param: Param, raw: str) -> Any:
     if param.type == "boolean":
         return raw.strip().lower() not in _FALSE
     return raw
+
+
+_QUERY_SCHEMAS: dict[int, tuple[Mapping[str, Param], dict[str, Any]]] = {}
+
+
+def cached_query_schema(params: Mapping[str, Param]) -> dict[str, Any]:
+    cached = _QUERY_SCHEMAS.get(id(params))
+    if cached is None or cached[0] is not params:
+        cached = (params, query_schema(params))
+        _QUERY_SCHEMAS[id(params)] = cached
+    return cached[1]
 
 
 def query_schema(params: Mapping[str, Param]) -> dict[str, Any]:
@@ -71,5 +94,5 @@ def parse_query(params: Mapping[str, Param], items: list[tuple[str, str]]) -> di
         if name in given:
             continue
         given[name] = _coerce(params[name], raw) if name in params else raw
-    check(query_schema(params), given)
+    check(cached_query_schema(params), given)
     return {name: given.get(name, param.default) for name, param in params.items()}

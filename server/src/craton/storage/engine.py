@@ -58,7 +58,9 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.E
         if make_url(url).database in (None, "", ":memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, pool_recycle=3600)
+        # No pre-ping: a connection that went stale fails its query, and the request is
+        # retried as a transient error (http/endpoint.py), without a ping on every checkout.
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=3600)
     if backend in ("mysql", "mariadb"):
         kwargs["isolation_level"] = "READ COMMITTED"
     engine = sa.create_engine(url, **kwargs)

@@ -37,7 +37,13 @@ class Ordering:
         for index, column in enumerate(self.columns):
             equal_prefix = [_equal(c, v) for c, v in zip(self.columns[:index], marker[:index], strict=True)]
             alternatives.append(sa.and_(*equal_prefix, _beyond(column, marker[index], descending)))
-        return sa.or_(*alternatives)
+        condition = sa.or_(*alternatives)
+        first = self.columns[0]
+        if not first.nullable and marker[0] is not None:
+            # Redundant for the result, but it gives every database an index range to scan
+            # instead of filtering from the start of the index on each page.
+            condition = sa.and_(first <= marker[0] if descending else first >= marker[0], condition)
+        return condition
 
     def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[column.name] for column in self.columns)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,42 +18,74 @@ OwnerRef = tuple[str, str]
 _CHUNK = 2000
 
 
-_BY_OWNERS = sa.select(variables.c.owner_kind, variables.c.owner_id, variables.c.key, variables.c.value).where(
-    sa.tuple_(variables.c.owner_kind, variables.c.owner_id).in_(sa.bindparam("owners", expanding=True))
-)
+@functools.lru_cache(maxsize=256)
+def _by_owner_kinds(kinds: tuple[str, ...], columns: tuple[str, ...]) -> sa.Select[Any]:
+    """``owner_kind = k AND owner_id IN (...)`` per kind: an index range scan on every backend.
+
+    (A row-value ``(kind, id) IN (...)`` list is not turned into index lookups by PostgreSQL.)
+    """
+    selected = [_COLUMNS[name] for name in columns]
+    return sa.select(*selected).where(
+        sa.or_(
+            *(
+                sa.and_(
+                    variables.c.owner_kind == kind,
+                    variables.c.owner_id.in_(sa.bindparam(f"ids_{kind}", expanding=True)),
+                )
+                for kind in kinds
+            )
+        )
+    )
+
+
+_COLUMNS = {
+    "owner_kind": variables.c.owner_kind,
+    "owner_id": variables.c.owner_id,
+    "key": variables.c.key,
+    "value": variables.c.value,
+    "raw": sa.type_coerce(variables.c.value, sa.Text).label("raw"),
+    "set_at": sa.func.coalesce(variables.c.updated_at, variables.c.created_at).label("set_at"),
+    "updated_by": variables.c.updated_by,
+}
+
+
+def _select_owned(conn: sa.Connection, owners: Iterable[OwnerRef], columns: tuple[str, ...]) -> Iterator[Any]:
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, owner_id in set(owners):
+        by_kind[kind].append(owner_id)
+    for start in range(0, max((len(ids) for ids in by_kind.values()), default=0), _CHUNK):
+        chunk = {kind: sorted(ids)[start : start + _CHUNK] for kind, ids in by_kind.items()}
+        chunk = {kind: ids for kind, ids in chunk.items() if ids}
+        stmt = _by_owner_kinds(tuple(sorted(chunk)), columns)
+        yield from conn.execute(stmt, {f"ids_{kind}": ids for kind, ids in chunk.items()})
 
 
 def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, Any]]:
-    """All variables of the given owners: one prepared query for a page-sized set."""
-    wanted = sorted(set(owners))
+    """All variables of the given owners: one query for a page-sized set."""
     result: dict[OwnerRef, dict[str, Any]] = defaultdict(dict)
-    for start in range(0, len(wanted), _CHUNK):
-        for kind, owner_id, key, value in conn.execute(_BY_OWNERS, {"owners": wanted[start : start + _CHUNK]}):
-            result[(kind, owner_id)][key] = value
+    for kind, owner_id, key, value in _select_owned(conn, owners, ("owner_kind", "owner_id", "key", "value")):
+        result[(kind, owner_id)][key] = value
     return result
 
 
-_DETAILED = sa.select(
-    variables.c.owner_kind,
-    variables.c.owner_id,
-    variables.c.key,
-    variables.c.value,
-    sa.func.coalesce(variables.c.updated_at, variables.c.created_at).label("set_at"),
-    variables.c.updated_by,
-).where(sa.tuple_(variables.c.owner_kind, variables.c.owner_id).in_(sa.bindparam("owners", expanding=True)))
+def load_raw(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, str]]:
+    """Like :func:`load`, with values as their stored JSON text (for splicing into output)."""
+    result: dict[OwnerRef, dict[str, str]] = defaultdict(dict)
+    for kind, owner_id, key, raw in _select_owned(conn, owners, ("owner_kind", "owner_id", "key", "raw")):
+        result[(kind, owner_id)][key] = raw
+    return result
 
 
 def load_detailed(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, dict[str, Any]]]:
     """Like :func:`load`, with when and by whom each value was last set."""
-    wanted = sorted(set(owners))
     result: dict[OwnerRef, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for start in range(0, len(wanted), _CHUNK):
-        for row in conn.execute(_DETAILED, {"owners": wanted[start : start + _CHUNK]}):
-            result[(row.owner_kind, row.owner_id)][row.key] = {
-                "value": row.value,
-                "set_at": row.set_at,
-                "set_by": row.updated_by,
-            }
+    columns = ("owner_kind", "owner_id", "key", "value", "set_at", "updated_by")
+    for row in _select_owned(conn, owners, columns):
+        result[(row.owner_kind, row.owner_id)][row.key] = {
+            "value": row.value,
+            "set_at": row.set_at,
+            "set_by": row.updated_by,
+        }
     return result
 
 

@@ -296,7 +296,10 @@ class InventoryRequest:
         except urllib.error.URLError as exc:
             raise AnsibleError(f"cannot reach Craton at {self.url}: {exc.reason}") from None
         except (TimeoutError, OSError) as exc:
-            raise AnsibleError(f"no answer from Craton at {self.url} within {self.timeout:g} s: {exc}") from None
+            raise AnsibleError(
+                f"no answer from Craton at {self.url} within {self.timeout:g} s ({exc}); "
+                "raise the 'timeout' option or CRATON_INVENTORY_TIMEOUT for a very large inventory"
+            ) from None
         try:
             data = json.loads(body)
         except ValueError as exc:

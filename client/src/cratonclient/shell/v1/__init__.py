@@ -6,6 +6,7 @@ from cratonclient.shell.commands import Command
 from cratonclient.shell.resources import resource_commands
 from cratonclient.shell.v1 import (
     cells_shell,
+    changes_shell,
     clouds_shell,
     devices_shell,
     hosts_shell,
@@ -39,4 +40,5 @@ def commands() -> list[Command]:
         result.extend(resource_commands(spec))
     result.extend(devices_shell.COMMANDS)
     result.extend(inventory_shell.COMMANDS)
+    result.extend(changes_shell.COMMANDS)
     return result
