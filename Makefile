@@ -18,6 +18,7 @@ $(VENV)/.installed: $(BIN)/python server/pyproject.toml client/pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed tests/requirements.txt
+	$(BIN)/pip install --quiet -e "server[all,keystone]" -e "client[keystone]"
 	$(BIN)/pip install --quiet -r tests/requirements.txt
 	touch $@
 

@@ -6,6 +6,7 @@ test_cli_live.py checks that no command was left untested.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -13,6 +14,8 @@ import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import IO, Any
 
 import httpx
@@ -119,6 +122,19 @@ def seed(cli: CLI, path: str, bodies: list[dict[str, Any]]) -> list[dict[str, An
             assert response.status_code == 201, response.text
             created.append(response.json())
     return created
+
+
+def transcript_tool() -> ModuleType:
+    """docs/tools/cli_transcript.py, imported as a module (it is a script, not a package)."""
+    name = "cli_transcript"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "docs/tools/cli_transcript.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def unique(prefix: str) -> str:

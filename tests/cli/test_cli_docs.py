@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.cli.helpers import transcript_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def transcript() -> ModuleType:
-    path = ROOT / "docs/tools/cli_transcript.py"
-    spec = importlib.util.spec_from_file_location("cli_transcript", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return transcript_tool()
 
 
 def test_the_documented_session_runs_as_declared(live_server: Any, transcript: ModuleType) -> None:
@@ -34,6 +28,9 @@ def test_the_documented_session_runs_as_declared(live_server: Any, transcript: M
     assert "ERROR: Not Found" in text
     assert "| web-01 |" in text
     assert '"ansible_host": "10.10.0.11"' in text
+    # The history steps: the reason is recorded, and the diff pins the change by its id.
+    assert "| CHG-7: new NTP server |" in text
+    assert "| ntp_server | changed | 10.10.0.123 | 10.10.0.124 |" in text
 
 
 def test_docs_show_exactly_the_scripted_session(transcript: ModuleType) -> None:
@@ -48,3 +45,12 @@ def test_docs_show_exactly_the_scripted_session(transcript: ModuleType) -> None:
 def test_splice_replaces_only_the_marked_block(transcript: ModuleType) -> None:
     document = f"intro\n{transcript.START}\nold\n{transcript.END}\noutro\n"
     assert transcript.splice(document, "new") == f"intro\n{transcript.START}\nnew\n{transcript.END}\noutro\n"
+
+
+def test_splice_fills_several_blocks_in_order(transcript: ModuleType) -> None:
+    start, end = transcript.START, transcript.END
+    document = f"a\n{start}\n{end}\nb\n{start}\nold\n{end}\n"
+    assert transcript.splice(document, ["one", "two"]) == f"a\n{start}\none\n{end}\nb\n{start}\ntwo\n{end}\n"
+    assert transcript.marked_blocks(transcript.splice(document, ["one", "two"])) == ["\none\n", "\ntwo\n"]
+    with pytest.raises(transcript.TranscriptError, match="2 transcript marker pairs, expected 1"):
+        transcript.splice(document, ["one"])

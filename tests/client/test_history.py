@@ -122,7 +122,6 @@ def test_naive_datetimes_are_local_time(site: Site) -> None:
     assert site.hosts[0].variables.get(as_of=local_now).to_dict() == {"ntp": "region-ntp"}
 
 
-@pytest.mark.xfail(reason="BUG-HIST-2 in .bugs/history.md: set_at and occurred_at differ")
 def test_as_of_at_a_blame_set_at_shows_that_value(site: Site) -> None:
     site.region.variables.update(k=1)
     set_at = site.region.variables.get(blame=True)["k"].set_at
@@ -312,7 +311,6 @@ def test_reasons_must_be_one_line() -> None:
     assert session.change_reason is None  # blank means no reason
 
 
-@pytest.mark.xfail(reason="BUG-HIST-1 in .bugs/history.md: the server decodes the header as Latin-1")
 def test_non_ascii_reasons_round_trip(site: Site) -> None:
     with site.craton.reason("Wartung für Gerät ✓"):
         site.region.variables.update(b=1)

@@ -99,8 +99,7 @@ def test_every_object_and_its_variables_carry_an_etag_that_if_match_checks(
 
 @pytest.mark.parametrize("kind", ["hosts", "network-devices"])
 def test_labels_honour_if_match(request: pytest.FixtureRequest, craton: Craton, tenant: Tenant, kind: str) -> None:
-    """A label change moves the device's ETag; a stale If-Match on the labels must be a 412."""
-    request.node.add_marker(pytest.mark.xfail(strict=True, reason="server bug: .bugs/security.md #9"))
+    """A label change moves the device's ETag; a stale If-Match on the labels must be a 412 (was #9)."""
     client = tenant.client
     device = _objects(tenant, craton)[kind]
     labels = f"/v1/{kind}/{device['id']}/labels"

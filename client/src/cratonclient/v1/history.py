@@ -115,20 +115,21 @@ class ChangeManager(crud.CRUDClient):
         self,
         since: int = 0,
         limit: int | None = None,
-        resource_type: str | None = None,
-        user: str | None = None,
+        *,
         follow: bool = False,
         interval: float = 2.0,
         duration: float | None = None,
+        **filters: str | None,
     ) -> Iterator[ChangePage]:
         """Non-empty pages from cursor ``since`` until the feed is exhausted.
 
         With ``follow``, keep asking every ``interval`` seconds for what is recorded next,
-        for ``duration`` seconds (``None``: until the caller stops iterating).
+        for ``duration`` seconds (``None``: until the caller stops iterating). ``filters``
+        are ``page``'s: ``resource_type`` and ``user``.
         """
         deadline = None if duration is None else time.monotonic() + duration
         while True:
-            page = self.page(since, limit, resource_type, user)
+            page = self.page(since, limit, **filters)
             since = page.next_since
             if page.changes:
                 yield page
@@ -157,7 +158,7 @@ class ChangeManager(crud.CRUDClient):
         ``autopaginate=False`` stops after one page. Resume later with ``since=`` the id of
         the last record you saw.
         """
-        for page in self.pages(since, limit, resource_type, user):
+        for page in self.pages(since, limit, resource_type=resource_type, user=user):
             yield from page.changes
             if not autopaginate:
                 return
@@ -175,7 +176,9 @@ class ChangeManager(crud.CRUDClient):
 
         Runs until the caller stops iterating, or for ``duration`` seconds.
         """
-        for page in self.pages(since, limit, resource_type, user, True, interval, duration):
+        pages = self.pages(since, limit, follow=True, interval=interval, duration=duration,
+                           resource_type=resource_type, user=user)
+        for page in pages:
             yield from page.changes
 
     def get(self, change_id: int) -> Change:  # type: ignore[override]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from craton.domain import crud, hierarchy, history
 from craton.domain.crud import Kind, Row
@@ -107,14 +108,24 @@ def parent_kinds(conn: sa.Connection, rows: Sequence[Row]) -> dict[int, str]:
     return {row.id: row.kind for row in conn.execute(stmt)}
 
 
+def _insert_ignoring_duplicates(conn: sa.Connection) -> sa.Insert:
+    """A label another request just added is not an error: the set union is the same."""
+    dialect = conn.dialect.name
+    if dialect in ("mysql", "mariadb"):
+        return mysql.insert(labels).prefix_with("IGNORE")
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(labels).on_conflict_do_nothing()
+
+
 def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_labels: list[str]) -> None:
     """Union with the existing set (the original's PUT semantics); duplicates are ignored."""
     current = labels_of(conn, [device["id"]])[device["id"]]
     missing = sorted(set(new_labels) - set(current))
     if missing:
-        with crud.conflicts_as("A label was added concurrently; retry the request."):
-            conn.execute(sa.insert(labels), [{"device_id": device["id"], "label": label} for label in missing])
+        # Lock the device row first, so concurrent label writers queue instead of deadlocking
+        # (the label insert's foreign-key check would otherwise share-lock it first).
         crud.touch(conn, principal, ANY_DEVICE, device["id"])
+        conn.execute(_insert_ignoring_duplicates(conn), [{"device_id": device["id"], "label": lb} for lb in missing])
         after = sorted([*current, *missing])
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 
@@ -123,8 +134,8 @@ def remove_labels(conn: sa.Connection, principal: Principal, device: Row, old_la
     current = labels_of(conn, [device["id"]])[device["id"]]
     present = set(old_labels) & set(current)
     if present:
-        conn.execute(sa.delete(labels).where(labels.c.device_id == device["id"], labels.c.label.in_(sorted(present))))
         crud.touch(conn, principal, ANY_DEVICE, device["id"])
+        conn.execute(sa.delete(labels).where(labels.c.device_id == device["id"], labels.c.label.in_(sorted(present))))
         after = [label for label in current if label not in present]
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 

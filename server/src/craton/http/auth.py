@@ -19,6 +19,7 @@ from starlette.requests import Request
 
 from craton.domain.principal import Principal
 from craton.domain.users import authenticate
+from craton.settings import Settings
 
 Authenticator = Callable[[sa.Connection, Headers], Principal]
 REASON_HEADER = "x-craton-change-reason"
@@ -37,6 +38,16 @@ def _utf8(value: str | None) -> str | None:
         return value.encode("latin-1").decode("utf-8")
     except UnicodeError:
         return value
+
+
+def authenticator_for(settings: Settings) -> Authenticator:
+    """The authenticator ``[api] auth_strategy`` selects: local keys, or Keystone tokens."""
+    if settings.auth_strategy == "keystone":
+        # Imported only in Keystone mode: keystonemiddleware is the optional ``keystone`` extra.
+        from craton.http.keystone import keystone_authenticator
+
+        return keystone_authenticator(settings)
+    return local_keys
 
 
 def identify(conn: sa.Connection, request: Request) -> Principal:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from cratonclient.shell import history as provenance
 from cratonclient.shell.commands import Command, Context, ListResult, StreamResult, arg
-from cratonclient.shell.resources import ResourceSpec, column_args, list_columns
+from cratonclient.shell.resources import CHANGES, column_args, list_columns
 
 #: The feed's answer by default, and the most the server sends at once.
 FEED_PAGE_SIZE = 100
@@ -16,14 +17,8 @@ RESOURCE_TYPES = (
     "network_interface",
 )
 
-FEED = ResourceSpec(
-    name="change",
-    manager="changes",
-    fields=provenance.FEED_FIELDS,
-    detail_fields=provenance.CHANGE_DETAIL_FIELDS,
-    details=False,
-    history=False,
-)
+#: Feed records are change records with the object they are about among the default columns.
+FEED = dataclasses.replace(CHANGES, fields=provenance.FEED_FIELDS)
 
 
 def _feed_limit(text: str) -> int:

@@ -1,0 +1,291 @@
+"""Keystone mode: tokens validated by keystonemiddleware, mapped to a Craton principal.
+
+keystonemiddleware is WSGI middleware and Craton is ASGI, so Craton does not wrap itself in
+it. It builds one ``keystonemiddleware.auth_token.AuthProtocol`` from the
+``[keystone_authtoken]`` options and, for each request, calls that WSGI callable with an
+environ that carries only the token headers. Behind it sits a tiny WSGI app that is reached
+only when the middleware has confirmed the token, and that hands back the environ the
+middleware filled in (``keystone.token_info``). Everything about validation stays the
+maintained library's: fetching and caching tokens (``token_cache_time``, memcached),
+expiry, revocation (Keystone answers 404 for revoked tokens), service tokens, token binding,
+the service user's own token. Craton only decides what the confirmed token means for it.
+
+The authenticator runs in the request's worker thread, so the blocking call to Keystone on
+a cache miss never blocks the event loop. See docs/keystone.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.datastructures import Headers
+
+from craton.domain.errors import CratonError, NotAuthenticated
+from craton.domain.principal import Principal, Role
+from craton.domain.projects import ensure_project, parse_uuid
+from craton.settings import Settings, SettingsError
+from craton.storage.tables import projects
+
+log = logging.getLogger("craton.keystone")
+
+BAD_CREDENTIALS = "The request could not be authenticated."
+AUTHTOKEN_SECTION = "keystone_authtoken"
+ROLES_SECTION = "keystone"
+_RESULT_KEY = "craton.keystone.confirmed"
+# keystonemiddleware matches application-credential access rules against the request's method
+# and path. The authenticator only sees headers, so it presents a method no rule can allow:
+# tokens restricted by access rules are refused instead of being let through unchecked.
+_NO_ACCESS_RULE_METHOD = "CRATON-AUTHENTICATE"
+# Keys a [DEFAULT] section lends to every section of the INI file; not ours to warn about.
+_CRATON_DEFAULT_KEYS = frozenset({"log_level"})
+_PROJECT_EXISTS = sa.select(projects.c.id).where(projects.c.id == sa.bindparam("project_id"))
+
+
+class IdentityUnavailable(CratonError):
+    """Keystone could not be asked; the token may well be good, so this is not a 401."""
+
+    status = 503
+
+
+class KeystoneNotAuthenticated(NotAuthenticated):
+    """401 with the ``WWW-Authenticate: Keystone uri=...`` header keystonemiddleware builds."""
+
+    def __init__(self, message: str, www_authenticate: str | None) -> None:
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": www_authenticate} if www_authenticate else None
+
+
+def _names(value: str | None) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in (value or "").split(",") if part.strip())
+
+
+def _boolean(option: str, value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"[{ROLES_SECTION}] {option}: {value!r} is not a boolean")
+
+
+@dataclass(frozen=True)
+class RoleMap:
+    """Which Keystone roles make a caller a Craton project admin or root (``[keystone]``).
+
+    Every caller with a valid project-scoped token is at least a member of that project.
+    Role names compare case-insensitively; tokens list implied roles too (``admin`` implies
+    ``manager``, ``member`` and ``reader`` in a default Keystone).
+    """
+
+    admin_roles: frozenset[str] = frozenset({"admin"})
+    root_roles: frozenset[str] = frozenset()
+    admin_project_is_root: bool = True
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, str]) -> RoleMap:
+        known = {"admin_roles", "root_roles", "admin_project_is_root"}
+        for key in options:
+            if key not in known and key not in _CRATON_DEFAULT_KEYS:
+                log.warning("[%s] %s is not a known option; ignored", ROLES_SECTION, key)
+        admin_roles = options.get("admin_roles")
+        return cls(
+            admin_roles=_names(admin_roles) if admin_roles is not None else cls.admin_roles,
+            root_roles=_names(options.get("root_roles")),
+            admin_project_is_root=_boolean("admin_project_is_root", options.get("admin_project_is_root"), default=True),
+        )
+
+    def role_for(self, roles: Iterable[str], is_admin_project: bool) -> Role:
+        names = {role.lower() for role in roles}
+        if names & self.root_roles:
+            return Role.ROOT
+        if names & self.admin_roles:
+            return Role.ROOT if self.admin_project_is_root and is_admin_project else Role.ADMIN
+        return Role.MEMBER
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    """What Craton takes from a confirmed token."""
+
+    project_id: str
+    project_name: str | None
+    username: str
+    roles: tuple[str, ...]
+    is_admin_project: bool
+
+
+def identity_from_token_info(token_info: Mapping[str, Any]) -> TokenIdentity:
+    """Read a v3 token body (``keystone.token_info``); only project-scoped tokens qualify."""
+    token = token_info.get("token")
+    if not isinstance(token, Mapping):
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    project = token.get("project")
+    if not isinstance(project, Mapping) or not project.get("id"):
+        log.info("refused a Keystone token that is not scoped to a project")
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    project_id = parse_uuid(project["id"])
+    if project_id is None:
+        log.warning("refused a Keystone token: project id %r is not a UUID", project["id"])
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    user = token.get("user") or {}
+    roles = tuple(str(role.get("name")) for role in token.get("roles") or () if role.get("name"))
+    # Keystone only includes is_admin_project when its [resource] admin_project_name is set.
+    # keystoneauth reads a missing flag as True; Craton reads it as False, so an unconfigured
+    # Keystone never turns a project's admin into Craton's root (decisions §3, §14).
+    flag = token.get("is_admin_project")
+    is_admin_project = flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
+    return TokenIdentity(
+        project_id=project_id,
+        project_name=project.get("name"),
+        username=str(user.get("name") or user.get("id") or ""),
+        roles=roles,
+        is_admin_project=is_admin_project,
+    )
+
+
+def _confirmed(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The WSGI app behind the middleware: reached only with a confirmed token."""
+    environ[_RESULT_KEY].append(environ)
+    start_response("204 No Content", [])
+    return []
+
+
+def _authtoken_options(settings: Settings) -> dict[str, str]:
+    """``[keystone_authtoken]`` (and its ``auth_section``) as keystonemiddleware's conf dict."""
+    from keystoneauth1 import loading
+    from keystonemiddleware import auth_token
+
+    section = settings.extra.get(AUTHTOKEN_SECTION)
+    if not section:
+        raise SettingsError(
+            "auth_strategy = keystone needs a [keystone_authtoken] section in the --config-file "
+            "(auth_type, auth_url, username, password, ...): see docs/keystone.md"
+        )
+    options = dict(section)
+    if options.get("auth_section"):
+        # The plugin options live in another section; keystonemiddleware reads conf-dict
+        # values for any group, so merging them is what oslo.config would do.
+        options = {**dict(settings.extra.get(options["auth_section"], {})), **options}
+    if not options.get("auth_type"):
+        raise SettingsError(
+            "[keystone_authtoken] auth_type is required (usually 'password'): Craton's service "
+            "user needs its own token to validate callers' tokens; see docs/keystone.md"
+        )
+    known: set[str] = set()
+    for _, opts in auth_token.list_opts():
+        for opt in opts:
+            known.add(opt.dest)
+            known.update(d.name for d in opt.deprecated_opts if d.name)
+    try:
+        loader = loading.get_plugin_loader(options["auth_type"])
+    except Exception as error:  # keystoneauth raises NoMatchingPlugin
+        raise SettingsError(f"[keystone_authtoken] auth_type: {error}") from None
+    for opt in loader.get_options():
+        known.add(opt.dest)
+        known.update(d.dest for d in opt.deprecated)
+    conf: dict[str, str] = {}
+    for key, value in options.items():
+        if key in known:
+            conf[key] = value
+        elif key not in _CRATON_DEFAULT_KEYS:
+            log.warning("[%s] %s is not a keystonemiddleware option; ignored", AUTHTOKEN_SECTION, key)
+    # Craton makes the decision itself from the middleware's verdict: the middleware answers
+    # 401 (bad or missing token) or 503 (Keystone unreachable) and Craton words the response.
+    conf["delay_auth_decision"] = "false"
+    conf.setdefault("service_token_roles_required", "true")
+    conf.setdefault("log_name", "craton.keystone.auth_token")
+    return conf
+
+
+class KeystoneAuthenticator:
+    """``app.state.authenticator`` for ``auth_strategy = keystone``."""
+
+    def __init__(self, settings: Settings) -> None:
+        try:
+            import webob  # noqa: F401  (a keystonemiddleware dependency, used per request)
+            from keystonemiddleware import auth_token
+            from oslo_config import cfg
+        except ImportError as error:
+            raise SettingsError(
+                "auth_strategy = keystone needs keystonemiddleware: pip install 'craton[keystone]'"
+            ) from error
+        self.roles = RoleMap.from_options(settings.extra.get(ROLES_SECTION, {}))
+        conf: dict[str, Any] = _authtoken_options(settings)
+        # A private oslo.config object: nothing is read from /etc or the command line, and
+        # the process-wide cfg.CONF is left alone. Values come from the conf dict above.
+        private = cfg.ConfigOpts()
+        private([], project="craton", default_config_files=[], default_config_dirs=[])
+        conf["oslo_config_config"] = private
+        self._protocol = auth_token.AuthProtocol(_confirmed, conf)
+        log.info(
+            "Keystone mode: admin roles %s, root roles %s, admin project is root: %s",
+            sorted(self.roles.admin_roles),
+            sorted(self.roles.root_roles),
+            self.roles.admin_project_is_root,
+        )
+
+    def validate(self, token: str, service_token: str | None = None) -> Mapping[str, Any]:
+        """The token body keystonemiddleware confirmed, or the matching Craton error."""
+        import webob
+
+        request = webob.Request.blank("/", environ={"REQUEST_METHOD": _NO_ACCESS_RULE_METHOD})
+        request.headers["X-Auth-Token"] = token
+        if service_token:
+            request.headers["X-Service-Token"] = service_token
+        confirmed: list[dict[str, Any]] = []
+        request.environ[_RESULT_KEY] = confirmed
+        try:
+            response = request.get_response(self._protocol)
+        except Exception:
+            log.exception("keystonemiddleware failed to validate a token")
+            raise IdentityUnavailable("The identity service is unavailable.") from None
+        if response.status_int == 503:
+            raise IdentityUnavailable("The identity service is unavailable.")
+        if response.status_int == 401 or not confirmed:
+            raise KeystoneNotAuthenticated(BAD_CREDENTIALS, response.headers.get("WWW-Authenticate"))
+        environ = confirmed[0]
+        if str(environ.get("HTTP_X_IDENTITY_STATUS", "")).lower() != "confirmed":
+            raise KeystoneNotAuthenticated(BAD_CREDENTIALS, None)
+        token_info = environ.get("keystone.token_info")
+        if not isinstance(token_info, Mapping):
+            raise NotAuthenticated(BAD_CREDENTIALS)
+        return token_info
+
+    def __call__(self, conn: sa.Connection, headers: Headers) -> Principal:
+        token = headers.get("x-auth-token")
+        if not token or not token.strip():
+            raise KeystoneNotAuthenticated(BAD_CREDENTIALS, None)
+        identity = identity_from_token_info(self.validate(token, headers.get("x-service-token")))
+        _ensure_project(conn, identity)
+        return Principal(
+            project_id=identity.project_id,
+            username=identity.username,
+            role=self.roles.role_for(identity.roles, identity.is_admin_project),
+        )
+
+
+def _ensure_project(conn: sa.Connection, identity: TokenIdentity) -> None:
+    """Create the caller's Craton project on first use, with system rights (decisions §14).
+
+    The usual case costs one primary-key lookup. Only a missing project is inserted, inside
+    a savepoint, so that a concurrent first request winning the insert cannot abort this
+    request's transaction: the project exists either way.
+    """
+    if conn.execute(_PROJECT_EXISTS, {"project_id": identity.project_id}).first() is not None:
+        return
+    try:
+        with conn.begin_nested():
+            if ensure_project(conn, identity.project_id, identity.project_name):
+                log.info("created project %s (%s) for Keystone", identity.project_id, identity.project_name)
+    except sa.exc.IntegrityError:
+        log.debug("project %s was created by a concurrent request", identity.project_id)
+
+
+def keystone_authenticator(settings: Settings) -> KeystoneAuthenticator:
+    return KeystoneAuthenticator(settings)
