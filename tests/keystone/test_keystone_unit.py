@@ -14,9 +14,8 @@ import pytest
 
 pytest.importorskip("keystonemiddleware")
 
-from starlette.testclient import TestClient
+import httpx
 
-from craton.app import create_app
 from craton.domain.errors import NotAuthenticated
 from craton.domain.principal import Role
 from craton.http.auth import authenticator_for, local_keys
@@ -25,7 +24,7 @@ from craton.settings import Settings, SettingsError, load_settings
 from cratonclient import auth as client_auth
 from cratonclient.shell.auth import build_session
 from cratonclient.shell.main import CratonShell
-from tests.conftest import free_port, throwaway_database
+from tests.conftest import free_port, running_server, throwaway_database
 
 PROJECT = "0b5f2c8e9d1a4e6f8a7b3c2d1e0f9a8b"
 AUTHTOKEN = {
@@ -91,12 +90,28 @@ def test_unknown_authtoken_options_are_reported(caplog: pytest.LogCaptureFixture
     assert not any("log_level" in m for m in messages)  # lent by [DEFAULT], not a typo
 
 
+def service_user_plugin(authenticator: Any) -> Any:
+    # keystonemiddleware's private attribute: the plugin its service user authenticates with.
+    return authenticator._protocol._auth
+
+
+def test_the_service_user_comes_from_the_plugin_options(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        plugin = service_user_plugin(authenticator_for(keystone_settings(tenant_name="legacy")))
+    assert plugin.auth_url == "http://127.0.0.1:9/v3"
+    # keystoneauth's generic password plugin keeps its options in private attributes.
+    assert plugin._project_name == "legacy"  # deprecated option names still work
+    assert (plugin._username, plugin._user_domain_name) == ("craton", "Default")
+    assert not [r for r in caplog.records if "not known" in r.getMessage()]
+
+
 def test_auth_section_holds_the_plugin_options() -> None:
     settings = Settings(auth_strategy="keystone", extra={
         "keystone_authtoken": {"auth_section": "service_user", "www_authenticate_uri": "http://k/v3"},
-        "service_user": AUTHTOKEN,
+        "service_user": {**AUTHTOKEN, "auth_url": "http://elsewhere/v3"},
     })
-    assert isinstance(authenticator_for(settings), KeystoneAuthenticator)
+    plugin = service_user_plugin(authenticator_for(settings))
+    assert plugin.auth_url == "http://elsewhere/v3" and plugin._password == "secret"
 
 
 # --- role mapping --------------------------------------------------------------------------------
@@ -155,26 +170,25 @@ def test_tokens_without_a_usable_project_are_refused(info: dict[str, Any]) -> No
 
 
 @pytest.fixture
-def keystone_mode_app(tmp_path: Path) -> Iterator[TestClient]:
-    with throwaway_database("sqlite", tmp_path) as url:
-        settings = Settings(
-            database_url=url, access_log=False, auth_strategy="keystone",
-            extra={"keystone_authtoken": {
-                **AUTHTOKEN, "auth_url": f"http://127.0.0.1:{free_port()}/v3",
-                "www_authenticate_uri": "http://keystone.test/v3", "http_connect_timeout": "2",
-            }},
-        )
-        with TestClient(create_app(settings)) as client:
-            yield client
+def keystone_mode_app(tmp_path: Path) -> Iterator[httpx.Client]:
+    """craton-api in Keystone mode, with Keystone's address pointing at a closed port."""
+    extra = {"keystone_authtoken": {
+        **AUTHTOKEN, "auth_url": f"http://127.0.0.1:{free_port()}/v3",
+        "www_authenticate_uri": "http://keystone.test/v3", "http_connect_timeout": "2",
+    }}
+    with throwaway_database("sqlite", tmp_path) as url, running_server(
+        "sqlite", url, auth_strategy="keystone", extra=extra
+    ) as live:
+        yield live.client(headers={})
 
 
-def test_no_token_is_a_401_without_asking_keystone(keystone_mode_app: TestClient) -> None:
+def test_no_token_is_a_401_without_asking_keystone(keystone_mode_app: httpx.Client) -> None:
     response = keystone_mode_app.get("/v1/clouds")
     assert response.status_code == 401
     assert response.json() == {"message": "The request could not be authenticated.", "status": 401}
 
 
-def test_an_unreachable_keystone_is_a_503_not_a_401(keystone_mode_app: TestClient) -> None:
+def test_an_unreachable_keystone_is_a_503_not_a_401(keystone_mode_app: httpx.Client) -> None:
     response = keystone_mode_app.get("/v1/clouds", headers={"X-Auth-Token": "gAAAAAB-some-token"})
     assert response.status_code == 503
     assert response.json() == {"message": "The identity service is unavailable.", "status": 503}

@@ -196,8 +196,6 @@ def test_racing_label_additions_all_land(
     The server runs in this process, so its "transient database error" retries (deadlocks,
     lock timeouts) show in caplog: each is wasted work, and three in a row are a 503.
     """
-    if craton.server.backend == "mariadb":
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason="server bug: .bugs/security.md #10"))
     host = tenant.inventory.host()
     path = f"/v1/hosts/{host['id']}/labels"
 

@@ -156,51 +156,74 @@ def _confirmed(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return []
 
 
-def _authtoken_options(settings: Settings) -> dict[str, str]:
-    """``[keystone_authtoken]`` (and its ``auth_section``) as keystonemiddleware's conf dict."""
+@dataclass(frozen=True)
+class _MiddlewareConfig:
+    """``[keystone_authtoken]`` split the way keystonemiddleware reads it."""
+
+    options: dict[str, str]  # keystonemiddleware's own options (its "paste" conf dict)
+    plugin_group: str  # where the auth plugin's options are read: auth_section, or this section
+    plugin_options: dict[str, str]  # auth_type, auth_url, username, password, ... of the service user
+    www_authenticate_uri: str | None
+
+
+def _middleware_config(settings: Settings) -> _MiddlewareConfig:
     from keystoneauth1 import loading
     from keystonemiddleware import auth_token
 
-    section = settings.extra.get(AUTHTOKEN_SECTION)
+    section = dict(settings.extra.get(AUTHTOKEN_SECTION) or {})
     if not section:
         raise SettingsError(
             "auth_strategy = keystone needs a [keystone_authtoken] section in the --config-file "
             "(auth_type, auth_url, username, password, ...): see docs/keystone.md"
         )
-    options = dict(section)
-    if options.get("auth_section"):
-        # The plugin options live in another section; keystonemiddleware reads conf-dict
-        # values for any group, so merging them is what oslo.config would do.
-        options = {**dict(settings.extra.get(options["auth_section"], {})), **options}
-    if not options.get("auth_type"):
-        raise SettingsError(
-            "[keystone_authtoken] auth_type is required (usually 'password'): Craton's service "
-            "user needs its own token to validate callers' tokens; see docs/keystone.md"
-        )
-    known: set[str] = set()
+    middleware_names: dict[str, str] = {}
     for _, opts in auth_token.list_opts():
         for opt in opts:
-            known.add(opt.dest)
-            known.update(d.name for d in opt.deprecated_opts if d.name)
+            middleware_names[opt.dest] = opt.dest
+            middleware_names.update({d.name: opt.dest for d in opt.deprecated_opts if d.name})
+    plugin_group = section.get("auth_section") or AUTHTOKEN_SECTION
+    plugin_section = section if plugin_group == AUTHTOKEN_SECTION else dict(settings.extra.get(plugin_group) or {})
+    auth_type = plugin_section.get("auth_type") or section.get("auth_type")
+    if not auth_type:
+        raise SettingsError(
+            f"[{plugin_group}] auth_type is required (usually 'password'): Craton's service user "
+            "needs its own token to validate callers' tokens; see docs/keystone.md"
+        )
     try:
-        loader = loading.get_plugin_loader(options["auth_type"])
+        loader = loading.get_plugin_loader(auth_type)
     except Exception as error:  # keystoneauth raises NoMatchingPlugin
-        raise SettingsError(f"[keystone_authtoken] auth_type: {error}") from None
-    for opt in loader.get_options():
-        known.add(opt.dest)
-        known.update(d.dest for d in opt.deprecated)
-    conf: dict[str, str] = {}
-    for key, value in options.items():
-        if key in known:
-            conf[key] = value
+        raise SettingsError(f"[{plugin_group}] auth_type: {error}") from None
+    plugin_names: dict[str, str] = {}
+    for opt in loading.get_auth_plugin_conf_options(loader):
+        plugin_names[opt.dest] = opt.dest
+        plugin_names.update({d.name.replace("-", "_"): opt.dest for d in opt.deprecated_opts if d.name})
+
+    options: dict[str, str] = {}
+    plugin_options: dict[str, str] = {"auth_type": auth_type}
+    for key, value in section.items():
+        if key in middleware_names:
+            options[middleware_names[key]] = value
+        elif plugin_group == AUTHTOKEN_SECTION and key in plugin_names:
+            plugin_options[plugin_names[key]] = value
         elif key not in _CRATON_DEFAULT_KEYS:
             log.warning("[%s] %s is not a keystonemiddleware option; ignored", AUTHTOKEN_SECTION, key)
+    if plugin_group != AUTHTOKEN_SECTION:
+        for key, value in plugin_section.items():
+            if key in plugin_names:
+                plugin_options[plugin_names[key]] = value
+            elif key not in {"auth_type", "auth_section"} | _CRATON_DEFAULT_KEYS:
+                log.warning("[%s] %s is not an option of auth_type %s; ignored", plugin_group, key, auth_type)
+        options.pop("auth_type", None)
     # Craton makes the decision itself from the middleware's verdict: the middleware answers
     # 401 (bad or missing token) or 503 (Keystone unreachable) and Craton words the response.
-    conf["delay_auth_decision"] = "false"
-    conf.setdefault("service_token_roles_required", "true")
-    conf.setdefault("log_name", "craton.keystone.auth_token")
-    return conf
+    options["delay_auth_decision"] = "false"
+    options.setdefault("service_token_roles_required", "true")
+    return _MiddlewareConfig(
+        options=options,
+        plugin_group=plugin_group,
+        plugin_options=plugin_options,
+        www_authenticate_uri=options.get("www_authenticate_uri"),
+    )
 
 
 class KeystoneAuthenticator:
@@ -209,6 +232,7 @@ class KeystoneAuthenticator:
     def __init__(self, settings: Settings) -> None:
         try:
             import webob  # noqa: F401  (a keystonemiddleware dependency, used per request)
+            from keystoneauth1 import loading
             from keystonemiddleware import auth_token
             from oslo_config import cfg
         except ImportError as error:
@@ -216,18 +240,25 @@ class KeystoneAuthenticator:
                 "auth_strategy = keystone needs keystonemiddleware: pip install 'craton[keystone]'"
             ) from error
         self.roles = RoleMap.from_options(settings.extra.get(ROLES_SECTION, {}))
-        conf: dict[str, Any] = _authtoken_options(settings)
-        # A private oslo.config object: nothing is read from /etc or the command line, and
-        # the process-wide cfg.CONF is left alone. Values come from the conf dict above.
+        config = _middleware_config(settings)
+        self._www_authenticate = (
+            f'Keystone uri="{config.www_authenticate_uri}"' if config.www_authenticate_uri else None
+        )
+        # A private oslo.config object, as an OpenStack service would have, holding the service
+        # user's auth plugin options: nothing is read from /etc or the command line, and the
+        # process-wide cfg.CONF is left alone. The middleware's own options go in the conf dict.
         private = cfg.ConfigOpts()
         private([], project="craton", default_config_files=[], default_config_dirs=[])
-        conf["oslo_config_config"] = private
+        loading.register_auth_conf_options(private, config.plugin_group)
+        plugin_opts = loading.get_auth_plugin_conf_options(config.plugin_options["auth_type"])
+        private.register_opts(plugin_opts, group=config.plugin_group)
+        for name, value in config.plugin_options.items():
+            private.set_override(name, value, group=config.plugin_group)
+        conf: dict[str, Any] = {**config.options, "oslo_config_config": private}
         self._protocol = auth_token.AuthProtocol(_confirmed, conf)
         log.info(
             "Keystone mode: admin roles %s, root roles %s, admin project is root: %s",
-            sorted(self.roles.admin_roles),
-            sorted(self.roles.root_roles),
-            self.roles.admin_project_is_root,
+            sorted(self.roles.admin_roles), sorted(self.roles.root_roles), self.roles.admin_project_is_root,
         )
 
     def validate(self, token: str, service_token: str | None = None) -> Mapping[str, Any]:
@@ -248,19 +279,22 @@ class KeystoneAuthenticator:
         if response.status_int == 503:
             raise IdentityUnavailable("The identity service is unavailable.")
         if response.status_int == 401 or not confirmed:
-            raise KeystoneNotAuthenticated(BAD_CREDENTIALS, response.headers.get("WWW-Authenticate"))
+            raise self._refused(response.headers.get("WWW-Authenticate"))
         environ = confirmed[0]
         if str(environ.get("HTTP_X_IDENTITY_STATUS", "")).lower() != "confirmed":
-            raise KeystoneNotAuthenticated(BAD_CREDENTIALS, None)
+            raise self._refused()
         token_info = environ.get("keystone.token_info")
         if not isinstance(token_info, Mapping):
             raise NotAuthenticated(BAD_CREDENTIALS)
         return token_info
 
+    def _refused(self, www_authenticate: str | None = None) -> NotAuthenticated:
+        return KeystoneNotAuthenticated(BAD_CREDENTIALS, www_authenticate or self._www_authenticate)
+
     def __call__(self, conn: sa.Connection, headers: Headers) -> Principal:
         token = headers.get("x-auth-token")
         if not token or not token.strip():
-            raise KeystoneNotAuthenticated(BAD_CREDENTIALS, None)
+            raise self._refused()
         identity = identity_from_token_info(self.validate(token, headers.get("x-service-token")))
         _ensure_project(conn, identity)
         return Principal(
