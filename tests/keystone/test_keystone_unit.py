@@ -186,6 +186,7 @@ def test_no_token_is_a_401_without_asking_keystone(keystone_mode_app: httpx.Clie
     response = keystone_mode_app.get("/v1/clouds")
     assert response.status_code == 401
     assert response.json() == {"message": "The request could not be authenticated.", "status": 401}
+    assert response.headers["www-authenticate"] == 'Keystone uri="http://keystone.test/v3"'
 
 
 def test_an_unreachable_keystone_is_a_503_not_a_401(keystone_mode_app: httpx.Client) -> None:

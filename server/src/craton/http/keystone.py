@@ -258,7 +258,9 @@ class KeystoneAuthenticator:
         self._protocol = auth_token.AuthProtocol(_confirmed, conf)
         log.info(
             "Keystone mode: admin roles %s, root roles %s, admin project is root: %s",
-            sorted(self.roles.admin_roles), sorted(self.roles.root_roles), self.roles.admin_project_is_root,
+            sorted(self.roles.admin_roles),
+            sorted(self.roles.root_roles),
+            self.roles.admin_project_is_root,
         )
 
     def validate(self, token: str, service_token: str | None = None) -> Mapping[str, Any]:

@@ -32,49 +32,114 @@ def _success(schema: dict[str, Any] | None) -> dict[str, Any]:
     return {"description": "Success", "content": {"application/json": {"schema": schema}}}
 
 
+_ERRORS = {
+    "400": "Invalid input: the message names what is wrong",
+    "401": "Missing or wrong credentials",
+    "403": "The caller's role does not allow this",
+    "404": "No such object in the caller's tenancy",
+    "409": "Conflicts with an existing object or a reference to it",
+    "412": "If-Match no longer matches the object's ETag",
+    "413": "Request body too large",
+    "429": "Rate limit reached; see Retry-After",
+    "503": "The database is unavailable or busy; retry",
+}
+_ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_HEADERS = {
+    "ETag": {
+        "description": "Version of the object (variables and labels changes move it)",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "URL of the created object", "schema": {"type": "string"}},
+    "x-openstack-request-id": {"description": "Request id, also in the server log", "schema": {"type": "string"}},
+}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Apply only if the object still has this ETag (412 otherwise)",
+}
+_REASON = {
+    "name": "X-Craton-Change-Reason",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 1000},
+    "description": "Why: stored with the change in the history",
+}
+_PUBLIC = {
+    "/healthz": ("Liveness: the process answers", "application/json"),
+    "/readyz": ("Readiness: the database is reachable (503 otherwise)", "application/json"),
+    "/metrics": ("Prometheus metrics", "text/plain"),
+}
+
+
+def _path_id(path: str) -> dict[str, Any]:
+    schema: dict[str, Any] = (
+        {"type": "string", "format": "uuid"}
+        if path.startswith("/v1/projects/")
+        else {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+    )
+    return {"name": "id", "in": "path", "required": True, "schema": schema}
+
+
+def _operation(path: str, op: Any) -> dict[str, Any]:
+    parameters = [_parameter(name, param) for name, param in op.query.items()]
+    if "{id}" in path:
+        parameters.insert(0, _path_id(path))
+    if op.method in ("PUT", "DELETE", "POST"):
+        parameters.append(_REASON)
+        if "{id}" in path:
+            parameters.append(_IF_MATCH)
+    success = _success(op.response)
+    success["headers"] = {
+        name: header
+        for name, header in _HEADERS.items()
+        if name == "x-openstack-request-id" or (name == "Location" and op.success == 201) or name == "ETag"
+    }
+    responses = {str(op.success): success}
+    responses.update({code: {"description": text, "content": _ERROR_REF} for code, text in _ERRORS.items()})
+    entry: dict[str, Any] = {
+        "operationId": f"{op.method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+        "tags": [path.split("/")[2]],
+        "summary": op.summary,
+        "parameters": parameters,
+        "responses": responses,
+        "security": [{"project": [], "user": [], "token": []}],
+    }
+    if op.body is not None:
+        entry["requestBody"] = {"required": not op.body_optional, "content": {"application/json": {"schema": op.body}}}
+    return entry
+
+
 def document(api_routes: list[BaseRoute]) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
+    paths: dict[str, Any] = {
+        path: {
+            "get": {
+                "operationId": path.strip("/"),
+                "tags": ["operations"],
+                "summary": summary,
+                "security": [],
+                "responses": {"200": {"description": summary, "content": {media: {}}}},
+            }
+        }
+        for path, (summary, media) in _PUBLIC.items()
+    }
     for route in api_routes:
         operations = getattr(route, "operations", None)
-        if not operations:
-            continue
-        item: dict[str, Any] = {}
-        for op in operations:
-            parameters = [_parameter(name, param) for name, param in op.query.items()]
-            if "{id}" in route.path:  # type: ignore[attr-defined]
-                parameters.insert(0, {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}})
-            entry: dict[str, Any] = {
-                "summary": op.summary,
-                "parameters": parameters,
-                "responses": {
-                    str(op.success): _success(op.response),
-                    "default": {
-                        "description": "Error",
-                        "content": {"application/json": {"schema": _ERROR}},
-                    },
-                },
-                "security": [{"craton": []}],
-            }
-            if op.body is not None:
-                entry["requestBody"] = {
-                    "required": not op.body_optional,
-                    "content": {"application/json": {"schema": op.body}},
-                }
-            item[op.method.lower()] = entry
-        paths[route.path] = item  # type: ignore[attr-defined]
+        if operations:
+            path = route.path  # type: ignore[attr-defined]
+            paths[path] = {op.method.lower(): _operation(path, op) for op in operations}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Craton API", "version": __version__},
         "paths": paths,
         "components": {
+            "schemas": {"Error": _ERROR},
             "securitySchemes": {
-                "craton": {
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": "X-Auth-Token",
-                    "description": "Also send X-Auth-Project and X-Auth-User.",
-                }
-            }
+                "project": {"type": "apiKey", "in": "header", "name": "X-Auth-Project"},
+                "user": {"type": "apiKey", "in": "header", "name": "X-Auth-User"},
+                "token": {"type": "apiKey", "in": "header", "name": "X-Auth-Token"},
+            },
         },
     }
 
