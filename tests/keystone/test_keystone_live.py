@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-
 from cratonclient import auth
 from cratonclient import exceptions as exc
 from cratonclient.v1.client import Client
+
 from tests.keystone.conftest import ADMIN_PASSWORD, PASSWORD, TOKEN_CACHE_SECONDS, Cloud, _bin
 
 BAD_CREDENTIALS = {"message": "The request could not be authenticated.", "status": 401}

@@ -15,15 +15,15 @@ import pytest
 pytest.importorskip("keystonemiddleware")
 
 import httpx
+from cratonclient import auth as client_auth
+from cratonclient.shell.auth import build_session
+from cratonclient.shell.main import CratonShell
 
 from craton.domain.errors import NotAuthenticated
 from craton.domain.principal import Role
 from craton.http.auth import authenticator_for, local_keys
 from craton.http.keystone import KeystoneAuthenticator, RoleMap, identity_from_token_info
 from craton.settings import Settings, SettingsError, load_settings
-from cratonclient import auth as client_auth
-from cratonclient.shell.auth import build_session
-from cratonclient.shell.main import CratonShell
 from tests.conftest import free_port, running_server, throwaway_database
 
 PROJECT = "0b5f2c8e9d1a4e6f8a7b3c2d1e0f9a8b"

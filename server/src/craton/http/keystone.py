@@ -278,10 +278,13 @@ class KeystoneAuthenticator:
         except Exception:
             log.exception("keystonemiddleware failed to validate a token")
             raise IdentityUnavailable("The identity service is unavailable.") from None
-        if response.status_int == 503:
-            raise IdentityUnavailable("The identity service is unavailable.")
-        if response.status_int == 401 or not confirmed:
+        if response.status_int == 401:
             raise self._refused(response.headers.get("WWW-Authenticate"))
+        if not confirmed:
+            # 503 when Keystone cannot be reached; nothing else is expected from the middleware.
+            if response.status_int != 503:
+                log.error("keystonemiddleware answered %s", response.status)
+            raise IdentityUnavailable("The identity service is unavailable.")
         environ = confirmed[0]
         if str(environ.get("HTTP_X_IDENTITY_STATUS", "")).lower() != "confirmed":
             raise self._refused()
