@@ -45,7 +45,7 @@ def feed(
         stmt = stmt.where(changes.c.resource_type == resource_type)
     if username is not None:
         stmt = stmt.where(changes.c.username == username)
-    return [row._mapping for row in conn.execute(stmt.order_by(changes.c.id).limit(limit))]
+    return [row._mapping for row in conn.execute(stmt.order_by(changes.c.id).limit(limit)).all()]
 
 
 def prune(conn: sa.Connection, older_than: dt.datetime) -> int:

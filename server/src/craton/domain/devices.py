@@ -94,7 +94,7 @@ def labels_of(conn: sa.Connection, device_ids: list[int]) -> dict[int, list[str]
     """Sorted labels of each device, one query for a whole page."""
     found: dict[int, list[str]] = {device_id: [] for device_id in device_ids}
     if device_ids:
-        for device_id, label in conn.execute(_LABELS_OF, {"device_ids": device_ids}):
+        for device_id, label in conn.execute(_LABELS_OF, {"device_ids": device_ids}).all():
             found[device_id].append(label)
     return found
 
@@ -105,7 +105,7 @@ def parent_kinds(conn: sa.Connection, rows: Sequence[Row]) -> dict[int, str]:
     if not parent_ids:
         return {}
     stmt = sa.select(devices.c.id, devices.c.kind).where(devices.c.id.in_(parent_ids))
-    return {row.id: row.kind for row in conn.execute(stmt)}
+    return {row.id: row.kind for row in conn.execute(stmt).all()}
 
 
 def _insert_ignoring_duplicates(conn: sa.Connection) -> sa.Insert:

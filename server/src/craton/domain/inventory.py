@@ -70,7 +70,7 @@ def _hosts(conn: sa.Connection, principal: Principal, filters: Filters) -> list[
             stmt = stmt.where(devices.c[column] == value)
     if filters.label is not None:
         stmt = stmt.where(label_filter(filters.label))
-    rows = [row._mapping for row in conn.execute(stmt.order_by(devices.c.id))]
+    rows = [row._mapping for row in conn.execute(stmt.order_by(devices.c.id)).all()]
     if filters.conditions:
         keep = matcher(conn, principal, HOST, filters.conditions, resolved=True)
         rows = [row for row in rows if keep(row)]
@@ -152,7 +152,7 @@ def render(conn: sa.Connection, principal: Principal, filters: Filters) -> Itera
     for start in range(0, len(host_ids), BATCH * 5):
         chunk = host_ids[start : start + BATCH * 5]
         stmt = sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(chunk))
-        for device_id, label in conn.execute(stmt.order_by(labels.c.label, labels.c.device_id)):
+        for device_id, label in conn.execute(stmt.order_by(labels.c.label, labels.c.device_id)).all():
             if label not in label_group:
                 label_group[label] = _unique(group_name(label), taken, "label")
                 groups[label_group[label]] = {"hosts": [], "vars": {}}

@@ -87,7 +87,7 @@ def _replay_states(
         .order_by(changes.c.id)
     )
     states: dict[str, dict[str, Any] | None] = {}
-    for resource_id, action, new in conn.execute(stmt):
+    for resource_id, action, new in conn.execute(stmt).all():
         if action == "create":
             states[resource_id] = dict(new)
         elif action == "update" and states.get(resource_id) is not None:
@@ -114,7 +114,7 @@ def _variables_at(
     )
     kind_of = {rtype: kind for kind, types in _RESOURCE_TYPES.items() for rtype in types}
     values: dict[OwnerRef, dict[str, Any]] = {}
-    for rtype, owner_id, old, new in conn.execute(stmt):
+    for rtype, owner_id, old, new in conn.execute(stmt).all():
         owner = (kind_of.get(rtype, rtype), owner_id)
         current = values.setdefault(owner, {})
         if new is None:  # the owner was deleted: its variables went with it

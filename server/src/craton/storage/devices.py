@@ -18,7 +18,7 @@ def load_ancestor_parents(conn: sa.Connection, start_ids: Iterable[int]) -> dict
     ancestors = seed.cte("ancestors", recursive=True)
     step = sa.select(devices.c.id, devices.c.parent_id).join(ancestors, devices.c.id == ancestors.c.parent_id)
     ancestors = ancestors.union(step)
-    return {row.id: row.parent_id for row in conn.execute(sa.select(ancestors.c.id, ancestors.c.parent_id))}
+    return {row.id: row.parent_id for row in conn.execute(sa.select(ancestors.c.id, ancestors.c.parent_id)).all()}
 
 
 def descendant_ids_query(root_id: int) -> sa.Select[tuple[int]]:
@@ -37,4 +37,4 @@ def is_descendant(conn: sa.Connection, candidate_id: int, root_id: int) -> bool:
 def parent_links(conn: sa.Connection, scope: sa.ColumnElement[bool]) -> dict[int, int | None]:
     """Every nested device's parent within ``scope`` (for fleet-wide resolution)."""
     stmt = sa.select(devices.c.id, devices.c.parent_id).where(devices.c.parent_id.is_not(None), scope)
-    return {row.id: row.parent_id for row in conn.execute(stmt)}
+    return {row.id: row.parent_id for row in conn.execute(stmt).all()}

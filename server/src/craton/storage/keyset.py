@@ -66,7 +66,7 @@ def _scan(
     conn: sa.Connection, stmt: sa.Select[Any], wanted: int, predicate: RowPredicate | None
 ) -> list[Mapping[str, Any]]:
     if predicate is None:
-        return [row._mapping for row in conn.execute(stmt.limit(wanted))]
+        return [row._mapping for row in conn.execute(stmt.limit(wanted)).all()]
     found: list[Mapping[str, Any]] = []
     for row in _stream(conn, stmt):
         if predicate(row):

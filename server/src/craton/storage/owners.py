@@ -35,6 +35,6 @@ def describe(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, 
         kind_column = table.c.kind if kind == "device" else sa.literal(kind)
         keys = ids if kind == "project" else [int(i) for i in ids]
         stmt = sa.select(table.c.id, name.label("name"), kind_column.label("type")).where(table.c.id.in_(keys))
-        for row in conn.execute(stmt):
+        for row in conn.execute(stmt).all():
             described[(kind, str(row.id))] = {"type": row.type, "id": row.id, "name": row.name}
     return described

@@ -57,7 +57,7 @@ def _select_owned(conn: sa.Connection, owners: Iterable[OwnerRef], columns: tupl
         chunk = {kind: sorted(ids)[start : start + _CHUNK] for kind, ids in by_kind.items()}
         chunk = {kind: ids for kind, ids in chunk.items() if ids}
         stmt = _by_owner_kinds(tuple(sorted(chunk)), columns)
-        yield from conn.execute(stmt, {f"ids_{kind}": ids for kind, ids in chunk.items()})
+        yield from conn.execute(stmt, {f"ids_{kind}": ids for kind, ids in chunk.items()}).all()
 
 
 def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, Any]]:
@@ -100,7 +100,7 @@ def rows_with_keys(
     stmt = sa.select(variables.c.key, variables.c.owner_kind, variables.c.owner_id, variables.c.value).where(
         variables.c.key.in_(sorted(set(keys))), variables.c.owner_kind.in_(sorted(owner_kinds)), project_filter
     )
-    return [tuple(row) for row in conn.execute(stmt)]  # type: ignore[misc]
+    return [tuple(row) for row in conn.execute(stmt).all()]  # type: ignore[misc]
 
 
 def upsert(
