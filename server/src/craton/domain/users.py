@@ -13,9 +13,10 @@ from craton.domain.crud import Kind, PageRequest
 from craton.domain.errors import NotAuthenticated, NotFound
 from craton.domain.keys import generate_api_key, hash_api_key, verify_api_key
 from craton.domain.principal import Principal, Role
+from craton.domain.projects import KIND as PROJECT
 from craton.domain.projects import parse_uuid
 from craton.storage.keyset import Page
-from craton.storage.tables import projects, users
+from craton.storage.tables import users
 from craton.storage.types import utcnow
 
 KIND = Kind(
@@ -89,9 +90,9 @@ def create_user(
     """Create a user with a fresh key; only root may place users outside its own project."""
     principal.require(Role.ROOT if is_root else Role.ADMIN)
     target = parse_uuid(project_id)
-    visible = sa.select(projects.c.id).where(projects.c.id == target, principal.scope(projects.c.id))
-    if target is None or conn.execute(visible).first() is None:
+    if target is None:
         raise NotFound()
+    crud.get(conn, principal, PROJECT, target)
     api_key = api_key or generate_api_key()
     values = {
         "project_id": target,

@@ -24,8 +24,8 @@ def owning_row(conn: sa.Connection, principal: Principal, kind: Kind, row_id: An
     return crud.get(conn, principal, kind, row_id)
 
 
-def read(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, resolved: bool) -> dict[str, Any]:
-    row = owning_row(conn, principal, kind, row_id)
+def read(conn: sa.Connection, kind: Kind, row: Row, resolved: bool) -> dict[str, Any]:
+    """Own or resolved variables of a row already read with :func:`owning_row`."""
     return resolution.variables_for(conn, kind.name, [row], resolved)[row["id"]]
 
 

@@ -348,9 +348,7 @@ def variables_operations(res: Resource) -> list[Operation]:
             at = provenance.parse_time(query["as_of"], "as_of")
             values = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
             return JSONResponse({"variables": values, "as_of": at})
-        body: dict[str, Any] = {
-            "variables": variable_domain.read(call.conn, call.principal, res.kind, row["id"], resolved)
-        }
+        body: dict[str, Any] = {"variables": variable_domain.read(call.conn, res.kind, row, resolved)}
         if query["blame"]:
             body["blame"] = provenance.blame(call.conn, res.kind.name, [row], resolved)[row["id"]]
         return tagged(JSONResponse(body), res, row)
@@ -363,7 +361,7 @@ def variables_operations(res: Resource) -> list[Operation]:
             after = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
         else:
             end = "now"
-            after = variable_domain.read(call.conn, call.principal, res.kind, row["id"], resolved)
+            after = variable_domain.read(call.conn, res.kind, row, resolved)
         return {"from": start, "to": end, **provenance.diff(before, after)}
 
     def write(call: Call) -> Response:

@@ -119,11 +119,3 @@ def fetch_page(
         before = _scan(conn, backward, limit, predicate)
         prev_row = before[limit - 1] if len(before) == limit else None
     return Page(rows=rows[:limit], has_next=len(rows) > limit, prev_marker_row=prev_row)
-
-
-def stream_all(
-    conn: sa.Connection, stmt: sa.Select[Any], ordering: Ordering, predicate: RowPredicate | None = None
-) -> Iterator[Mapping[str, Any]]:
-    for row in _stream(conn, stmt.order_by(*ordering.order_by())):
-        if predicate is None or predicate(row):
-            yield row

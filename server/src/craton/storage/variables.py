@@ -51,10 +51,10 @@ _COLUMNS = {
 
 def _select_owned(conn: sa.Connection, owners: Iterable[OwnerRef], columns: tuple[str, ...]) -> Iterator[Any]:
     by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, owner_id in set(owners):
+    for kind, owner_id in sorted(set(owners)):
         by_kind[kind].append(owner_id)
     for start in range(0, max((len(ids) for ids in by_kind.values()), default=0), _CHUNK):
-        chunk = {kind: sorted(ids)[start : start + _CHUNK] for kind, ids in by_kind.items()}
+        chunk = {kind: ids[start : start + _CHUNK] for kind, ids in by_kind.items()}
         chunk = {kind: ids for kind, ids in chunk.items() if ids}
         stmt = _by_owner_kinds(tuple(sorted(chunk)), columns)
         yield from conn.execute(stmt, {f"ids_{kind}": ids for kind, ids in chunk.items()}).all()
