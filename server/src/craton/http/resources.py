@@ -29,6 +29,7 @@ from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links, page_request, pagination_params
 from craton.http.representation import Shape, present, present_one
 from craton.http.validation import Param
+from craton.storage.keyset import Page
 
 ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
 Creator = Callable[[Call, dict[str, Any], dict[str, Any] | None], Row]
@@ -177,28 +178,30 @@ def _single_lookup(res: Resource, call: Call) -> Response:
     return JSONResponse({res.key: present(call.request, call.conn, res.shape, rows), "links": []})
 
 
+def list_page(res: Resource, call: Call) -> Page:
+    """The page a list request asks for: filters, ``vars``, tenancy and keyset pagination."""
+    return crud.list_page(
+        call.conn, call.principal, res.kind, page_request(call.query), list_where(res, call), vars_predicate(res, call)
+    )
+
+
+def detail_options(call: Call) -> dict[str, bool]:
+    """How list items are shown: ``details`` (variables), ``resolved-values``, ``blame``."""
+    details = bool(call.query["details"])
+    return {
+        "with_variables": details,
+        "resolved": call.query["resolved-values"],
+        "with_blame": details and bool(call.query.get("blame")),
+    }
+
+
 def list_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
         res.authorize(call, "list")
         if res.single_lookup and (call.query.get("id") is not None or call.query.get("name") is not None):
             return _single_lookup(res, call)
-        page = crud.list_page(
-            call.conn,
-            call.principal,
-            res.kind,
-            page_request(call.query),
-            list_where(res, call),
-            vars_predicate(res, call),
-        )
-        items = present(
-            call.request,
-            call.conn,
-            res.shape,
-            page.rows,
-            with_variables=bool(call.query["details"]),
-            resolved=call.query["resolved-values"],
-            with_blame=bool(call.query["details"] and call.query.get("blame")),
-        )
+        page = list_page(res, call)
+        items = present(call.request, call.conn, res.shape, page.rows, **detail_options(call))
         return JSONResponse({res.key: items, "links": links(call.request, call.query, page)})
 
     return Operation(

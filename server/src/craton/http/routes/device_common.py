@@ -60,19 +60,23 @@ FILTERS = {
     "active": Param("boolean"),
     "label": Param("string"),
 }
-FILTER_COLUMNS = {name: name for name in FILTERS if name not in ("label", "ip_address")}
+FILTER_COLUMNS = {name: name for name in FILTERS if name not in ("label", "ip_address", "parent_id")}
 
 
 def extra_where(call: Call) -> list[sa.ColumnElement[bool]]:
-    """``label``, ``ip_address`` (compared in normal form) and ``descendants`` filters."""
+    """``label``, ``ip_address`` (compared in normal form) and ``parent_id`` (children, or with
+    ``descendants`` the whole subtree) filters."""
     where = []
     if call.query.get("label") is not None:
         where.append(device_domain.label_filter(call.query["label"]))
     if call.query.get("ip_address") is not None:
         where.append(device_domain.ip_address_filter(call.query["ip_address"]))
-    if call.query.get("descendants") and call.query.get("parent_id") is not None:
-        device_domain.require_parent_visible(call.conn, call.principal, call.query["parent_id"])
-        where.append(device_domain.descendants_filter(call.query["parent_id"], recursive=True))
+    parent_id = call.query.get("parent_id")
+    if parent_id is not None:
+        recursive = bool(call.query.get("descendants"))
+        if recursive:
+            device_domain.require_parent_visible(call.conn, call.principal, parent_id)
+        where.append(device_domain.descendants_filter(parent_id, recursive=recursive))
     return where
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from craton.domain import crud
 from craton.domain import devices as device_domain
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
-from craton.http.pagination import links, page_request
+from craton.http.pagination import links
 from craton.http.representation import Shape, present
-from craton.http.resources import Resource, boolean, list_where, vars_predicate
+from craton.http.resources import Resource, boolean, detail_options, list_page
 from craton.http.routes import device_common as common
 from craton.http.validation import Param
 
@@ -32,29 +31,14 @@ RESOURCE = Resource(
 )
 
 
-def _parent_filter(call: Call) -> list:
-    if call.query.get("parent_id") is not None and not call.query.get("descendants"):
-        return [device_domain.descendants_filter(call.query["parent_id"], recursive=False)]
-    return []
-
-
 def list_devices(call: Call) -> Response:
-    where = [*list_where(RESOURCE, call), *_parent_filter(call)]
-    page = crud.list_page(
-        call.conn, call.principal, RESOURCE.kind, page_request(call.query), where, vars_predicate(RESOURCE, call)
-    )
-    grouped = {}
-    for device_kind, (key, shape) in _SHAPES.items():
-        rows = [row for row in page.rows if row["kind"] == device_kind]
-        grouped[key] = present(
-            call.request,
-            call.conn,
-            shape,
-            rows,
-            with_variables=bool(call.query["details"]),
-            resolved=call.query["resolved-values"],
-            with_blame=bool(call.query["details"] and call.query.get("blame")),
+    page = list_page(RESOURCE, call)
+    grouped = {
+        key: present(
+            call.request, call.conn, shape, [row for row in page.rows if row["kind"] == kind], **detail_options(call)
         )
+        for kind, (key, shape) in _SHAPES.items()
+    }
     return JSONResponse({"devices": grouped, "links": links(call.request, call.query, page)})
 
 
