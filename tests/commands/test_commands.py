@@ -43,7 +43,7 @@ def test_bootstrap_is_idempotent_and_accepts_a_chosen_identity(tmp_path):
     assert bad.returncode == 2 and "not a UUID" in bad.stderr
 
 
-def test_api_serves_with_two_workers_and_stops_gracefully_on_sigterm(tmp_path):
+def test_api_serves_with_two_workers_of_two_threads_and_stops_gracefully_on_sigterm(tmp_path):
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
     run("craton-dbsync", "--database-url", url, "upgrade")
     creds = credentials(run("craton-dbsync", "--database-url", url, "bootstrap").stdout)
@@ -51,7 +51,7 @@ def test_api_serves_with_two_workers_and_stops_gracefully_on_sigterm(tmp_path):
     port = free_port()
     env = {**os.environ, "CRATON_LOG_LEVEL": "info"}
     process = subprocess.Popen(
-        [str(BIN / "craton-api"), "--database-url", url, "--port", str(port), "--workers", "2"],
+        [str(BIN / "craton-api"), "--database-url", url, "--port", str(port), "--workers", "2", "--threads", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     try:

@@ -39,6 +39,8 @@ def test_paste_pipeline_names_are_aliases(tmp_path):
     ({"CRATON_API_PORT": "eighty"}, "api_port"),
     ({"CRATON_AUTH_STRATEGY": "ldap"}, "auth_strategy"),
     ({"CRATON_API_WORKERS": "0"}, "workers"),
+    ({"CRATON_API_THREADS": "0"}, "threads"),
+    ({"CRATON_API_THREADS": "many"}, "threads"),
 ])
 def test_bad_values_are_named(env, message):
     with pytest.raises(SettingsError, match=message):
@@ -48,3 +50,11 @@ def test_bad_values_are_named(env, message):
 def test_missing_config_file_is_an_error(tmp_path):
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(config_file=tmp_path / "nope.conf", environ={})
+
+
+def test_database_threads_per_worker(tmp_path):
+    assert load_settings(environ={}).threads == 4
+    ini = write_ini(tmp_path, "[api]\nthreads = 8\n")
+    assert load_settings(config_file=ini, environ={}).threads == 8
+    assert load_settings(config_file=ini, environ={"CRATON_API_THREADS": "2"}).threads == 2
+    assert load_settings(config_file=ini, environ={"CRATON_API_THREADS": "2"}, threads=6).threads == 6

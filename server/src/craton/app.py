@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from craton.http.auth import authenticator_for
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
 from craton.http.jsonio import JSONResponse
 from craton.http.middleware import RequestContext
+from craton.http.offload import Offload
 from craton.http.ratelimit import RateLimiter
 from craton.http.routes import (
     cells,
@@ -61,14 +63,12 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
     def ping() -> None:
         with request.app.state.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
     try:
-        await run_in_threadpool(ping)
+        await request.app.state.offload(ping)
     except sa.exc.SQLAlchemyError as exc:
         log.warning("readiness check failed: %s", type(exc).__name__)
         return error_response(503, "The database is not reachable.")
@@ -80,9 +80,12 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     settings = settings or load_settings()
     engine = engine or create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
 
+    offload = Offload(settings.threads)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        offload.shutdown()
         engine.dispose()
 
     routes: list[BaseRoute] = [
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.engine = engine
+    app.state.offload = offload
     app.state.authenticator = authenticator_for(settings)
     app.state.rate_limiter = (
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
@@ -107,8 +111,24 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     return RequestContext(app, log_requests=settings.access_log)
 
 
+def tune_garbage_collector() -> None:
+    """Fewer, cheaper cycle collections for a long-running server process.
+
+    Objects alive after start-up (modules, tables, compiled schemas) are moved out
+    of the collector's sight, and a collection starts after 10,000 net allocations
+    instead of 700. A 10,000-host inventory allocates a few hundred thousand
+    containers, and the default thresholds spent about a third of its time
+    collecting (docs/performance.md).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def app_from_environment() -> ASGIApp:
     """Factory for worker processes: settings come from CRATON_* variables set by ``craton-api``."""
     settings = load_settings(config_file=os.environ.get("CRATON_CONFIG_FILE") or None)
     logs.configure(settings.log_level, settings.log_format)  # worker processes start with bare logging
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collector()
+    return app

@@ -25,6 +25,7 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 7780
     workers: int = 1
+    threads: int = 4
     auth_strategy: str = "craton"
     log_level: str = "info"
     log_format: str = "text"
@@ -46,6 +47,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "api_host": ("CRATON_API_HOST", "api", "host"),
     "api_port": ("CRATON_API_PORT", "api", "port"),
     "workers": ("CRATON_API_WORKERS", "api", "workers"),
+    "threads": ("CRATON_API_THREADS", "api", "threads"),
     "auth_strategy": ("CRATON_AUTH_STRATEGY", "api", "auth_strategy"),
     "log_level": ("CRATON_LOG_LEVEL", "DEFAULT", "log_level"),
     "log_format": ("CRATON_LOG_FORMAT", "DEFAULT", "log_format"),
@@ -132,4 +134,6 @@ def load_settings(
     settings = Settings(extra=extra, **converted)
     if settings.workers < 1:
         raise SettingsError("workers must be at least 1")
+    if settings.threads < 1:
+        raise SettingsError("threads must be at least 1")
     return settings

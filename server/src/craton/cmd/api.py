@@ -17,6 +17,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="listen address (default 127.0.0.1; env CRATON_API_HOST)")
     p.add_argument("--port", type=int, help="listen port (default 7780; env CRATON_API_PORT)")
     p.add_argument("--workers", type=int, help="worker processes (default 1; env CRATON_API_WORKERS)")
+    p.add_argument(
+        "--threads", type=int, help="database threads per worker process (default 4; env CRATON_API_THREADS)"
+    )
     p.add_argument("--log-level", help="debug, info, warning or error (env CRATON_LOG_LEVEL)")
     return p
 
@@ -25,11 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
     settings = settings_from(
-        args, p, api_host=args.host, api_port=args.port, workers=args.workers, log_level=args.log_level
+        args,
+        p,
+        api_host=args.host,
+        api_port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        log_level=args.log_level,
     )
     configure_logging(settings.log_level, settings.log_format)
     # Worker processes rebuild their settings from the environment.
     os.environ["CRATON_DATABASE_URL"] = settings.database_url
+    os.environ["CRATON_API_THREADS"] = str(settings.threads)
+    os.environ["CRATON_LOG_LEVEL"] = settings.log_level
     if args.config_file:
         os.environ["CRATON_CONFIG_FILE"] = args.config_file
     uvicorn.run(

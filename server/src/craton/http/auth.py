@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
@@ -73,4 +72,4 @@ async def identify_standalone(request: Request) -> Principal:
         with request.app.state.engine.connect() as conn:
             return identify(conn, request)
 
-    return await run_in_threadpool(run)
+    return await request.app.state.offload(run)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -102,7 +101,8 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
                 check(op.body, body)
         except CratonError as exc:
             invalid = exc  # reported after authentication, as the original pipeline did
-        response = await run_in_threadpool(_run_in_transaction, engine, op.handler, request, query, body, invalid)
+        offload = request.app.state.offload
+        response = await offload(_run_in_transaction, engine, op.handler, request, query, body, invalid)
         if request.method == "HEAD":
             response.body = b""
         return response

@@ -35,9 +35,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @contextlib.contextmanager
 def transaction(engine: sa.Engine, writes: bool) -> Iterator[sa.Connection]:
-    """One transaction; ``writes`` announces writes so SQLite can lock early."""
+    """One transaction; ``writes`` announces writes so SQLite can lock early.
+
+    On PostgreSQL, at READ COMMITTED (each statement its own snapshot), a read-only
+    transaction guarantees nothing that autocommit does not: reads run in autocommit
+    and save the BEGIN and COMMIT round trips (psycopg switches modes without one).
+    SQLite keeps its transaction, which gives every statement of a request the same
+    snapshot; MariaDB too, since PyMySQL spends a round trip on each mode switch.
+    """
     with engine.connect() as conn:
-        conn.execution_options(**{WRITE_OPTION: writes})
+        if not writes and engine.dialect.name == "postgresql":
+            conn.execution_options(**{WRITE_OPTION: False, "isolation_level": "AUTOCOMMIT"})
+        else:
+            conn.execution_options(**{WRITE_OPTION: writes})
         with conn.begin():
             yield conn
 

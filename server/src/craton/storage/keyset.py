@@ -6,7 +6,7 @@ primary key always ends the sort so every position is unique.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,27 +62,37 @@ def _beyond(column: sa.Column[Any], value: Any, descending: bool) -> sa.ColumnEl
     return sa.or_(column < value, column.is_(None)) if column.nullable else column < value
 
 
+_SCAN_CHUNK = 500
+
+
 def _scan(
-    conn: sa.Connection, stmt: sa.Select[Any], wanted: int, predicate: RowPredicate | None
+    conn: sa.Connection,
+    stmt: sa.Select[Any],
+    ordering: Ordering,
+    wanted: int,
+    predicate: RowPredicate | None,
+    reverse: bool = False,
 ) -> list[Mapping[str, Any]]:
+    """The first ``wanted`` rows of ``stmt`` (already ordered) that pass ``predicate``.
+
+    Filtered scans read the rows in keyset chunks rather than through a server-side
+    cursor: those need a transaction, and reads on PostgreSQL run in autocommit
+    (storage/engine.py).
+    """
     if predicate is None:
         return [row._mapping for row in conn.execute(stmt.limit(wanted)).all()]
     found: list[Mapping[str, Any]] = []
-    for row in _stream(conn, stmt):
-        if predicate(row):
-            found.append(row)
-            if len(found) >= wanted:
-                break
-    return found
-
-
-def _stream(conn: sa.Connection, stmt: sa.Select[Any]) -> Iterator[Mapping[str, Any]]:
-    result = conn.execution_options(yield_per=500).execute(stmt)
-    try:
-        for row in result:
-            yield row._mapping
-    finally:
-        result.close()
+    chunk_stmt = stmt
+    while True:
+        rows = [row._mapping for row in conn.execute(chunk_stmt.limit(_SCAN_CHUNK)).all()]
+        for row in rows:
+            if predicate(row):
+                found.append(row)
+                if len(found) >= wanted:
+                    return found
+        if len(rows) < _SCAN_CHUNK:
+            return found
+        chunk_stmt = stmt.where(ordering.after(ordering.values(rows[-1]), reverse=reverse))
 
 
 @dataclass
@@ -110,12 +120,12 @@ def fetch_page(
     forward = stmt.order_by(*ordering.order_by())
     if marker is not None:
         forward = forward.where(ordering.after(ordering.values(marker)))
-    rows = _scan(conn, forward, limit + 1, predicate)
+    rows = _scan(conn, forward, ordering, limit + 1, predicate)
     prev_row = None
     if marker is not None:
         backward = stmt.where(ordering.after(ordering.values(marker), reverse=True)).order_by(
             *ordering.order_by(reverse=True)
         )
-        before = _scan(conn, backward, limit, predicate)
+        before = _scan(conn, backward, ordering, limit, predicate, reverse=True)
         prev_row = before[limit - 1] if len(before) == limit else None
     return Page(rows=rows[:limit], has_next=len(rows) > limit, prev_marker_row=prev_row)

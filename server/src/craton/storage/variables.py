@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
@@ -19,10 +20,12 @@ _CHUNK = 2000
 
 
 @functools.lru_cache(maxsize=256)
-def _by_owner_kinds(kinds: tuple[str, ...], columns: tuple[str, ...]) -> sa.Select[Any]:
+def _by_owner_kinds(kinds: tuple[tuple[str, bool], ...], columns: tuple[str, ...]) -> sa.Select[Any]:
     """``owner_kind = k AND owner_id IN (...)`` per kind: an index range scan on every backend.
 
     (A row-value ``(kind, id) IN (...)`` list is not turned into index lookups by PostgreSQL.)
+    A kind with a single owner, the common case of a single-object read, compares with
+    ``=``: an expanding ``IN`` is rendered anew on every execution.
     """
     selected = [_COLUMNS[name] for name in columns]
     return sa.select(*selected).where(
@@ -30,9 +33,11 @@ def _by_owner_kinds(kinds: tuple[str, ...], columns: tuple[str, ...]) -> sa.Sele
             *(
                 sa.and_(
                     variables.c.owner_kind == kind,
-                    variables.c.owner_id.in_(sa.bindparam(f"ids_{kind}", expanding=True)),
+                    variables.c.owner_id == sa.bindparam(f"ids_{kind}")
+                    if single
+                    else variables.c.owner_id.in_(sa.bindparam(f"ids_{kind}", expanding=True)),
                 )
-                for kind in kinds
+                for kind, single in kinds
             )
         )
     )
@@ -49,15 +54,27 @@ _COLUMNS = {
 }
 
 
-def _select_owned(conn: sa.Connection, owners: Iterable[OwnerRef], columns: tuple[str, ...]) -> Iterator[Any]:
+def _chunks(owners: Iterable[OwnerRef]) -> Iterator[dict[str, list[str]]]:
+    """Owner ids by kind, at most ``_CHUNK`` of each kind at a time."""
     by_kind: dict[str, list[str]] = defaultdict(list)
     for kind, owner_id in sorted(set(owners)):
         by_kind[kind].append(owner_id)
     for start in range(0, max((len(ids) for ids in by_kind.values()), default=0), _CHUNK):
         chunk = {kind: ids[start : start + _CHUNK] for kind, ids in by_kind.items()}
-        chunk = {kind: ids for kind, ids in chunk.items() if ids}
-        stmt = _by_owner_kinds(tuple(sorted(chunk)), columns)
-        yield from conn.execute(stmt, {f"ids_{kind}": ids for kind, ids in chunk.items()}).all()
+        yield {kind: ids for kind, ids in chunk.items() if ids}
+
+
+def _kinds_of(chunk: Mapping[str, list[str]]) -> tuple[tuple[str, bool], ...]:
+    return tuple((kind, len(chunk[kind]) == 1) for kind in sorted(chunk))
+
+
+def _params_of(chunk: Mapping[str, list[str]]) -> dict[str, Any]:
+    return {f"ids_{kind}": ids[0] if len(ids) == 1 else ids for kind, ids in chunk.items()}
+
+
+def _select_owned(conn: sa.Connection, owners: Iterable[OwnerRef], columns: tuple[str, ...]) -> Iterator[Any]:
+    for chunk in _chunks(owners):
+        yield from conn.execute(_by_owner_kinds(_kinds_of(chunk), columns), _params_of(chunk)).all()
 
 
 def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, Any]]:
@@ -68,12 +85,39 @@ def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict
     return result
 
 
-def load_raw(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, str]]:
-    """Like :func:`load`, with values as their stored JSON text (for splicing into output)."""
-    result: dict[OwnerRef, dict[str, str]] = defaultdict(dict)
-    for kind, owner_id, key, raw in _select_owned(conn, owners, ("owner_kind", "owner_id", "key", "raw")):
-        result[(kind, owner_id)][key] = raw
-    return result
+def _object_aggregate(dialect: str) -> sa.ColumnElement[str] | None:
+    """The owner's variables as one JSON object, built by the database, where that is safe.
+
+    MariaDB's JSON_OBJECTAGG and GROUP_CONCAT cut their result at
+    ``group_concat_max_len``, so there the object is put together in Python.
+    """
+    if dialect == "sqlite":
+        return sa.func.json_group_object(variables.c.key, sa.func.json(variables.c.value))
+    if dialect == "postgresql":
+        value = sa.cast(sa.type_coerce(variables.c.value, sa.Text), postgresql.JSON)
+        return sa.cast(sa.func.json_object_agg(variables.c.key, value), sa.Text)
+    return None
+
+
+def load_objects(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, str]:
+    """Each owner's variables as the text of one JSON object (owners without any are left out).
+
+    For bulk readers such as the inventory: one row per owner instead of one per
+    variable leaves the per-variable work to the database, and the text decodes in C.
+    """
+    aggregate = _object_aggregate(conn.dialect.name)
+    if aggregate is None:
+        members: dict[OwnerRef, list[str]] = defaultdict(list)
+        for kind, owner_id, key, raw in _select_owned(conn, owners, ("owner_kind", "owner_id", "key", "raw")):
+            members[(kind, owner_id)].append(f"{orjson.dumps(key).decode()}:{raw}")
+        return {owner: "{" + ",".join(parts) + "}" for owner, parts in members.items()}
+    objects: dict[OwnerRef, str] = {}
+    for chunk in _chunks(owners):
+        stmt = _by_owner_kinds(_kinds_of(chunk), ("owner_kind", "owner_id"))
+        stmt = stmt.add_columns(aggregate).group_by(variables.c.owner_kind, variables.c.owner_id)
+        for kind, owner_id, text in conn.execute(stmt, _params_of(chunk)).all():
+            objects[(kind, owner_id)] = text
+    return objects
 
 
 def load_detailed(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, dict[str, Any]]]:
