@@ -206,19 +206,41 @@ def timed_get(server: Server, client: httpx.Client, **kwargs: Any) -> dict[str, 
     }
 
 
+def _vm_hwm_mb(pid: int) -> float:
+    """Peak resident memory of the process's current program (VmHWM), 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def run_ansible(args: list[str], env: dict[str, str], out: Path) -> dict[str, Any]:
-    """Wall time and peak RSS (ru_maxrss of this very child, via wait4) of one command."""
+    """Wall time, CPU time and peak RSS of one command.
+
+    The peak is VmHWM polled from /proc while the command runs: ``ru_maxrss`` of a
+    child also counts the memory of this (large) process it was spawned from.
+    """
     started = time.perf_counter()
-    with out.open("wb") as stdout:
-        process = subprocess.Popen(args, stdout=stdout, stderr=subprocess.PIPE, env=env)
-        assert process.stderr is not None
-        stderr = process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
+    with out.open("wb") as stdout, tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(args, stdout=stdout, stderr=stderr, env=env)
+        peak = 0.0
+        while True:
+            peak = max(peak, _vm_hwm_mb(process.pid))
+            done, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
         process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        errors = stderr.read()
     wall = time.perf_counter() - started
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}): {stderr.decode()[-2000:]}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}
+        raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}): {errors.decode()[-2000:]}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak}
 
 
 def ansible_end_to_end(

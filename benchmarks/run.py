@@ -368,6 +368,7 @@ class LoadResult:
     latencies: list[float]
     cpu: dict[str, float] = field(default_factory=dict)
     first_error: str = ""
+    connections: list[int] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
@@ -395,6 +396,7 @@ class LoadResult:
             else None,
             **self.cpu,
             "first_error": self.first_error,
+            "connections_per_worker": self.connections,
         }
 
 
@@ -545,6 +547,40 @@ def _httpx_load(
     return len(latencies), state["errors"], elapsed, latencies, state["first_error"]
 
 
+def _established_inodes(port: int) -> set[str]:
+    """Socket inodes of established TCP connections to local ``port`` (IPv4 and IPv6)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    inodes.add(fields[9])
+    return inodes
+
+
+def connections_per_worker(server: Server) -> list[int]:
+    """How many client connections each worker process holds: the kernel, not the server, spreads them."""
+    port = urlsplit(server.url).port or 80
+    inodes = _established_inodes(port)
+    counts = []
+    for pid in server.pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            if b"resource_tracker" in cmdline.read():
+                continue
+        if pid == server.process.pid and len(server.pids) > 1:
+            continue  # the supervisor holds none
+        held = 0
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    held += link.startswith("socket:[") and link[8:-1] in inodes
+        counts.append(held)
+    return sorted(counts, reverse=True)
+
+
 def run_load(
     server: Server,
     headers: dict[str, str],
@@ -569,9 +605,13 @@ def run_load(
     if warmup:
         go(warmup, 10)
     window = server.cpu_window()
+    split: list[int] = []
+    sampler = threading.Timer(0.3, lambda: split.extend(connections_per_worker(server)))
     with profiling(server, profile_to, duration), window.measure():
+        sampler.start()
         requests, errors, seconds, latencies, first_error = go(max_requests, duration)
-    return LoadResult(name, concurrency, requests, errors, seconds, latencies, window.summary(), first_error)
+        sampler.cancel()
+    return LoadResult(name, concurrency, requests, errors, seconds, latencies, window.summary(), first_error, split)
 
 
 @contextlib.contextmanager
@@ -931,7 +971,9 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
             cells = []
             for r in results:
                 load = load_of(r, name, concurrency)
-                text = f"{_fmt_load(load)} (p50 {load['p50_ms']:.1f} / p95 {load['p95_ms']:.1f} ms)"
+                text = f"{_fmt_load(load)} (p50 {load['p50_ms']:.1f} / p95 {load['p95_ms']:.1f} ms"
+                split = load.get("connections_per_worker") or []
+                text += f"; connections per worker {'/'.join(map(str, split))})" if len(split) > 1 else ")"
                 if load["errors"]:
                     text += f", {load['errors']} errors"
                 cells.append(

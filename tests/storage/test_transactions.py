@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from craton.storage import keyset
-from craton.storage.engine import create_engine, transaction
+from craton.storage.engine import create_engine, savepoint, transaction
 from tests.conftest import BACKENDS, throwaway_database
 
 
@@ -91,3 +91,16 @@ def test_filtered_pages_cross_scan_chunks_in_both_directions(engine, monkeypatch
         # prev of the third page is the first page's marker position: the page before starts at the top
         assert pages[1].prev_marker_row is None
         assert dict(pages[2].prev_marker_row) == expected[3]
+
+
+def test_a_failed_statement_inside_a_savepoint_leaves_the_request_usable(engine):
+    """The Keystone first-use insert: losing a race to a concurrent insert must not abort the request."""
+    table = sa.Table("probe_unique", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    table.create(engine)
+    with transaction(engine, writes=True) as conn:
+        conn.execute(table.insert().values(id=1))
+    for writes in (False, True):
+        with transaction(engine, writes=writes) as conn:
+            with pytest.raises(sa.exc.IntegrityError), savepoint(conn):
+                conn.execute(table.insert().values(id=1))
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 1

@@ -28,6 +28,7 @@ from craton.domain.errors import CratonError, NotAuthenticated
 from craton.domain.principal import Principal, Role
 from craton.domain.projects import ensure_project, parse_uuid
 from craton.settings import Settings, SettingsError
+from craton.storage.engine import savepoint
 from craton.storage.tables import projects
 
 log = logging.getLogger("craton.keystone")
@@ -313,13 +314,13 @@ def _ensure_project(conn: sa.Connection, identity: TokenIdentity) -> None:
     """Create the caller's Craton project on first use, with system rights (decisions §14).
 
     The usual case costs one primary-key lookup. Only a missing project is inserted, inside
-    a savepoint, so that a concurrent first request winning the insert cannot abort this
-    request's transaction: the project exists either way.
+    a savepoint (or alone, in autocommit), so that a concurrent first request winning the
+    insert cannot abort this request's transaction: the project exists either way.
     """
     if conn.execute(_PROJECT_EXISTS, {"project_id": identity.project_id}).first() is not None:
         return
     try:
-        with conn.begin_nested():
+        with savepoint(conn):
             if ensure_project(conn, identity.project_id, identity.project_name):
                 log.info("created project %s (%s) for Keystone", identity.project_id, identity.project_name)
     except sa.exc.IntegrityError:

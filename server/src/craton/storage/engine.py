@@ -52,6 +52,20 @@ def transaction(engine: sa.Engine, writes: bool) -> Iterator[sa.Connection]:
             yield conn
 
 
+@contextlib.contextmanager
+def savepoint(conn: sa.Connection) -> Iterator[None]:
+    """Let the enclosed statements fail without aborting the request's transaction.
+
+    A read on PostgreSQL runs in autocommit, where every statement stands alone
+    and a SAVEPOINT would be an error; there the block runs as it is.
+    """
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        yield
+        return
+    with conn.begin_nested():
+        yield
+
+
 def is_transient(error: sa.exc.DBAPIError) -> bool:
     """Lock timeouts, deadlocks, serialization failures, dropped connections: worth one more try."""
     return isinstance(error, sa.exc.OperationalError) or error.connection_invalidated
