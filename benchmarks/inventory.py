@@ -206,30 +206,21 @@ def timed_get(server: Server, client: httpx.Client, **kwargs: Any) -> dict[str, 
     }
 
 
-def _vm_hwm_mb(pid: int) -> float:
-    """Peak resident memory of the process's current program (VmHWM), 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def run_ansible(args: list[str], env: dict[str, str], out: Path) -> dict[str, Any]:
     """Wall time, CPU time and peak RSS of one command.
 
-    The peak is VmHWM polled from /proc while the command runs: ``ru_maxrss`` of a
-    child also counts the memory of this (large) process it was spawned from.
+    The peak is VmHWM polled from /proc every 50 ms while the command runs: ``ru_maxrss``
+    of a child also counts the memory of this (large) process it was spawned from. VmHWM
+    only grows, so the last poll sees the peak unless the command grew in its final 50 ms
+    (ansible-inventory spends longer than that freeing its heap).
     """
     started = time.perf_counter()
     with out.open("wb") as stdout, tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(args, stdout=stdout, stderr=stderr, env=env)
         peak = 0.0
         while True:
-            peak = max(peak, _vm_hwm_mb(process.pid))
+            with contextlib.suppress(OSError, KeyError):  # gone, or a zombie without memory
+                peak = max(peak, proc_status(process.pid, "VmHWM"))
             done, status, usage = os.wait4(process.pid, os.WNOHANG)
             if done:
                 break

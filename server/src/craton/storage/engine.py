@@ -43,11 +43,11 @@ def transaction(engine: sa.Engine, writes: bool) -> Iterator[sa.Connection]:
     SQLite keeps its transaction, which gives every statement of a request the same
     snapshot; MariaDB too, since PyMySQL spends a round trip on each mode switch.
     """
+    options: dict[str, Any] = {WRITE_OPTION: writes}
+    if not writes and engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
     with engine.connect() as conn:
-        if not writes and engine.dialect.name == "postgresql":
-            conn.execution_options(**{WRITE_OPTION: False, "isolation_level": "AUTOCOMMIT"})
-        else:
-            conn.execution_options(**{WRITE_OPTION: writes})
+        conn.execution_options(**options)
         with conn.begin():
             yield conn
 

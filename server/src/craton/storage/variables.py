@@ -54,27 +54,27 @@ _COLUMNS = {
 }
 
 
-def _chunks(owners: Iterable[OwnerRef]) -> Iterator[dict[str, list[str]]]:
-    """Owner ids by kind, at most ``_CHUNK`` of each kind at a time."""
+def _select_owned(
+    conn: sa.Connection,
+    owners: Iterable[OwnerRef],
+    columns: tuple[str, ...],
+    per_owner: sa.ColumnElement[Any] | None = None,
+) -> Iterator[Any]:
+    """Rows of ``columns`` for the given owners, a chunk of ids at a time.
+
+    With ``per_owner``, an aggregate, the rows are grouped by owner instead.
+    """
     by_kind: dict[str, list[str]] = defaultdict(list)
     for kind, owner_id in sorted(set(owners)):
         by_kind[kind].append(owner_id)
     for start in range(0, max((len(ids) for ids in by_kind.values()), default=0), _CHUNK):
         chunk = {kind: ids[start : start + _CHUNK] for kind, ids in by_kind.items()}
-        yield {kind: ids for kind, ids in chunk.items() if ids}
-
-
-def _kinds_of(chunk: Mapping[str, list[str]]) -> tuple[tuple[str, bool], ...]:
-    return tuple((kind, len(chunk[kind]) == 1) for kind in sorted(chunk))
-
-
-def _params_of(chunk: Mapping[str, list[str]]) -> dict[str, Any]:
-    return {f"ids_{kind}": ids[0] if len(ids) == 1 else ids for kind, ids in chunk.items()}
-
-
-def _select_owned(conn: sa.Connection, owners: Iterable[OwnerRef], columns: tuple[str, ...]) -> Iterator[Any]:
-    for chunk in _chunks(owners):
-        yield from conn.execute(_by_owner_kinds(_kinds_of(chunk), columns), _params_of(chunk)).all()
+        chunk = {kind: ids for kind, ids in chunk.items() if ids}
+        stmt = _by_owner_kinds(tuple((kind, len(chunk[kind]) == 1) for kind in sorted(chunk)), columns)
+        if per_owner is not None:
+            stmt = stmt.add_columns(per_owner).group_by(variables.c.owner_kind, variables.c.owner_id)
+        params = {f"ids_{kind}": ids[0] if len(ids) == 1 else ids for kind, ids in chunk.items()}
+        yield from conn.execute(stmt, params).all()
 
 
 def load(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, Any]]:
@@ -111,13 +111,8 @@ def load_objects(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerR
         for kind, owner_id, key, raw in _select_owned(conn, owners, ("owner_kind", "owner_id", "key", "raw")):
             members[(kind, owner_id)].append(f"{orjson.dumps(key).decode()}:{raw}")
         return {owner: "{" + ",".join(parts) + "}" for owner, parts in members.items()}
-    objects: dict[OwnerRef, str] = {}
-    for chunk in _chunks(owners):
-        stmt = _by_owner_kinds(_kinds_of(chunk), ("owner_kind", "owner_id"))
-        stmt = stmt.add_columns(aggregate).group_by(variables.c.owner_kind, variables.c.owner_id)
-        for kind, owner_id, text in conn.execute(stmt, _params_of(chunk)).all():
-            objects[(kind, owner_id)] = text
-    return objects
+    rows = _select_owned(conn, owners, ("owner_kind", "owner_id"), per_owner=aggregate)
+    return {(kind, owner_id): text for kind, owner_id, text in rows}
 
 
 def load_detailed(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, dict[str, Any]]]:
