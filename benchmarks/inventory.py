@@ -33,23 +33,20 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.common import free_port, throwaway_database  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -82,34 +79,6 @@ def shape_for(hosts: int) -> dict[str, int]:
         "network_devices": hosts // 10,
         "hosts": hosts,
     }
-
-
-@contextlib.contextmanager
-def database(backend: str, workdir: Path, postgres_url: str) -> Iterator[str]:
-    if backend == "sqlite":
-        path = workdir / f"inventory-{uuid.uuid4().hex[:8]}.sqlite"
-        try:
-            yield f"sqlite:///{path}"
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    name = f"craton_bench_inventory_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def proc_status(pid: int, field: str) -> float:
@@ -282,7 +251,7 @@ def ansible_end_to_end(
 
 def measure(backend: str, hosts: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     shape = shape_for(hosts)
-    with database(backend, workdir, args.postgres_url) as url:
+    with throwaway_database(backend, workdir, args.postgres_url, prefix="craton_bench_inventory") as url:
         say(f"{backend}: generating {hosts} hosts {shape}")
         facts = generate(url, progress=say, **shape)
         headers = {

@@ -38,7 +38,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,9 +51,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import common  # noqa: E402
+from benchmarks.common import free_port  # noqa: E402  (also imported from here by the tests)
 ADMIN_URLS = {
     "postgresql": os.environ.get("CRATON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     "mariadb": os.environ.get("CRATON_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
@@ -70,12 +73,6 @@ MIX = [
 
 
 # --- a craton-api subprocess ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServerProcess:
@@ -190,30 +187,15 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def throwaway_database(backend: str) -> Iterator[str]:
-    """A new, migrated and bootstrapped database; dropped afterwards."""
+    """A new, migrated database; dropped afterwards."""
     from craton.storage import migrate
 
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="craton-load-") as tmp:
-            url = f"sqlite:///{tmp}/load.sqlite"
-            migrate.upgrade(url)
-            yield url
-        return
-    name = f"craton_load_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(ADMIN_URLS[backend], isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    quote = '"' if backend == "postgresql" else "`"
-    suffix = "" if backend == "postgresql" else " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {quote}{name}{quote}{suffix}")
-    url = sa.engine.make_url(ADMIN_URLS[backend]).set(database=name).render_as_string(hide_password=False)
-    try:
+    with (
+        tempfile.TemporaryDirectory(prefix="craton-load-") as tmp,
+        common.throwaway_database(backend, Path(tmp), ADMIN_URLS.get(backend), prefix="craton_load") as url,
+    ):
         migrate.upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            force = " WITH (FORCE)" if backend == "postgresql" else ""
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{force}")
-        admin.dispose()
 
 
 def bootstrap_credentials(database_url: str) -> dict[str, str]:
@@ -544,5 +526,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main())

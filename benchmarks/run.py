@@ -42,13 +42,11 @@ import platform
 import random
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +60,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from benchmarks.common import free_port, throwaway_database  # noqa: E402
 from benchmarks.generate import DEFAULT_SIZES, generate  # noqa: E402
 
 ADMIN_URLS = {
@@ -236,12 +235,6 @@ class Server:
         return CpuWindow(self.pids, self.database)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_server(database_url: str, workers: int, log_dir: Path, headers: dict[str, str]) -> Iterator[Server]:
     """``craton-api`` as a subprocess in its own process group; stopped (by its pid) on exit."""
@@ -312,36 +305,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 # --------------------------------------------------------------------------- throwaway databases
-
-
-@contextlib.contextmanager
-def throwaway_database(backend: str, work_dir: Path, keep: bool) -> Iterator[str]:
-    if backend == "sqlite":
-        path = work_dir / f"craton-bench-{uuid.uuid4().hex[:8]}.sqlite"
-        try:
-            yield f"sqlite:///{path}"
-        finally:
-            if not keep:
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    name = f"craton_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(ADMIN_URLS[backend], isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        if backend == "postgresql":
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        else:
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    try:
-        yield sa.engine.make_url(ADMIN_URLS[backend]).set(database=name).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            with admin.connect() as conn:
-                if backend == "postgresql":
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                else:
-                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.dispose()
 
 
 def database_version(url: str) -> str:
@@ -733,7 +696,7 @@ def bench_backend(backend: str, args: argparse.Namespace, sizes: dict[str, int],
         print(f"[{backend}] {message}", file=sys.stderr, flush=True)
 
     result: dict[str, Any] = {"backend": backend, "load_before": os.getloadavg()}
-    with throwaway_database(backend, work_dir, args.keep_databases) as url:
+    with throwaway_database(backend, work_dir, ADMIN_URLS.get(backend), keep=args.keep_databases) as url:
         result["database_version"] = database_version(url)
         say(f"generating {sizes['hosts']} hosts into {sa.engine.make_url(url).render_as_string()}")
         fleet = generate(url, seed=args.seed, progress=lambda m: say(f"generate: {m}"), **sizes)
