@@ -212,52 +212,6 @@ def bootstrap_credentials(database_url: str) -> dict[str, str]:
     return {"X-Auth-Project": creds.project_id, "X-Auth-User": creds.username, "X-Auth-Token": creds.api_key or ""}
 
 
-# --- a minimal keep-alive HTTP/1.1 client ------------------------------------------------------------
-
-
-class Connection:
-    """One keep-alive connection; one request at a time. Light on CPU, so the server gets the cores."""
-
-    def __init__(self, port: int, headers: dict[str, str]) -> None:
-        self.port = port
-        self.base = "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "Host: 127.0.0.1\r\n"
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        head = f"{method} {path} HTTP/1.1\r\n{self.base}"
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        self.writer.write(head.encode() + b"\r\n" + (body or b""))
-        try:
-            status_line = await self.reader.readline()
-            if not status_line:
-                raise ConnectionError("connection closed")
-            status = int(status_line.split()[1])
-            length, close = 0, False
-            while (line := await self.reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-                elif name.lower() == "connection" and value.strip().lower() == "close":
-                    close = True
-            payload = await self.reader.readexactly(length) if length else b""
-        except BaseException:
-            self.close()
-            raise
-        if close:
-            self.close()
-        return status, payload
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
 # --- the fleet and the load --------------------------------------------------------------------------
 
 
@@ -362,7 +316,7 @@ async def _worker(
 ) -> None:
     rng = random.Random(seed_value * 1000 + index)
     names, weights = zip(*MIX)
-    connection = Connection(port, headers)
+    connection = common.RawClient("127.0.0.1", port, headers)
     counter = 0
     try:
         while (now := time.perf_counter()) < stop_at:
@@ -396,7 +350,7 @@ async def _worker(
                 else:
                     result.errors[f"{op}:{error}"] += 1
     finally:
-        connection.close()
+        await connection.close()
 
 
 async def _drive(

@@ -60,7 +60,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.common import free_port, throwaway_database  # noqa: E402
+from benchmarks.common import RawClient, free_port, throwaway_database  # noqa: E402
 from benchmarks.generate import DEFAULT_SIZES, generate  # noqa: E402
 
 ADMIN_URLS = {
@@ -366,56 +366,6 @@ class LoadResult:
 RequestMaker = Callable[[random.Random], tuple[str, str, bytes | None]]
 
 
-class RawClient:
-    """One keep-alive HTTP/1.1 connection; just enough protocol for craton-api's responses."""
-
-    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
-        self.host, self.port = host, port
-        self.header_block = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items())
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(Exception):
-                await self.writer.wait_closed()
-            self.reader = self.writer = None
-
-    async def request(self, method: str, target: str, body: bytes | None) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        head = f"{method} {target} HTTP/1.1\r\n{self.header_block}"
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        self.writer.write(head.encode() + b"\r\n" + (body or b""))
-        assert self.reader is not None
-        raw_head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = raw_head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        headers = {}
-        for line in lines[1:]:
-            if line:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-        if "content-length" in headers:
-            payload = await self.reader.readexactly(int(headers["content-length"]))
-        elif headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                chunk = await self.reader.readexactly(size + 2)
-                if size == 0:
-                    break
-                parts.append(chunk[:-2])
-            payload = b"".join(parts)
-        else:
-            payload = b""
-        if headers.get("connection", "").lower() == "close":
-            await self.close()
-        return status, payload
-
-
 async def _raw_load(
     base_url: str,
     headers: dict[str, str],
@@ -441,8 +391,7 @@ async def _raw_load(
             try:
                 status, payload = await client.request(method, target, body)
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                status, payload = 0, repr(exc).encode()
-                await client.close()
+                status, payload = 0, repr(exc).encode()  # the client has closed its connection
             latencies.append(time.perf_counter() - started)
             if status >= 300 or status == 0:
                 state["errors"] += 1
