@@ -43,7 +43,9 @@ def throwaway_database(
     quoted = f'"{name}"' if postgres else f"`{name}`"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {quoted}" + ("" if postgres else " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+        conn.exec_driver_sql(
+            f"CREATE DATABASE {quoted}" + ("" if postgres else " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        )
     try:
         yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:

@@ -51,13 +51,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
 from benchmarks.common import free_port  # noqa: E402  (also imported from here by the tests)
+
 ADMIN_URLS = {
     "postgresql": os.environ.get("CRATON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     "mariadb": os.environ.get("CRATON_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),

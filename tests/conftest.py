@@ -35,7 +35,9 @@ ADMIN_URLS = {
     "postgresql": os.environ.get("CRATON_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     "mariadb": os.environ.get("CRATON_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
-BACKENDS = [b.strip() for b in os.environ.get("CRATON_TEST_BACKENDS", "sqlite,postgresql,mariadb").split(",") if b.strip()]
+BACKENDS = [
+    b.strip() for b in os.environ.get("CRATON_TEST_BACKENDS", "sqlite,postgresql,mariadb").split(",") if b.strip()
+]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -65,12 +65,59 @@ SESSION: tuple[Step, ...] = (
     step("cloud-create", "-n", "production", "--note", "Main cloud"),
     step("region-create", "-n", "east", "--cloud", "1"),
     step("cell-create", "-n", "east-a", "-r", "1", "--cloud", "1"),
-    step("network-device-create", "-n", "sw-east-a", "-i", "10.10.0.1", "-r", "1", "--cloud", "1",
-         "-c", "1", "-t", "switch", "--model-name", "QFX5100"),
-    step("host-create", "-n", "web-01", "-i", "10.10.0.11", "-r", "1", "--cloud", "1", "-c", "1",
-         "-t", "server", "--parent", "1", "-l", "web,prod"),
-    step("host-create", "-n", "db-01", "-i", "10.10.0.21", "-r", "1", "--cloud", "1", "-c", "1",
-         "-t", "server", "-l", "db"),
+    step(
+        "network-device-create",
+        "-n",
+        "sw-east-a",
+        "-i",
+        "10.10.0.1",
+        "-r",
+        "1",
+        "--cloud",
+        "1",
+        "-c",
+        "1",
+        "-t",
+        "switch",
+        "--model-name",
+        "QFX5100",
+    ),
+    step(
+        "host-create",
+        "-n",
+        "web-01",
+        "-i",
+        "10.10.0.11",
+        "-r",
+        "1",
+        "--cloud",
+        "1",
+        "-c",
+        "1",
+        "-t",
+        "server",
+        "--parent",
+        "1",
+        "-l",
+        "web,prod",
+    ),
+    step(
+        "host-create",
+        "-n",
+        "db-01",
+        "-i",
+        "10.10.0.21",
+        "-r",
+        "1",
+        "--cloud",
+        "1",
+        "-c",
+        "1",
+        "-t",
+        "server",
+        "-l",
+        "db",
+    ),
     step("host-list"),
     step("host-list", "--label", "web", "--fields", "id", "name", "ip_address", "labels"),
     step("region-vars-set", "1", "ntp_server=10.10.0.123", "dns_search=east.example.com"),
@@ -104,10 +151,23 @@ WALKTHROUGH: tuple[tuple[Step, ...], ...] = (
         step("region-create", "-n", "east", "--cloud", "1", quiet=True),
         step("cell-create", "-n", "east-a", "-r", "1", "--cloud", "1", quiet=True),
         *(
-            step("host-create", "-n", name, "-i", address, "-r", "1", "--cloud", "1", "-c", "1",
-                 "-t", "server", quiet=True)
-            for name, address in (("web-01", "10.10.0.11"), ("web-02", "10.10.0.12"),
-                                  ("db-01", "10.10.0.21"))
+            step(
+                "host-create",
+                "-n",
+                name,
+                "-i",
+                address,
+                "-r",
+                "1",
+                "--cloud",
+                "1",
+                "-c",
+                "1",
+                "-t",
+                "server",
+                quiet=True,
+            )
+            for name, address in (("web-01", "10.10.0.11"), ("web-02", "10.10.0.12"), ("db-01", "10.10.0.21"))
         ),
         step("region-vars-set", "1", "ntp_server=10.10.0.123", quiet=True),
         step("host-vars-set", "3", "ntp_server=10.10.0.5", quiet=True),
@@ -121,8 +181,20 @@ WALKTHROUGH: tuple[tuple[Step, ...], ...] = (
         step("host-vars-get", "3", "--diff-from", "before:9"),
     ),
     (
-        step("changes", "--since", "6", "--fields", "id", "username", "action", "resource_type",
-             "resource_id", "resource_name", "reason", "summary"),
+        step(
+            "changes",
+            "--since",
+            "6",
+            "--fields",
+            "id",
+            "username",
+            "action",
+            "resource_type",
+            "resource_id",
+            "resource_name",
+            "reason",
+            "summary",
+        ),
         step("--format", "json", "changes", "--since", "8"),
     ),
 )
@@ -187,8 +259,7 @@ def run_session(credentials: Credentials, session: tuple[Step, ...] = SESSION) -
         )
         if result.returncode != item.status:
             raise TranscriptError(
-                f"{item.shell_line()}: exit status {result.returncode}, expected {item.status}\n"
-                f"{result.stdout}"
+                f"{item.shell_line()}: exit status {result.returncode}, expected {item.status}\n{result.stdout}"
             )
         # A blank line between commands, except in a run of quiet set-up steps.
         if number:
@@ -210,7 +281,7 @@ _MARKED = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
 
 def marked_blocks(document: str) -> list[str]:
     """What stands between each pair of transcript markers, in order."""
-    return [block[len(START):-len(END)] for block in _MARKED.findall(document)]
+    return [block[len(START) : -len(END)] for block in _MARKED.findall(document)]
 
 
 def splice(document: str, transcript: str | Sequence[str]) -> str:
@@ -242,8 +313,7 @@ def throwaway_server() -> Iterator[Credentials]:
         fields = dict(re.findall(r"^(ProjectId|Username|APIKey):\s*(\S+)", printed, re.MULTILINE))
         port = _free_port()
         server = subprocess.Popen(
-            [str(bin_dir / "craton-api"), "--database-url", database, "--port", str(port),
-             "--log-level", "warning"],
+            [str(bin_dir / "craton-api"), "--database-url", database, "--port", str(port), "--log-level", "warning"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

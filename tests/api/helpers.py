@@ -123,7 +123,9 @@ def get_href(client: httpx.Client, href: str) -> httpx.Response:
     return client.get(href)
 
 
-def follow_next(client: httpx.Client, path: str, params: dict[str, Any] | None = None, limit_pages: int = 100) -> list[dict[str, Any]]:
+def follow_next(
+    client: httpx.Client, path: str, params: dict[str, Any] | None = None, limit_pages: int = 100
+) -> list[dict[str, Any]]:
     """Every page of a listing, following ``next`` until it is absent."""
     pages = [expect(client.get(path, params=params), 200)]
     while "next" in links_of(pages[-1]):
@@ -217,13 +219,21 @@ class Inventory:
         return self.create("/v1/clouds", self._body(name, "cloud", variables, extra))
 
     def region(
-        self, cloud: dict[str, Any] | None = None, name: str | None = None, variables: dict[str, Any] | None = None, **extra: Any
+        self,
+        cloud: dict[str, Any] | None = None,
+        name: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
         cloud = cloud or self.cloud()
         return self.create("/v1/regions", self._body(name, "region", variables, {"cloud_id": cloud["id"], **extra}))
 
     def cell(
-        self, region: dict[str, Any] | None = None, name: str | None = None, variables: dict[str, Any] | None = None, **extra: Any
+        self,
+        region: dict[str, Any] | None = None,
+        name: str | None = None,
+        variables: dict[str, Any] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
         region = region or self.region()
         body = {"cloud_id": region["cloud_id"], "region_id": region["id"], **extra}

@@ -145,7 +145,10 @@ def test_devices_listing_shape_and_parent_filters(craton: Craton) -> None:
     assert listed(parent_id=b11["id"], descendants="true") == ([], [])
     assert listed(parent_id=root["id"], descendants="false") == ([a["id"]], [b["id"]])
     # descendants without parent_id is ignored
-    assert listed(descendants="true") == (ids_of(everything["devices"]["hosts"]), ids_of(everything["devices"]["network-devices"]))
+    assert listed(descendants="true") == (
+        ids_of(everything["devices"]["hosts"]),
+        ids_of(everything["devices"]["network-devices"]),
+    )
 
 
 def test_unknown_parent_filter_is_not_a_500(tenant: Tenant) -> None:
@@ -218,7 +221,9 @@ def test_labels_bad_bodies_and_missing_devices(tenant: Tenant, path: str) -> Non
     expect_invalid(client.request("DELETE", url, json={}), "'labels' is a required property")
     expect_invalid(client.put(url, json={"labels": "a"}), "'a' is not of type 'array'")
     expect_invalid(client.put(url, json={"labels": [1]}), "1 is not of type 'string'")
-    expect_invalid(client.put(url, json={"labels": ["a"], "x": 1}), "Additional properties are not allowed ('x' was unexpected)")
+    expect_invalid(
+        client.put(url, json={"labels": ["a"], "x": 1}), "Additional properties are not allowed ('x' was unexpected)"
+    )
     expect_invalid(client.put(url), "None is not of type 'object'")
     expect_invalid(client.get(url, params={"x": "1"}))
     for missing in (MISSING_ID, other["id"]):
@@ -246,9 +251,10 @@ def test_label_filter(craton: Craton) -> None:
     assert hosts(label="scheduler") == [both["id"], scheduler["id"]]
     assert hosts(label="nothing") == []
     # a repeated parameter uses its first value only (§1.4)
-    assert client.get("/v1/hosts?label=scheduler&label=compute").json()["hosts"] == expect(
-        client.get("/v1/hosts", params={"label": "scheduler"}), 200
-    )["hosts"]
+    assert (
+        client.get("/v1/hosts?label=scheduler&label=compute").json()["hosts"]
+        == expect(client.get("/v1/hosts", params={"label": "scheduler"}), 200)["hosts"]
+    )
     netdevs = expect(client.get("/v1/network-devices", params={"label": "compute"}), 200)["network_devices"]
     assert ids_of(netdevs) == [switch["id"]]
     devices = expect(client.get("/v1/devices", params={"label": "compute"}), 200)["devices"]
@@ -260,8 +266,19 @@ def test_labels_on_create_are_a_set(tenant: Tenant) -> None:
     host = tenant.inventory.host(labels=["x", "x", "y"])
     assert sorted(host["labels"]) == ["x", "y"]
     assert sorted(expect(tenant.client.get(f"/v1/hosts/{host['id']}/labels"), 200)["labels"]) == ["x", "y"]
-    expect_invalid(tenant.client.post("/v1/hosts", json={"name": "l", "cloud_id": host["cloud_id"], "region_id": host["region_id"],
-                                                         "ip_address": "10.0.0.1", "device_type": "s", "labels": [""]}))
+    expect_invalid(
+        tenant.client.post(
+            "/v1/hosts",
+            json={
+                "name": "l",
+                "cloud_id": host["cloud_id"],
+                "region_id": host["region_id"],
+                "ip_address": "10.0.0.1",
+                "device_type": "s",
+                "labels": [""],
+            },
+        )
+    )
 
 
 def test_labels_are_per_device(tenant: Tenant) -> None:
@@ -285,7 +302,10 @@ def test_invalid_ip_addresses_are_400(tenant: Tenant, bad: str) -> None:
     host = inv.host(region)
     expect_error(client.put(f"/v1/hosts/{host['id']}", json={"ip_address": bad}), 400)
     expect_error(
-        client.post("/v1/network-interfaces", json={"name": "e", "device_id": host["id"], "interface_type": "x", "ip_address": bad}),
+        client.post(
+            "/v1/network-interfaces",
+            json={"name": "e", "device_id": host["id"], "interface_type": "x", "ip_address": bad},
+        ),
         400,
     )
     assert expect(client.get(f"/v1/hosts/{host['id']}"), 200)["ip_address"] == "10.0.0.1"
@@ -304,7 +324,13 @@ def test_invalid_ip_addresses_are_400(tenant: Tenant, bad: str) -> None:
 def test_ip_addresses_are_normalised(tenant: Tenant, given: str, normal: str | None) -> None:
     inv, client = tenant.inventory, tenant.client
     region = inv.region()
-    body = {"cloud_id": region["cloud_id"], "region_id": region["id"], "device_type": "server", "name": "ip", "ip_address": given}
+    body = {
+        "cloud_id": region["cloud_id"],
+        "region_id": region["id"],
+        "device_type": "server",
+        "name": "ip",
+        "ip_address": given,
+    }
     response = client.post("/v1/hosts", json=body)
     if normal is None:
         if response.status_code == 400:
@@ -344,14 +370,21 @@ def test_hosts_and_network_devices_share_the_name_space(tenant: Tenant) -> None:
     inv, client = tenant.inventory, tenant.client
     region = inv.region()
     host = inv.host(region)
-    base = {"cloud_id": region["cloud_id"], "region_id": region["id"], "device_type": "switch", "ip_address": "10.0.0.2"}
+    base = {
+        "cloud_id": region["cloud_id"],
+        "region_id": region["id"],
+        "device_type": "switch",
+        "ip_address": "10.0.0.2",
+    }
     expect_error(
-        client.post("/v1/network-devices", json={**base, "name": host["name"]}), 409,
+        client.post("/v1/network-devices", json={**base, "name": host["name"]}),
+        409,
         "A device with the given name already exists.",
     )
     switch = inv.network_device(region)
     expect_error(
-        client.put(f"/v1/hosts/{host['id']}", json={"name": switch["name"]}), 409,
+        client.put(f"/v1/hosts/{host['id']}", json={"name": switch["name"]}),
+        409,
         "A device with the given name already exists.",
     )
     # the same name in another region is fine
@@ -361,7 +394,9 @@ def test_hosts_and_network_devices_share_the_name_space(tenant: Tenant) -> None:
 def test_network_device_note_and_active_can_be_updated(tenant: Tenant) -> None:
     switch = tenant.inventory.network_device(note="first")
     assert switch["note"] == "first" and switch["active"] is True
-    updated = expect(tenant.client.put(f"/v1/network-devices/{switch['id']}", json={"note": "second", "active": False}), 200)
+    updated = expect(
+        tenant.client.put(f"/v1/network-devices/{switch['id']}", json={"note": "second", "active": False}), 200
+    )
     assert updated["note"] == "second" and updated["active"] is False
     got = expect(tenant.client.get(f"/v1/network-devices/{switch['id']}"), 200)
     assert got["note"] == "second" and got["active"] is False
@@ -393,4 +428,3 @@ def test_device_filters(craton: Craton) -> None:
     devices = expect(client.get("/v1/devices", params={"active": "false"}), 200)["devices"]
     assert ids_of(devices["hosts"]) == [b["id"]]
     expect_invalid(client.get("/v1/hosts", params={"region_id": "abc"}), "'abc' is not of type 'integer'")
-

@@ -36,8 +36,16 @@ def layout(craton: Craton, tenant: Tenant) -> dict[str, Any]:
     f_host = foreign.host(cell=f_cell)
     f_network = foreign.network({"id": f_cell["region_id"], "cloud_id": f_cell["cloud_id"]})
     return {
-        "cloud_a": cloud_a, "cloud_b": cloud_b, "region_a": region_a, "region_b": region_b, "region_a2": region_a2,
-        "cell_a": cell_a, "cell_b": cell_b, "f_cell": f_cell, "f_host": f_host, "f_network": f_network,
+        "cloud_a": cloud_a,
+        "cloud_b": cloud_b,
+        "region_a": region_a,
+        "region_b": region_b,
+        "region_a2": region_a2,
+        "cell_a": cell_a,
+        "cell_b": cell_b,
+        "f_cell": f_cell,
+        "f_host": f_host,
+        "f_network": f_network,
     }
 
 
@@ -69,7 +77,9 @@ def test_device_placement_must_agree(tenant: Tenant, layout: dict[str, Any], pat
     _bad(tenant, path, {**base, "cloud_id": region_a["cloud_id"], "region_id": region_a["id"], "cell_id": cell_b["id"]})
     # cell in another region of the same cloud
     region_a2 = layout["region_a2"]
-    _bad(tenant, path, {**base, "cloud_id": region_a2["cloud_id"], "region_id": region_a2["id"], "cell_id": cell_a["id"]})
+    _bad(
+        tenant, path, {**base, "cloud_id": region_a2["cloud_id"], "region_id": region_a2["id"], "cell_id": cell_a["id"]}
+    )
     # region in another cloud
     _bad(tenant, path, {**base, "cloud_id": region_a["cloud_id"], "region_id": region_b["id"]})
     # missing references
@@ -78,17 +88,35 @@ def test_device_placement_must_agree(tenant: Tenant, layout: dict[str, Any], pat
     _bad(tenant, path, {**base, "cloud_id": MISSING_ID, "region_id": region_a["id"]})
     # another project's cell
     f_cell = layout["f_cell"]
-    _bad(tenant, path, {**base, "cloud_id": f_cell["cloud_id"], "region_id": f_cell["region_id"], "cell_id": f_cell["id"]})
+    _bad(
+        tenant,
+        path,
+        {**base, "cloud_id": f_cell["cloud_id"], "region_id": f_cell["region_id"], "cell_id": f_cell["id"]},
+    )
     # consistent placement works
-    expect(tenant.client.post(path, json={
-        **base, "name": f"ok-{path[-3:]}", "cloud_id": region_a["cloud_id"], "region_id": region_a["id"], "cell_id": cell_a["id"],
-    }), 201)
+    expect(
+        tenant.client.post(
+            path,
+            json={
+                **base,
+                "name": f"ok-{path[-3:]}",
+                "cloud_id": region_a["cloud_id"],
+                "region_id": region_a["id"],
+                "cell_id": cell_a["id"],
+            },
+        ),
+        201,
+    )
 
 
 def test_network_placement_must_agree(tenant: Tenant, layout: dict[str, Any]) -> None:
     region_a, region_b, cell_b = layout["region_a"], layout["region_b"], layout["cell_b"]
     base = {"name": "n", "cidr": "10.0.0.0/24", "gateway": "10.0.0.1", "netmask": "255.255.255.0"}
-    _bad(tenant, "/v1/networks", {**base, "cloud_id": region_a["cloud_id"], "region_id": region_a["id"], "cell_id": cell_b["id"]})
+    _bad(
+        tenant,
+        "/v1/networks",
+        {**base, "cloud_id": region_a["cloud_id"], "region_id": region_a["id"], "cell_id": cell_b["id"]},
+    )
     _bad(tenant, "/v1/networks", {**base, "cloud_id": region_a["cloud_id"], "region_id": region_b["id"]})
     _bad(tenant, "/v1/networks", {**base, "cloud_id": region_a["cloud_id"], "region_id": MISSING_ID})
     f_cell = layout["f_cell"]
@@ -145,19 +173,42 @@ def _build(tenant: Tenant, cloud: dict[str, Any] | None = None) -> dict[str, Any
     interface = inv.interface(host, network=network, variables=v)
     loose_if = inv.interface(loose, variables=v)
     return {
-        "cloud": cloud, "region": region, "cell": cell, "switch": switch, "host": host, "leaf": leaf,
-        "loose": loose, "network": network, "interface": interface, "loose_if": loose_if,
+        "cloud": cloud,
+        "region": region,
+        "cell": cell,
+        "switch": switch,
+        "host": host,
+        "leaf": leaf,
+        "loose": loose,
+        "network": network,
+        "interface": interface,
+        "loose_if": loose_if,
     }
 
 
 PATHS = {
-    "cloud": "clouds", "region": "regions", "cell": "cells", "switch": "network-devices", "host": "hosts",
-    "leaf": "hosts", "loose": "hosts", "network": "networks", "interface": "network-interfaces",
+    "cloud": "clouds",
+    "region": "regions",
+    "cell": "cells",
+    "switch": "network-devices",
+    "host": "hosts",
+    "leaf": "hosts",
+    "loose": "hosts",
+    "network": "networks",
+    "interface": "network-interfaces",
     "loose_if": "network-interfaces",
 }
 OWNER_KINDS = {
-    "cloud": "cloud", "region": "region", "cell": "cell", "switch": "device", "host": "device", "leaf": "device",
-    "loose": "device", "network": "network", "interface": "network_interface", "loose_if": "network_interface",
+    "cloud": "cloud",
+    "region": "region",
+    "cell": "cell",
+    "switch": "device",
+    "host": "device",
+    "leaf": "device",
+    "loose": "device",
+    "network": "network",
+    "interface": "network_interface",
+    "loose_if": "network_interface",
 }
 DEVICES = ("switch", "host", "leaf", "loose")
 
@@ -210,7 +261,7 @@ def test_deleting_a_region_or_cloud_removes_everything_below(craton: Craton, lev
     tree = _build(tenant)
     other = _build(tenant)  # another cloud entirely
     expect(tenant.client.delete(f"/v1/{PATHS[level]}/{tree[level]['id']}"), 204)
-    below = list(PATHS)[list(PATHS).index(level):]
+    below = list(PATHS)[list(PATHS).index(level) :]
     _assert_gone(craton, tenant, tree, below)
     if level == "region":
         _assert_kept(craton, tenant, tree, ["cloud"])

@@ -19,12 +19,20 @@ def now() -> str:
 def tree(api, server):
     suffix = f"{time.monotonic_ns()}"
     cloud = api.post("/v1/clouds", json={"name": f"h-{suffix}"}).json()
-    region = api.post("/v1/regions", json={"name": "r", "cloud_id": cloud["id"], "variables": {"ntp": "region-ntp"}}).json()
+    region = api.post(
+        "/v1/regions", json={"name": "r", "cloud_id": cloud["id"], "variables": {"ntp": "region-ntp"}}
+    ).json()
     cell = api.post("/v1/cells", json={"name": "c", "cloud_id": cloud["id"], "region_id": region["id"]}).json()
     host = api.post(
         "/v1/hosts",
-        json={"name": "h1", "cloud_id": cloud["id"], "region_id": region["id"], "cell_id": cell["id"],
-              "ip_address": "10.9.0.1", "device_type": "server"},
+        json={
+            "name": "h1",
+            "cloud_id": cloud["id"],
+            "region_id": region["id"],
+            "cell_id": cell["id"],
+            "ip_address": "10.9.0.1",
+            "device_type": "server",
+        },
     ).json()
     return {"cloud": cloud, "region": region, "cell": cell, "host": host}
 
@@ -46,7 +54,9 @@ def test_blame_names_each_level_after_every_step(api, server, tree):
     values, blame = blame_of(api, host_id)
     assert values["ntp"] == "cell-ntp"
     assert blame["ntp"]["source"]["type"] == "cell" and blame["ntp"]["source"]["id"] == cell_id
-    assert blame["ntp"]["overrides"] == [{"source": {"type": "region", "id": region_id, "name": "r"}, "value": "region-ntp"}]
+    assert blame["ntp"]["overrides"] == [
+        {"source": {"type": "region", "id": region_id, "name": "r"}, "value": "region-ntp"}
+    ]
 
     api.put(f"/v1/hosts/{host_id}/variables", json={"ntp": "host-ntp"})
     values, blame = blame_of(api, host_id)

@@ -40,7 +40,9 @@ def test_every_response_has_a_request_id(craton: Craton, tenant: Tenant) -> None
         client.get(f"/v1/clouds/{MISSING_ID}"),  # 404
         client.get("/v1/no-such-thing"),  # 404 (router)
         client.put("/v1/clouds"),  # 405
-        client.post("/v1/clouds", content=b"x" * (1024 * 1024 + 1), headers={"content-type": "application/json"}),  # 413
+        client.post(
+            "/v1/clouds", content=b"x" * (1024 * 1024 + 1), headers={"content-type": "application/json"}
+        ),  # 413
         craton.client().get("/v1/clouds"),  # 401
         craton.client().get("/healthz"),
         craton.client().get("/openapi.json"),
@@ -70,7 +72,9 @@ def test_every_response_has_a_request_id(craton: Craton, tenant: Tenant) -> None
         ("PATCH", "/v1/regions/1", {"GET", "PUT", "DELETE"}),
     ],
 )
-def test_wrong_method_is_405_with_allow(craton: Craton, tenant: Tenant, method: str, path: str, allowed: set[str]) -> None:
+def test_wrong_method_is_405_with_allow(
+    craton: Craton, tenant: Tenant, method: str, path: str, allowed: set[str]
+) -> None:
     response = craton.root.request(method, path.format(project=tenant.project_id), json={})
     expect_error(response, 405, METHOD_NOT_ALLOWED)
     allow = {value.strip() for value in response.headers["allow"].split(",")}
@@ -97,8 +101,13 @@ def test_bodies_over_one_mebibyte_are_413(tenant: Tenant, path: str) -> None:
     method = "POST" if path == "/v1/clouds" else "PUT"
     expect_error(client.request(method, path, json=big), 413)
     # without a Content-Length (chunked upload) the limit holds too
-    expect_error(client.request(method, path, content=_chunks(1024 * 1024 + 10), headers={"content-type": "application/json"}), 413)
-    assert all(cloud["name"] != "big" for cloud in expect(client.get("/v1/clouds", params={"limit": 100}), 200)["clouds"])
+    expect_error(
+        client.request(method, path, content=_chunks(1024 * 1024 + 10), headers={"content-type": "application/json"}),
+        413,
+    )
+    assert all(
+        cloud["name"] != "big" for cloud in expect(client.get("/v1/clouds", params={"limit": 100}), 200)["clouds"]
+    )
 
 
 def test_a_body_just_under_the_limit_is_accepted(tenant: Tenant) -> None:
@@ -124,32 +133,63 @@ def test_malformed_json_message_is_the_original(tenant: Tenant) -> None:
 def test_a_body_without_a_json_content_type_counts_as_absent(tenant: Tenant) -> None:
     response = tenant.client.post("/v1/clouds", content=b'{"name": "x"}', headers={"content-type": "text/plain"})
     expect_invalid(response, "None is not of type 'object'", exact=True)
-    response = tenant.client.post("/v1/clouds", content=b'{"name": "vendor-json"}', headers={"content-type": "application/vnd.x+json"})
+    response = tenant.client.post(
+        "/v1/clouds", content=b'{"name": "vendor-json"}', headers={"content-type": "application/vnd.x+json"}
+    )
     expect(response, 201)
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/clouds", "/v1/regions", "/v1/cells", "/v1/hosts", "/v1/network-devices", "/v1/devices", "/v1/networks",
-     "/v1/network-interfaces", "/v1/users", "/v1/projects"],
+    [
+        "/v1/clouds",
+        "/v1/regions",
+        "/v1/cells",
+        "/v1/hosts",
+        "/v1/network-devices",
+        "/v1/devices",
+        "/v1/networks",
+        "/v1/network-interfaces",
+        "/v1/users",
+        "/v1/projects",
+    ],
 )
 def test_unknown_query_parameters_are_400(craton: Craton, path: str) -> None:
-    expect_invalid(craton.root.get(path, params={"foo": "bar"}), "Additional properties are not allowed ('foo' was unexpected)")
-    expect_invalid(craton.root.get(path, params={"limit": 10, "foo": "bar"}), "Additional properties are not allowed ('foo' was unexpected)")
+    expect_invalid(
+        craton.root.get(path, params={"foo": "bar"}), "Additional properties are not allowed ('foo' was unexpected)"
+    )
+    expect_invalid(
+        craton.root.get(path, params={"limit": 10, "foo": "bar"}),
+        "Additional properties are not allowed ('foo' was unexpected)",
+    )
 
 
 def test_unknown_query_parameters_on_single_objects_are_400(tenant: Tenant) -> None:
     cloud = tenant.inventory.cloud()
     host = tenant.inventory.host()
-    for url in (f"/v1/clouds/{cloud['id']}", f"/v1/hosts/{host['id']}", f"/v1/hosts/{host['id']}/labels",
-                f"/v1/clouds/{cloud['id']}/variables", f"/v1/projects/{tenant.project_id}"):
-        expect_invalid(tenant.client.get(url, params={"foo": "bar"}), "Additional properties are not allowed ('foo' was unexpected)")
+    for url in (
+        f"/v1/clouds/{cloud['id']}",
+        f"/v1/hosts/{host['id']}",
+        f"/v1/hosts/{host['id']}/labels",
+        f"/v1/clouds/{cloud['id']}/variables",
+        f"/v1/projects/{tenant.project_id}",
+    ):
+        expect_invalid(
+            tenant.client.get(url, params={"foo": "bar"}),
+            "Additional properties are not allowed ('foo' was unexpected)",
+        )
 
 
 @pytest.mark.parametrize(
     ("path", "param"),
-    [("/v1/hosts", "region_id"), ("/v1/hosts", "cell_id"), ("/v1/clouds", "id"), ("/v1/devices", "cloud_id"),
-     ("/v1/network-interfaces", "device_id"), ("/v1/regions", "cloud_id")],
+    [
+        ("/v1/hosts", "region_id"),
+        ("/v1/hosts", "cell_id"),
+        ("/v1/clouds", "id"),
+        ("/v1/devices", "cloud_id"),
+        ("/v1/network-interfaces", "device_id"),
+        ("/v1/regions", "cloud_id"),
+    ],
 )
 def test_non_integer_query_values_are_400(tenant: Tenant, path: str, param: str) -> None:
     expect_invalid(tenant.client.get(path, params={param: "abc"}), "'abc' is not of type 'integer'")
@@ -229,7 +269,6 @@ def test_nothing_else_is_public(craton: Craton) -> None:
         expect_error(craton.client().get(url), 401)
 
 
-
 def test_validation_comes_before_lookups(tenant: Tenant) -> None:
     """§1.1: query and body validation run before any database work, so a bad request is a 400."""
     expect_invalid(tenant.client.get(f"/v1/clouds/{MISSING_ID}", params={"foo": "1"}))
@@ -253,17 +292,33 @@ def _problem(client: httpx.Client, url: str, params: dict[str, str], allowed: tu
     body = response.json()
     if response.status_code >= 400:
         return None if set(body) == {"message", "status"} else f"{url} {params} -> bad error body {body}"
-    items = [item for key, value in body.items() if key != "links"
-             for item in (value["hosts"] + value["network-devices"] if key == "devices" else value)]
+    items = [
+        item
+        for key, value in body.items()
+        if key != "links"
+        for item in (value["hosts"] + value["network-devices"] if key == "devices" else value)
+    ]
     return None if items == [] else f"{url} {params} -> unexpected items {items}"
 
 
 @pytest.mark.parametrize(
     ("path", "param"),
-    [("/v1/clouds", "marker"), ("/v1/hosts", "marker"), ("/v1/devices", "marker"), ("/v1/clouds", "id"),
-     ("/v1/regions", "cloud_id"), ("/v1/cells", "region_id"), ("/v1/hosts", "region_id"), ("/v1/hosts", "cell_id"),
-     ("/v1/network-devices", "cloud_id"), ("/v1/devices", "parent_id"), ("/v1/networks", "region_id"),
-     ("/v1/network-interfaces", "device_id"), ("/v1/network-interfaces", "id"), ("/v1/users", "id")],
+    [
+        ("/v1/clouds", "marker"),
+        ("/v1/hosts", "marker"),
+        ("/v1/devices", "marker"),
+        ("/v1/clouds", "id"),
+        ("/v1/regions", "cloud_id"),
+        ("/v1/cells", "region_id"),
+        ("/v1/hosts", "region_id"),
+        ("/v1/hosts", "cell_id"),
+        ("/v1/network-devices", "cloud_id"),
+        ("/v1/devices", "parent_id"),
+        ("/v1/networks", "region_id"),
+        ("/v1/network-interfaces", "device_id"),
+        ("/v1/network-interfaces", "id"),
+        ("/v1/users", "id"),
+    ],
 )
 def test_out_of_range_integers_in_queries_are_never_a_500(tenant: Tenant, path: str, param: str) -> None:
     """decisions §7: a bad integer is a 400; an id no row can have may also simply match nothing."""
@@ -271,8 +326,17 @@ def test_out_of_range_integers_in_queries_are_never_a_500(tenant: Tenant, path: 
     assert not [p for p in problems if p], "\n".join(p for p in problems if p)
 
 
-@pytest.mark.parametrize("path", ["/v1/clouds/{}", "/v1/hosts/{}", "/v1/hosts/{}/variables", "/v1/hosts/{}/labels",
-                                  "/v1/network-interfaces/{}", "/v1/projects/{}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/clouds/{}",
+        "/v1/hosts/{}",
+        "/v1/hosts/{}/variables",
+        "/v1/hosts/{}/labels",
+        "/v1/network-interfaces/{}",
+        "/v1/projects/{}",
+    ],
+)
 def test_out_of_range_ids_in_paths_are_404(tenant: Tenant, path: str) -> None:
     values = ("9" * 20, str(2**63), str(2**31), "0", "00012abc", "1" * 40)
     problems = [_problem(tenant.client, path.format(value), {}, (404,)) for value in values]

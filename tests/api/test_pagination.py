@@ -24,6 +24,7 @@ from tests.api.helpers import (
     unique,
 )
 
+
 class Parents:
     """Containers created on first use, shared by the objects one test lists."""
 
@@ -70,31 +71,45 @@ def _the_admin(tenant: Tenant) -> list[Any]:
 LISTINGS: dict[str, Listing] = {
     "clouds": Listing("/v1/clouds", "clouds", lambda t, p, n: t.inventory.cloud(name=f"c{n:03}")),
     "regions": Listing(
-        "/v1/regions", "regions", lambda t, p, n: t.inventory.region(p.cloud, name=f"r{n:03}"),
+        "/v1/regions",
+        "regions",
+        lambda t, p, n: t.inventory.region(p.cloud, name=f"r{n:03}"),
         lambda p: {"cloud_id": p.cloud["id"]},
     ),
     "cells": Listing(
-        "/v1/cells", "cells", lambda t, p, n: t.inventory.cell(p.region, name=f"x{n:03}"),
+        "/v1/cells",
+        "cells",
+        lambda t, p, n: t.inventory.cell(p.region, name=f"x{n:03}"),
         lambda p: {"region_id": p.region["id"]},
     ),
     "hosts": Listing(
-        "/v1/hosts", "hosts", lambda t, p, n: t.inventory.host(p.region, name=f"h{n:03}"),
+        "/v1/hosts",
+        "hosts",
+        lambda t, p, n: t.inventory.host(p.region, name=f"h{n:03}"),
         lambda p: {"region_id": p.region["id"]},
     ),
     "network-devices": Listing(
-        "/v1/network-devices", "network_devices", lambda t, p, n: t.inventory.network_device(p.region, name=f"n{n:03}"),
+        "/v1/network-devices",
+        "network_devices",
+        lambda t, p, n: t.inventory.network_device(p.region, name=f"n{n:03}"),
         lambda p: {"region_id": p.region["id"]},
     ),
     "devices": Listing(
-        "/v1/devices", "devices", lambda t, p, n: t.inventory.host(p.region, name=f"d{n:03}", parent=p.host),
+        "/v1/devices",
+        "devices",
+        lambda t, p, n: t.inventory.host(p.region, name=f"d{n:03}", parent=p.host),
         lambda p: {"parent_id": p.host["id"]},
     ),
     "networks": Listing(
-        "/v1/networks", "networks", lambda t, p, n: t.inventory.network(p.region, name=f"w{n:03}"),
+        "/v1/networks",
+        "networks",
+        lambda t, p, n: t.inventory.network(p.region, name=f"w{n:03}"),
         lambda p: {"region_id": p.region["id"]},
     ),
     "network-interfaces": Listing(
-        "/v1/network-interfaces", "network_interfaces", lambda t, p, n: t.inventory.interface(p.host, name=f"i{n:03}"),
+        "/v1/network-interfaces",
+        "network_interfaces",
+        lambda t, p, n: t.inventory.interface(p.host, name=f"i{n:03}"),
         lambda p: {"device_id": p.host["id"]},
     ),
     "users": Listing("/v1/users", "users", lambda t, p, n: _user(t, n), preexisting=_the_admin),
@@ -313,7 +328,6 @@ def test_links_keep_the_filters(craton: Craton) -> None:
     assert all(item["variables"] == {"k": "v"} for page in pages for item in page["hosts"])
 
 
-
 def test_devices_page_across_both_types_in_one_order(craton: Craton) -> None:
     """§4.7: pagination runs over hosts and network devices together, then splits each page."""
     tenant = craton.tenant()
@@ -339,8 +353,33 @@ def test_devices_page_across_both_types_in_one_order(craton: Craton) -> None:
 def test_sorting_on_a_column_with_nulls_and_ties(craton: Craton) -> None:
     """Keyset paging on a nullable, non-unique key still returns every item exactly once."""
     tenant = craton.tenant()
-    notes = [None, "b", "a", None, "b", "c", None, "a", "b", None, "c", "a", None, "b", "a", None, "c", "b", "a",
-             None, "b", "c", "a", None, "b"]
+    notes = [
+        None,
+        "b",
+        "a",
+        None,
+        "b",
+        "c",
+        None,
+        "a",
+        "b",
+        None,
+        "c",
+        "a",
+        None,
+        "b",
+        "a",
+        None,
+        "c",
+        "b",
+        "a",
+        None,
+        "b",
+        "c",
+        "a",
+        None,
+        "b",
+    ]
     clouds = [tenant.inventory.cloud(note=note) if note is not None else tenant.inventory.cloud() for note in notes]
     ascending = []
     for sort_dir in ("asc", "desc"):
@@ -366,7 +405,9 @@ def test_sorting_on_a_column_with_nulls_and_ties(craton: Craton) -> None:
 def test_sorting_by_name_with_ties_across_parents(craton: Craton) -> None:
     tenant = craton.tenant()
     regions = [tenant.inventory.region() for _ in range(3)]
-    cells = [tenant.inventory.cell(region, name=f"cell-{n % 4}") for n in range(8) for region in regions[n % 3: n % 3 + 1]]
+    cells = [
+        tenant.inventory.cell(region, name=f"cell-{n % 4}") for n in range(8) for region in regions[n % 3 : n % 3 + 1]
+    ]
     pages = follow_next(tenant.client, "/v1/cells", {"sort_keys": "name", "limit": 10})
     got = [item for page in pages for item in page["cells"]]
     assert [(c["name"], c["id"]) for c in got] == sorted((c["name"], c["id"]) for c in cells)

@@ -52,8 +52,14 @@ def fleet(craton: Craton) -> dict[str, Any]:
     for n in range(100):
         inv.region(big_cloud, variables={"n": n})
     return {
-        "tenant": tenant, "region": region, "small_cell": small_cell, "big_cell": big_cell, "small": small, "big": big,
-        "small_cloud": small_cloud, "big_cloud": big_cloud,
+        "tenant": tenant,
+        "region": region,
+        "small_cell": small_cell,
+        "big_cell": big_cell,
+        "small": small,
+        "big": big,
+        "small_cloud": small_cloud,
+        "big_cloud": big_cloud,
     }
 
 
@@ -64,25 +70,41 @@ def _count(craton: Craton, client: Any, path: str, params: dict[str, Any]) -> tu
     return counter.count, body
 
 
-def _compare(craton: Craton, path: str, key: str, small: dict[str, Any], big: dict[str, Any], sizes: tuple[int, int]) -> list[dict[str, Any]]:
+def _compare(
+    craton: Craton, path: str, key: str, small: dict[str, Any], big: dict[str, Any], sizes: tuple[int, int]
+) -> list[dict[str, Any]]:
     client = craton.root  # root: no project filter; the tenant's rows are selected by the filters
     small_count, small_body = _count(craton, client, path, small)
     big_count, big_body = _count(craton, client, path, big)
     assert (len(items_of(small_body, key)), len(items_of(big_body, key))) == sizes
-    assert small_count == big_count, f"{path}: {sizes[0]} items cost {small_count} statements, {sizes[1]} cost {big_count}"
+    assert small_count == big_count, (
+        f"{path}: {sizes[0]} items cost {small_count} statements, {sizes[1]} cost {big_count}"
+    )
     return items_of(big_body, key)
 
 
 def test_hosts_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
     params = {"details": "true", "resolved-values": "true", "limit": 100}
     items = _compare(
-        craton, "/v1/hosts", "hosts",
-        {**params, "cell_id": fleet["small_cell"]["id"]}, {**params, "cell_id": fleet["big_cell"]["id"]}, (5, 100),
+        craton,
+        "/v1/hosts",
+        "hosts",
+        {**params, "cell_id": fleet["small_cell"]["id"]},
+        {**params, "cell_id": fleet["big_cell"]["id"]},
+        (5, 100),
     )
     by_id = {item["id"]: item for item in items}
     deep = fleet["big"]["hosts"][1]  # child of the innermost switch: host > s2 > s1 > s0 > cell > ...
     assert by_id[deep["id"]]["variables"] == {
-        "h": 1, "s2": 2, "s1": 1, "s0": 1, "level": "switch-0", "x": "big", "r": 1, "c": 1, "p": True,
+        "h": 1,
+        "s2": 2,
+        "s1": 1,
+        "s0": 1,
+        "level": "switch-0",
+        "x": "big",
+        "r": 1,
+        "c": 1,
+        "p": True,
     }
     assert sorted(by_id[deep["id"]]["labels"]) == ["host", "n1"]
 
@@ -90,8 +112,12 @@ def test_hosts_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) ->
 def test_devices_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
     params = {"details": "true", "limit": 100}
     items = _compare(
-        craton, "/v1/devices", "devices",
-        {**params, "cell_id": fleet["small_cell"]["id"]}, {**params, "cell_id": fleet["big_cell"]["id"]}, (7, 100),
+        craton,
+        "/v1/devices",
+        "devices",
+        {**params, "cell_id": fleet["small_cell"]["id"]},
+        {**params, "cell_id": fleet["big_cell"]["id"]},
+        (7, 100),
     )
     assert all(item["variables"]["x"] == "big" for item in items)
 
@@ -99,16 +125,24 @@ def test_devices_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) 
 def test_network_devices_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
     params = {"details": "true", "limit": 100}
     _compare(
-        craton, "/v1/network-devices", "network_devices",
-        {**params, "cell_id": fleet["small_cell"]["id"]}, {**params, "cell_id": fleet["big_cell"]["id"]}, (2, 3),
+        craton,
+        "/v1/network-devices",
+        "network_devices",
+        {**params, "cell_id": fleet["small_cell"]["id"]},
+        {**params, "cell_id": fleet["big_cell"]["id"]},
+        (2, 3),
     )
 
 
 def test_regions_with_resolved_variables(craton: Craton, fleet: dict[str, Any]) -> None:
     params = {"details": "true", "limit": 100}
     items = _compare(
-        craton, "/v1/regions", "regions",
-        {**params, "cloud_id": fleet["small_cloud"]["id"]}, {**params, "cloud_id": fleet["big_cloud"]["id"]}, (5, 100),
+        craton,
+        "/v1/regions",
+        "regions",
+        {**params, "cloud_id": fleet["small_cloud"]["id"]},
+        {**params, "cloud_id": fleet["big_cloud"]["id"]},
+        (5, 100),
     )
     assert items[7]["variables"] == {"n": 7, "bc": 1, "level": "project", "p": True}
 

@@ -15,10 +15,10 @@ import pytest
 
 from tests.api.helpers import (
     ISO_UTC_RE,
-    Craton,
     MISSING_ID,
     NOT_FOUND,
     UUID_RE,
+    Craton,
     Inventory,
     Tenant,
     describe,
@@ -33,8 +33,21 @@ from tests.api.helpers import (
 
 Body = dict[str, Any]
 DEVICE_FIELDS = {
-    "created_at", "updated_at", "id", "name", "note", "ip_address", "device_type", "active",
-    "cell_id", "region_id", "cloud_id", "parent_id", "project_id", "labels", "links",
+    "created_at",
+    "updated_at",
+    "id",
+    "name",
+    "note",
+    "ip_address",
+    "device_type",
+    "active",
+    "cell_id",
+    "region_id",
+    "cloud_id",
+    "parent_id",
+    "project_id",
+    "labels",
+    "links",
 }
 
 
@@ -72,35 +85,66 @@ def _cell_body(inv: Inventory) -> Body:
 def _host_body(inv: Inventory) -> Body:
     cell = inv.cell()
     return {
-        "name": unique("host"), "cloud_id": cell["cloud_id"], "region_id": cell["region_id"], "cell_id": cell["id"],
-        "ip_address": "192.168.1.1", "device_type": "server", "note": "rack 4", "active": True,
-        "labels": ["b-label", "a-label"], "variables": {"h": True},
+        "name": unique("host"),
+        "cloud_id": cell["cloud_id"],
+        "region_id": cell["region_id"],
+        "cell_id": cell["id"],
+        "ip_address": "192.168.1.1",
+        "device_type": "server",
+        "note": "rack 4",
+        "active": True,
+        "labels": ["b-label", "a-label"],
+        "variables": {"h": True},
     }
 
 
 def _network_device_body(inv: Inventory) -> Body:
     region = inv.region()
     return {
-        "name": unique("switch"), "cloud_id": region["cloud_id"], "region_id": region["id"],
-        "ip_address": "10.10.0.1", "device_type": "switch", "model_name": "m1", "os_version": "7.1",
-        "vlans": "1,2", "note": "top of rack", "labels": ["tor"], "variables": {"n": None},
+        "name": unique("switch"),
+        "cloud_id": region["cloud_id"],
+        "region_id": region["id"],
+        "ip_address": "10.10.0.1",
+        "device_type": "switch",
+        "model_name": "m1",
+        "os_version": "7.1",
+        "vlans": "1,2",
+        "note": "top of rack",
+        "labels": ["tor"],
+        "variables": {"n": None},
     }
 
 
 def _network_body(inv: Inventory) -> Body:
     region = inv.region()
     return {
-        "name": unique("net"), "cloud_id": region["cloud_id"], "region_id": region["id"], "cidr": "10.0.0.0/24",
-        "gateway": "10.0.0.1", "netmask": "255.255.255.0", "ip_block_type": "private", "nss": "ns1",
+        "name": unique("net"),
+        "cloud_id": region["cloud_id"],
+        "region_id": region["id"],
+        "cidr": "10.0.0.0/24",
+        "gateway": "10.0.0.1",
+        "netmask": "255.255.255.0",
+        "ip_block_type": "private",
+        "nss": "ns1",
         "variables": {"net": "x"},
     }
 
 
 def _interface_body(inv: Inventory) -> Body:
     return {
-        "name": unique("eth"), "device_id": inv.host()["id"], "interface_type": "ethernet",
-        "ip_address": "10.2.0.9", "port": 3, "speed": 10_000_000_000, "vlan_id": 12, "vlan": "v12",
-        "duplex": "full", "link": "up", "cdp": "on", "security": "none", "variables": {"i": 1},
+        "name": unique("eth"),
+        "device_id": inv.host()["id"],
+        "interface_type": "ethernet",
+        "ip_address": "10.2.0.9",
+        "port": 3,
+        "speed": 10_000_000_000,
+        "vlan_id": 12,
+        "vlan": "v12",
+        "duplex": "full",
+        "link": "up",
+        "cdp": "on",
+        "security": "none",
+        "variables": {"i": 1},
     }
 
 
@@ -120,7 +164,8 @@ def _check_interface(body: Body, got: Body) -> None:
 
 SPECS: dict[str, Spec] = {
     "clouds": Spec(
-        path="/v1/clouds", key="clouds",
+        path="/v1/clouds",
+        key="clouds",
         fields=frozenset({"created_at", "updated_at", "id", "name", "note", "project_id", "variables"}),
         new=lambda inv: {"name": unique("cloud"), "note": "a note", "variables": {"v": 1}},
         update={"name": unique("cloud-renamed"), "note": "changed"},
@@ -129,7 +174,8 @@ SPECS: dict[str, Spec] = {
         duplicate_message="A cloud with the given name already exists.",
     ),
     "regions": Spec(
-        path="/v1/regions", key="regions",
+        path="/v1/regions",
+        key="regions",
         fields=frozenset({"created_at", "updated_at", "id", "name", "note", "cloud_id", "project_id", "variables"}),
         new=_region_body,
         update={"name": unique("region-renamed"), "note": "changed"},
@@ -138,22 +184,32 @@ SPECS: dict[str, Spec] = {
         duplicate_message="A region with the given name already exists.",
     ),
     "cells": Spec(
-        path="/v1/cells", key="cells",
+        path="/v1/cells",
+        key="cells",
         fields=frozenset(
             {"created_at", "updated_at", "id", "name", "note", "region_id", "cloud_id", "project_id", "variables"}
         ),
         new=_cell_body,
         update={"name": unique("cell-renamed"), "note": "changed"},
         required=("name", "region_id", "cloud_id"),
-        wrong_types=(("region_id", "asdf", "'asdf' is not of type 'integer'"), ("name", None, "None is not of type 'string'")),
+        wrong_types=(
+            ("region_id", "asdf", "'asdf' is not of type 'integer'"),
+            ("name", None, "None is not of type 'string'"),
+        ),
         duplicate_message="A cell with the given name already exists.",
     ),
     "hosts": Spec(
-        path="/v1/hosts", key="hosts",
+        path="/v1/hosts",
+        key="hosts",
         fields=frozenset(DEVICE_FIELDS | {"variables"}),
         new=_host_body,
-        update={"name": unique("host-renamed"), "note": "moved", "ip_address": "192.168.1.2", "device_type": "vm",
-                "active": False},
+        update={
+            "name": unique("host-renamed"),
+            "note": "moved",
+            "ip_address": "192.168.1.2",
+            "device_type": "vm",
+            "active": False,
+        },
         required=("name", "cloud_id", "region_id", "ip_address", "device_type"),
         wrong_types=(
             ("active", "yes", "'yes' is not of type 'boolean'"),
@@ -164,45 +220,106 @@ SPECS: dict[str, Spec] = {
         extra_checks=_check_device,
     ),
     "network-devices": Spec(
-        path="/v1/network-devices", key="network_devices",
+        path="/v1/network-devices",
+        key="network_devices",
         fields=frozenset(DEVICE_FIELDS | {"model_name", "os_version", "vlans", "variables"}),
         new=_network_device_body,
-        update={"name": unique("switch-renamed"), "note": "new note", "model_name": "m2", "os_version": "8",
-                "vlans": "3", "ip_address": "10.10.0.2", "device_type": "router"},
+        update={
+            "name": unique("switch-renamed"),
+            "note": "new note",
+            "model_name": "m2",
+            "os_version": "8",
+            "vlans": "3",
+            "ip_address": "10.10.0.2",
+            "device_type": "router",
+        },
         required=("name", "cloud_id", "region_id", "ip_address", "device_type"),
         wrong_types=(("region_id", "1", "'1' is not of type 'integer'"), ("vlans", 5, "5 is not of type 'string'")),
         duplicate_message="A device with the given name already exists.",
         extra_checks=_check_device,
     ),
     "networks": Spec(
-        path="/v1/networks", key="networks",
-        fields=frozenset({
-            "created_at", "updated_at", "id", "name", "cidr", "gateway", "netmask", "ip_block_type", "nss",
-            "cloud_id", "region_id", "cell_id", "project_id", "variables",
-        }),
+        path="/v1/networks",
+        key="networks",
+        fields=frozenset(
+            {
+                "created_at",
+                "updated_at",
+                "id",
+                "name",
+                "cidr",
+                "gateway",
+                "netmask",
+                "ip_block_type",
+                "nss",
+                "cloud_id",
+                "region_id",
+                "cell_id",
+                "project_id",
+                "variables",
+            }
+        ),
         new=_network_body,
-        update={"name": unique("net-renamed"), "cidr": "10.9.0.0/16", "gateway": "10.9.0.1",
-                "netmask": "255.255.0.0", "ip_block_type": "public", "nss": "ns2"},
+        update={
+            "name": unique("net-renamed"),
+            "cidr": "10.9.0.0/16",
+            "gateway": "10.9.0.1",
+            "netmask": "255.255.0.0",
+            "ip_block_type": "public",
+            "nss": "ns2",
+        },
         required=("name", "cidr", "gateway", "netmask", "cloud_id", "region_id"),
         wrong_types=(("cidr", 10, "10 is not of type 'string'"), ("cell_id", "c", "'c' is not of type 'integer'")),
         duplicate_message="Network with the given name already exists in this region.",
     ),
     "network-interfaces": Spec(
-        path="/v1/network-interfaces", key="network_interfaces",
-        fields=frozenset({
-            "created_at", "updated_at", "id", "name", "interface_type", "vlan_id", "vlan", "port", "duplex",
-            "speed", "link", "cdp", "security", "ip_address", "device_id", "network_id", "project_id", "variables",
-        }),
+        path="/v1/network-interfaces",
+        key="network_interfaces",
+        fields=frozenset(
+            {
+                "created_at",
+                "updated_at",
+                "id",
+                "name",
+                "interface_type",
+                "vlan_id",
+                "vlan",
+                "port",
+                "duplex",
+                "speed",
+                "link",
+                "cdp",
+                "security",
+                "ip_address",
+                "device_id",
+                "network_id",
+                "project_id",
+                "variables",
+            }
+        ),
         new=_interface_body,
-        update={"name": unique("eth-renamed"), "interface_type": "bond", "vlan": "v13", "duplex": "half",
-                "link": "down", "cdp": "off", "security": "strict", "port": 4, "speed": 25_000_000_000},
+        update={
+            "name": unique("eth-renamed"),
+            "interface_type": "bond",
+            "vlan": "v13",
+            "duplex": "half",
+            "link": "down",
+            "cdp": "off",
+            "security": "strict",
+            "port": 4,
+            "speed": 25_000_000_000,
+        },
         required=("name", "device_id", "interface_type", "ip_address"),
-        wrong_types=(("port", "asdf", "'asdf' is not of type 'integer'"), ("speed", "1000", "'1000' is not of type 'integer'")),
+        wrong_types=(
+            ("port", "asdf", "'asdf' is not of type 'integer'"),
+            ("speed", "1000", "'1000' is not of type 'integer'"),
+        ),
         duplicate_message="",  # unique per device; the original had no message (it gave 500)
         extra_checks=_check_interface,
     ),
     "projects": Spec(
-        path="/v1/projects", key="projects",
+        path="/v1/projects",
+        key="projects",
         fields=frozenset({"created_at", "updated_at", "id", "name", "variables"}),
         new=lambda inv: {"name": unique("project"), "variables": {"p": "q"}},
         update={},
@@ -263,7 +380,9 @@ def test_create_get_update_delete(spec: Spec, client: Any, tenant: Tenant, serve
     got = expect(client.get(item), 200)
     _check_common(spec, tenant, got, body, spec.fields)
     assert got["variables"] == body["variables"]  # no parent has variables: own == resolved
-    assert {k: v for k, v in got.items() if k != "updated_at"} == {k: v for k, v in created.items() if k != "updated_at"}
+    assert {k: v for k, v in got.items() if k != "updated_at"} == {
+        k: v for k, v in created.items() if k != "updated_at"
+    }
 
     listed = expect(client.get(spec.path, params={"limit": 100}), 200)
     if not spec.root_only:
@@ -287,7 +406,11 @@ def test_create_get_update_delete(spec: Spec, client: Any, tenant: Tenant, serve
 
 
 def test_missing_ids_are_404(spec: Spec, client: Any) -> None:
-    missing = ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "12"] if spec.root_only else [str(MISSING_ID), "abc", "-1"]
+    missing = (
+        ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "12"]
+        if spec.root_only
+        else [str(MISSING_ID), "abc", "-1"]
+    )
     for raw in missing:
         item = f"{spec.path}/{raw}"
         expect_not_found(client.get(item))
@@ -327,7 +450,10 @@ def test_unknown_keys_are_400_naming_the_key(spec: Spec, client: Any, tenant: Te
     if spec.updatable:
         created = _create(client, spec, body)
         expect_invalid(
-            client.put(f"{spec.path}/{created['id']}", json={"note" if "note" in spec.fields else "name": "x", unexpected: value}),
+            client.put(
+                f"{spec.path}/{created['id']}",
+                json={"note" if "note" in spec.fields else "name": "x", unexpected: value},
+            ),
             f"Additional properties are not allowed ('{unexpected}' was unexpected)",
         )
 
@@ -352,8 +478,11 @@ def test_two_unknown_keys_are_named_together(spec: Spec, client: Any, tenant: Te
     response = client.post(spec.path, json={**body, "id": 1, "foo": 2})
     lines = expect_invalid(response)
     assert any(
-        line in ("Additional properties are not allowed ('id', 'foo' were unexpected)",
-                 "Additional properties are not allowed ('foo', 'id' were unexpected)")
+        line
+        in (
+            "Additional properties are not allowed ('id', 'foo' were unexpected)",
+            "Additional properties are not allowed ('foo', 'id' were unexpected)",
+        )
         for line in lines
     ), describe(response)
 
@@ -421,8 +550,12 @@ def test_lookup_by_name_or_id_is_unpaginated_and_404_when_absent(craton: Craton,
     inv, client = tenant.inventory, tenant.client
     first = inv.cloud(variables={"v": 1}) if kind == "clouds" else inv.region(variables={"v": 1})
     second = inv.cloud() if kind == "clouds" else inv.region()
-    for params in ({"name": first["name"]}, {"id": first["id"]}, {"id": first["id"], "name": second["name"]},
-                   {"name": first["name"], "details": "true"}):
+    for params in (
+        {"name": first["name"]},
+        {"id": first["id"]},
+        {"id": first["id"], "name": second["name"]},
+        {"name": first["name"], "details": "true"},
+    ):
         body = expect(client.get(f"/v1/{kind}", params=params), 200)
         assert body["links"] == [] and ids_of(body[kind]) == [first["id"]], params
         assert "variables" not in body[kind][0]
@@ -454,7 +587,9 @@ def test_cells_and_networks_filters_return_lists(craton: Craton) -> None:
     assert ids_of(expect(client.get("/v1/cells", params={"name": cell["name"]}), 200)["cells"]) == [cell["id"]]
     assert expect(client.get("/v1/cells", params={"name": "nope"}), 200)["cells"] == []
     assert ids_of(expect(client.get("/v1/cells", params={"region_id": region["id"]}), 200)["cells"]) == [cell["id"]]
-    assert ids_of(expect(client.get("/v1/networks", params={"cell_id": cell["id"]}), 200)["networks"]) == [network["id"]]
+    assert ids_of(expect(client.get("/v1/networks", params={"cell_id": cell["id"]}), 200)["networks"]) == [
+        network["id"]
+    ]
     assert expect(client.get("/v1/networks", params={"name": "nope"}), 200)["networks"] == []
     interfaces = expect(client.get("/v1/network-interfaces", params={"device_id": MISSING_ID}), 200)
     assert interfaces["network_interfaces"] == []

@@ -36,10 +36,19 @@ def a(craton: Craton) -> dict[str, Any]:
     host = inv.host(cell=cell, parent=switch, variables=SECRET, labels=["a-label"])
     network = inv.network(region, cell=cell, variables=SECRET)
     interface = inv.interface(host, network=network, variables=SECRET)
-    user = expect(tenant.client.post("/v1/users", json={"username": unique("a-user"), "project_id": tenant.project_id}), 201)
+    user = expect(
+        tenant.client.post("/v1/users", json={"username": unique("a-user"), "project_id": tenant.project_id}), 201
+    )
     return {
-        "tenant": tenant, "clouds": cloud, "regions": region, "cells": cell, "network-devices": switch, "hosts": host,
-        "networks": network, "network-interfaces": interface, "user": user,
+        "tenant": tenant,
+        "clouds": cloud,
+        "regions": region,
+        "cells": cell,
+        "network-devices": switch,
+        "hosts": host,
+        "networks": network,
+        "network-interfaces": interface,
+        "user": user,
     }
 
 
@@ -53,8 +62,13 @@ def b(craton: Craton) -> dict[str, Any]:
 
 INVENTORY = ["clouds", "regions", "cells", "network-devices", "hosts", "networks", "network-interfaces"]
 LIST_KEYS = {
-    "clouds": "clouds", "regions": "regions", "cells": "cells", "network-devices": "network_devices",
-    "hosts": "hosts", "networks": "networks", "network-interfaces": "network_interfaces",
+    "clouds": "clouds",
+    "regions": "regions",
+    "cells": "cells",
+    "network-devices": "network_devices",
+    "hosts": "hosts",
+    "networks": "networks",
+    "network-interfaces": "network_interfaces",
 }
 
 
@@ -77,7 +91,12 @@ def test_bad_credentials_are_401_everywhere(craton: Craton, url: str) -> None:
         {k: v for k, v in server.headers.items() if k != "X-Auth-Token"},
         {**server.headers, "X-Auth-User": "nobody"},
         {k: v for k, v in server.headers.items() if k != "X-Auth-User"},
-        {**server.headers, "X-Auth-Token": server.api_key.upper() if server.api_key.upper() != server.api_key else server.api_key + "0"},
+        {
+            **server.headers,
+            "X-Auth-Token": server.api_key.upper()
+            if server.api_key.upper() != server.api_key
+            else server.api_key + "0",
+        },
     ]
     for headers in variants:
         expect_error(craton.client(headers).get(url), 401, BAD_CREDENTIALS)
@@ -207,7 +226,9 @@ def test_other_projects_and_their_variables_are_404_for_a_project_admin(a: dict[
 def test_project_admins_manage_only_their_own_users(craton: Craton, a: dict[str, Any], b: dict[str, Any]) -> None:
     admin = b["admin"]
     missing = "00000000-0000-4000-8000-000000000000"
-    theirs = expect_error(admin.post("/v1/users", json={"username": unique("intruder"), "project_id": a["tenant"].project_id}), 404)
+    theirs = expect_error(
+        admin.post("/v1/users", json={"username": unique("intruder"), "project_id": a["tenant"].project_id}), 404
+    )
     unknown = expect_error(admin.post("/v1/users", json={"username": unique("x"), "project_id": missing}), 404)
     assert theirs.replace(a["tenant"].project_id, "<id>") == unknown.replace(missing, "<id>")
     a_users = expect(a["tenant"].client.get("/v1/users", params={"limit": 100}), 200)["users"]
@@ -218,7 +239,9 @@ def test_project_admins_manage_only_their_own_users(craton: Craton, a: dict[str,
     assert listed and all(user["project_id"] == b["tenant"].project_id for user in listed)
     assert expect(admin.get("/v1/users", params={"name": a["user"]["username"]}), 200)["users"] == []
     # root crosses projects
-    created = expect(craton.root.post("/v1/users", json={"username": unique("by-root"), "project_id": a["tenant"].project_id}), 201)
+    created = expect(
+        craton.root.post("/v1/users", json={"username": unique("by-root"), "project_id": a["tenant"].project_id}), 201
+    )
     assert created["project_id"] == a["tenant"].project_id
     assert expect(craton.root.get(f"/v1/users/{a['user']['id']}"), 200)["id"] == a["user"]["id"]
 
@@ -243,7 +266,13 @@ def test_api_keys_are_shown_once(craton: Craton, b: dict[str, Any]) -> None:
         assert key not in str(user)
     user = craton.client({"X-Auth-Project": project, "X-Auth-User": username, "X-Auth-Token": key})
     expect(user.get("/v1/clouds"), 200)
-    wrong = craton.client({"X-Auth-Project": project, "X-Auth-User": username, "X-Auth-Token": key[:-1] + ("0" if key[-1] != "0" else "1")})
+    wrong = craton.client(
+        {
+            "X-Auth-Project": project,
+            "X-Auth-User": username,
+            "X-Auth-Token": key[:-1] + ("0" if key[-1] != "0" else "1"),
+        }
+    )
     expect_error(wrong.get("/v1/clouds"), 401, BAD_CREDENTIALS)
     expect_error(admin.post("/v1/users", json={"username": username, "project_id": project}), 409)
     expect(admin.delete(f"/v1/users/{created['id']}"), 204)
@@ -253,11 +282,15 @@ def test_api_keys_are_shown_once(craton: Craton, b: dict[str, Any]) -> None:
 def test_user_body_rules(b: dict[str, Any]) -> None:
     admin, project = b["admin"], b["tenant"].project_id
     expect_invalid(admin.post("/v1/users", json={"username": "x"}), "'project_id' is a required property")
-    expect_invalid(admin.post("/v1/users", json={"username": "x", "project_id": project, "id": 3}),
-                   "Additional properties are not allowed ('id' was unexpected)")
+    expect_invalid(
+        admin.post("/v1/users", json={"username": "x", "project_id": project, "id": 3}),
+        "Additional properties are not allowed ('id' was unexpected)",
+    )
     # §4.11: a project that does not exist is a plain 404 "Not Found"
     expect_not_found(admin.post("/v1/users", json={"username": unique("x"), "project_id": "not-a-uuid"}))
-    expect_not_found(admin.post("/v1/users", json={"username": unique("x"), "project_id": "00000000-0000-4000-8000-000000000000"}))
+    expect_not_found(
+        admin.post("/v1/users", json={"username": unique("x"), "project_id": "00000000-0000-4000-8000-000000000000"})
+    )
 
 
 # --- references to other projects leak nothing ---------------------------------------------------
@@ -267,17 +300,23 @@ def test_vars_filter_sees_only_the_callers_project(craton: Craton, a: dict[str, 
     for who in ("admin", "member"):
         client = b[who]
         for kind in ("clouds", "regions", "cells", "hosts", "network-devices", "networks"):
-            found = items_of(expect(client.get(f"/v1/{kind}", params={"vars": 'secret:"s3cret"'}), 200), LIST_KEYS[kind])
+            found = items_of(
+                expect(client.get(f"/v1/{kind}", params={"vars": 'secret:"s3cret"'}), 200), LIST_KEYS[kind]
+            )
             assert a[kind]["id"] not in ids_of(found), (who, kind)
         # A's project variable must not make A's hosts match for B ...
         hosts = ids_of(expect(client.get("/v1/hosts", params={"vars": 'a-project:"yes"'}), 200)["hosts"])
         assert hosts == []
         # ... while B's own project variables do reach B's hosts
-        assert ids_of(expect(client.get("/v1/hosts", params={"vars": 'secret:"s3cret"'}), 200)["hosts"]) == [b["host"]["id"]]
+        assert ids_of(expect(client.get("/v1/hosts", params={"vars": 'secret:"s3cret"'}), 200)["hosts"]) == [
+            b["host"]["id"]
+        ]
         devices = expect(client.get("/v1/devices", params={"vars": 'a-project:"yes"'}), 200)
         assert items_of(devices, "devices") == []
     # root sees A's hosts through the same filter
-    assert a["hosts"]["id"] in ids_of(expect(craton.root.get("/v1/hosts", params={"vars": 'a-project:"yes"'}), 200)["hosts"])
+    assert a["hosts"]["id"] in ids_of(
+        expect(craton.root.get("/v1/hosts", params={"vars": 'a-project:"yes"'}), 200)["hosts"]
+    )
 
 
 def test_markers_from_other_projects_are_unknown(a: dict[str, Any], b: dict[str, Any]) -> None:
@@ -301,10 +340,17 @@ def test_parent_references_to_other_projects_are_unknown(a: dict[str, Any], b: d
         if theirs.status_code == 200:
             assert items_of(theirs.json(), "devices") == []
         else:
-            assert theirs.json()["message"].replace(str(foreign), "<id>") == unknown.json()["message"].replace(str(missing), "<id>")
+            assert theirs.json()["message"].replace(str(foreign), "<id>") == unknown.json()["message"].replace(
+                str(missing), "<id>"
+            )
     region = b["host"]
-    body = {"name": unique("h"), "cloud_id": region["cloud_id"], "region_id": region["region_id"], "ip_address": "10.0.0.1",
-            "device_type": "server"}
+    body = {
+        "name": unique("h"),
+        "cloud_id": region["cloud_id"],
+        "region_id": region["region_id"],
+        "ip_address": "10.0.0.1",
+        "device_type": "server",
+    }
     theirs = expect_error(client.post("/v1/hosts", json={**body, "parent_id": foreign}), 400)
     unknown = expect_error(client.post("/v1/hosts", json={**body, "parent_id": missing}), 400)
     assert theirs.replace(str(foreign), "<id>") == unknown.replace(str(missing), "<id>")
@@ -313,8 +359,10 @@ def test_parent_references_to_other_projects_are_unknown(a: dict[str, Any], b: d
     # references to A's containers from B's creates are refused the same way
     expect_error(client.post("/v1/regions", json={"name": "r", "cloud_id": a["clouds"]["id"]}), 400)
     expect_error(
-        client.post("/v1/network-interfaces",
-                    json={"name": "e", "device_id": a["hosts"]["id"], "interface_type": "x", "ip_address": "10.0.0.1"}),
+        client.post(
+            "/v1/network-interfaces",
+            json={"name": "e", "device_id": a["hosts"]["id"], "interface_type": "x", "ip_address": "10.0.0.1"},
+        ),
         400,
     )
 
@@ -325,7 +373,6 @@ def test_root_sees_every_project(craton: Craton, a: dict[str, Any]) -> None:
     assert expect(craton.root.get(f"/v1/projects/{a['tenant'].project_id}"), 200)["id"] == a["tenant"].project_id
     projects = ids_of(expect(craton.root.get("/v1/projects", params={"limit": 100}), 200)["projects"])
     assert a["tenant"].project_id in projects
-
 
 
 def test_only_root_can_touch_root(craton: Craton) -> None:

@@ -61,7 +61,9 @@ def test_round_trip_merge_and_delete(craton: Craton, kind: str) -> None:
     assert expect(client.get(url, params={"resolved-values": "false"}), 200) == put
 
     merged = expect(client.put(url, json={"num-key": 48, "new-key": {"x": [1, {"y": None}]}}), 200)
-    assert merged == {"variables": {"keep": "me", **ROUND_TRIP_VARIABLES, "num-key": 48, "new-key": {"x": [1, {"y": None}]}}}
+    assert merged == {
+        "variables": {"keep": "me", **ROUND_TRIP_VARIABLES, "num-key": 48, "new-key": {"x": [1, {"y": None}]}}
+    }
 
     expect(_delete(client, url, ["num-key", "never-existed", "object-key"]), 204)
     left = {"keep": "me", **ROUND_TRIP_VARIABLES, "new-key": {"x": [1, {"y": None}]}}
@@ -137,11 +139,24 @@ def tree(craton: Craton) -> dict[str, Any]:
     plain = inv.host(region, variables={})
     network = inv.network(region, cell=cell, variables={"level": "network"})
     return {
-        "tenant": tenant, "cloud": cloud, "region": region, "cell": cell, "switch": switch, "host": host,
-        "child": child, "plain": plain, "network": network,
+        "tenant": tenant,
+        "cloud": cloud,
+        "region": region,
+        "cell": cell,
+        "switch": switch,
+        "host": host,
+        "child": child,
+        "plain": plain,
+        "network": network,
         "own": {
-            "cloud": CLOUD, "region": REGION, "cell": CELL, "switch": SWITCH, "host": HOST, "child": CHILD,
-            "plain": {}, "network": {"level": "network"},
+            "cloud": CLOUD,
+            "region": REGION,
+            "cell": CELL,
+            "switch": SWITCH,
+            "host": HOST,
+            "child": CHILD,
+            "plain": {},
+            "network": {"level": "network"},
         },
         "resolved": {
             "cloud": _chain(CLOUD, PROJECT),
@@ -155,8 +170,16 @@ def tree(craton: Craton) -> dict[str, Any]:
     }
 
 
-PATHS = {"cloud": "clouds", "region": "regions", "cell": "cells", "switch": "network-devices", "host": "hosts",
-         "child": "hosts", "plain": "hosts", "network": "networks"}
+PATHS = {
+    "cloud": "clouds",
+    "region": "regions",
+    "cell": "cells",
+    "switch": "network-devices",
+    "host": "hosts",
+    "child": "hosts",
+    "plain": "hosts",
+    "network": "networks",
+}
 
 
 def _variables(client: httpx.Client, name: str, tree: dict[str, Any], suffix: str = "/variables", **params: str) -> Any:
@@ -212,9 +235,13 @@ def test_get_by_id_shows_resolved_variables_where_the_contract_says(tree: dict[s
         ("/v1/network-devices", "network_devices", ["switch"]),
     ],
 )
-def test_lists_with_details_resolve_unless_told_not_to(tree: dict[str, Any], path: str, key: str, names: list[str]) -> None:
+def test_lists_with_details_resolve_unless_told_not_to(
+    tree: dict[str, Any], path: str, key: str, names: list[str]
+) -> None:
     client = tree["tenant"].client
-    resolved = {item["id"]: item["variables"] for item in expect(client.get(path, params={"details": "true"}), 200)[key]}
+    resolved = {
+        item["id"]: item["variables"] for item in expect(client.get(path, params={"details": "true"}), 200)[key]
+    }
     own = {
         item["id"]: item["variables"]
         for item in expect(client.get(path, params={"details": "true", "resolved-values": "false"}), 200)[key]
@@ -292,9 +319,19 @@ def test_interface_variables_show_on_the_interface_only(tenant: Tenant) -> None:
 def test_unicode_and_number_edges_round_trip(craton: Craton, kind: str) -> None:
     tenant = craton.tenant()
     values = {
-        "ключ": "значение", "emoji-😀": "☃ snow", "mixed": ["ü", {"ß": "ẞ"}], "k" * 255: 1,
-        "max": 2**63 - 1, "min": -(2**63), "float": 1.5e300, "tiny": 5e-324, "neg-zero-ish": -0.5,
-        "dotted.key:with,odd chars": True, "empty-string": "", "empty-list": [], "empty-object": {},
+        "ключ": "значение",
+        "emoji-😀": "☃ snow",
+        "mixed": ["ü", {"ß": "ẞ"}],
+        "k" * 255: 1,
+        "max": 2**63 - 1,
+        "min": -(2**63),
+        "float": 1.5e300,
+        "tiny": 5e-324,
+        "neg-zero-ish": -0.5,
+        "dotted.key:with,odd chars": True,
+        "empty-string": "",
+        "empty-list": [],
+        "empty-object": {},
     }
     owner = OWNERS[kind](tenant, values)
     url = f"/v1/{kind}/{owner}/variables"

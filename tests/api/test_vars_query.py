@@ -25,7 +25,12 @@ from tests.api.helpers import (
 )
 
 TEST_ARRAY = [
-    1, 23.4, True, False, "false", "I'm just a string",
+    1,
+    23.4,
+    True,
+    False,
+    "false",
+    "I'm just a string",
     {"bumbleywump": "cucumberpatch", "literal_boolean": "true"},
     ["sub", "array", True],
 ]
@@ -47,43 +52,60 @@ TEST_DICT = {
 CASES: dict[str, tuple[list[dict[str, Any]], str, list[int]]] = {
     "nested-string": (
         [{"foo": TEST_DICT}, {"foo": {"baz": "nope"}}],
-        'foo.foo.nested_string:"Bumbleywump Cucumberpatch"', [0],
+        'foo.foo.nested_string:"Bumbleywump Cucumberpatch"',
+        [0],
     ),
     "member-wildcard": ([{"foo": TEST_DICT}, {"foo": {"baz": "zoom"}}], 'foo.*:"zoo"', [0]),
     "array-index": (
         [{"foo": TEST_ARRAY}, {"foo": TEST_ARRAY}, {"foo": ["I'm just a string", 1, 2, 3, 4, "foo"]}],
-        "foo[5]:\"I'm just a string\"", [0, 1],
+        'foo[5]:"I\'m just a string"',
+        [0, 1],
     ),
     "array-wildcard": (
-        [{"foo": TEST_ARRAY}, {"foo": TEST_ARRAY}, {"foo": ["I'm just a string", True]},
-         {"foo": ["Bumbleywump Cucumberpatch"]}],
-        "foo[*]:\"I'm just a string\"", [0, 1, 2],
+        [
+            {"foo": TEST_ARRAY},
+            {"foo": TEST_ARRAY},
+            {"foo": ["I'm just a string", True]},
+            {"foo": ["Bumbleywump Cucumberpatch"]},
+        ],
+        'foo[*]:"I\'m just a string"',
+        [0, 1, 2],
     ),
     "nested-array-wildcard": (
         [{"foo": TEST_DICT}, {"foo": TEST_DICT}, {"foo": {"bar": ["I'm just a string", True]}}, {"foo": TEST_ARRAY}],
-        "foo.bar[*]:\"I'm just a string\"", [0, 1, 2],
+        'foo.bar[*]:"I\'m just a string"',
+        [0, 1, 2],
     ),
     "int-vs-string": ([{"foo": TEST_DICT}, {"foo": {"foo": {"nested_int": "1"}}}], "foo.foo.nested_int:1", [0]),
     "float-vs-int": ([{"foo": TEST_DICT}, {"foo": {"foo": {"nested_float": 3}}}], "foo.foo.nested_float:3.14", [0]),
-    "bool-vs-string": ([{"foo": TEST_DICT}, {"foo": {"foo": {"nested_bool": "true"}}}], "foo.foo.nested_bool:true", [0]),
+    "bool-vs-string": (
+        [{"foo": TEST_DICT}, {"foo": {"foo": {"nested_bool": "true"}}}],
+        "foo.foo.nested_bool:true",
+        [0],
+    ),
     "string-false-vs-bool": (
-        [{"foo": TEST_DICT}, {"foo": {"foo": {"nested_boolstr": False}}}], 'foo.foo.nested_boolstr:"false"', [0],
+        [{"foo": TEST_DICT}, {"foo": {"foo": {"nested_boolstr": False}}}],
+        'foo.foo.nested_boolstr:"false"',
+        [0],
     ),
     "null": ([{"foo": TEST_DICT}, {"foo": {"foo": {"nested_null": "test"}}}], "foo.foo.nested_null:null", [0]),
     "quoted-hyphenated-member": (
         [{"foo": TEST_DICT}, {"foo": {"foo": {"hyphenated-key": "test-test"}}}],
-        'foo.foo."hyphenated-key":"look-at-all-these-hyphens!"', [0],
+        'foo.foo."hyphenated-key":"look-at-all-these-hyphens!"',
+        [0],
     ),
     "quoted-first-key-with-period": (
         [{"v3.0": {"foo": {"bar": "baz"}}}, {"v3.0": {"foo": {"bar": "qux"}}}, {"v3": {"0": {"foo": {"bar": "baz"}}}}],
-        '"v3.0".foo.bar:"baz"', [0],
+        '"v3.0".foo.bar:"baz"',
+        [0],
     ),
     # Contract rules beyond the original suite's cases (§6.5 "Matching a single variable").
     "numbers-compare-numerically": ([{"n": 1}, {"n": 1.5}, {"n": "1"}], "n:1.0", [0]),
     "array-target-contains-scalar": ([{"tags": ["a", "b"]}, {"tags": ["c"]}, {"tags": "a"}], 'tags:"a"', [0, 2]),
     "hyphenated-bare-first-key": (
         [{"os-information": {"release": "xenial"}}, {"os-information": {"release": "bionic"}}],
-        'os-information.release:"xenial"', [0],
+        'os-information.release:"xenial"',
+        [0],
     ),
     "case-sensitive": ([{"s": "Value"}, {"s": "value"}], 's:"value"', [1]),
     "object-target-never-matches-scalar": ([{"o": {"a": 1}}, {"o": 1}], "o:1", [1]),
@@ -254,7 +276,12 @@ def test_hosts_inherit_from_parent_network_devices(craton: Craton) -> None:
     assert hosts == {child["id"], grandchild["id"]}
     assert unrelated["id"] not in hosts
     assert _ids(client, "/v1/network-devices", "network_devices", 'zoo:"bar"') == {netdev1["id"], netdev2["id"]}
-    assert _ids(client, "/v1/devices", "devices", 'zoo:"bar"') == {netdev1["id"], netdev2["id"], child["id"], grandchild["id"]}
+    assert _ids(client, "/v1/devices", "devices", 'zoo:"bar"') == {
+        netdev1["id"],
+        netdev2["id"],
+        child["id"],
+        grandchild["id"],
+    }
     assert _ids(client, "/v1/devices", "devices", 'zoo:"bar"', **{"resolved-values": "false"}) == {netdev1["id"]}
 
 
@@ -321,8 +348,10 @@ def test_malformed_expressions_are_400(craton: Craton, resource: str) -> None:
     for query, message in MALFORMED:
         response = client.get(listing.path, params={"vars": query})
         body = response.json()
-        if response.status_code != 400 or set(body) != {"message", "status"} or not body["message"].startswith(
-            (INVALID_PATH, INVALID_VALUE)
+        if (
+            response.status_code != 400
+            or set(body) != {"message", "status"}
+            or not body["message"].startswith((INVALID_PATH, INVALID_VALUE))
         ):
             problems.append(f"{query!r} -> {response.status_code} {body}")
         elif message is not None and not body["message"].startswith(message):

@@ -24,8 +24,15 @@ import httpx
 COMMANDS_RUN: set[str] = set()
 
 _GLOBAL_WITH_VALUE = {
-    "--format", "--craton-url", "--craton-version", "--os-username", "--os-password",
-    "--os-project-id", "--os-cacert", "--timeout", "--reason",
+    "--format",
+    "--craton-url",
+    "--craton-version",
+    "--os-username",
+    "--os-password",
+    "--os-project-id",
+    "--os-cacert",
+    "--timeout",
+    "--reason",
 }
 
 
@@ -55,7 +62,8 @@ class CLI:
     @property
     def env(self) -> dict[str, str]:
         env = {
-            k: v for k, v in os.environ.items()
+            k: v
+            for k, v in os.environ.items()
             # Bytecode caching stays on: every call is a new interpreter, and compiling the
             # client each time would dominate the run time.
             if not k.startswith(("OS_", "CRATON_")) and k not in ("COLUMNS", "PYTHONDONTWRITEBYTECODE")
@@ -101,9 +109,7 @@ class CLI:
         """Run with ``--format json`` and parse stdout."""
         return json.loads(self.ok("--format", "json", *argv, input=input))
 
-    def fails(
-        self, *argv: str, code: int = 1, input: str | None = None, env: dict[str, str] | None = None
-    ) -> str:
+    def fails(self, *argv: str, code: int = 1, input: str | None = None, env: dict[str, str] | None = None) -> str:
         """Run, insist on exit status ``code`` and no output on stdout; return stderr."""
         result = self(*argv, input=input, env=env)
         assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
@@ -139,5 +145,3 @@ def transcript_tool() -> ModuleType:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-

@@ -9,8 +9,7 @@ import json
 import pytest
 import yaml
 
-from cratonclient.formatters import FORMATTERS, UnsupportedOutput, get_formatter
-from cratonclient.formatters import table
+from cratonclient.formatters import FORMATTERS, UnsupportedOutput, get_formatter, table
 from cratonclient.formatters.base import cell_text, column_label, variable_text
 
 HOSTS = [

@@ -35,8 +35,13 @@ class Site:
         self.cell = self.post("/v1/cells", name="east-a", cloud_id=self.cloud["id"], region_id=self.region["id"])
         self.hosts = [
             self.post(
-                "/v1/hosts", name=f"web-{n}", cloud_id=self.cloud["id"], region_id=self.region["id"],
-                cell_id=self.cell["id"], ip_address=f"10.7.0.{n}", device_type="server",
+                "/v1/hosts",
+                name=f"web-{n}",
+                cloud_id=self.cloud["id"],
+                region_id=self.region["id"],
+                cell_id=self.cell["id"],
+                ip_address=f"10.7.0.{n}",
+                device_type="server",
             )
             for n in (1, 2)
         ]
@@ -80,8 +85,17 @@ def test_reason_from_the_option_or_the_environment_is_recorded(site: Site) -> No
     _ok(cli("--reason", "OPS-1: new NTP pool", "region-vars-set", region, "ntp=10.0.0.2"))
     _ok(cli("region-vars-set", region, "zone=east", env={"CRATON_CHANGE_REASON": "OPS-2: zones"}))
     # The option wins over the environment, and may follow the command.
-    _ok(cli("region-update", region, "--note", "hall B", "--reason", "OPS-3: note",
-            env={"CRATON_CHANGE_REASON": "not this"}))
+    _ok(
+        cli(
+            "region-update",
+            region,
+            "--note",
+            "hall B",
+            "--reason",
+            "OPS-3: note",
+            env={"CRATON_CHANGE_REASON": "not this"},
+        )
+    )
     records = site.history("region", region)
     assert [(r["action"], r["reason"], r["summary"]) for r in records[-3:]] == [
         ("variables", "OPS-1: new NTP pool", 'ntp: "10.0.0.1" -> "10.0.0.2"'),
@@ -102,12 +116,20 @@ def test_vars_get_blame_in_every_format(site: Site) -> None:
     region = f"region {site.region['id']} (east)"
 
     rows = cli.json("host-vars-get", host, "--blame")
-    assert rows == [{
-        "key": "ntp", "value": "10.9.9.9", "source_type": "host", "source_id": site.hosts[1]["id"],
-        "source_name": "web-2", "set_by": cli.username, "set_at": rows[0]["set_at"],
-        "overrides": [{"source_type": "region", "source_id": site.region["id"], "source_name": "east",
-                       "value": "10.0.0.1"}],
-    }]
+    assert rows == [
+        {
+            "key": "ntp",
+            "value": "10.9.9.9",
+            "source_type": "host",
+            "source_id": site.hosts[1]["id"],
+            "source_name": "web-2",
+            "set_by": cli.username,
+            "set_at": rows[0]["set_at"],
+            "overrides": [
+                {"source_type": "region", "source_id": site.region["id"], "source_name": "east", "value": "10.0.0.1"}
+            ],
+        }
+    ]
     assert yaml.safe_load(cli.ok("--format", "yaml", "host-vars-get", host, "--blame")) == rows
     parsed = list(csv.DictReader(io.StringIO(cli.ok("--format", "csv", "host-vars-get", host, "--blame"))))
     assert parsed[0]["source_name"] == "web-2" and json.loads(parsed[0]["overrides"])[0]["value"] == "10.0.0.1"
@@ -129,10 +151,13 @@ def test_vars_get_as_of_and_diff_with_times_and_change_ids(site: Site) -> None:
     assert table.startswith(f"As of {change['occurred_at']}:") and "| dns      | 10.0.0.53 |" in table
 
     rows = cli.json("host-vars-get", host, "--diff-from", f"before:{number}")
-    assert rows == [{"key": "dns", "change": "added", "to": "10.0.0.53"},
-                    {"key": "ntp", "change": "changed", "from": "10.0.0.1", "to": "10.0.0.2"}]
-    window = cli.ok("--format", "csv", "host-vars-get", host, "--diff-from", f"before:{number}",
-                    "--diff-to", f"after:{number}")
+    assert rows == [
+        {"key": "dns", "change": "added", "to": "10.0.0.53"},
+        {"key": "ntp", "change": "changed", "from": "10.0.0.1", "to": "10.0.0.2"},
+    ]
+    window = cli.ok(
+        "--format", "csv", "host-vars-get", host, "--diff-from", f"before:{number}", "--diff-to", f"after:{number}"
+    )
     assert window.splitlines() == ["key,change,from,to", "dns,added,,10.0.0.53", "ntp,changed,10.0.0.1,10.0.0.2"]
     table = cli.ok("host-vars-get", host, "--diff-from", f"after:{number}")
     assert table.startswith("No changes from ") and "| Key | Change | From | To |" in table
@@ -151,16 +176,21 @@ def test_list_blame_shows_where_each_object_gets_a_key(site: Site) -> None:
     cli, cell = site.cli, str(site.cell["id"])
     rows = cli.json("host-list", "--cell", cell, "--blame", "ntp")
     assert [(r["name"], r["value"], r["source_type"]) for r in rows] == [
-        ("web-1", "10.0.0.1", "region"), ("web-2", "10.9.9.9", "host"),
+        ("web-1", "10.0.0.1", "region"),
+        ("web-2", "10.9.9.9", "host"),
     ]
     assert rows[1]["overrides"][0]["source_type"] == "region"
     table = cli.ok("host-list", "--cell", cell, "--blame", "ntp")
     assert "| Id | Name  | Value    | Source Type |" in table
     # Objects without the key are listed with the key and nothing else.
     assert cli.json("host-list", "--cell", cell, "--blame", "nothing")[0] == {
-        "id": site.hosts[0]["id"], "name": "web-1", "key": "nothing"}
-    csv_rows = list(csv.DictReader(io.StringIO(cli.ok("--format", "csv", "host-list", "--cell", cell,
-                                                      "--blame", "ntp"))))
+        "id": site.hosts[0]["id"],
+        "name": "web-1",
+        "key": "nothing",
+    }
+    csv_rows = list(
+        csv.DictReader(io.StringIO(cli.ok("--format", "csv", "host-list", "--cell", cell, "--blame", "ntp")))
+    )
     assert [row["source_name"] for row in csv_rows] == ["east", "web-2"]
     assert "--blame shows its own columns" in cli.fails("host-list", "--blame", "ntp", "--fields", "id", code=2)
 
@@ -206,10 +236,14 @@ def test_changes_feed_cursor_filters_and_formats(site: Site) -> None:
 
     after = str(everything[2]["id"])
     assert [r["id"] for r in cli.json("changes", "--since", after, "--limit", "2")] == [
-        r["id"] for r in everything[3:5]]
+        r["id"] for r in everything[3:5]
+    ]
     hosts = cli.json("changes", "--resource-type", "host", "--user", cli.username)
     assert [(r["resource_name"], r["action"]) for r in hosts] == [
-        ("web-1", "create"), ("web-2", "create"), ("web-2", "variables")]
+        ("web-1", "create"),
+        ("web-2", "create"),
+        ("web-2", "variables"),
+    ]
     assert cli.json("changes", "--resource-type", "network-device") == []
 
     table = cli.ok("changes", "--fields", "id", "resource_type", "resource_name", "summary")
@@ -227,9 +261,27 @@ def test_changes_follow_streams_new_changes_in_every_format(site: Site) -> None:
     start = str(cli.json("changes", "--all")[-1]["id"])
     followers = {
         fmt: subprocess.Popen(
-            [sys.executable, "-m", "cratonclient.shell.main", "--format", fmt, "changes", "--follow", "--since", start,
-             "--interval", "0.2", "--duration", "2.5", "--fields", "id,resource_name,summary"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli.env,
+            [
+                sys.executable,
+                "-m",
+                "cratonclient.shell.main",
+                "--format",
+                fmt,
+                "changes",
+                "--follow",
+                "--since",
+                start,
+                "--interval",
+                "0.2",
+                "--duration",
+                "2.5",
+                "--fields",
+                "id,resource_name,summary",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli.env,
         )
         for fmt in ("table", "json", "yaml", "csv")
     }
@@ -243,7 +295,10 @@ def test_changes_follow_streams_new_changes_in_every_format(site: Site) -> None:
         out[fmt] = stdout
 
     lines = [json.loads(line) for line in out["json"].splitlines()]
-    assert [(r["resource_name"], r["new"]) for r in lines] == [("east", {"ntp": "followed"}), ("east-a", {"ntp": "cell"})]
+    assert [(r["resource_name"], r["new"]) for r in lines] == [
+        ("east", {"ntp": "followed"}),
+        ("east-a", {"ntp": "cell"}),
+    ]
     assert [d["summary"] for d in yaml.safe_load_all(out["yaml"])] == [r["summary"] for r in lines]
     assert out["csv"].count("id,resource_name,summary") == 1
     assert [r["resource_name"] for r in csv.DictReader(io.StringIO(out["csv"]))] == ["east", "east-a"]

@@ -35,13 +35,40 @@ def site(live_server: Any, cli: CLI) -> dict[str, Any]:
     region = ops.json("region-create", "-n", "east", "--cloud", str(cloud["id"]))
     cell = ops.json("cell-create", "-n", "c1", "-r", str(region["id"]), "--cloud", str(cloud["id"]))
     switch = ops.json(
-        "network-device-create", "-n", "sw1", "-i", "10.1.0.1", "-r", str(region["id"]),
-        "--cloud", str(cloud["id"]), "-t", "switch", "-c", str(cell["id"]), "--model-name", "X9",
+        "network-device-create",
+        "-n",
+        "sw1",
+        "-i",
+        "10.1.0.1",
+        "-r",
+        str(region["id"]),
+        "--cloud",
+        str(cloud["id"]),
+        "-t",
+        "switch",
+        "-c",
+        str(cell["id"]),
+        "--model-name",
+        "X9",
     )
     host = ops.json(
-        "host-create", "-n", "web1", "-i", "10.1.0.10", "-r", str(region["id"]), "--cloud",
-        str(cloud["id"]), "-t", "server", "-c", str(cell["id"]), "--parent", str(switch["id"]),
-        "-l", "web,prod",
+        "host-create",
+        "-n",
+        "web1",
+        "-i",
+        "10.1.0.10",
+        "-r",
+        str(region["id"]),
+        "--cloud",
+        str(cloud["id"]),
+        "-t",
+        "server",
+        "-c",
+        str(cell["id"]),
+        "--parent",
+        str(switch["id"]),
+        "-l",
+        "web,prod",
     )
     ops.ok("region-vars-set", str(region["id"]), "zone=east", "ntp=10.0.0.123")
     ops.ok("host-vars-set", str(host["id"]), "role=web", "ntp=10.1.0.2")
@@ -91,8 +118,9 @@ def test_cloud_region_cell_lifecycle(tenant: CLI) -> None:
         for name in ("cell-a", "cell-b")
     ]
     assert tenant.json("cell-update", str(cells[0]["id"]), "-n", "cell-a2")["name"] == "cell-a2"
-    listed = tenant.json("cell-list", "-r", str(region["id"]), "--cloud", str(cloud["id"]),
-                         "--sort-key", "name", "--sort-dir", "desc")
+    listed = tenant.json(
+        "cell-list", "-r", str(region["id"]), "--cloud", str(cloud["id"]), "--sort-key", "name", "--sort-dir", "desc"
+    )
     assert [c["name"] for c in listed] == ["cell-b", "cell-a2"]
     assert tenant.json("cell-show", str(cells[1]["id"]))["region_id"] == region["id"]
 
@@ -103,7 +131,9 @@ def test_cloud_region_cell_lifecycle(tenant: CLI) -> None:
     assert tenant.json("cloud-vars-get", str(cloud["id"])) == {"dns": "1.1.1.1"}
     assert tenant.json("cell-vars-get", str(cells[1]["id"]), "--no-resolved") == {"rack": 12}
     assert tenant.json("cell-vars-get", str(cells[1]["id"]), "--resolved") == {
-        "rack": 12, "zone": "r", "dns": "1.1.1.1"
+        "rack": 12,
+        "zone": "r",
+        "dns": "1.1.1.1",
     }
     assert tenant.json("region-vars-get", str(region["id"]), "--resolved")["dns"] == "1.1.1.1"
     tenant.ok("cell-vars-delete", str(cells[1]["id"]), "rack")
@@ -119,9 +149,25 @@ def test_cloud_region_cell_lifecycle(tenant: CLI) -> None:
 def test_host_commands_with_the_original_flags(site: dict[str, Any]) -> None:
     ops, region, cloud, cell = site["cli"], site["region"], site["cloud"], site["cell"]
     created = ops.json(
-        "host-create", "-n", "db1", "-i", "10.1.0.20", "-r", str(region["id"]), "--cloud",
-        str(cloud["id"]), "-t", "server", "-c", str(cell["id"]), "-a", "false", "--note", "spare",
-        "-l", "db",
+        "host-create",
+        "-n",
+        "db1",
+        "-i",
+        "10.1.0.20",
+        "-r",
+        str(region["id"]),
+        "--cloud",
+        str(cloud["id"]),
+        "-t",
+        "server",
+        "-c",
+        str(cell["id"]),
+        "-a",
+        "false",
+        "--note",
+        "spare",
+        "-l",
+        "db",
     )
     host = str(created["id"])
     assert created["active"] is False and created["labels"] == ["db"] and created["note"] == "spare"
@@ -130,10 +176,21 @@ def test_host_commands_with_the_original_flags(site: dict[str, Any]) -> None:
     # --ip is the list filter; --label and --device-type too.
     assert _ids(ops.json("host-list", "--ip", "10.1.0.21")) == [created["id"]]
     assert _ids(ops.json("host-list", "--label", "db")) == [created["id"]]
-    assert set(_ids(ops.json("host-list", "-r", str(region["id"]), "--cloud", str(cloud["id"]),
-                             "-c", str(cell["id"]), "--device-type", "server"))) == {
-        created["id"], site["host"]["id"]
-    }
+    assert set(
+        _ids(
+            ops.json(
+                "host-list",
+                "-r",
+                str(region["id"]),
+                "--cloud",
+                str(cloud["id"]),
+                "-c",
+                str(cell["id"]),
+                "--device-type",
+                "server",
+            )
+        )
+    ) == {created["id"], site["host"]["id"]}
     assert ops.json("host-show", host)["name"] == "db1b"
 
     ops.ok("host-labels-add", host, "backup", "eu")
@@ -164,9 +221,24 @@ def test_device_list(site: dict[str, Any]) -> None:
     assert set(_ids(ops.json("device-list", "--cloud", str(site["cloud"]["id"])))) >= {switch, host}
     children = ops.json("device-list", "--parent", str(switch), "--descendants")
     assert _ids(children) == [host]
-    detailed = ops.json("device-list", "--parent", str(switch), "--detail", "--active", "true",
-                        "-r", str(site["region"]["id"]), "-c", str(site["cell"]["id"]),
-                        "--sort-key", "name", "--sort-dir", "desc", "--limit", "10")
+    detailed = ops.json(
+        "device-list",
+        "--parent",
+        str(switch),
+        "--detail",
+        "--active",
+        "true",
+        "-r",
+        str(site["region"]["id"]),
+        "-c",
+        str(site["cell"]["id"]),
+        "--sort-key",
+        "name",
+        "--sort-dir",
+        "desc",
+        "--limit",
+        "10",
+    )
     assert detailed[0]["variables"]["zone"] == "east"
 
 
@@ -176,9 +248,23 @@ def test_device_list(site: dict[str, Any]) -> None:
 def test_network_devices_networks_and_interfaces(site: dict[str, Any]) -> None:
     ops, region, cloud, cell = site["cli"], site["region"], site["cloud"], site["cell"]
     device = ops.json(
-        "network-device-create", "-n", "rtr1", "--ip-address", "10.1.0.254", "-r", str(region["id"]),
-        "--cloud", str(cloud["id"]), "-t", "router", "--os-version", "1.2", "--vlans", "10,20",
-        "-l", "edge",
+        "network-device-create",
+        "-n",
+        "rtr1",
+        "--ip-address",
+        "10.1.0.254",
+        "-r",
+        str(region["id"]),
+        "--cloud",
+        str(cloud["id"]),
+        "-t",
+        "router",
+        "--os-version",
+        "1.2",
+        "--vlans",
+        "10,20",
+        "-l",
+        "edge",
     )
     dev = str(device["id"])
     assert device["labels"] == ["edge"] and device["os_version"] == "1.2"
@@ -193,9 +279,23 @@ def test_network_devices_networks_and_interfaces(site: dict[str, Any]) -> None:
     ops.ok("network-device-vars-delete", dev, "snmp")
 
     network = ops.json(
-        "network-create", "-n", "mgmt", "--cidr", "10.1.0.0/24", "--gateway", "10.1.0.1",
-        "--netmask", "255.255.255.0", "--cloud", str(cloud["id"]), "-r", str(region["id"]),
-        "-c", str(cell["id"]), "--ip-block-type", "private",
+        "network-create",
+        "-n",
+        "mgmt",
+        "--cidr",
+        "10.1.0.0/24",
+        "--gateway",
+        "10.1.0.1",
+        "--netmask",
+        "255.255.255.0",
+        "--cloud",
+        str(cloud["id"]),
+        "-r",
+        str(region["id"]),
+        "-c",
+        str(cell["id"]),
+        "--ip-block-type",
+        "private",
     )
     net = str(network["id"])
     assert ops.json("network-update", net, "--nss", "10.1.0.53")["nss"] == "10.1.0.53"
@@ -206,8 +306,23 @@ def test_network_devices_networks_and_interfaces(site: dict[str, Any]) -> None:
     ops.ok("network-vars-delete", net, "vlan")
 
     interface = ops.json(
-        "network-interface-create", "-n", "eth0", "--device", str(site["host"]["id"]), "-t", "ethernet",
-        "-i", "10.1.0.10", "--network", net, "--port", "1", "--speed", "1000", "--vlan-id", "100",
+        "network-interface-create",
+        "-n",
+        "eth0",
+        "--device",
+        str(site["host"]["id"]),
+        "-t",
+        "ethernet",
+        "-i",
+        "10.1.0.10",
+        "--network",
+        net,
+        "--port",
+        "1",
+        "--speed",
+        "1000",
+        "--vlan-id",
+        "100",
     )
     nic = str(interface["id"])
     assert ops.json("network-interface-update", nic, "--speed", "10000", "--duplex", "full")["speed"] == 10000
@@ -232,14 +347,18 @@ def test_history_of_every_kind_and_the_change_feed(site: dict[str, Any]) -> None
     users = ops.json("changes", "--resource-type", "user")
     assert [(r["action"], r["resource_name"]) for r in users] == [("create", ops.username)]
     kinds = {
-        "project": ops.project_id, "user": users[0]["resource_id"], "cloud": site["cloud"]["id"],
-        "region": site["region"]["id"], "cell": site["cell"]["id"], "host": site["host"]["id"],
+        "project": ops.project_id,
+        "user": users[0]["resource_id"],
+        "cloud": site["cloud"]["id"],
+        "region": site["region"]["id"],
+        "cell": site["cell"]["id"],
+        "host": site["host"]["id"],
     }
     for kind, item in kinds.items():
         first = ops.json(f"{kind}-history", str(item), "--limit", "10")[0]
         assert (first["action"], first["resource_id"]) == ("create", str(item)), kind
     table = ops.ok("host-history", str(site["host"]["id"]))
-    assert '| variables | ' in table and 'ntp: (unset) -> "10.1.0.2"' in table
+    assert "| variables | " in table and 'ntp: (unset) -> "10.1.0.2"' in table
 
 
 def test_user_commands(tenant: CLI) -> None:
@@ -324,7 +443,8 @@ def test_paging_with_limit_marker_and_all(tenant: CLI) -> None:
     assert _ids(first) + _ids(second) == ids[:20]
     assert _ids(tenant.json("cloud-list", "--all")) == ids
     assert [c["name"] for c in tenant.json("cloud-list", "--all", "--sort-key", "name", "--sort-dir", "desc")][:2] == [
-        "cloud-34", "cloud-33"
+        "cloud-34",
+        "cloud-33",
     ]
 
 
@@ -335,7 +455,11 @@ def test_all_shows_progress_on_a_terminal_stderr(tenant: CLI, tmp_path: Path) ->
     try:
         result = subprocess.run(
             [sys.executable, "-m", "cratonclient.shell.main", "--format", "csv", "region-list", "--all"],
-            env=tenant.env, stdout=subprocess.PIPE, stderr=replica, stdin=subprocess.DEVNULL, text=True,
+            env=tenant.env,
+            stdout=subprocess.PIPE,
+            stderr=replica,
+            stdin=subprocess.DEVNULL,
+            text=True,
             timeout=60,
         )
         os.close(replica)
@@ -411,8 +535,14 @@ def test_server_errors_exit_1_with_the_server_message(live_server: Any, site: di
 
 
 def test_usage_errors_exit_2_with_a_hint(cli: CLI) -> None:
-    for argv in (["cloud-show"], ["cloud-show", "x"], ["nonsense"], ["cloud-update", "1"],
-                 ["cloud-list", "--fields", "nope"], ["help", "nonsense"]):
+    for argv in (
+        ["cloud-show"],
+        ["cloud-show", "x"],
+        ["nonsense"],
+        ["cloud-update", "1"],
+        ["cloud-list", "--fields", "nope"],
+        ["help", "nonsense"],
+    ):
         stderr = cli.fails(*argv, code=2)
         assert "error:" in stderr and "Try 'craton help" in stderr
 
@@ -431,9 +561,23 @@ def test_connection_failures_name_the_url(cli: CLI) -> None:
 
 
 def test_global_options_override_the_environment(cli: CLI) -> None:
-    result = cli("--craton-url", cli.url, "--os-username", cli.username, "--os-password", cli.api_key,
-                 "--os-project-id", cli.project_id, "--craton-version", "1", "--format", "json",
-                 "project-show", cli.project_id, env={"CRATON_URL": "http://127.0.0.1:9", "OS_PASSWORD": "bad"})
+    result = cli(
+        "--craton-url",
+        cli.url,
+        "--os-username",
+        cli.username,
+        "--os-password",
+        cli.api_key,
+        "--os-project-id",
+        cli.project_id,
+        "--craton-version",
+        "1",
+        "--format",
+        "json",
+        "project-show",
+        cli.project_id,
+        env={"CRATON_URL": "http://127.0.0.1:9", "OS_PASSWORD": "bad"},
+    )
     assert result.returncode == 0 and json.loads(result.stdout)["id"] == cli.project_id
 
 

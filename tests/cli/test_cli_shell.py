@@ -102,8 +102,18 @@ class FakeManager:
 class FakeClient:
     def __init__(self, items: int = 2) -> None:
         self.calls: list[tuple[Any, ...]] = []
-        for name in ("projects", "users", "clouds", "regions", "cells", "hosts", "network_devices",
-                     "networks", "network_interfaces", "devices"):
+        for name in (
+            "projects",
+            "users",
+            "clouds",
+            "regions",
+            "cells",
+            "hosts",
+            "network_devices",
+            "networks",
+            "network_interfaces",
+            "devices",
+        ):
             setattr(self, name, FakeManager(name, self.calls, items))
 
 
@@ -121,8 +131,13 @@ class Run:
         return self.client.calls
 
 
-def run(*argv: str, stdin: io.StringIO | None = None, stderr: io.StringIO | None = None,
-        items: int = 2, env: dict[str, str] | None = None) -> Run:
+def run(
+    *argv: str,
+    stdin: io.StringIO | None = None,
+    stderr: io.StringIO | None = None,
+    items: int = 2,
+    env: dict[str, str] | None = None,
+) -> Run:
     client = FakeClient(items)
     out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
     shell = CratonShell(
@@ -142,24 +157,77 @@ def run(*argv: str, stdin: io.StringIO | None = None, stderr: io.StringIO | None
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["project-list", "-n", "ops"],
-         ("projects", "list", {"autopaginate": False, "marker": None, "limit": None, "name": "ops"})),
+        (
+            ["project-list", "-n", "ops"],
+            ("projects", "list", {"autopaginate": False, "marker": None, "limit": None, "name": "ops"}),
+        ),
         (["project-create", "-n", "ops"], ("projects", "create", {"name": "ops"})),
         (["cloud-create", "-n", "c", "--note", "n"], ("clouds", "create", {"name": "c", "note": "n"})),
         (["cloud-update", "4", "-n", "c2"], ("clouds", "update", 4, {"name": "c2"})),
         (["region-create", "-n", "r", "--cloud", "1"], ("regions", "create", {"name": "r", "cloud_id": 1})),
-        (["cell-create", "-n", "c", "-r", "2", "--cloud", "1", "--note", "x"],
-         ("cells", "create", {"name": "c", "region_id": 2, "cloud_id": 1, "note": "x"})),
-        (["host-create", "-n", "h", "-i", "10.0.0.1", "-r", "2", "--cloud", "1", "-t", "server"],
-         ("hosts", "create", {"name": "h", "ip_address": "10.0.0.1", "region_id": 2, "cloud_id": 1,
-                              "device_type": "server", "active": True})),
-        (["host-create", "-n", "h", "--ip_address", "10.0.0.1", "--region", "2", "--cloud", "1", "--type", "vm",
-          "-c", "3", "-a", "false", "--note", "n", "-l", "x,y", "-l", "z"],
-         ("hosts", "create", {"name": "h", "ip_address": "10.0.0.1", "region_id": 2, "cloud_id": 1,
-                              "device_type": "vm", "cell_id": 3, "active": False, "note": "n",
-                              "labels": ["x", "y", "z"]})),
-        (["host-update", "5", "--note", "n", "-i", "10.0.0.2"],
-         ("hosts", "update", 5, {"note": "n", "ip_address": "10.0.0.2"})),
+        (
+            ["cell-create", "-n", "c", "-r", "2", "--cloud", "1", "--note", "x"],
+            ("cells", "create", {"name": "c", "region_id": 2, "cloud_id": 1, "note": "x"}),
+        ),
+        (
+            ["host-create", "-n", "h", "-i", "10.0.0.1", "-r", "2", "--cloud", "1", "-t", "server"],
+            (
+                "hosts",
+                "create",
+                {
+                    "name": "h",
+                    "ip_address": "10.0.0.1",
+                    "region_id": 2,
+                    "cloud_id": 1,
+                    "device_type": "server",
+                    "active": True,
+                },
+            ),
+        ),
+        (
+            [
+                "host-create",
+                "-n",
+                "h",
+                "--ip_address",
+                "10.0.0.1",
+                "--region",
+                "2",
+                "--cloud",
+                "1",
+                "--type",
+                "vm",
+                "-c",
+                "3",
+                "-a",
+                "false",
+                "--note",
+                "n",
+                "-l",
+                "x,y",
+                "-l",
+                "z",
+            ],
+            (
+                "hosts",
+                "create",
+                {
+                    "name": "h",
+                    "ip_address": "10.0.0.1",
+                    "region_id": 2,
+                    "cloud_id": 1,
+                    "device_type": "vm",
+                    "cell_id": 3,
+                    "active": False,
+                    "note": "n",
+                    "labels": ["x", "y", "z"],
+                },
+            ),
+        ),
+        (
+            ["host-update", "5", "--note", "n", "-i", "10.0.0.2"],
+            ("hosts", "update", 5, {"note": "n", "ip_address": "10.0.0.2"}),
+        ),
         (["host-update", "5", "--no-parent"], ("hosts", "update", 5, {"parent_id": None})),
         (["project-delete", "0a3d"], ("projects", "delete", "0a3d", {})),
         (["host-delete", "9"], ("hosts", "delete", 9, {})),
@@ -172,15 +240,54 @@ def test_original_command_lines_map_to_library_calls(argv: list[str], expected: 
 
 
 def test_list_flags_become_query_parameters() -> None:
-    result = run("host-list", "-r", "2", "--cloud", "1", "-c", "4", "--detail", "--sort-key", "NAME",
-                 "--sort-dir", "desc", "--limit", "50", "--marker", "7", "--device-type", "server",
-                 "--vars", "a:1", "--label", "web", "--ip", "10.0.0.1")
+    result = run(
+        "host-list",
+        "-r",
+        "2",
+        "--cloud",
+        "1",
+        "-c",
+        "4",
+        "--detail",
+        "--sort-key",
+        "NAME",
+        "--sort-dir",
+        "desc",
+        "--limit",
+        "50",
+        "--marker",
+        "7",
+        "--device-type",
+        "server",
+        "--vars",
+        "a:1",
+        "--label",
+        "web",
+        "--ip",
+        "10.0.0.1",
+    )
     assert result.code == 0, result.err
-    assert result.calls == [("hosts", "list", {
-        "autopaginate": False, "marker": 7, "limit": 50, "region_id": 2, "cloud_id": 1, "cell_id": 4,
-        "details": True, "sort_keys": "name", "sort_dir": "desc", "device_type": "server", "vars": "a:1",
-        "label": "web", "ip_address": "10.0.0.1",
-    })]
+    assert result.calls == [
+        (
+            "hosts",
+            "list",
+            {
+                "autopaginate": False,
+                "marker": 7,
+                "limit": 50,
+                "region_id": 2,
+                "cloud_id": 1,
+                "cell_id": 4,
+                "details": True,
+                "sort_keys": "name",
+                "sort_dir": "desc",
+                "device_type": "server",
+                "vars": "a:1",
+                "label": "web",
+                "ip_address": "10.0.0.1",
+            },
+        )
+    ]
 
 
 def test_vars_groups_are_all_joined() -> None:
@@ -190,8 +297,17 @@ def test_vars_groups_are_all_joined() -> None:
 
 def test_device_list_always_sends_descendants() -> None:
     result = run("device-list", "--parent", "7", "--active", "true", "--cloud", "1", "-r", "2", "-c", "4")
-    assert result.calls[0][2] == {"autopaginate": False, "marker": None, "limit": None, "parent_id": 7,
-                                  "descendants": False, "active": True, "cloud_id": 1, "region_id": 2, "cell_id": 4}
+    assert result.calls[0][2] == {
+        "autopaginate": False,
+        "marker": None,
+        "limit": None,
+        "parent_id": 7,
+        "descendants": False,
+        "active": True,
+        "cloud_id": 1,
+        "region_id": 2,
+        "cell_id": 4,
+    }
 
 
 def test_all_fetches_every_page_at_the_largest_page_size() -> None:

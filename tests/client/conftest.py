@@ -55,9 +55,7 @@ def client_for(url: str, project_id: str, username: str, api_key: str) -> Client
 @pytest.fixture(scope="module")
 def root(live_server: Any) -> Client:
     """The bootstrap root user: crosses projects, creates projects."""
-    return client_for(
-        live_server.url, live_server.project_id, live_server.username, live_server.api_key
-    )
+    return client_for(live_server.url, live_server.project_id, live_server.username, live_server.api_key)
 
 
 def make_tenant(live_server: Any, root: Client, is_admin: bool = True) -> Tenant:
@@ -149,9 +147,7 @@ class StubServer:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     @property

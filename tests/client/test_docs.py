@@ -19,8 +19,7 @@ FENCE = re.compile(r"^```python([^\n]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def python_blocks(page: Path) -> list[str]:
-    return [code for info, code in FENCE.findall(page.read_text(encoding="utf-8"))
-            if "skip" not in info.split()]
+    return [code for info, code in FENCE.findall(page.read_text(encoding="utf-8")) if "skip" not in info.split()]
 
 
 def run_page(page: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -35,13 +34,24 @@ def run_page(page: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -
 
 
 def credentials(url: str, project_id: str, username: str, api_key: str) -> dict[str, str]:
-    return {"CRATON_URL": url, "OS_PROJECT_ID": project_id, "OS_USERNAME": username,
-            "OS_PASSWORD": api_key}
+    return {"CRATON_URL": url, "OS_PROJECT_ID": project_id, "OS_USERNAME": username, "OS_PASSWORD": api_key}
 
 
 def test_every_resource_has_a_guide():
-    expected = {"projects", "users", "clouds", "regions", "cells", "hosts", "network-devices",
-                "networks", "network-interfaces", "devices", "inventory", "history"}
+    expected = {
+        "projects",
+        "users",
+        "clouds",
+        "regions",
+        "cells",
+        "hosts",
+        "network-devices",
+        "networks",
+        "network-interfaces",
+        "devices",
+        "inventory",
+        "history",
+    }
     assert {page.stem for page in PAGES} == expected
     overview = (DOCS / "client.md").read_text(encoding="utf-8")
     for page in PAGES:
@@ -51,8 +61,7 @@ def test_every_resource_has_a_guide():
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
 def test_guide_runs(page, live_server, tenant, monkeypatch, capsys):
     if page.stem == "projects":  # creating projects needs root
-        env = credentials(live_server.url, live_server.project_id, live_server.username,
-                          live_server.api_key)
+        env = credentials(live_server.url, live_server.project_id, live_server.username, live_server.api_key)
     else:
         env = credentials(tenant.url, tenant.project_id, tenant.username, tenant.api_key)
 

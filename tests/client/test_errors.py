@@ -98,17 +98,35 @@ def test_out_of_scope_objects_look_missing(new_tenant, unique):
 # -------------------------------------------------------- every status, from the stub
 
 MAPPED = {
-    400: exc.BadRequest, 401: exc.Unauthorized, 403: exc.Forbidden, 404: exc.NotFound,
-    405: exc.MethodNotAllowed, 406: exc.NotAcceptable, 407: exc.ProxyAuthenticationRequired,
-    409: exc.Conflict, 410: exc.Gone, 411: exc.LengthRequired, 412: exc.PreconditionFailed,
-    413: exc.RequestEntityTooLarge, 414: exc.RequestUriTooLong,
-    415: exc.UnsupportedMediaType, 416: exc.RequestedRangeNotSatisfiable,
-    422: exc.UnprocessableEntity, 429: exc.TooManyRequests,
-    500: exc.InternalServerError, 502: exc.BadGateway, 503: exc.ServiceUnavailable,
+    400: exc.BadRequest,
+    401: exc.Unauthorized,
+    403: exc.Forbidden,
+    404: exc.NotFound,
+    405: exc.MethodNotAllowed,
+    406: exc.NotAcceptable,
+    407: exc.ProxyAuthenticationRequired,
+    409: exc.Conflict,
+    410: exc.Gone,
+    411: exc.LengthRequired,
+    412: exc.PreconditionFailed,
+    413: exc.RequestEntityTooLarge,
+    414: exc.RequestUriTooLong,
+    415: exc.UnsupportedMediaType,
+    416: exc.RequestedRangeNotSatisfiable,
+    422: exc.UnprocessableEntity,
+    429: exc.TooManyRequests,
+    500: exc.InternalServerError,
+    502: exc.BadGateway,
+    503: exc.ServiceUnavailable,
     504: exc.GatewayTimeout,
 }
-FALLBACK = {418: exc.HTTPClientError, 451: exc.HTTPClientError, 501: exc.HTTPServerError,
-            599: exc.HTTPServerError, 600: exc.HTTPError}
+FALLBACK = {
+    418: exc.HTTPClientError,
+    451: exc.HTTPClientError,
+    501: exc.HTTPServerError,
+    599: exc.HTTPServerError,
+    600: exc.HTTPError,
+}
 
 
 @pytest.mark.parametrize("status,expected", sorted({**MAPPED, **FALLBACK}.items()))
@@ -125,8 +143,9 @@ def test_each_status_raises_its_class(stub, stub_session, status, expected):
     assert error.message == f"told {status}"
     assert error.request_id == "req-stub-1"
     assert str(error) == f"told {status} (HTTP {status}, request req-stub-1)"
-    parent = exc.HTTPClientError if 400 <= status < 500 else (
-        exc.HTTPServerError if 500 <= status < 600 else exc.HTTPError)
+    parent = (
+        exc.HTTPClientError if 400 <= status < 500 else (exc.HTTPServerError if 500 <= status < 600 else exc.HTTPError)
+    )
     assert isinstance(error, parent)
 
 

@@ -27,14 +27,16 @@ class Site:
     def __init__(self, craton: Client, unique: Callable[[str], str]) -> None:
         self.craton = craton
         self.cloud = craton.clouds.create(name=unique("cloud"))
-        self.region = craton.regions.create(
-            name="east", cloud_id=self.cloud.id, variables={"ntp": "region-ntp"}
-        )
+        self.region = craton.regions.create(name="east", cloud_id=self.cloud.id, variables={"ntp": "region-ntp"})
         self.cell = craton.cells.create(name="east-a", region_id=self.region.id, cloud_id=self.cloud.id)
         self.hosts = [
             craton.hosts.create(
-                name=f"web-{n}", cloud_id=self.cloud.id, region_id=self.region.id,
-                cell_id=self.cell.id, ip_address=f"10.8.0.{n}", device_type="server",
+                name=f"web-{n}",
+                cloud_id=self.cloud.id,
+                region_id=self.region.id,
+                cell_id=self.cell.id,
+                ip_address=f"10.8.0.{n}",
+                device_type="server",
             )
             for n in (1, 2)
         ]
@@ -69,16 +71,15 @@ def test_blame_names_the_winning_level_and_what_it_overrides(site: Site, tenant:
     assert ntp.source == Source("cell", site.cell.id, "east-a")
     assert str(ntp.source) == f"cell {site.cell.id} (east-a)"
     assert ntp.set_by == tenant.username and ntp.set_at
-    assert [(o.source.type, o.source.id, o.value) for o in ntp.overrides] == [
-        ("region", site.region.id, "region-ntp")
-    ]
+    assert [(o.source.type, o.source.id, o.value) for o in ntp.overrides] == [("region", site.region.id, "region-ntp")]
     assert blamed.to_dict()["blame"]["ntp"]["source"] == {"type": "cell", "id": site.cell.id, "name": "east-a"}
     # A plain get is unchanged, and own variables can be blamed too.
     assert isinstance(host.variables.get(), Variables)
     assert host.variables.get(resolved=False, blame=True).blame == {}
 
-    listed = {h.id: parse_blame(h.blame) for h in site.craton.hosts.list(cell_id=site.cell.id, details=True,
-                                                                          blame=True)}
+    listed = {
+        h.id: parse_blame(h.blame) for h in site.craton.hosts.list(cell_id=site.cell.id, details=True, blame=True)
+    }
     assert listed[host.id]["ntp"].source.type == "cell"
 
 
@@ -163,22 +164,38 @@ def test_history_pages_lazily_and_outlives_the_object(site: Site) -> None:
 def test_every_recorded_resource_has_a_history(site: Site, tenant: Any, unique: Callable[[str], str]) -> None:
     craton = site.craton
     switch = craton.network_devices.create(
-        name="sw", cloud_id=site.cloud.id, region_id=site.region.id, ip_address="10.8.1.1",
+        name="sw",
+        cloud_id=site.cloud.id,
+        region_id=site.region.id,
+        ip_address="10.8.1.1",
         device_type="switch",
     )
     network = craton.networks.create(
-        name="net", cloud_id=site.cloud.id, region_id=site.region.id, cidr="10.8.0.0/24",
-        gateway="10.8.0.254", netmask="255.255.255.0",
+        name="net",
+        cloud_id=site.cloud.id,
+        region_id=site.region.id,
+        cidr="10.8.0.0/24",
+        gateway="10.8.0.254",
+        netmask="255.255.255.0",
     )
     interface = craton.network_interfaces.create(
-        name="eth0", device_id=site.hosts[0].id, interface_type="ethernet", ip_address="10.8.0.1",
+        name="eth0",
+        device_id=site.hosts[0].id,
+        interface_type="ethernet",
+        ip_address="10.8.0.1",
         network_id=network.id,
     )
     user = craton.users.create(username=unique("robot"), project_id=tenant.project_id)
     objects = {
-        "projects": tenant.project_id, "users": user.id, "clouds": site.cloud.id,
-        "regions": site.region.id, "cells": site.cell.id, "hosts": site.hosts[0].id,
-        "network_devices": switch.id, "networks": network.id, "network_interfaces": interface.id,
+        "projects": tenant.project_id,
+        "users": user.id,
+        "clouds": site.cloud.id,
+        "regions": site.region.id,
+        "cells": site.cell.id,
+        "hosts": site.hosts[0].id,
+        "network_devices": switch.id,
+        "networks": network.id,
+        "network_interfaces": interface.id,
     }
     for manager, item_id in objects.items():
         first = next(getattr(craton, manager).history(item_id))
@@ -196,8 +213,12 @@ def test_change_feed_pages_filters_and_fetches_one(site: Site, tenant: Any, live
     # Root made the project and its admin; the admin made the rest (a region created with
     # variables has two records: its creation and its variables).
     assert [(c.resource_type, c.action) for c in everything[:6]] == [
-        ("project", "create"), ("user", "create"), ("cloud", "create"), ("region", "create"),
-        ("region", "variables"), ("cell", "create"),
+        ("project", "create"),
+        ("user", "create"),
+        ("cloud", "create"),
+        ("region", "create"),
+        ("region", "variables"),
+        ("cell", "create"),
     ]
     assert [c.username for c in everything[:3]] == [live_server.username, live_server.username, tenant.username]
     assert {c.project_id for c in everything} == {tenant.project_id}

@@ -18,29 +18,35 @@ from cratonclient.v1.client import Client
 
 
 def token(stub, value):
-    body = {"token": {
-        "methods": ["password"],
-        "expires_at": "2099-01-01T00:00:00.000000Z",
-        "issued_at": "2026-01-01T00:00:00.000000Z",
-        "user": {"id": "u1", "name": "operator", "domain": {"id": "default", "name": "Default"}},
-        "project": {"id": "p1", "name": "inventory",
-                    "domain": {"id": "default", "name": "Default"}},
-        "roles": [{"id": "r1", "name": "member"}],
-        "catalog": [],
-    }}
+    body = {
+        "token": {
+            "methods": ["password"],
+            "expires_at": "2099-01-01T00:00:00.000000Z",
+            "issued_at": "2026-01-01T00:00:00.000000Z",
+            "user": {"id": "u1", "name": "operator", "domain": {"id": "default", "name": "Default"}},
+            "project": {"id": "p1", "name": "inventory", "domain": {"id": "default", "name": "Default"}},
+            "roles": [{"id": "r1", "name": "member"}],
+            "catalog": [],
+        }
+    }
     return stub.respond(201, body, **{"X-Subject-Token": value})
 
 
 def keystone_session(stub):
     return auth.keystone_auth(
-        auth_url=f"{stub.url}/v3", username="operator", password="s3cret",
-        project_name="inventory", project_domain_name="Default", user_domain_name="Default",
+        auth_url=f"{stub.url}/v3",
+        username="operator",
+        password="s3cret",
+        project_name="inventory",
+        project_domain_name="Default",
+        user_domain_name="Default",
     )
 
 
 def test_token_is_fetched_once_then_sent_to_craton(stub):
-    stub.play(token(stub, "tok-1"), stub.respond(200, {"id": 1, "name": "c"}),
-              stub.respond(200, {"id": 2, "name": "d"}))
+    stub.play(
+        token(stub, "tok-1"), stub.respond(200, {"id": 1, "name": "c"}), stub.respond(200, {"id": 2, "name": "d"})
+    )
     craton = Client(session=keystone_session(stub), url=stub.url)
 
     assert craton.clouds.get(1).name == "c"
@@ -55,16 +61,16 @@ def test_token_is_fetched_once_then_sent_to_craton(stub):
 
 
 def test_a_401_gets_a_fresh_token_and_one_retry(stub):
-    stub.play(token(stub, "tok-old"),
-              stub.respond(401, {"message": "The request could not be authenticated.",
-                                 "status": 401}),
-              token(stub, "tok-new"),
-              stub.respond(200, {"id": 1, "name": "c"}))
+    stub.play(
+        token(stub, "tok-old"),
+        stub.respond(401, {"message": "The request could not be authenticated.", "status": 401}),
+        token(stub, "tok-new"),
+        stub.respond(200, {"id": 1, "name": "c"}),
+    )
     craton = Client(session=keystone_session(stub), url=stub.url)
 
     assert craton.clouds.get(1).id == 1
-    assert [r.headers.get("x-auth-token") for r in stub.requests if r.path.startswith("/v1")] \
-        == ["tok-old", "tok-new"]
+    assert [r.headers.get("x-auth-token") for r in stub.requests if r.path.startswith("/v1")] == ["tok-old", "tok-new"]
 
 
 def test_refused_keystone_credentials_raise_unable_to_authenticate(stub):
@@ -82,8 +88,9 @@ def test_an_existing_keystoneauth_session_can_be_wrapped(stub):
 
     from cratonclient.session import Session
 
-    plugin = v3.Password(auth_url=f"{stub.url}/v3", username="operator", password="s3cret",
-                         project_id="p1", user_domain_id="default")
+    plugin = v3.Password(
+        auth_url=f"{stub.url}/v3", username="operator", password="s3cret", project_id="p1", user_domain_id="default"
+    )
     stub.play(token(stub, "tok-wrapped"), stub.respond(200, {"id": 1, "name": "c"}))
     craton = Client(session=Session(session=ksa_session.Session(auth=plugin)), url=stub.url)
 

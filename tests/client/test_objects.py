@@ -16,8 +16,7 @@ def craton(stub, stub_session):
 
 
 def test_attributes_come_from_the_json(craton):
-    cloud = Cloud(craton.clouds, {"id": 3, "name": "c", "note": None, "variables": {"a": 1}},
-                  loaded=True)
+    cloud = Cloud(craton.clouds, {"id": 3, "name": "c", "note": None, "variables": {"a": 1}}, loaded=True)
 
     assert (cloud.id, cloud.name, cloud.note) == (3, "c", None)
     assert isinstance(cloud.variables, VariableManager)
@@ -26,8 +25,7 @@ def test_attributes_come_from_the_json(craton):
 
 
 def test_data_never_shadows_behaviour(craton):
-    cloud = Cloud(craton.clouds, {"id": 3, "delete": "x", "to_dict": 1, "manager": 2},
-                  loaded=True)
+    cloud = Cloud(craton.clouds, {"id": 3, "delete": "x", "to_dict": 1, "manager": 2}, loaded=True)
 
     assert callable(cloud.delete) and callable(cloud.to_dict)
     assert cloud.manager is craton.clouds
@@ -73,14 +71,17 @@ def test_variables_mapping(craton):
     variables["c"] = None
     del variables["a"]
     assert variables.to_dict() == {"b": [1, 2], "c": None}
-    assert repr(Variables(manager, {"variables": {"k": "v"}})) == \
-        "<Variables k=Variable(name='k', value='v')>"
+    assert repr(Variables(manager, {"variables": {"k": "v"}})) == "<Variables k=Variable(name='k', value='v')>"
     assert repr(Variables(manager, {})) == "<Variables >"
 
 
 def test_labels_and_variables_requests(stub, craton):
-    stub.play(stub.respond(200, {"labels": ["a", "b"]}), stub.respond(204),
-              stub.respond(200, {"variables": {"x": 1}}), stub.respond(204))
+    stub.play(
+        stub.respond(200, {"labels": ["a", "b"]}),
+        stub.respond(204),
+        stub.respond(200, {"variables": {"x": 1}}),
+        stub.respond(204),
+    )
 
     assert craton.hosts.labels(5).update("a", "b") == ["a", "b"]
     assert craton.network_devices.labels(6).delete("a") is True

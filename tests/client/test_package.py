@@ -34,19 +34,21 @@ def test_dependencies_are_few_and_only_lower_bounded():
         names.add(name.lower())
         assert spec.startswith(">=") and "," not in spec and "<" not in spec, requirement
     assert names <= {"requests", "urllib3", "prettytable", "pyyaml"}
-    assert not any(n.startswith(("craton", "sqlalchemy", "starlette", "keystone"))
-                   for n in names)
+    assert not any(n.startswith(("craton", "sqlalchemy", "starlette", "keystone")) for n in names)
 
 
 def test_version_is_a_literal_not_git_metadata():
     tree = ast.parse((CLIENT / "src/cratonclient/__init__.py").read_text(encoding="utf-8"))
-    versions = [node.value.value for node in tree.body
-                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-                and any(getattr(t, "id", None) == "__version__" for t in node.targets)]
+    versions = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and any(getattr(t, "id", None) == "__version__" for t in node.targets)
+    ]
     assert versions == [cratonclient.__version__]
     assert re.fullmatch(r"\d+\.\d+\.\d+", cratonclient.__version__)
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {
-        "attr": "cratonclient.__version__"}
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "cratonclient.__version__"}
     assert "pbr" not in (CLIENT / "pyproject.toml").read_text(encoding="utf-8")
 
 
@@ -64,27 +66,42 @@ def test_importing_the_library_pulls_in_no_server_and_no_keystone():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("module,names", [
-    ("cratonclient.auth", ["craton_auth", "keystone_auth", "create_session_with", "CratonAuth"]),
-    ("cratonclient.session", ["Session"]),
-    ("cratonclient.crud", ["CRUDClient", "Resource"]),
-    ("cratonclient.v1.client", ["Client"]),
-    ("cratonclient.v1.variables", ["VariableManager", "Variables", "Variable", "BlamedVariables",
-                                   "Blame", "Source", "Override", "VariablesDiff", "ValueChange",
-                                   "parse_blame"]),
-    ("cratonclient.v1.history", ["Change", "ChangeManager", "ChangePage", "HistoryMixin"]),
-    ("cratonclient.v1.inventory", ["AnsibleInventoryManager", "Inventory"]),
-    ("cratonclient.v1.clouds", ["CloudManager", "Cloud"]),
-    ("cratonclient.v1.regions", ["RegionManager", "Region"]),
-    ("cratonclient.v1.cells", ["CellManager", "Cell"]),
-    ("cratonclient.v1.hosts", ["HostManager", "Host"]),
-    ("cratonclient.v1.network_devices", ["NetworkDeviceManager", "NetworkDevice"]),
-    ("cratonclient.v1.networks", ["NetworkManager", "Network"]),
-    ("cratonclient.v1.network_interfaces", ["NetworkInterfaceManager", "NetworkInterface"]),
-    ("cratonclient.v1.devices", ["DeviceManager", "Device"]),
-    ("cratonclient.v1.projects", ["ProjectManager", "Project"]),
-    ("cratonclient.v1.users", ["UserManager", "User"]),
-])
+@pytest.mark.parametrize(
+    "module,names",
+    [
+        ("cratonclient.auth", ["craton_auth", "keystone_auth", "create_session_with", "CratonAuth"]),
+        ("cratonclient.session", ["Session"]),
+        ("cratonclient.crud", ["CRUDClient", "Resource"]),
+        ("cratonclient.v1.client", ["Client"]),
+        (
+            "cratonclient.v1.variables",
+            [
+                "VariableManager",
+                "Variables",
+                "Variable",
+                "BlamedVariables",
+                "Blame",
+                "Source",
+                "Override",
+                "VariablesDiff",
+                "ValueChange",
+                "parse_blame",
+            ],
+        ),
+        ("cratonclient.v1.history", ["Change", "ChangeManager", "ChangePage", "HistoryMixin"]),
+        ("cratonclient.v1.inventory", ["AnsibleInventoryManager", "Inventory"]),
+        ("cratonclient.v1.clouds", ["CloudManager", "Cloud"]),
+        ("cratonclient.v1.regions", ["RegionManager", "Region"]),
+        ("cratonclient.v1.cells", ["CellManager", "Cell"]),
+        ("cratonclient.v1.hosts", ["HostManager", "Host"]),
+        ("cratonclient.v1.network_devices", ["NetworkDeviceManager", "NetworkDevice"]),
+        ("cratonclient.v1.networks", ["NetworkManager", "Network"]),
+        ("cratonclient.v1.network_interfaces", ["NetworkInterfaceManager", "NetworkInterface"]),
+        ("cratonclient.v1.devices", ["DeviceManager", "Device"]),
+        ("cratonclient.v1.projects", ["ProjectManager", "Project"]),
+        ("cratonclient.v1.users", ["UserManager", "User"]),
+    ],
+)
 def test_public_names(module, names):
     imported = importlib.import_module(module)
     for name in names:

@@ -35,8 +35,7 @@ def test_autopagination_with_a_page_size(craton, clouds_250):
 def test_autopaginate_false_fetches_one_page(craton, clouds_250):
     assert [c.id for c in craton.clouds.list(autopaginate=False)] == clouds_250[:30]
     assert [c.id for c in craton.clouds.list(autopaginate=False, limit=10)] == clouds_250[:10]
-    assert [c.id for c in craton.clouds.list(autopaginate=False, marker=clouds_250[9],
-                                               limit=10)] == clouds_250[10:20]
+    assert [c.id for c in craton.clouds.list(autopaginate=False, marker=clouds_250[9], limit=10)] == clouds_250[10:20]
 
 
 def test_manual_pagination_with_marker_until_an_empty_page(craton, clouds_250):
@@ -75,8 +74,11 @@ class Builder:
         self.cloud = craton.clouds.create(name=unique("cloud"))
         self.region = craton.regions.create(name=unique("region"), cloud_id=self.cloud.id)
         self.host = craton.hosts.create(
-            name=unique("parent"), cloud_id=self.cloud.id, region_id=self.region.id,
-            ip_address="10.0.0.1", device_type="server",
+            name=unique("parent"),
+            cloud_id=self.cloud.id,
+            region_id=self.region.id,
+            ip_address="10.0.0.1",
+            device_type="server",
         )
 
     def make(self, resource: str, n: int) -> Any:
@@ -89,23 +91,21 @@ class Builder:
         if resource == "cells":
             return c.cells.create(name=name, **place)
         if resource in ("hosts", "devices"):
-            return c.hosts.create(name=name, ip_address=f"10.1.0.{n + 1}", device_type="vm",
-                                  **place)
+            return c.hosts.create(name=name, ip_address=f"10.1.0.{n + 1}", device_type="vm", **place)
         if resource == "network_devices":
-            return c.network_devices.create(name=name, ip_address=f"10.2.0.{n + 1}",
-                                            device_type="switch", **place)
+            return c.network_devices.create(name=name, ip_address=f"10.2.0.{n + 1}", device_type="switch", **place)
         if resource == "networks":
-            return c.networks.create(name=name, cidr=f"10.{n}.0.0/16", gateway=f"10.{n}.0.1",
-                                     netmask="255.255.0.0", **place)
+            return c.networks.create(
+                name=name, cidr=f"10.{n}.0.0/16", gateway=f"10.{n}.0.1", netmask="255.255.0.0", **place
+            )
         if resource == "network_interfaces":
-            return c.network_interfaces.create(name=name, device_id=self.host.id,
-                                               interface_type="ethernet",
-                                               ip_address=f"10.3.0.{n + 1}")
+            return c.network_interfaces.create(
+                name=name, device_id=self.host.id, interface_type="ethernet", ip_address=f"10.3.0.{n + 1}"
+            )
         raise AssertionError(resource)
 
 
-RESOURCES = ["clouds", "regions", "cells", "hosts", "network_devices", "networks",
-             "network_interfaces", "devices"]
+RESOURCES = ["clouds", "regions", "cells", "hosts", "network_devices", "networks", "network_interfaces", "devices"]
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
@@ -143,8 +143,7 @@ def test_projects_paginate_with_uuid_markers(root, unique):
 
 
 def test_users_paginate(craton, tenant, unique):
-    created = [craton.users.create(username=unique("u"), project_id=tenant.project_id).id
-               for _ in range(25)]
+    created = [craton.users.create(username=unique("u"), project_id=tenant.project_id).id for _ in range(25)]
 
     listed = [u.id for u in craton.users.list(limit=10)]
 

@@ -33,34 +33,48 @@ class Tree:
         self.craton = craton
         self.unique = unique
         self.cloud = craton.clouds.create(name=unique("cloud"), variables={"from": "cloud"})
-        self.region = craton.regions.create(
-            name=unique("region"), cloud_id=self.cloud.id, variables={"region-var": 1}
-        )
-        self.cell = craton.cells.create(
-            name=unique("cell"), region_id=self.region.id, cloud_id=self.cloud.id
-        )
+        self.region = craton.regions.create(name=unique("region"), cloud_id=self.cloud.id, variables={"region-var": 1})
+        self.cell = craton.cells.create(name=unique("cell"), region_id=self.region.id, cloud_id=self.cloud.id)
         self.host = craton.hosts.create(**self.host_fields())
         self.network = craton.networks.create(**self.network_fields())
 
     def host_fields(self, n: int = 1) -> dict[str, Any]:
-        return {"name": self.unique("host"), "cloud_id": self.cloud.id,
-                "region_id": self.region.id, "cell_id": self.cell.id,
-                "ip_address": f"10.1.{n // 250}.{n % 250 + 1}", "device_type": "server"}
+        return {
+            "name": self.unique("host"),
+            "cloud_id": self.cloud.id,
+            "region_id": self.region.id,
+            "cell_id": self.cell.id,
+            "ip_address": f"10.1.{n // 250}.{n % 250 + 1}",
+            "device_type": "server",
+        }
 
     def network_device_fields(self, n: int = 1) -> dict[str, Any]:
-        return {"name": self.unique("switch"), "cloud_id": self.cloud.id,
-                "region_id": self.region.id, "ip_address": f"10.2.{n // 250}.{n % 250 + 1}",
-                "device_type": "switch"}
+        return {
+            "name": self.unique("switch"),
+            "cloud_id": self.cloud.id,
+            "region_id": self.region.id,
+            "ip_address": f"10.2.{n // 250}.{n % 250 + 1}",
+            "device_type": "switch",
+        }
 
     def network_fields(self, n: int = 1) -> dict[str, Any]:
-        return {"name": self.unique("net"), "cloud_id": self.cloud.id,
-                "region_id": self.region.id, "cidr": f"192.168.{n % 250}.0/24",
-                "gateway": f"192.168.{n % 250}.1", "netmask": "255.255.255.0"}
+        return {
+            "name": self.unique("net"),
+            "cloud_id": self.cloud.id,
+            "region_id": self.region.id,
+            "cidr": f"192.168.{n % 250}.0/24",
+            "gateway": f"192.168.{n % 250}.1",
+            "netmask": "255.255.255.0",
+        }
 
     def interface_fields(self, n: int = 1) -> dict[str, Any]:
-        return {"name": self.unique("eth"), "device_id": self.host.id,
-                "interface_type": "ethernet", "ip_address": f"10.3.{n // 250}.{n % 250 + 1}",
-                "network_id": self.network.id}
+        return {
+            "name": self.unique("eth"),
+            "device_id": self.host.id,
+            "interface_type": "ethernet",
+            "ip_address": f"10.3.{n // 250}.{n % 250 + 1}",
+            "network_id": self.network.id,
+        }
 
 
 @dataclass
@@ -79,28 +93,61 @@ class Spec:
 
 
 SPECS = [
-    Spec("clouds", clouds.Cloud, clouds.CloudManager,
-         lambda t, n: {"name": t.unique("cloud"), "note": "first"},
-         {"name": "renamed", "note": "second"}, inherited={"project-var": "p"}),
-    Spec("regions", regions.Region, regions.RegionManager,
-         lambda t, n: {"name": t.unique("region"), "cloud_id": t.cloud.id},
-         {"name": "renamed", "note": "second"}, inherited={"from": "cloud"}),
-    Spec("cells", cells.Cell, cells.CellManager,
-         lambda t, n: {"name": t.unique("cell"), "region_id": t.region.id,
-                       "cloud_id": t.cloud.id},
-         {"name": "renamed", "note": "second"}, inherited={"region-var": 1}),
-    Spec("hosts", hosts.Host, hosts.HostManager, Tree.host_fields,
-         {"name": "renamed", "note": "second", "ip_address": "10.9.9.9", "active": False},
-         resolved_by_default=True, inherited={"region-var": 1}),
-    Spec("network_devices", network_devices.NetworkDevice,
-         network_devices.NetworkDeviceManager, Tree.network_device_fields,
-         {"name": "renamed", "model_name": "X-1000", "os_version": "9.1"},
-         inherited={"from": "cloud"}),
-    Spec("networks", networks.Network, networks.NetworkManager, Tree.network_fields,
-         {"name": "renamed", "nss": "8.8.8.8"}),
-    Spec("network_interfaces", network_interfaces.NetworkInterface,
-         network_interfaces.NetworkInterfaceManager, Tree.interface_fields,
-         {"name": "renamed", "port": 8, "speed": 1000}),
+    Spec(
+        "clouds",
+        clouds.Cloud,
+        clouds.CloudManager,
+        lambda t, n: {"name": t.unique("cloud"), "note": "first"},
+        {"name": "renamed", "note": "second"},
+        inherited={"project-var": "p"},
+    ),
+    Spec(
+        "regions",
+        regions.Region,
+        regions.RegionManager,
+        lambda t, n: {"name": t.unique("region"), "cloud_id": t.cloud.id},
+        {"name": "renamed", "note": "second"},
+        inherited={"from": "cloud"},
+    ),
+    Spec(
+        "cells",
+        cells.Cell,
+        cells.CellManager,
+        lambda t, n: {"name": t.unique("cell"), "region_id": t.region.id, "cloud_id": t.cloud.id},
+        {"name": "renamed", "note": "second"},
+        inherited={"region-var": 1},
+    ),
+    Spec(
+        "hosts",
+        hosts.Host,
+        hosts.HostManager,
+        Tree.host_fields,
+        {"name": "renamed", "note": "second", "ip_address": "10.9.9.9", "active": False},
+        resolved_by_default=True,
+        inherited={"region-var": 1},
+    ),
+    Spec(
+        "network_devices",
+        network_devices.NetworkDevice,
+        network_devices.NetworkDeviceManager,
+        Tree.network_device_fields,
+        {"name": "renamed", "model_name": "X-1000", "os_version": "9.1"},
+        inherited={"from": "cloud"},
+    ),
+    Spec(
+        "networks",
+        networks.Network,
+        networks.NetworkManager,
+        Tree.network_fields,
+        {"name": "renamed", "nss": "8.8.8.8"},
+    ),
+    Spec(
+        "network_interfaces",
+        network_interfaces.NetworkInterface,
+        network_interfaces.NetworkInterfaceManager,
+        Tree.interface_fields,
+        {"name": "renamed", "port": 8, "speed": 1000},
+    ),
 ]
 BY_NAME = {spec.manager: spec for spec in SPECS}
 
@@ -145,9 +192,7 @@ def test_variables_get_update_delete(tree, spec):
     assert own.to_dict() == {"own": "x", "n": 1}
     assert own["own"] == Variable("own", "x")
 
-    after_update = obj.variables.update(
-        **{"n": 2, "some-var": [1, None, True], "nested": {"a": {"b": 1.5}}}
-    )
+    after_update = obj.variables.update(**{"n": 2, "some-var": [1, None, True], "nested": {"a": {"b": 1.5}}})
     expected = {"own": "x", "n": 2, "some-var": [1, None, True], "nested": {"a": {"b": 1.5}}}
     assert after_update.to_dict() == expected
     assert obj.variables.get(resolved=False).to_dict() == expected
@@ -160,9 +205,7 @@ def test_variables_get_update_delete(tree, spec):
 def test_variables_resolution_switch(tree, spec):
     manager = getattr(tree.craton, spec.manager)
     obj = manager.create(**spec.fields(tree, 9), variables={"own": True})
-    tree.craton.projects.get(tree.craton.clouds.get(tree.cloud.id).project_id).variables.update(
-        **{"project-var": "p"}
-    )
+    tree.craton.projects.get(tree.craton.clouds.get(tree.cloud.id).project_id).variables.update(**{"project-var": "p"})
 
     own = obj.variables.get(resolved=False).to_dict()
     resolved = obj.variables.get(resolved=True).to_dict()
@@ -257,11 +300,10 @@ def test_get_with_resolved_switch(tree):
 
 def test_list_filters_are_sent(tree, unique):
     other_region = tree.craton.regions.create(name=unique("region"), cloud_id=tree.cloud.id)
-    tree.craton.cells.create(name=unique("cell"), region_id=other_region.id,
-                             cloud_id=tree.cloud.id)
+    tree.craton.cells.create(name=unique("cell"), region_id=other_region.id, cloud_id=tree.cloud.id)
 
     in_first = [c.id for c in tree.craton.cells.list(region_id=tree.region.id)]
-    detailed = list(tree.craton.hosts.list(details=True, vars='region-var:1'))
+    detailed = list(tree.craton.hosts.list(details=True, vars="region-var:1"))
 
     assert in_first == [tree.cell.id]
     assert [h.id for h in detailed] == [tree.host.id]

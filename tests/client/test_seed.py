@@ -97,8 +97,18 @@ DELETE = """\
 craton.clouds.delete(cloud_id)
 """
 
-SNIPPETS = [LISTING, MANUAL_PAGES, NEVER_ENTERED_LOOP, CREATE, GET_BY_ID, GET_VARIABLES,
-            UPDATE_VARIABLES, DELETE_VARIABLES, UPDATE, DELETE]
+SNIPPETS = [
+    LISTING,
+    MANUAL_PAGES,
+    NEVER_ENTERED_LOOP,
+    CREATE,
+    GET_BY_ID,
+    GET_VARIABLES,
+    UPDATE_VARIABLES,
+    DELETE_VARIABLES,
+    UPDATE,
+    DELETE,
+]
 
 
 def run(snippet: str, namespace: dict[str, Any]) -> dict[str, Any]:
@@ -127,8 +137,7 @@ def seeded(live_server: Any, root: Any) -> dict[str, Any]:
 @pytest.fixture
 def namespace(seeded: dict[str, Any]) -> dict[str, Any]:
     printed: list[Any] = []
-    return {"craton": seeded["craton"], "print_cloud_info": printed.append,
-            "printed": printed}
+    return {"craton": seeded["craton"], "print_cloud_info": printed.append, "printed": printed}
 
 
 @pytest.mark.skipif(not SEED.exists(), reason="shared/ is not beside the checkout")
@@ -183,7 +192,9 @@ def test_creating_retrieving_updating_and_deleting_a_cloud(namespace, seeded):
 
     run(UPDATE_VARIABLES, namespace)
     assert namespace["cloud"].variables.get().to_dict() == {
-        "some-var": "some-var-value", "var-a": "new-var-a", "var-b": "new-var-b",
+        "some-var": "some-var-value",
+        "var-a": "new-var-a",
+        "var-b": "new-var-b",
         "updated-var": "updated value",
     }
 

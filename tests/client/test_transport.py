@@ -58,8 +58,7 @@ def test_post_is_not_retried_after_the_request_was_sent(stub, stub_session):
 
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_idempotent_requests_are_retried_on_gateway_errors(stub, stub_session, status):
-    stub.play(stub.respond(status, {"message": "busy", "status": status}),
-              stub.respond(200, {"id": 3, "name": "c"}))
+    stub.play(stub.respond(status, {"message": "busy", "status": status}), stub.respond(200, {"id": 3, "name": "c"}))
     craton = Client(session=stub_session(retries=3), url=stub.url)
 
     assert craton.clouds.get(3).name == "c"
@@ -67,10 +66,12 @@ def test_idempotent_requests_are_retried_on_gateway_errors(stub, stub_session, s
 
 
 def test_put_and_delete_are_retried_too(stub, stub_session):
-    stub.play(stub.respond(503, {"message": "busy", "status": 503}),
-              stub.respond(200, {"id": 3, "name": "new"}),
-              stub.respond(503, {"message": "busy", "status": 503}),
-              stub.respond(204))
+    stub.play(
+        stub.respond(503, {"message": "busy", "status": 503}),
+        stub.respond(200, {"id": 3, "name": "new"}),
+        stub.respond(503, {"message": "busy", "status": 503}),
+        stub.respond(204),
+    )
     craton = Client(session=stub_session(retries=3), url=stub.url)
 
     assert craton.clouds.update(3, name="new").name == "new"
@@ -113,8 +114,9 @@ def test_backoff_waits_between_retries(stub, stub_session):
 
 
 def test_retry_after_is_honoured(stub, stub_session):
-    stub.play(stub.respond(503, {"message": "later", "status": 503}, **{"Retry-After": "1"}),
-              stub.respond(200, {"id": 1}))
+    stub.play(
+        stub.respond(503, {"message": "later", "status": 503}, **{"Retry-After": "1"}), stub.respond(200, {"id": 1})
+    )
     craton = Client(session=stub_session(retries=1), url=stub.url)
 
     started = time.monotonic()
@@ -124,8 +126,9 @@ def test_retry_after_is_honoured(stub, stub_session):
 
 
 def test_a_malformed_retry_after_is_ignored(stub, stub_session):
-    stub.play(stub.respond(503, {"message": "later", "status": 503}, **{"Retry-After": "soon"}),
-              stub.respond(200, {"id": 1}))
+    stub.play(
+        stub.respond(503, {"message": "later", "status": 503}, **{"Retry-After": "soon"}), stub.respond(200, {"id": 1})
+    )
     craton = Client(session=stub_session(retries=1), url=stub.url)
 
     assert craton.clouds.get(1).id == 1
@@ -196,8 +199,7 @@ def test_an_empty_token_is_refused_before_any_request(stub):
 
 
 def test_a_401_with_an_api_key_is_not_retried(stub, stub_session):
-    stub.play(stub.respond(401, {"message": "The request could not be authenticated.",
-                                 "status": 401}))
+    stub.play(stub.respond(401, {"message": "The request could not be authenticated.", "status": 401}))
     craton = Client(session=stub_session(), url=stub.url)
 
     with pytest.raises(exc.Unauthorized):
@@ -265,9 +267,13 @@ def test_a_non_json_answer_is_invalid_response(stub, stub_session):
 
 
 def test_next_links_carry_the_query_so_filters_are_sent_once(stub, stub_session):
-    first = {"clouds": [{"id": 1}],
-             "links": [{"rel": "self", "href": "ignored"},
-                       {"rel": "next", "href": f"{stub.url}/v1/clouds?vars=a%3A1&marker=1"}]}
+    first = {
+        "clouds": [{"id": 1}],
+        "links": [
+            {"rel": "self", "href": "ignored"},
+            {"rel": "next", "href": f"{stub.url}/v1/clouds?vars=a%3A1&marker=1"},
+        ],
+    }
     stub.play(stub.respond(200, first), stub.respond(200, PAGE))
     craton = Client(session=stub_session(), url=stub.url)
 

@@ -52,7 +52,10 @@ def test_api_serves_with_two_workers_of_two_threads_and_stops_gracefully_on_sigt
     env = {**os.environ, "CRATON_LOG_LEVEL": "info"}
     process = subprocess.Popen(
         [str(BIN / "craton-api"), "--database-url", url, "--port", str(port), "--workers", "2", "--threads", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -82,18 +85,25 @@ def test_prune_history_keeps_the_retention_window(tmp_path):
     url = f"sqlite:///{tmp_path / 'h.sqlite'}"
     run("craton-dbsync", "--database-url", url, "upgrade")
     assert "unlimited" in run("craton-dbsync", "--database-url", url, "prune-history").stdout
+    import datetime as dt
+
     import sqlalchemy as sa
 
     from craton.storage.tables import changes
     from craton.storage.types import utcnow
-    import datetime as dt
 
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for age in (100, 10, 1):
-            conn.execute(sa.insert(changes).values(
-                project_id="p", occurred_at=utcnow() - dt.timedelta(days=age), action="create",
-                resource_type="cloud", resource_id="1"))
+            conn.execute(
+                sa.insert(changes).values(
+                    project_id="p",
+                    occurred_at=utcnow() - dt.timedelta(days=age),
+                    action="create",
+                    resource_type="cloud",
+                    resource_id="1",
+                )
+            )
     pruned = run("craton-dbsync", "--database-url", url, "prune-history", "--days", "30")
     assert "Removed 1 change records" in pruned.stdout
     with engine.connect() as conn:

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,8 +107,12 @@ class Credentials:
         return {"X-Auth-Project": self.project_id, "X-Auth-User": self.username, "X-Auth-Token": self.api_key}
 
     def environ(self) -> dict[str, str]:
-        return {"CRATON_URL": self.url, "OS_PROJECT_ID": self.project_id, "OS_USERNAME": self.username,
-                "OS_PASSWORD": self.api_key}
+        return {
+            "CRATON_URL": self.url,
+            "OS_PROJECT_ID": self.project_id,
+            "OS_USERNAME": self.username,
+            "OS_PASSWORD": self.api_key,
+        }
 
 
 @dataclass
@@ -145,8 +148,13 @@ class Ansible:
     def run(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
         command = [executable(args[0]), *args[1:]]
         result = subprocess.run(
-            command, cwd=self.workdir, env=self.environ(**env), capture_output=True, text=True,
-            timeout=RUN_TIMEOUT, check=False,
+            command,
+            cwd=self.workdir,
+            env=self.environ(**env),
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(

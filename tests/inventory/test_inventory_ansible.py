@@ -31,10 +31,21 @@ def fleet(live_server: Any, root_api: httpx.Client) -> dict[str, Any]:
     response = api.put(f"/v1/projects/{live_server.project_id}/variables", json={"tier": "project", "owner": "ops"})
     assert response.status_code == 200, response.text
     prod = post(api, "/v1/clouds", name="prod", variables={"tier": "cloud", "dns": ["10.0.0.53"]})["id"]
-    east = post(api, "/v1/regions", name="us-east-1", cloud_id=prod,
-                variables={"tier": "region", "ntp": ["ntp1", "ntp2"], "region_only": True})["id"]
-    rack = post(api, "/v1/cells", name="rack 1", region_id=east, cloud_id=prod,
-                variables={"tier": "cell", "power": {"feed": "A", "phase": 3}})["id"]
+    east = post(
+        api,
+        "/v1/regions",
+        name="us-east-1",
+        cloud_id=prod,
+        variables={"tier": "region", "ntp": ["ntp1", "ntp2"], "region_only": True},
+    )["id"]
+    rack = post(
+        api,
+        "/v1/cells",
+        name="rack 1",
+        region_id=east,
+        cloud_id=prod,
+        variables={"tier": "cell", "power": {"feed": "A", "phase": 3}},
+    )["id"]
     post(api, "/v1/cells", name="spare", region_id=east, cloud_id=prod, variables={"unused": 1})
     dc2 = post(api, "/v1/regions", name="2nd dc", cloud_id=prod, variables={"tier": "region-2"})["id"]
     c1 = post(api, "/v1/cells", name="c1", region_id=dc2, cloud_id=prod, variables={"power": {"feed": "B"}})["id"]
@@ -42,21 +53,51 @@ def fleet(live_server: Any, root_api: httpx.Client) -> dict[str, Any]:
     lab_region = post(api, "/v1/regions", name="lab-region", cloud_id=lab)["id"]
 
     def host(name: str, region: int, cell: int | None, ip: str, cloud: int = prod, **extra: Any) -> int:
-        body = {"name": name, "region_id": region, "cloud_id": cloud, "ip_address": ip, "device_type": "server",
-                **({"cell_id": cell} if cell else {}), **extra}
+        body = {
+            "name": name,
+            "region_id": region,
+            "cloud_id": cloud,
+            "ip_address": ip,
+            "device_type": "server",
+            **({"cell_id": cell} if cell else {}),
+            **extra,
+        }
         return int(post(api, "/v1/hosts", **body)["id"])
 
-    web1 = host("web-1", east, rack, "10.1.0.11", labels=["web", "prod-frontend"],
-                variables={"tier": "host", "port": 8080})
+    web1 = host(
+        "web-1", east, rack, "10.1.0.11", labels=["web", "prod-frontend"], variables={"tier": "host", "port": 8080}
+    )
     host("web-2", east, rack, "10.1.0.12", labels=["web"])
-    host("db-1", east, None, "10.1.0.21", labels=["db"],
-         variables={"ansible_host": "db-1.example.net", "ansible_user": "admin"})
+    host(
+        "db-1",
+        east,
+        None,
+        "10.1.0.21",
+        labels=["db"],
+        variables={"ansible_host": "db-1.example.net", "ansible_user": "admin"},
+    )
     host("vm-1", east, rack, "10.1.0.31", parent_id=web1, variables={"role": "vm"})
     duplicate = host("web-1", dc2, c1, "10.2.0.11", labels=["web"])
-    host("lab-1", lab_region, None, "10.9.0.1", cloud=lab, labels=["lab 42"],
-         variables={"nested": {"deep": [1, {"x": None}]}, "unicode": "grüße", "template": "{{ 7 * 6 }}"})
-    post(api, "/v1/network-devices", name="tor-1", region_id=east, cloud_id=prod, cell_id=rack,
-         ip_address="10.1.0.1", device_type="switch", parent_id=web1)
+    host(
+        "lab-1",
+        lab_region,
+        None,
+        "10.9.0.1",
+        cloud=lab,
+        labels=["lab 42"],
+        variables={"nested": {"deep": [1, {"x": None}]}, "unicode": "grüße", "template": "{{ 7 * 6 }}"},
+    )
+    post(
+        api,
+        "/v1/network-devices",
+        name="tor-1",
+        region_id=east,
+        cloud_id=prod,
+        cell_id=rack,
+        ip_address="10.1.0.1",
+        device_type="switch",
+        parent_id=web1,
+    )
 
     # A second project: an admin fills it, a plain member reads it.
     other = live_server.create_project("tenant-q")
@@ -64,11 +105,24 @@ def fleet(live_server: Any, root_api: httpx.Client) -> dict[str, Any]:
     q_admin = live_server.client({"X-Auth-Project": other, "X-Auth-User": admin_name, "X-Auth-Token": admin_key})
     q_cloud = post(q_admin, "/v1/clouds", name="q-cloud")["id"]
     q_region = post(q_admin, "/v1/regions", name="q-region", cloud_id=q_cloud, variables={"q": True})["id"]
-    post(q_admin, "/v1/hosts", name="web-1", region_id=q_region, cloud_id=q_cloud, ip_address="10.50.0.1",
-         device_type="server", labels=["web"])
+    post(
+        q_admin,
+        "/v1/hosts",
+        name="web-1",
+        region_id=q_region,
+        cloud_id=q_cloud,
+        ip_address="10.50.0.1",
+        device_type="server",
+        labels=["web"],
+    )
     member_name, member_key = live_server.create_user(other, "q-member")
     return {
-        "prod": prod, "east": east, "rack": rack, "dc2": dc2, "lab": lab, "duplicate": duplicate,
+        "prod": prod,
+        "east": east,
+        "rack": rack,
+        "dc2": dc2,
+        "lab": lab,
+        "duplicate": duplicate,
         "member": Credentials(live_server.url, other, member_name, member_key),
     }
 
@@ -92,8 +146,18 @@ def test_endpoint_matches_the_api(fleet: dict[str, Any], root_api: httpx.Client)
     assert normalise(body) == {"groups": expected["groups"], "hostvars": expected["hostvars"]}
     assert all(VALID_GROUP.match(name) for name in body if name != "_meta")
     # What the fixture built, spelled out once, so the expectation code itself is checked too.
-    assert {"us_east_1", "us_east_1_rack_1", "_2nd_dc", "_2nd_dc_c1", "lab_region", "q_region", "web",
-            "prod_frontend", "db", "lab_42"} == set(body) - {"all", "_meta"}
+    assert {
+        "us_east_1",
+        "us_east_1_rack_1",
+        "_2nd_dc",
+        "_2nd_dc_c1",
+        "lab_region",
+        "q_region",
+        "web",
+        "prod_frontend",
+        "db",
+        "lab_42",
+    } == set(body) - {"all", "_meta"}
     assert body["us_east_1"]["children"] == ["us_east_1_rack_1"]  # the cell without hosts is absent
     assert body["us_east_1"]["hosts"] == ["db-1"]
     assert body["us_east_1_rack_1"]["vars"] == {"tier": "cell", "power": {"feed": "A", "phase": 3}}
@@ -148,8 +212,17 @@ def test_variable_values_are_data_not_templates(kind: str, fleet: dict[str, Any]
     result = ansible.run("ansible", "-i", source, "lab-1", "-m", "ansible.builtin.debug", "-a", "var=template")
     assert '"template": "{{ 7 * 6 }}"' in result.stdout, result.stdout
     if kind == "script":  # the documented opt-out evaluates it
-        result = ansible.run("ansible", "-i", source, "lab-1", "-m", "ansible.builtin.debug", "-a", "var=template",
-                             CRATON_INVENTORY_ALLOW_TEMPLATES="true")
+        result = ansible.run(
+            "ansible",
+            "-i",
+            source,
+            "lab-1",
+            "-m",
+            "ansible.builtin.debug",
+            "-a",
+            "var=template",
+            CRATON_INVENTORY_ALLOW_TEMPLATES="true",
+        )
         assert '"template": 42' in result.stdout, result.stdout
 
 
@@ -175,8 +248,9 @@ def test_plugin_filters_match_the_host_list(
 
 
 def test_script_filters_from_the_environment(fleet: dict[str, Any], ansible: Ansible, root_api: httpx.Client) -> None:
-    listing = normalise(ansible.listing(ansible.script(), CRATON_INVENTORY_REGION_ID=str(fleet["east"]),
-                                        CRATON_INVENTORY_LABEL="web"))
+    listing = normalise(
+        ansible.listing(ansible.script(), CRATON_INVENTORY_REGION_ID=str(fleet["east"]), CRATON_INVENTORY_LABEL="web")
+    )
     expected = expected_inventory(root_api, region_id=fleet["east"], label="web")
     assert sorted(listing["hostvars"]) == ["web-1", "web-2"]
     assert listing == {"groups": expected["groups"], "hostvars": expected["hostvars"]}
@@ -216,4 +290,3 @@ def test_bad_vars_filter_shows_the_servers_message(fleet: dict[str, Any], ansibl
 def test_script_host_of_an_unknown_name_is_empty(fleet: dict[str, Any], ansible: Ansible) -> None:
     result = ansible.run("craton-inventory", "--host", "no-such-host")
     assert json.loads(result.stdout) == {}
-

@@ -26,16 +26,32 @@ def small_fleet(root_api: httpx.Client) -> dict[str, int]:
     region = post("/v1/regions", name="r", cloud_id=cloud, variables={"level": "region"})["id"]
     cell = post("/v1/cells", name="k", region_id=region, cloud_id=cloud, variables={"level": "cell"})["id"]
     hosts = [
-        post("/v1/hosts", name=f"h{n}", region_id=region, cloud_id=cloud, cell_id=cell, ip_address=f"10.0.0.{n}",
-             device_type="server", labels=["even" if n % 2 == 0 else "odd"])["id"]
+        post(
+            "/v1/hosts",
+            name=f"h{n}",
+            region_id=region,
+            cloud_id=cloud,
+            cell_id=cell,
+            ip_address=f"10.0.0.{n}",
+            device_type="server",
+            labels=["even" if n % 2 == 0 else "odd"],
+        )["id"]
         for n in range(1, 4)
     ]
     return {"cloud": cloud, "region": region, "cell": cell, "host": hosts[0]}
 
 
 def add_host(api: httpx.Client, fleet: dict[str, int], name: str, ip: str) -> None:
-    response = api.post("/v1/hosts", json={"name": name, "region_id": fleet["region"], "cloud_id": fleet["cloud"],
-                                            "ip_address": ip, "device_type": "server"})
+    response = api.post(
+        "/v1/hosts",
+        json={
+            "name": name,
+            "region_id": fleet["region"],
+            "cloud_id": fleet["cloud"],
+            "ip_address": ip,
+            "device_type": "server",
+        },
+    )
     assert response.status_code == 201, response.text
 
 
@@ -86,8 +102,12 @@ def test_etag_and_not_modified(small_fleet: dict[str, int], root_api: httpx.Clie
 def test_plugin_honours_the_inventory_cache(
     small_fleet: dict[str, int], ansible: Ansible, root_api: httpx.Client, tmp_path: Path
 ) -> None:
-    cache = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile",
-             "cache_connection": str(tmp_path / "ansible-cache"), "cache_timeout": 3600}
+    cache = {
+        "cache": True,
+        "cache_plugin": "ansible.builtin.jsonfile",
+        "cache_connection": str(tmp_path / "ansible-cache"),
+        "cache_timeout": 3600,
+    }
     source = ansible.source(**cache)
     before = normalise(ansible.listing(source))["hostvars"]
     assert "late-plugin" not in before
@@ -110,7 +130,10 @@ def cache_files(directory: Path) -> list[Path]:
 
 
 def test_script_cache_ttl_and_revalidation(
-    small_fleet: dict[str, int], ansible: Ansible, root_api: httpx.Client, root_credentials: Credentials,
+    small_fleet: dict[str, int],
+    ansible: Ansible,
+    root_api: httpx.Client,
+    root_credentials: Credentials,
     tmp_path: Path,
 ) -> None:
     directory = tmp_path / "script-cache"
@@ -146,8 +169,9 @@ def test_script_cache_ttl_and_revalidation(
 
     # Through Ansible, with Ansible's own cache switches.
     ansible_cache = tmp_path / "ansible-switches"
-    listing = ansible.listing(ansible.script(), ANSIBLE_INVENTORY_CACHE="true",
-                              ANSIBLE_INVENTORY_CACHE_CONNECTION=str(ansible_cache))
+    listing = ansible.listing(
+        ansible.script(), ANSIBLE_INVENTORY_CACHE="true", ANSIBLE_INVENTORY_CACHE_CONNECTION=str(ansible_cache)
+    )
     assert "late-script" in listing["_meta"]["hostvars"]
     assert len(cache_files(ansible_cache)) == 1
 
@@ -156,8 +180,9 @@ def test_script_cache_is_per_caller(
     small_fleet: dict[str, int], ansible_factory: Any, live_server: Any, tmp_path: Path
 ) -> None:
     env = {"CRATON_INVENTORY_CACHE_DIR": str(tmp_path / "shared"), "CRATON_INVENTORY_CACHE_TTL": "3600"}
-    root = ansible_factory(Credentials(live_server.url, live_server.project_id, live_server.username,
-                                       live_server.api_key))
+    root = ansible_factory(
+        Credentials(live_server.url, live_server.project_id, live_server.username, live_server.api_key)
+    )
     assert json.loads(root.run("craton-inventory", "--list", **env).stdout)["_meta"]["hostvars"]
     project = live_server.create_project("cache-other")
     name, key = live_server.create_user(project, "cache-member")

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+
 from tests.inventory.helpers import Ansible, normalise
 
 
@@ -29,8 +30,17 @@ def test_names_are_sanitised(root_api: httpx.Client, ansible: Ansible) -> None:
     cloud = post(root_api, "/v1/clouds", name="naming")["id"]
     region = post(root_api, "/v1/regions", name="eu-west/2", cloud_id=cloud)["id"]
     cell = post(root_api, "/v1/cells", name="3.rack", region_id=region, cloud_id=cloud)["id"]
-    post(root_api, "/v1/hosts", name="n1", region_id=region, cloud_id=cloud, cell_id=cell, ip_address="10.3.0.1",
-         device_type="server", labels=["9 lives", "grüße", "ok_name"])
+    post(
+        root_api,
+        "/v1/hosts",
+        name="n1",
+        region_id=region,
+        cloud_id=cloud,
+        cell_id=cell,
+        ip_address="10.3.0.1",
+        device_type="server",
+        labels=["9 lives", "grüße", "ok_name"],
+    )
     body = strict_json(root_api.get("/v1/ansible-inventory", params={"cloud_id": cloud}).content)
     assert set(body) == {"all", "_meta", "eu_west_2", "eu_west_2_3_rack", "_9_lives", "gr__e", "ok_name"}
     groups = normalise(ansible.listing(ansible.source(cloud_id=cloud)))["groups"]
@@ -41,8 +51,16 @@ def test_names_are_sanitised(root_api: httpx.Client, ansible: Ansible) -> None:
 def test_labels_named_like_ansible_groups_are_renamed(root_api: httpx.Client, ansible: Ansible) -> None:
     cloud = post(root_api, "/v1/clouds", name="reserved")["id"]
     region = post(root_api, "/v1/regions", name="reserved-region", cloud_id=cloud)["id"]
-    post(root_api, "/v1/hosts", name="r1", region_id=region, cloud_id=cloud, ip_address="10.4.0.1",
-         device_type="server", labels=["all", "_meta", "ungrouped"])
+    post(
+        root_api,
+        "/v1/hosts",
+        name="r1",
+        region_id=region,
+        cloud_id=cloud,
+        ip_address="10.4.0.1",
+        device_type="server",
+        labels=["all", "_meta", "ungrouped"],
+    )
     body = strict_json(root_api.get("/v1/ansible-inventory", params={"cloud_id": cloud}).content)
     assert body["all"]["children"] == ["_meta_label", "all_label", "reserved_region", "ungrouped_label"]
     assert set(body["_meta"]) == {"hostvars"}
@@ -56,8 +74,17 @@ def test_same_region_name_in_two_clouds_gives_two_groups(root_api: httpx.Client)
     for cloud_name, who in (("one", "a"), ("two", "b")):
         cloud = post(root_api, "/v1/clouds", name=f"twin-{cloud_name}")["id"]
         region = post(root_api, "/v1/regions", name="TwinRegion", cloud_id=cloud, variables={"who": who})["id"]
-        hosts.append(post(root_api, "/v1/hosts", name=f"twin-{who}", region_id=region, cloud_id=cloud,
-                          ip_address=f"10.5.0.{len(hosts) + 1}", device_type="server")["name"])
+        hosts.append(
+            post(
+                root_api,
+                "/v1/hosts",
+                name=f"twin-{who}",
+                region_id=region,
+                cloud_id=cloud,
+                ip_address=f"10.5.0.{len(hosts) + 1}",
+                device_type="server",
+            )["name"]
+        )
     body = strict_json(root_api.get("/v1/ansible-inventory").content)
     assert body["twin_one_TwinRegion"]["hosts"] == ["twin-a"]
     assert body["twin_one_TwinRegion"]["vars"] == {"who": "a"}

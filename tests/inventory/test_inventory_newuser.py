@@ -31,18 +31,46 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     database = f"sqlite:///{workdir / 'fleet.sqlite'}"
     facts_file = workdir / "fleet.json"
     subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "generate.py"), "--database-url", database, "--hosts", "400",
-         "--network-devices", "20", "--clouds", "1", "--regions", "2", "--cells", "6", "--quiet",
-         "--credentials-out", str(facts_file)],
-        check=True, timeout=300, capture_output=True,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "generate.py"),
+            "--database-url",
+            database,
+            "--hosts",
+            "400",
+            "--network-devices",
+            "20",
+            "--clouds",
+            "1",
+            "--regions",
+            "2",
+            "--cells",
+            "6",
+            "--quiet",
+            "--credentials-out",
+            str(facts_file),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
     )
     facts = json.loads(facts_file.read_text())
     port = free_port()
     log = (workdir / "craton-api.log").open("wb")
     server = subprocess.Popen(
-        [executable("craton-api"), "--database-url", database, "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            executable("craton-api"),
+            "--database-url",
+            database,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -95,10 +123,15 @@ def test_installed_collection_and_script(generated: dict[str, Any], tmp_path: Pa
     """The README's install route: build the collection, install it, use it; and the script."""
     credentials = Credentials(generated["url"], generated["project_id"], generated["username"], generated["api_key"])
     installed = tmp_path / "collections"
-    ansible = Ansible(workdir=tmp_path, credentials=credentials,
-                      extra_env={"ANSIBLE_COLLECTIONS_PATH": str(installed)})
-    ansible.run("ansible-galaxy", "collection", "build", str(REPO / "ansible_collections" / "openstack" / "craton"),
-                "--output-path", str(tmp_path))
+    ansible = Ansible(workdir=tmp_path, credentials=credentials, extra_env={"ANSIBLE_COLLECTIONS_PATH": str(installed)})
+    ansible.run(
+        "ansible-galaxy",
+        "collection",
+        "build",
+        str(REPO / "ansible_collections" / "openstack" / "craton"),
+        "--output-path",
+        str(tmp_path),
+    )
     [archive] = tmp_path.glob("openstack-craton-*.tar.gz")
     ansible.run("ansible-galaxy", "collection", "install", str(archive), "-p", str(installed))
     assert (installed / "ansible_collections" / "openstack" / "craton" / "plugins" / "inventory" / "craton.py").exists()

@@ -19,15 +19,22 @@ def test_template_strings_are_marked_unsafe_wherever_they_are() -> None:
     inventory = {
         "all": {"children": ["r"], "hosts": [], "vars": {}},
         "r": {"hosts": ["h{{x}}"], "vars": {"motd": "{{ lookup('pipe', 'id') }}", "plain": "text"}},
-        "_meta": {"hostvars": {"h{{x}}": {"deep": {"list": ["ok", "{% if 1 %}x{% endif %}"]}, "note": "{# c #}",
-                                          "n": 3, "none": None}}},
+        "_meta": {
+            "hostvars": {
+                "h{{x}}": {"deep": {"list": ["ok", "{% if 1 %}x{% endif %}"]}, "note": "{# c #}", "n": 3, "none": None}
+            }
+        },
     }
     marked = json.loads(inventory_script.untrusted(json.dumps(inventory).encode()))
     assert marked["r"]["vars"] == {"motd": {"__ansible_unsafe": "{{ lookup('pipe', 'id') }}"}, "plain": "text"}
     assert marked["r"]["hosts"] == ["h{{x}}"]  # names are never templated: left alone
     hostvars = marked["_meta"]["hostvars"]["h{{x}}"]
-    assert hostvars == {"deep": {"list": ["ok", {"__ansible_unsafe": "{% if 1 %}x{% endif %}"}]},
-                        "note": {"__ansible_unsafe": "{# c #}"}, "n": 3, "none": None}
+    assert hostvars == {
+        "deep": {"list": ["ok", {"__ansible_unsafe": "{% if 1 %}x{% endif %}"}]},
+        "note": {"__ansible_unsafe": "{# c #}"},
+        "n": 3,
+        "none": None,
+    }
 
 
 def run(argv: list[str], environ: dict[str, str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -54,8 +61,13 @@ def test_malformed_environment_is_a_usage_error(capsys: pytest.CaptureFixture[st
 
 
 def test_an_unreachable_server_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    environ = {"CRATON_URL": "http://127.0.0.1:9", "OS_PROJECT_ID": "p", "OS_USERNAME": "u",
-               "OS_PASSWORD": "secret-key-value", "CRATON_INVENTORY_TIMEOUT": "5"}
+    environ = {
+        "CRATON_URL": "http://127.0.0.1:9",
+        "OS_PROJECT_ID": "p",
+        "OS_USERNAME": "u",
+        "OS_PASSWORD": "secret-key-value",
+        "CRATON_INVENTORY_TIMEOUT": "5",
+    }
     code, err = run(["--list"], environ, capsys)
     assert code == 1
     assert err.startswith("craton-inventory: error: cannot reach Craton at http://127.0.0.1:9/v1/ansible-inventory")

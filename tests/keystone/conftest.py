@@ -77,8 +77,9 @@ def ensure_keystone_venv() -> Path:
         steps = []
         if not python.exists():
             steps.append([sys.executable, "-m", "venv", str(VENV)])
-        steps.append([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                      *KEYSTONE_REQUIREMENTS])
+        steps.append(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *KEYSTONE_REQUIREMENTS]
+        )
         for argv in steps:
             try:
                 result = _run(argv, timeout=1200)
@@ -86,7 +87,8 @@ def ensure_keystone_venv() -> Path:
                 _unavailable(f"installing Keystone timed out: {' '.join(argv)}")
             if result.returncode != 0:
                 output = "\n".join(
-                    line for line in (result.stdout + result.stderr).splitlines()
+                    line
+                    for line in (result.stdout + result.stderr).splitlines()
                     if not line.startswith("WARNING: Location")
                 )
                 _unavailable(
@@ -156,8 +158,7 @@ class Keystone:
         return self._role_ids[name]
 
     def create_project(self, name: str) -> str:
-        return self.call("POST", "/projects", json={"project": {"name": name, "domain_id": "default"}})[
-            "project"]["id"]
+        return self.call("POST", "/projects", json={"project": {"name": name, "domain_id": "default"}})["project"]["id"]
 
     def create_user(self, name: str, password: str = PASSWORD) -> str:
         body = {"user": {"name": name, "password": password, "domain_id": "default"}}
@@ -180,8 +181,12 @@ class Keystone:
         from keystoneauth1.identity import v3
 
         plugin = v3.Password(
-            auth_url=self.url, username=username, password=password, project_name=project_name,
-            user_domain_name="Default", project_domain_name="Default",
+            auth_url=self.url,
+            username=username,
+            password=password,
+            project_name=project_name,
+            user_domain_name="Default",
+            project_domain_name="Default",
         )
         return session.Session(auth=plugin, timeout=30)
 
@@ -197,13 +202,17 @@ class Keystone:
         owner = self.user_session(username, project_name)
         user_id = owner.get_user_id()
         expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=seconds)
-        body = {"application_credential": {
-            "name": f"short-{uuid.uuid4().hex[:8]}", "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S"),
-        }}
+        body = {
+            "application_credential": {
+                "name": f"short-{uuid.uuid4().hex[:8]}",
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S"),
+            }
+        }
         response = owner.post(f"{self.url}/users/{user_id}/application_credentials", json=body)
         credential = response.json()["application_credential"]
         plugin = v3.ApplicationCredential(
-            auth_url=self.url, application_credential_id=credential["id"],
+            auth_url=self.url,
+            application_credential_id=credential["id"],
             application_credential_secret=credential["secret"],
         )
         return str(session.Session(auth=plugin, timeout=30).get_token()), expires
@@ -215,7 +224,9 @@ class Keystone:
 def _keystone_manage(venv: Path, conf: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [str(venv / "bin" / "keystone-manage"), "--config-file", str(conf), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -253,9 +264,19 @@ def running_keystone(venv: Path, directory: Path) -> Iterator[Keystone]:
     _finish(fernet, "fernet_setup")
     _finish(credential, "credential_setup")
     bootstrap = _keystone_manage(
-        venv, conf, "bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
-        "--bootstrap-admin-url", url, "--bootstrap-internal-url", url, "--bootstrap-public-url", url,
-        "--bootstrap-region-id", "RegionOne",
+        venv,
+        conf,
+        "bootstrap",
+        "--bootstrap-password",
+        ADMIN_PASSWORD,
+        "--bootstrap-admin-url",
+        url,
+        "--bootstrap-internal-url",
+        url,
+        "--bootstrap-public-url",
+        url,
+        "--bootstrap-region-id",
+        "RegionOne",
     )
     _finish(bootstrap, "bootstrap")
     bootstrapped = time.monotonic()
@@ -264,10 +285,27 @@ def running_keystone(venv: Path, directory: Path) -> Iterator[Keystone]:
     env["OS_KEYSTONE_CONFIG_FILES"] = str(conf)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(venv / "bin" / "gunicorn"), "--pythonpath", str(HERE), "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "8", "--timeout", "120", "--graceful-timeout", "5",
-             "wsgi_keystone:application"],
-            cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                str(venv / "bin" / "gunicorn"),
+                "--pythonpath",
+                str(HERE),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--timeout",
+                "120",
+                "--graceful-timeout",
+                "5",
+                "wsgi_keystone:application",
+            ],
+            cwd=directory,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     keystone = Keystone(url=url, directory=directory, process=process, log_path=log_path)
@@ -351,16 +389,24 @@ def running_craton(keystone: Keystone, directory: Path) -> Iterator[CratonServer
     result = _run([_bin("craton-dbsync"), "--database-url", database_url, "upgrade"], timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     conf = directory / "craton.conf"
-    conf.write_text(CRATON_CONF.format(
-        database_url=database_url, keystone_url=keystone.url, service_password=SERVICE_PASSWORD,
-        cache_seconds=TOKEN_CACHE_SECONDS,
-    ))
+    conf.write_text(
+        CRATON_CONF.format(
+            database_url=database_url,
+            keystone_url=keystone.url,
+            service_password=SERVICE_PASSWORD,
+            cache_seconds=TOKEN_CACHE_SECONDS,
+        )
+    )
     port = free_port()
     log_path = directory / "craton-api.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [_bin("craton-api"), "--config-file", str(conf), "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     server = CratonServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
     try:
@@ -396,17 +442,30 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
         # The service user Craton validates tokens with (docs/keystone.md, step 1).
         keystone.add_user("craton", keystone.create_project("service"), "service", password=SERVICE_PASSWORD)
         projects = {"alpha": keystone.create_project("alpha"), "beta": keystone.create_project("beta")}
-        keystone.add_user("alice", projects["alpha"], "admin")   # admin of alpha
-        keystone.add_user("bob", projects["alpha"], "member")    # member of alpha
-        keystone.add_user("carol", projects["beta"], "admin")    # admin of beta
-        keystone.add_user("dave", projects["beta"], "member")    # member of beta
+        keystone.add_user("alice", projects["alpha"], "admin")  # admin of alpha
+        keystone.add_user("bob", projects["alpha"], "member")  # member of alpha
+        keystone.add_user("carol", projects["beta"], "admin")  # admin of beta
+        keystone.add_user("dave", projects["beta"], "member")  # member of beta
         keystone.call("POST", "/roles", json={"role": {"name": "craton-root"}})
         with running_craton(keystone, base / "craton") as craton:
             # Craton in the catalog: service type fleet_management, endpoint .../v1 (step 2).
-            service_id = keystone.call("POST", "/services", json={"service": {
-                "type": "fleet_management", "name": "craton", "description": "Craton fleet inventory"}})[
-                "service"]["id"]
-            keystone.call("POST", "/endpoints", json={"endpoint": {
-                "service_id": service_id, "interface": "public", "region_id": "RegionOne",
-                "url": f"{craton.url}/v1"}})
+            service_id = keystone.call(
+                "POST",
+                "/services",
+                json={
+                    "service": {"type": "fleet_management", "name": "craton", "description": "Craton fleet inventory"}
+                },
+            )["service"]["id"]
+            keystone.call(
+                "POST",
+                "/endpoints",
+                json={
+                    "endpoint": {
+                        "service_id": service_id,
+                        "interface": "public",
+                        "region_id": "RegionOne",
+                        "url": f"{craton.url}/v1",
+                    }
+                },
+            )
             yield Cloud(keystone=keystone, craton=craton, projects=projects)

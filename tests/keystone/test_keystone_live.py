@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+
 from cratonclient import auth
 from cratonclient import exceptions as exc
 from cratonclient.v1.client import Client
-
 from tests.keystone.conftest import ADMIN_PASSWORD, PASSWORD, TOKEN_CACHE_SECONDS, Cloud, _bin
 
 BAD_CREDENTIALS = {"message": "The request could not be authenticated.", "status": 401}
@@ -36,8 +36,12 @@ def craton_uuid(keystone_project_id: str) -> str:
 
 def client(cloud: Cloud, username: str, project: str, password: str = PASSWORD) -> Client:
     session = auth.keystone_auth(
-        auth_url=cloud.keystone.url, username=username, password=password, project_name=project,
-        project_domain_name="Default", user_domain_name="Default",
+        auth_url=cloud.keystone.url,
+        username=username,
+        password=password,
+        project_name=project,
+        project_domain_name="Default",
+        user_domain_name="Default",
     )
     return Client(session=session, url=cloud.craton.url)
 
@@ -56,18 +60,29 @@ def craton_projects(cloud: Cloud) -> dict[str, str | None]:
         engine.dispose()
 
 
-def cli(cloud: Cloud, *argv: str, user: str = "bob", project: str = "alpha",
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    cloud: Cloud, *argv: str, user: str = "bob", project: str = "alpha", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The ``craton`` console script with the usual OpenStack variables."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "CRATON_"))}
     base.update(
-        CRATON_URL=cloud.craton.url, OS_AUTH_URL=cloud.keystone.url, OS_USERNAME=user,
-        OS_PASSWORD=PASSWORD, OS_PROJECT_NAME=project, OS_USER_DOMAIN_NAME="Default",
+        CRATON_URL=cloud.craton.url,
+        OS_AUTH_URL=cloud.keystone.url,
+        OS_USERNAME=user,
+        OS_PASSWORD=PASSWORD,
+        OS_PROJECT_NAME=project,
+        OS_USER_DOMAIN_NAME="Default",
         OS_PROJECT_DOMAIN_NAME="Default",
     )
     base.update(env or {})
-    return subprocess.run([_bin("craton"), *argv], env={k: v for k, v in base.items() if v is not None},
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [_bin("craton"), *argv],
+        env={k: v for k, v in base.items() if v is not None},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def cli_json(cloud: Cloud, *argv: str, **kwargs: Any) -> Any:
@@ -87,8 +102,11 @@ def test_requests_without_a_valid_keystone_token_are_refused(cloud: Cloud) -> No
     assert garbage.status_code == 401 and garbage.json() == BAD_CREDENTIALS
     assert garbage.headers["www-authenticate"] == f'Keystone uri="{cloud.keystone.url}"'
     # Craton's own headers mean nothing in Keystone mode.
-    local = httpx.get(cloud.craton.url + "/v1/clouds", timeout=30, headers={
-        "X-Auth-Project": str(uuid.uuid4()), "X-Auth-User": "root", "X-Auth-Token": "key"})
+    local = httpx.get(
+        cloud.craton.url + "/v1/clouds",
+        timeout=30,
+        headers={"X-Auth-Project": str(uuid.uuid4()), "X-Auth-User": "root", "X-Auth-Token": "key"},
+    )
     assert local.status_code == 401
     # Unknown URLs authenticate first, as in local mode.
     assert raw(cloud, None, "/v1/nowhere").status_code == 401
@@ -144,14 +162,28 @@ def test_admins_and_members_of_two_projects_stay_in_their_project(cloud: Cloud) 
     site = alice.clouds.create(name="alpha-cloud", variables={"ntp": "10.0.0.1"})
     region = alice.regions.create(name="alpha-east", cloud_id=site.id)
     cell = alice.cells.create(name="alpha-east-a", region_id=region.id, cloud_id=site.id)
-    host = bob.hosts.create(name="alpha-web-1", cloud_id=site.id, region_id=region.id, cell_id=cell.id,
-                            ip_address="10.1.0.1", device_type="server")
-    switch = bob.network_devices.create(name="alpha-sw-1", cloud_id=site.id, region_id=region.id,
-                                       ip_address="10.1.0.254", device_type="switch")
-    network = bob.networks.create(name="alpha-net", cloud_id=site.id, region_id=region.id,
-                                  cidr="10.1.0.0/24", gateway="10.1.0.254", netmask="255.255.255.0")
-    bob.network_interfaces.create(name="eth0", device_id=host.id, interface_type="ethernet",
-                                  ip_address="10.1.0.1", network_id=network.id)
+    host = bob.hosts.create(
+        name="alpha-web-1",
+        cloud_id=site.id,
+        region_id=region.id,
+        cell_id=cell.id,
+        ip_address="10.1.0.1",
+        device_type="server",
+    )
+    switch = bob.network_devices.create(
+        name="alpha-sw-1", cloud_id=site.id, region_id=region.id, ip_address="10.1.0.254", device_type="switch"
+    )
+    network = bob.networks.create(
+        name="alpha-net",
+        cloud_id=site.id,
+        region_id=region.id,
+        cidr="10.1.0.0/24",
+        gateway="10.1.0.254",
+        netmask="255.255.255.0",
+    )
+    bob.network_interfaces.create(
+        name="eth0", device_id=host.id, interface_type="ethernet", ip_address="10.1.0.1", network_id=network.id
+    )
     assert site.project_id == alpha
     assert host.variables.get().to_dict()["ntp"] == "10.0.0.1"  # hosts resolve their cloud's
     assert {d.name for d in bob.devices.list()} >= {"alpha-web-1", "alpha-sw-1"}
@@ -216,15 +248,39 @@ def test_the_cli_uses_keystone_from_the_openstack_variables(cloud: Cloud) -> Non
     assert name in [c["name"] for c in cli_json(cloud, "cloud-list", user="bob")]
     assert name not in [c["name"] for c in cli_json(cloud, "cloud-list", user="dave", project="beta")]
     # A project id instead of a name; the domain ids default to Keystone's default domain.
-    by_id = cli_json(cloud, "cloud-list", user="dave", env={
-        "OS_PROJECT_NAME": None, "OS_PROJECT_ID": cloud.projects["beta"],
-        "OS_USER_DOMAIN_NAME": None, "OS_PROJECT_DOMAIN_NAME": None})  # type: ignore[dict-item]
+    by_id = cli_json(
+        cloud,
+        "cloud-list",
+        user="dave",
+        env={
+            "OS_PROJECT_NAME": None,
+            "OS_PROJECT_ID": cloud.projects["beta"],
+            "OS_USER_DOMAIN_NAME": None,
+            "OS_PROJECT_DOMAIN_NAME": None,
+        },
+    )  # type: ignore[dict-item]
     assert name not in [c["name"] for c in by_id]
     # Command-line options instead of variables.
-    flags = cli(cloud, "--format", "json", "--os-auth-url", cloud.keystone.url, "--os-username", "bob",
-                "--os-password", PASSWORD, "--os-project-name", "alpha", "cloud-list",
-                env={"OS_AUTH_URL": None, "OS_USERNAME": None, "OS_PASSWORD": None,  # type: ignore[dict-item]
-                     "OS_PROJECT_NAME": None})
+    flags = cli(
+        cloud,
+        "--format",
+        "json",
+        "--os-auth-url",
+        cloud.keystone.url,
+        "--os-username",
+        "bob",
+        "--os-password",
+        PASSWORD,
+        "--os-project-name",
+        "alpha",
+        "cloud-list",
+        env={
+            "OS_AUTH_URL": None,
+            "OS_USERNAME": None,
+            "OS_PASSWORD": None,  # type: ignore[dict-item]
+            "OS_PROJECT_NAME": None,
+        },
+    )
     assert flags.returncode == 0, flags.stderr
     assert name in [c["name"] for c in json.loads(flags.stdout)]
 

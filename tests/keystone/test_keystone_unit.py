@@ -15,15 +15,15 @@ import pytest
 pytest.importorskip("keystonemiddleware")
 
 import httpx
-from cratonclient import auth as client_auth
-from cratonclient.shell.auth import build_session
-from cratonclient.shell.main import CratonShell
 
 from craton.domain.errors import NotAuthenticated
 from craton.domain.principal import Role
 from craton.http.auth import authenticator_for, local_keys
 from craton.http.keystone import KeystoneAuthenticator, RoleMap, identity_from_token_info
 from craton.settings import Settings, SettingsError, load_settings
+from cratonclient import auth as client_auth
+from cratonclient.shell.auth import build_session
+from cratonclient.shell.main import CratonShell
 from tests.conftest import free_port, running_server, throwaway_database
 
 PROJECT = "0b5f2c8e9d1a4e6f8a7b3c2d1e0f9a8b"
@@ -60,8 +60,14 @@ def test_local_keys_stay_the_default() -> None:
     assert authenticator_for(Settings()) is local_keys
 
 
-@pytest.mark.parametrize("line", ["[api]\nauth_strategy = keystone", "[api]\npaste_pipeline = keystone-auth",
-                                  "[api]\nauth_strategy = keystone-auth"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[api]\nauth_strategy = keystone",
+        "[api]\npaste_pipeline = keystone-auth",
+        "[api]\nauth_strategy = keystone-auth",
+    ],
+)
 def test_the_ini_file_selects_keystone_mode(tmp_path: Path, line: str) -> None:
     ini = tmp_path / "craton.conf"
     ini.write_text(line + "\n[keystone_authtoken]\nauth_type = password\nauth_url = http://k/v3\n")
@@ -78,8 +84,12 @@ def test_keystone_mode_explains_missing_configuration() -> None:
     with pytest.raises(SettingsError, match="auth_type"):
         authenticator_for(keystone_settings(auth_type="no-such-plugin"))
     with pytest.raises(SettingsError, match="admin_project_is_root"):
-        authenticator_for(Settings(auth_strategy="keystone", extra={
-            "keystone_authtoken": AUTHTOKEN, "keystone": {"admin_project_is_root": "maybe"}}))
+        authenticator_for(
+            Settings(
+                auth_strategy="keystone",
+                extra={"keystone_authtoken": AUTHTOKEN, "keystone": {"admin_project_is_root": "maybe"}},
+            )
+        )
 
 
 def test_unknown_authtoken_options_are_reported(caplog: pytest.LogCaptureFixture) -> None:
@@ -106,10 +116,13 @@ def test_the_service_user_comes_from_the_plugin_options(caplog: pytest.LogCaptur
 
 
 def test_auth_section_holds_the_plugin_options() -> None:
-    settings = Settings(auth_strategy="keystone", extra={
-        "keystone_authtoken": {"auth_section": "service_user", "www_authenticate_uri": "http://k/v3"},
-        "service_user": {**AUTHTOKEN, "auth_url": "http://elsewhere/v3"},
-    })
+    settings = Settings(
+        auth_strategy="keystone",
+        extra={
+            "keystone_authtoken": {"auth_section": "service_user", "www_authenticate_uri": "http://k/v3"},
+            "service_user": {**AUTHTOKEN, "auth_url": "http://elsewhere/v3"},
+        },
+    )
     plugin = service_user_plugin(authenticator_for(settings))
     assert plugin.auth_url == "http://elsewhere/v3" and plugin._password == "secret"
 
@@ -146,21 +159,32 @@ def test_the_token_names_project_user_and_roles() -> None:
     assert identity.roles == ("admin", "member")
 
 
-@pytest.mark.parametrize(("flag", "expected"), [
-    (None, False), (True, True), (False, False), ("True", True), ("False", False), ("yes", False),
-])
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [
+        (None, False),
+        (True, True),
+        (False, False),
+        ("True", True),
+        ("False", False),
+        ("yes", False),
+    ],
+)
 def test_is_admin_project_is_a_boolean_and_missing_means_false(flag: Any, expected: bool) -> None:
     extra = {} if flag is None else {"is_admin_project": flag}
     assert identity_from_token_info(token_info(**extra)).is_admin_project is expected
 
 
-@pytest.mark.parametrize("info", [
-    {},
-    {"token": {"user": {"name": "a"}, "roles": []}},  # unscoped
-    {"token": {"user": {"name": "a"}, "domain": {"id": "default"}, "roles": []}},  # domain-scoped
-    {"token": {"user": {"name": "a"}, "system": {"all": True}, "roles": []}},  # system-scoped
-    {"token": {"user": {"name": "a"}, "project": {"id": "not-a-uuid", "name": "x"}, "roles": []}},
-])
+@pytest.mark.parametrize(
+    "info",
+    [
+        {},
+        {"token": {"user": {"name": "a"}, "roles": []}},  # unscoped
+        {"token": {"user": {"name": "a"}, "domain": {"id": "default"}, "roles": []}},  # domain-scoped
+        {"token": {"user": {"name": "a"}, "system": {"all": True}, "roles": []}},  # system-scoped
+        {"token": {"user": {"name": "a"}, "project": {"id": "not-a-uuid", "name": "x"}, "roles": []}},
+    ],
+)
 def test_tokens_without_a_usable_project_are_refused(info: dict[str, Any]) -> None:
     with pytest.raises(NotAuthenticated, match="could not be authenticated"):
         identity_from_token_info(info)
@@ -172,13 +196,18 @@ def test_tokens_without_a_usable_project_are_refused(info: dict[str, Any]) -> No
 @pytest.fixture
 def keystone_mode_app(tmp_path: Path) -> Iterator[httpx.Client]:
     """craton-api in Keystone mode, with Keystone's address pointing at a closed port."""
-    extra = {"keystone_authtoken": {
-        **AUTHTOKEN, "auth_url": f"http://127.0.0.1:{free_port()}/v3",
-        "www_authenticate_uri": "http://keystone.test/v3", "http_connect_timeout": "2",
-    }}
-    with throwaway_database("sqlite", tmp_path) as url, running_server(
-        "sqlite", url, auth_strategy="keystone", extra=extra
-    ) as live:
+    extra = {
+        "keystone_authtoken": {
+            **AUTHTOKEN,
+            "auth_url": f"http://127.0.0.1:{free_port()}/v3",
+            "www_authenticate_uri": "http://keystone.test/v3",
+            "http_connect_timeout": "2",
+        }
+    }
+    with (
+        throwaway_database("sqlite", tmp_path) as url,
+        running_server("sqlite", url, auth_strategy="keystone", extra=extra) as live,
+    ):
         yield live.client(headers={})
 
 
@@ -204,8 +233,14 @@ def options(environ: dict[str, str], *argv: str) -> Any:
     return args
 
 
-OPENRC = {"OS_AUTH_URL": "http://keystone.test:5000/v3", "OS_USERNAME": "bob", "OS_PASSWORD": "pw",
-          "OS_PROJECT_NAME": "alpha", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"}
+OPENRC = {
+    "OS_AUTH_URL": "http://keystone.test:5000/v3",
+    "OS_USERNAME": "bob",
+    "OS_PASSWORD": "pw",
+    "OS_PROJECT_NAME": "alpha",
+    "OS_USER_DOMAIN_NAME": "Default",
+    "OS_PROJECT_DOMAIN_NAME": "Default",
+}
 
 
 def test_the_openstack_variables_select_keystone() -> None:
@@ -229,11 +264,27 @@ def test_keystone_domains_default_to_the_default_domain() -> None:
 
 
 def test_command_line_options_select_keystone_too() -> None:
-    args = options({}, "--os-auth-url", "http://k/v3", "--os-username", "u", "--os-password", "p",
-                   "--os-project-name", "alpha", "--os-user-domain-id", "d1", "--os-project-domain-name", "D")
+    args = options(
+        {},
+        "--os-auth-url",
+        "http://k/v3",
+        "--os-username",
+        "u",
+        "--os-password",
+        "p",
+        "--os-project-name",
+        "alpha",
+        "--os-user-domain-id",
+        "d1",
+        "--os-project-domain-name",
+        "D",
+    )
     plugin = build_session(args).auth.keystone_session.auth  # type: ignore[attr-defined]
     assert (plugin.auth_url, plugin.project_domain_name, plugin.auth_methods[0].user_domain_id) == (
-        "http://k/v3", "D", "d1")
+        "http://k/v3",
+        "D",
+        "d1",
+    )
 
 
 def test_without_an_auth_url_the_cli_uses_craton_keys() -> None:

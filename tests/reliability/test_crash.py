@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from craton.storage.engine import create_engine
 
 from benchmarks.load import ServerProcess, bootstrap_credentials
+from craton.storage.engine import create_engine
 from tests.conftest import BACKENDS, throwaway_database
 
 # SQLite (the default) and PostgreSQL (production) by default; CRATON_CRASH_BACKENDS=sqlite,postgresql,mariadb

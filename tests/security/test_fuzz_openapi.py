@@ -26,8 +26,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from craton.app import API_ROUTES
-from craton.http.openapi import document
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -36,6 +34,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from craton.app import API_ROUTES
+from craton.http.openapi import document
 
 EXAMPLES = int(os.environ.get("CRATON_FUZZ_EXAMPLES", "4"))
 PHASES = [p.strip() for p in os.environ.get("CRATON_FUZZ_PHASES", "examples,fuzzing").split(",") if p.strip()]

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 from craton.app import API_ROUTES
 from craton.http.openapi import document
-
 from tests.api.helpers import NOT_FOUND, describe, ids_of, unique
 from tests.security.helpers import (
     CALLERS,

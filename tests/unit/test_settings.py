@@ -19,10 +19,16 @@ def test_defaults():
 
 
 def test_ini_then_environment_then_flags(tmp_path):
-    ini = write_ini(tmp_path, "[api]\nhost = 0.0.0.0\nport = 9000\nworkers = 3\n[database]\nconnection = sqlite:///ini.db\n")
+    ini = write_ini(
+        tmp_path, "[api]\nhost = 0.0.0.0\nport = 9000\nworkers = 3\n[database]\nconnection = sqlite:///ini.db\n"
+    )
     from_ini = load_settings(config_file=ini, environ={})
     assert (from_ini.api_host, from_ini.api_port, from_ini.workers, from_ini.database_url) == (
-        "0.0.0.0", 9000, 3, "sqlite:///ini.db")
+        "0.0.0.0",
+        9000,
+        3,
+        "sqlite:///ini.db",
+    )
     env = {"CRATON_API_PORT": "9100", "CRATON_DATABASE_URL": "sqlite:///env.db"}
     from_env = load_settings(config_file=ini, environ=env)
     assert (from_env.api_port, from_env.database_url, from_env.api_host) == (9100, "sqlite:///env.db", "0.0.0.0")
@@ -35,13 +41,16 @@ def test_paste_pipeline_names_are_aliases(tmp_path):
     assert load_settings(config_file=ini, environ={}).auth_strategy == "keystone"
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"CRATON_API_PORT": "eighty"}, "api_port"),
-    ({"CRATON_AUTH_STRATEGY": "ldap"}, "auth_strategy"),
-    ({"CRATON_API_WORKERS": "0"}, "workers"),
-    ({"CRATON_API_THREADS": "0"}, "threads"),
-    ({"CRATON_API_THREADS": "many"}, "threads"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CRATON_API_PORT": "eighty"}, "api_port"),
+        ({"CRATON_AUTH_STRATEGY": "ldap"}, "auth_strategy"),
+        ({"CRATON_API_WORKERS": "0"}, "workers"),
+        ({"CRATON_API_THREADS": "0"}, "threads"),
+        ({"CRATON_API_THREADS": "many"}, "threads"),
+    ],
+)
 def test_bad_values_are_named(env, message):
     with pytest.raises(SettingsError, match=message):
         load_settings(environ=env)

@@ -20,8 +20,11 @@ from craton.domain.vars_query import INVALID_PATH, INVALID_VALUE, contains, pars
         ("foo.*.baz", "foo", (("members",), ("member", "baz"))),
         ('"v3.0".foo."hyphenated-key"', "v3.0", (("member", "foo"), ("member", "hyphenated-key"))),
         ("os-information.release", "os-information", (("member", "release"),)),
-        ("hardware_profiles.disks[*].manufacturer", "hardware_profiles",
-         (("member", "disks"), ("elements",), ("member", "manufacturer"))),
+        (
+            "hardware_profiles.disks[*].manufacturer",
+            "hardware_profiles",
+            (("member", "disks"), ("elements",), ("member", "manufacturer")),
+        ),
         ("foo[1][2]", "foo", (("index", 1), ("index", 2))),
     ],
 )
@@ -31,8 +34,23 @@ def test_paths_translate_to_steps(path, key, steps):
 
 @pytest.mark.parametrize(
     "path",
-    ["foo.hyphenated-key", "$.foo", "[*]foo.bar", "foo[1:3]", "foo..bar", "foo.**.bar", "v3.0.foo", "foo.1",
-     "foo.'bar'", "foo.`bar`", "1abc", "", "foo.", 'foo["x"]', "foo.b$r"],
+    [
+        "foo.hyphenated-key",
+        "$.foo",
+        "[*]foo.bar",
+        "foo[1:3]",
+        "foo..bar",
+        "foo.**.bar",
+        "v3.0.foo",
+        "foo.1",
+        "foo.'bar'",
+        "foo.`bar`",
+        "1abc",
+        "",
+        "foo.",
+        'foo["x"]',
+        "foo.b$r",
+    ],
 )
 def test_invalid_paths_are_rejected_with_the_original_message(path):
     with pytest.raises(InvalidInput) as caught:

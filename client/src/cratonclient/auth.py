@@ -137,9 +137,7 @@ def _is_keystone_plugin(plugin: object) -> bool:
     return isinstance(plugin, BaseAuthPlugin)
 
 
-def craton_auth(
-    username: str, token: str, project_id: Any, verify: bool | str = True
-) -> Session:
+def craton_auth(username: str, token: str, project_id: Any, verify: bool | str = True) -> Session:
     """A session using Craton's own API keys (what ``craton-dbsync bootstrap`` prints).
 
     ``verify`` is passed to TLS verification: True, False, or a CA bundle path.
@@ -174,8 +172,7 @@ def keystone_auth(
         from keystoneauth1.identity import v3
     except ImportError as error:
         raise ImportError(
-            "Keystone authentication needs keystoneauth1: "
-            "pip install 'python-cratonclient[keystone]'"
+            "Keystone authentication needs keystoneauth1: pip install 'python-cratonclient[keystone]'"
         ) from error
     plugin = v3.Password(
         auth_url=auth_url,

@@ -57,8 +57,7 @@ class unsupported:  # noqa: N801 - used like a keyword in class bodies
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         raise AttributeError(
-            f"{self.owner}.{self.name}() is not available: "
-            "the Craton API has no such operation for this resource"
+            f"{self.owner}.{self.name}() is not available: the Craton API has no such operation for this resource"
         )
 
 
@@ -259,9 +258,7 @@ class CRUDClient:
             for info in self._arrange(response, items):
                 yield wrap(self, info, loaded=True)
 
-    def _arrange(
-        self, response: Any, items: builtins.list[dict[str, Any]]
-    ) -> builtins.list[dict[str, Any]]:
+    def _arrange(self, response: Any, items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         """Hook for managers whose pages need reordering; the server's order by default."""
         return items
 
@@ -271,9 +268,7 @@ class CRUDClient:
         self.merge_request_arguments(kwargs, skip_merge)
         return self._resource(json_body(self.session.put(url, json=kwargs)))
 
-    def delete(
-        self, item_id: Any = None, skip_merge: bool = True, json: Any = None, **kwargs: Any
-    ) -> bool:
+    def delete(self, item_id: Any = None, skip_merge: bool = True, json: Any = None, **kwargs: Any) -> bool:
         """Delete one object; True once the server confirms (a missing id raises NotFound)."""
         url = self._item_url(item_id, kwargs, "delete")
         self.merge_request_arguments(kwargs, skip_merge)

@@ -81,15 +81,24 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     conn.add_argument("--project-id", default=_env(environ, "OS_PROJECT_ID"), help="project UUID (OS_PROJECT_ID)")
     conn.add_argument("--username", default=_env(environ, "OS_USERNAME"), help="user name (OS_USERNAME)")
     conn.add_argument("--api-key", default=_env(environ, "OS_PASSWORD"), help="API key (OS_PASSWORD)")
-    conn.add_argument("--os-cacert", default=_env(environ, "OS_CACERT"), metavar="FILE",
-                      help="CA bundle for TLS verification (OS_CACERT)")
+    conn.add_argument(
+        "--os-cacert",
+        default=_env(environ, "OS_CACERT"),
+        metavar="FILE",
+        help="CA bundle for TLS verification (OS_CACERT)",
+    )
     conn.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     try:
         timeout = float(_env(environ, "CRATON_INVENTORY_TIMEOUT") or DEFAULT_TIMEOUT)
     except ValueError as exc:
         p.error(f"CRATON_INVENTORY_TIMEOUT: {exc}")
-    conn.add_argument("--timeout", type=float, metavar="SECONDS", default=timeout,
-                      help=f"request timeout (CRATON_INVENTORY_TIMEOUT, default {DEFAULT_TIMEOUT:g})")
+    conn.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        default=timeout,
+        help=f"request timeout (CRATON_INVENTORY_TIMEOUT, default {DEFAULT_TIMEOUT:g})",
+    )
 
     filters = p.add_argument_group("filters")
     for name, kind, text in (
@@ -105,24 +114,37 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
             default = kind(raw) if raw is not None else None
         except ValueError:
             p.error(f"{env_name}={raw!r} is not an integer")
-        filters.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, default=default,
-                             help=f"{text} ({env_name})")
+        filters.add_argument(
+            f"--{name.replace('_', '-')}", dest=name, type=kind, default=default, help=f"{text} ({env_name})"
+        )
 
-    p.add_argument("--allow-templates", action="store_true",
-                   default=(_env(environ, "CRATON_INVENTORY_ALLOW_TEMPLATES") or "").lower() in TRUE_WORDS,
-                   help="let Ansible evaluate Jinja in variable values (CRATON_INVENTORY_ALLOW_TEMPLATES); "
-                        "by default they are marked unsafe")
+    p.add_argument(
+        "--allow-templates",
+        action="store_true",
+        default=(_env(environ, "CRATON_INVENTORY_ALLOW_TEMPLATES") or "").lower() in TRUE_WORDS,
+        help="let Ansible evaluate Jinja in variable values (CRATON_INVENTORY_ALLOW_TEMPLATES); "
+        "by default they are marked unsafe",
+    )
 
     cache = p.add_argument_group("cache")
     try:
         ttl = _default_ttl(environ)
     except ValueError as exc:
         p.error(f"cache timeout from the environment: {exc}")
-    cache.add_argument("--cache-ttl", type=float, metavar="SECONDS", default=ttl,
-                       help="use a cached answer this young without asking; revalidate older ones with "
-                            "If-None-Match (CRATON_INVENTORY_CACHE_TTL; off by default, 0 = always revalidate)")
-    cache.add_argument("--cache-dir", metavar="DIR", default=_default_cache_dir(environ),
-                       help="cache directory (CRATON_INVENTORY_CACHE_DIR)")
+    cache.add_argument(
+        "--cache-ttl",
+        type=float,
+        metavar="SECONDS",
+        default=ttl,
+        help="use a cached answer this young without asking; revalidate older ones with "
+        "If-None-Match (CRATON_INVENTORY_CACHE_TTL; off by default, 0 = always revalidate)",
+    )
+    cache.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=_default_cache_dir(environ),
+        help="cache directory (CRATON_INVENTORY_CACHE_DIR)",
+    )
     cache.add_argument("--refresh", action="store_true", help="ignore the cache, fetch, and store the answer")
     return p
 
@@ -138,8 +160,9 @@ def _default_ttl(environ: Mapping[str, str]) -> float | None:
 
 
 def _default_cache_dir(environ: Mapping[str, str]) -> str:
-    explicit = _env(environ, "CRATON_INVENTORY_CACHE_DIR", "ANSIBLE_INVENTORY_CACHE_CONNECTION",
-                    "ANSIBLE_CACHE_PLUGIN_CONNECTION")
+    explicit = _env(
+        environ, "CRATON_INVENTORY_CACHE_DIR", "ANSIBLE_INVENTORY_CACHE_CONNECTION", "ANSIBLE_CACHE_PLUGIN_CONNECTION"
+    )
     if explicit:
         return os.path.expanduser(explicit)
     base = _env(environ, "XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -159,8 +182,15 @@ class Source:
     def from_args(cls, args: argparse.Namespace) -> Source:
         if not args.url:
             raise InventoryError("no Craton URL: pass --url or set CRATON_URL")
-        missing = [env for env, value in (("OS_PROJECT_ID", args.project_id), ("OS_USERNAME", args.username),
-                                          ("OS_PASSWORD", args.api_key)) if not value]
+        missing = [
+            env
+            for env, value in (
+                ("OS_PROJECT_ID", args.project_id),
+                ("OS_USERNAME", args.username),
+                ("OS_PASSWORD", args.api_key),
+            )
+            if not value
+        ]
         if missing:
             raise InventoryError(f"missing credentials: set {', '.join(missing)} (or pass the options)")
         root = args.url.strip().rstrip("/")
@@ -181,8 +211,9 @@ class Source:
     @property
     def cache_name(self) -> str:
         """A file name that differs per URL, filters, project, user and key, and reveals none."""
-        identity = "|".join([self.url, self.headers["X-Auth-Project"], self.headers["X-Auth-User"],
-                             self.headers["X-Auth-Token"]])
+        identity = "|".join(
+            [self.url, self.headers["X-Auth-Project"], self.headers["X-Auth-User"], self.headers["X-Auth-Token"]]
+        )
         return f"inventory-{hashlib.sha256(identity.encode()).hexdigest()[:32]}.json"
 
     def get(self, etag: str | None = None) -> requests.Response:
@@ -192,8 +223,10 @@ class Source:
         try:
             response = requests.get(self.url, headers=headers, timeout=self.timeout, verify=self.verify)
         except requests.exceptions.Timeout:
-            raise InventoryError(f"no answer from {self.url} within {self.timeout:g} s "
-                                 "(raise --timeout or CRATON_INVENTORY_TIMEOUT for a very large inventory)") from None
+            raise InventoryError(
+                f"no answer from {self.url} within {self.timeout:g} s "
+                "(raise --timeout or CRATON_INVENTORY_TIMEOUT for a very large inventory)"
+            ) from None
         except requests.exceptions.RequestException as exc:
             raise InventoryError(f"cannot reach Craton at {self.url}: {exc}") from None
         if response.status_code not in (200, 304):
@@ -308,8 +341,9 @@ def untrusted(body: bytes) -> bytes:
     return json.dumps(inventory, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-         stdout: IO[bytes] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, stdout: IO[bytes] | None = None
+) -> int:
     environ = os.environ if environ is None else environ
     out = stdout if stdout is not None else sys.stdout.buffer
     parser = build_parser(environ)

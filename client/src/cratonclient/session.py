@@ -119,9 +119,7 @@ class Session:
         if auth is None and session is not None and hasattr(session, "get_auth_headers"):
             auth = KeystoneAuth(session)
             verify = getattr(session, "verify", verify)
-        self.auth: AuthPlugin = auth or CratonAuth(
-            username=username, project_id=project_id, token=token
-        )
+        self.auth: AuthPlugin = auth or CratonAuth(username=username, project_id=project_id, token=token)
         self.timeout = timeout
         self.user_agent = user_agent or f"python-cratonclient/{cratonclient.__version__}"
         self.change_reason = change_reason
@@ -262,9 +260,7 @@ class Session:
                 f"Unable to establish connection to {url}: {error}", original_exception=error
             ) from error
         except requests.exceptions.RequestException as error:
-            raise exc.ClientException(
-                f"Could not send {method} {url}: {error}", original_exception=error
-            ) from error
+            raise exc.ClientException(f"Could not send {method} {url}: {error}", original_exception=error) from error
 
 
 def check_reason(text: str | None) -> str | None:

@@ -43,9 +43,7 @@ class Formatter(ABC):
         """A free-form JSON document (the Ansible inventory); JSON unless a format knows better."""
         return json_text(data)
 
-    def format_stream(
-        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
-    ) -> Iterator[str]:
+    def format_stream(self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]) -> Iterator[str]:
         """Rows that keep arriving (``changes --follow``): text for each batch as it comes.
 
         By default each non-empty batch is formatted as a list of its own; formats whose
@@ -81,9 +79,7 @@ def cell_text(value: Any) -> str:
 
 
 # Words the CLI turns into booleans or null when given as ``key=value`` (see shell.cliutils).
-_TYPED_WORDS = frozenset(
-    {"true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0", "null", "none"}
-)
+_TYPED_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0", "null", "none"})
 
 
 def variable_text(value: Any) -> str:

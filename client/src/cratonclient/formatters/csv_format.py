@@ -28,9 +28,7 @@ class Formatter(base.Formatter):
         rows = ([name, base.variable_text(variables[name])] for name in sorted(variables))
         return _write(["name", "value"], rows)
 
-    def format_stream(
-        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
-    ) -> Iterator[str]:
+    def format_stream(self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]) -> Iterator[str]:
         header = True
         for batch in batches:
             if batch:

@@ -29,9 +29,7 @@ class Formatter(base.Formatter):
     def format_values(self, name: str, values: Sequence[str]) -> str:
         return base.json_text(list(values))
 
-    def format_stream(
-        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
-    ) -> Iterator[str]:
+    def format_stream(self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]) -> Iterator[str]:
         for batch in batches:
             if batch:
                 yield "\n".join(json.dumps(item, sort_keys=True, ensure_ascii=False) for item in batch)

@@ -66,9 +66,7 @@ def fit_columns(header: Sequence[str], rows: Sequence[Sequence[str]], width: int
     Narrow columns keep their natural width; the space left is shared out evenly among the
     wide ones (water-filling), so ids and names stay intact and long notes or variables wrap.
     """
-    natural = [
-        max([len(head)] + [_longest_line(row[i]) for row in rows]) for i, head in enumerate(header)
-    ]
+    natural = [max([len(head)] + [_longest_line(row[i]) for row in rows]) for i, head in enumerate(header)]
     if width is None:
         return natural
     # Each column costs two spaces of padding and one border; plus the closing border.

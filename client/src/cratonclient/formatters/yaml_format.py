@@ -31,9 +31,7 @@ class Formatter(base.Formatter):
     def format_document(self, data: Any) -> str:
         return _dump(data)
 
-    def format_stream(
-        self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]
-    ) -> Iterator[str]:
+    def format_stream(self, batches: Iterable[Sequence[Mapping[str, Any]]], fields: Sequence[str]) -> Iterator[str]:
         for batch in batches:
             if batch:
                 yield "\n".join(f"---\n{_dump(dict(item))}" for item in batch)
@@ -41,7 +39,5 @@ class Formatter(base.Formatter):
 
 def _dump(data: Any) -> str:
     # safe_dump refuses arbitrary Python objects, so only plain JSON-like data can get here.
-    text: str = yaml.safe_dump(
-        data, default_flow_style=False, sort_keys=True, allow_unicode=True
-    )
+    text: str = yaml.safe_dump(data, default_flow_style=False, sort_keys=True, allow_unicode=True)
     return text.rstrip("\n")

@@ -34,9 +34,7 @@ def build_session(options: argparse.Namespace) -> Session:
     )
     if missing:
         raise exceptions.UnableToAuthenticate(f"missing credentials: set {', '.join(missing)}")
-    plugin = auth.CratonAuth(
-        username=options.os_username, project_id=options.os_project_id, token=options.os_password
-    )
+    plugin = auth.CratonAuth(username=options.os_username, project_id=options.os_project_id, token=options.os_password)
     return Session(auth=plugin, verify=verify, timeout=options.timeout)
 
 
@@ -46,13 +44,10 @@ def _keystone_session(options: argparse.Namespace, verify: bool | str) -> Sessio
     missing = _missing(
         ("--os-username / OS_USERNAME", options.os_username),
         ("--os-password / OS_PASSWORD", options.os_password),
-        ("--os-project-name / OS_PROJECT_NAME (or --os-project-id / OS_PROJECT_ID)",
-         project_name or project_id),
+        ("--os-project-name / OS_PROJECT_NAME (or --os-project-id / OS_PROJECT_ID)", project_name or project_id),
     )
     if missing:
-        raise exceptions.UnableToAuthenticate(
-            f"missing Keystone credentials: set {', '.join(missing)}"
-        )
+        raise exceptions.UnableToAuthenticate(f"missing Keystone credentials: set {', '.join(missing)}")
     user_domain_name = options.os_user_domain_name or None
     user_domain_id = options.os_user_domain_id or (None if user_domain_name else DEFAULT_DOMAIN_ID)
     # A project id names the project on its own; a project name needs its domain.

@@ -25,15 +25,35 @@ if TYPE_CHECKING:  # the library (and requests) load only when a command talks t
 CHANGE_FIELDS = ("id", "occurred_at", "username", "action", "reason", "summary")
 #: Columns of ``changes``, which mixes objects.
 FEED_FIELDS = (
-    "id", "occurred_at", "username", "action", "resource_type", "resource_id", "resource_name",
-    "reason", "summary",
+    "id",
+    "occurred_at",
+    "username",
+    "action",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "reason",
+    "summary",
 )
 CHANGE_DETAIL_FIELDS = (
-    "resource_type", "resource_id", "resource_name", "request_id", "user_id", "project_id",
-    "old", "new",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "request_id",
+    "user_id",
+    "project_id",
+    "old",
+    "new",
 )
 BLAME_FIELDS = (
-    "key", "value", "source_type", "source_id", "source_name", "set_by", "set_at", "overrides",
+    "key",
+    "value",
+    "source_type",
+    "source_id",
+    "source_name",
+    "set_by",
+    "set_at",
+    "overrides",
 )
 #: ``<resource>-list --blame KEY``: one row per object, for one key.
 BLAME_LIST_FIELDS = ("id", "name", *BLAME_FIELDS[1:])
@@ -97,8 +117,7 @@ def blame_row(blame: Blame) -> dict[str, Any]:
         "set_by": blame.set_by,
         "set_at": blame.set_at,
         "overrides": [
-            {"source_type": o.source.type, "source_id": o.source.id, "source_name": o.source.name,
-             "value": o.value}
+            {"source_type": o.source.type, "source_id": o.source.id, "source_name": o.source.name, "value": o.value}
             for o in blame.overrides
         ],
     }

@@ -54,41 +54,102 @@ def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
     a bad ``CRATON_TIMEOUT`` is a usage error rather than a crash.
     """
     return (
-        arg("--format", choices=tuple(FORMATTERS), default="default",
-            help="Output format: tables for people, json/yaml/csv for scripts (default: table)."),
-        arg("--craton-url", default=cliutils.env(environ, "CRATON_URL"), metavar="URL",
-            help="Base URL of the Craton API, e.g. http://craton:7780 (env CRATON_URL)."),
-        arg("--craton-version", type=int, default=cliutils.env(environ, "CRATON_VERSION", default="1"),
-            metavar="N", help="API version (env CRATON_VERSION; only 1 exists)."),
-        arg("--os-username", default=cliutils.env(environ, "OS_USERNAME"), metavar="NAME",
-            help="Craton username, or Keystone username with --os-auth-url (env OS_USERNAME)."),
-        arg("--os-password", default=cliutils.env(environ, "OS_PASSWORD"), metavar="API_KEY",
-            help="The user's API key, or Keystone password with --os-auth-url (env OS_PASSWORD)."),
-        arg("--os-project-id", default=cliutils.env(environ, "OS_PROJECT_ID"), metavar="UUID",
-            help="Project to work in (env OS_PROJECT_ID)."),
-        arg("--os-auth-url", default=cliutils.env(environ, "OS_AUTH_URL"), metavar="URL",
+        arg(
+            "--format",
+            choices=tuple(FORMATTERS),
+            default="default",
+            help="Output format: tables for people, json/yaml/csv for scripts (default: table).",
+        ),
+        arg(
+            "--craton-url",
+            default=cliutils.env(environ, "CRATON_URL"),
+            metavar="URL",
+            help="Base URL of the Craton API, e.g. http://craton:7780 (env CRATON_URL).",
+        ),
+        arg(
+            "--craton-version",
+            type=int,
+            default=cliutils.env(environ, "CRATON_VERSION", default="1"),
+            metavar="N",
+            help="API version (env CRATON_VERSION; only 1 exists).",
+        ),
+        arg(
+            "--os-username",
+            default=cliutils.env(environ, "OS_USERNAME"),
+            metavar="NAME",
+            help="Craton username, or Keystone username with --os-auth-url (env OS_USERNAME).",
+        ),
+        arg(
+            "--os-password",
+            default=cliutils.env(environ, "OS_PASSWORD"),
+            metavar="API_KEY",
+            help="The user's API key, or Keystone password with --os-auth-url (env OS_PASSWORD).",
+        ),
+        arg(
+            "--os-project-id",
+            default=cliutils.env(environ, "OS_PROJECT_ID"),
+            metavar="UUID",
+            help="Project to work in (env OS_PROJECT_ID).",
+        ),
+        arg(
+            "--os-auth-url",
+            default=cliutils.env(environ, "OS_AUTH_URL"),
+            metavar="URL",
             help="Keystone v3 URL, e.g. https://keystone:5000/v3: authenticate with Keystone "
-            "instead of an API key (env OS_AUTH_URL)."),
-        arg("--os-project-name", default=cliutils.env(environ, "OS_PROJECT_NAME"), metavar="NAME",
-            help="Keystone project, by name instead of --os-project-id (env OS_PROJECT_NAME)."),
-        arg("--os-user-domain-name", default=cliutils.env(environ, "OS_USER_DOMAIN_NAME"),
-            metavar="NAME", help="Keystone domain of the user (env OS_USER_DOMAIN_NAME)."),
-        arg("--os-user-domain-id", default=cliutils.env(environ, "OS_USER_DOMAIN_ID"),
-            metavar="ID", help="Keystone domain of the user, by id (env OS_USER_DOMAIN_ID; "
-            "default: the 'default' domain)."),
-        arg("--os-project-domain-name", default=cliutils.env(environ, "OS_PROJECT_DOMAIN_NAME"),
-            metavar="NAME", help="Keystone domain of the project (env OS_PROJECT_DOMAIN_NAME)."),
-        arg("--os-project-domain-id", default=cliutils.env(environ, "OS_PROJECT_DOMAIN_ID"),
-            metavar="ID", help="Keystone domain of the project, by id (env OS_PROJECT_DOMAIN_ID; "
-            "default: the 'default' domain)."),
-        arg("--os-cacert", default=cliutils.env(environ, "OS_CACERT"), metavar="FILE",
-            help="CA bundle to verify the server's TLS certificate (env OS_CACERT)."),
+            "instead of an API key (env OS_AUTH_URL).",
+        ),
+        arg(
+            "--os-project-name",
+            default=cliutils.env(environ, "OS_PROJECT_NAME"),
+            metavar="NAME",
+            help="Keystone project, by name instead of --os-project-id (env OS_PROJECT_NAME).",
+        ),
+        arg(
+            "--os-user-domain-name",
+            default=cliutils.env(environ, "OS_USER_DOMAIN_NAME"),
+            metavar="NAME",
+            help="Keystone domain of the user (env OS_USER_DOMAIN_NAME).",
+        ),
+        arg(
+            "--os-user-domain-id",
+            default=cliutils.env(environ, "OS_USER_DOMAIN_ID"),
+            metavar="ID",
+            help="Keystone domain of the user, by id (env OS_USER_DOMAIN_ID; default: the 'default' domain).",
+        ),
+        arg(
+            "--os-project-domain-name",
+            default=cliutils.env(environ, "OS_PROJECT_DOMAIN_NAME"),
+            metavar="NAME",
+            help="Keystone domain of the project (env OS_PROJECT_DOMAIN_NAME).",
+        ),
+        arg(
+            "--os-project-domain-id",
+            default=cliutils.env(environ, "OS_PROJECT_DOMAIN_ID"),
+            metavar="ID",
+            help="Keystone domain of the project, by id (env OS_PROJECT_DOMAIN_ID; default: the 'default' domain).",
+        ),
+        arg(
+            "--os-cacert",
+            default=cliutils.env(environ, "OS_CACERT"),
+            metavar="FILE",
+            help="CA bundle to verify the server's TLS certificate (env OS_CACERT).",
+        ),
         arg("--insecure", action="store_true", help="Do not verify the server's TLS certificate."),
-        arg("--timeout", type=float, default=cliutils.env(environ, "CRATON_TIMEOUT", default="30"),
-            metavar="SECONDS", help="Give up on a request after this long (env CRATON_TIMEOUT, default 30)."),
-        arg("--reason", type=_reason, default=cliutils.env(environ, "CRATON_CHANGE_REASON"),
-            metavar="TEXT", help="Why you make this change: recorded with every change the "
-            "command makes, shown by *-history and changes (env CRATON_CHANGE_REASON)."),
+        arg(
+            "--timeout",
+            type=float,
+            default=cliutils.env(environ, "CRATON_TIMEOUT", default="30"),
+            metavar="SECONDS",
+            help="Give up on a request after this long (env CRATON_TIMEOUT, default 30).",
+        ),
+        arg(
+            "--reason",
+            type=_reason,
+            default=cliutils.env(environ, "CRATON_CHANGE_REASON"),
+            metavar="TEXT",
+            help="Why you make this change: recorded with every change the "
+            "command makes, shown by *-history and changes (env CRATON_CHANGE_REASON).",
+        ),
         arg("--debug", action="store_true", help="Show tracebacks and request details on errors."),
     )
 
@@ -163,8 +224,8 @@ class CratonShell:
                 handler=self._completion,
                 arguments=(arg("shell", choices=("bash", "zsh"), help="Shell to complete for."),),
                 description="Print a completion script. Load it with: "
-                "eval \"$(craton completion bash)\" in ~/.bashrc, or "
-                "eval \"$(craton completion zsh)\" in ~/.zshrc.",
+                'eval "$(craton completion bash)" in ~/.bashrc, or '
+                'eval "$(craton completion zsh)" in ~/.zshrc.',
             ),
         ]
 
@@ -172,8 +233,7 @@ class CratonShell:
         parser = CratonArgumentParser(
             prog=PROG,
             description="Command-line interface to Craton, the fleet inventory service.",
-            epilog=f"See '{PROG} help <command>' (or '{PROG} <command> --help') for the options "
-            "of a command.",
+            epilog=f"See '{PROG} help <command>' (or '{PROG} <command> --help') for the options of a command.",
             formatter_class=_help_formatter,
         )
         parser.command_names = sorted(self.commands)

@@ -147,8 +147,7 @@ def column_args(spec: ResourceSpec) -> tuple[Arg, ...]:
         arg(
             "--detail",
             action="store_true",
-            help="Show every column"
-            + (", and ask the server for each item's variables." if spec.details else "."),
+            help="Show every column" + (", and ask the server for each item's variables." if spec.details else "."),
         ),
     )
 
@@ -217,9 +216,7 @@ def list_columns(spec: ResourceSpec, args: argparse.Namespace) -> list[str]:
         return list(spec.all_fields if args.detail else spec.fields)
     unknown = [name for name in requested if name not in spec.all_fields]
     if unknown:
-        raise UsageError(
-            f"invalid field {unknown[0]!r} for {spec.plural}; choose from: {', '.join(spec.all_fields)}"
-        )
+        raise UsageError(f"invalid field {unknown[0]!r} for {spec.plural}; choose from: {', '.join(spec.all_fields)}")
     return requested
 
 
@@ -260,9 +257,7 @@ def _sort_keys(spec: ResourceSpec, text: str) -> str:
     keys = [key.strip().lower() for key in text.replace(" ", ",").split(",") if key.strip()]
     unknown = [key for key in keys if key not in spec.all_fields]
     if unknown or not keys:
-        raise UsageError(
-            f"invalid sort key {text!r} for {spec.plural}; choose from: {', '.join(spec.all_fields)}"
-        )
+        raise UsageError(f"invalid sort key {text!r} for {spec.plural}; choose from: {', '.join(spec.all_fields)}")
     return ",".join(keys)
 
 
@@ -401,17 +396,27 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             f"Show the variables of a {spec.title}.",
             get_handler,
             arg("--resolved", action="store_true", default=None, help=resolved_help),
-            arg("--no-resolved", dest="resolved", action="store_false", default=None,
-                help="Show only the variables set on the object itself."),
-            arg("--blame", action="store_true",
+            arg(
+                "--no-resolved",
+                dest="resolved",
+                action="store_false",
+                default=None,
+                help="Show only the variables set on the object itself.",
+            ),
+            arg(
+                "--blame",
+                action="store_true",
                 help="Show where each value comes from: the level that sets it, who set it and "
-                "when, and the values it overrides on farther levels."),
-            arg("--as-of", metavar="TIME", type=provenance.time_arg,
-                help="Show the variables as they were at TIME."),
-            arg("--diff-from", metavar="TIME", type=provenance.time_arg,
-                help="Show what changed between TIME and --diff-to (default: now)."),
-            arg("--diff-to", metavar="TIME", type=provenance.time_arg,
-                help="End of the --diff-from period."),
+                "when, and the values it overrides on farther levels.",
+            ),
+            arg("--as-of", metavar="TIME", type=provenance.time_arg, help="Show the variables as they were at TIME."),
+            arg(
+                "--diff-from",
+                metavar="TIME",
+                type=provenance.time_arg,
+                help="Show what changed between TIME and --diff-to (default: now).",
+            ),
+            arg("--diff-to", metavar="TIME", type=provenance.time_arg, help="End of the --diff-from period."),
             description=f"Show the variables of a {spec.title}. Without --resolved or "
             "--no-resolved the server's default applies (hosts and network devices: resolved; "
             "others: their own).",
@@ -422,11 +427,16 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             "vars-set",
             f"Set variables of a {spec.title}.",
             set_handler,
-            arg("variables", nargs="*", metavar="KEY=VALUE",
+            arg(
+                "variables",
+                nargs="*",
+                metavar="KEY=VALUE",
                 help="Variables to set. Values become numbers, booleans or null when they look "
-                'like one; quote them ("7") to keep a string. KEY= deletes KEY.'),
-            epilog=_STDIN_HELP.format(what="KEY=VALUE arguments", shape="object",
-                                      example='{"a": 1}', command=f"{spec.name}-vars-set"),
+                'like one; quote them ("7") to keep a string. KEY= deletes KEY.',
+            ),
+            epilog=_STDIN_HELP.format(
+                what="KEY=VALUE arguments", shape="object", example='{"a": 1}', command=f"{spec.name}-vars-set"
+            ),
         ),
         _item_command(
             spec,
@@ -434,8 +444,9 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             f"Delete variables of a {spec.title}.",
             delete_handler,
             arg("keys", nargs="*", metavar="KEY", help="Variables to delete."),
-            epilog=_STDIN_HELP.format(what="keys", shape="array of names",
-                                      example='["a", "b"]', command=f"{spec.name}-vars-delete"),
+            epilog=_STDIN_HELP.format(
+                what="keys", shape="array of names", example='["a", "b"]', command=f"{spec.name}-vars-delete"
+            ),
         ),
     ]
 
@@ -486,8 +497,11 @@ def _label_commands(spec: ResourceSpec) -> list[Command]:
     return [
         _item_command(spec, "labels-get", f"Show the labels of a {spec.title}.", get_handler),
         _item_command(
-            spec, "labels-add", f"Add labels to a {spec.title} (its other labels are kept).",
-            add_handler, labels_arg,
+            spec,
+            "labels-add",
+            f"Add labels to a {spec.title} (its other labels are kept).",
+            add_handler,
+            labels_arg,
         ),
         _item_command(spec, "labels-delete", f"Remove labels from a {spec.title}.", delete_handler, labels_arg),
     ]

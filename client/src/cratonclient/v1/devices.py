@@ -34,9 +34,7 @@ class DeviceManager(crud.CRUDClient):
     update = crud.unsupported()
     delete = crud.unsupported()
 
-    def _arrange(
-        self, response: Any, items: builtins.list[dict[str, Any]]
-    ) -> builtins.list[dict[str, Any]]:
+    def _arrange(self, response: Any, items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         # The page's own "self" link says how the server sorted it; restore that order.
         keys, descending = _sort_order(json_body(response))
         return sorted(items, key=lambda item: _sort_key(item, keys), reverse=descending)

@@ -99,12 +99,14 @@ class ChangeManager(crud.CRUDClient):
         ``network_device``, ``network`` or ``network_interface``; dashes are accepted) and
         ``user`` (a username) narrow the feed. ``next_since`` is the cursor for the next call.
         """
-        params = crud.encode_query({
-            "since": since,
-            "limit": limit,
-            "resource_type": resource_type.replace("-", "_") if resource_type else None,
-            "user": user,
-        })
+        params = crud.encode_query(
+            {
+                "since": since,
+                "limit": limit,
+                "resource_type": resource_type.replace("-", "_") if resource_type else None,
+                "user": user,
+            }
+        )
         body = json_body(self.session.get(self.build_url(), params=params))
         if not isinstance(body, dict) or "changes" not in body:
             raise exc.InvalidResponse("The change feed answered without a 'changes' key")
@@ -176,8 +178,9 @@ class ChangeManager(crud.CRUDClient):
 
         Runs until the caller stops iterating, or for ``duration`` seconds.
         """
-        pages = self.pages(since, limit, follow=True, interval=interval, duration=duration,
-                           resource_type=resource_type, user=user)
+        pages = self.pages(
+            since, limit, follow=True, interval=interval, duration=duration, resource_type=resource_type, user=user
+        )
         for page in pages:
             yield from page.changes
 

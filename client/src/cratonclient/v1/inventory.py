@@ -34,8 +34,7 @@ class AnsibleInventoryManager(crud.CRUDClient):
         """The inventory dict (``all``, ``_meta.hostvars`` and one group per region, cell
         and label), optionally narrowed to one cloud, region, cell or label."""
         params = crud.encode_query(
-            {"cloud_id": cloud_id, "region_id": region_id, "cell_id": cell_id, "label": label,
-             **filters}
+            {"cloud_id": cloud_id, "region_id": region_id, "cell_id": cell_id, "label": label, **filters}
         )
         body = json_body(self.session.get(self.build_url(), params=params))
         return dict(body)

@@ -44,9 +44,7 @@ class Variables(MutableMapping[str, Variable]):
         self.manager = manager
         self._loaded = loaded
         self.as_of: str | None = info.get("as_of")
-        self._variables = {
-            name: Variable(name, value) for name, value in (info.get("variables") or {}).items()
-        }
+        self._variables = {name: Variable(name, value) for name, value in (info.get("variables") or {}).items()}
 
     def __getitem__(self, name: str) -> Variable:
         return self._variables[name]
@@ -232,8 +230,7 @@ class BlamedVariables:
 
     def to_dict(self) -> dict[str, Any]:
         """The server's answer: ``{"variables": {...}, "blame": {...}}``."""
-        return {"variables": dict(self.values),
-                "blame": {key: blame.to_dict() for key, blame in self.blame.items()}}
+        return {"variables": dict(self.values), "blame": {key: blame.to_dict() for key, blame in self.blame.items()}}
 
 
 class ValueChange(NamedTuple):
@@ -264,8 +261,7 @@ class VariablesDiff:
             added=dict(body.get("added") or {}),
             removed=dict(body.get("removed") or {}),
             changed={
-                key: ValueChange(pair.get("from"), pair.get("to"))
-                for key, pair in (body.get("changed") or {}).items()
+                key: ValueChange(pair.get("from"), pair.get("to")) for key, pair in (body.get("changed") or {}).items()
             },
         )
 

@@ -158,6 +158,7 @@ def _variable_sink(inventory: Any) -> Any:
         return wrapped
     return inventory
 
+
 USER_AGENT = "openstack.craton-inventory/1.0"
 FILTERS = ("cloud_id", "region_id", "cell_id", "label", "vars")
 CREDENTIALS = (("project_id", "OS_PROJECT_ID"), ("username", "OS_USERNAME"), ("api_key", "OS_PASSWORD"))

@@ -13,7 +13,14 @@ from cratonclient.shell.resources import CHANGES, column_args, list_columns
 FEED_PAGE_SIZE = 100
 MAX_FEED_PAGE_SIZE = 1000
 RESOURCE_TYPES = (
-    "project", "user", "cloud", "region", "cell", "host", "network_device", "network",
+    "project",
+    "user",
+    "cloud",
+    "region",
+    "cell",
+    "host",
+    "network_device",
+    "network",
     "network_interface",
 )
 
@@ -44,8 +51,9 @@ def _changes(ctx: Context, args: argparse.Namespace) -> ListResult | StreamResul
     feed = ctx.client.changes
     query = {"since": args.since, "resource_type": args.resource_type, "user": args.user}
     if args.follow:
-        pages = feed.pages(limit=args.limit or MAX_FEED_PAGE_SIZE, follow=True,
-                           interval=args.interval, duration=args.duration, **query)
+        pages = feed.pages(
+            limit=args.limit or MAX_FEED_PAGE_SIZE, follow=True, interval=args.interval, duration=args.duration, **query
+        )
         return StreamResult((provenance.change_rows(page.changes) for page in pages), columns)
     if args.all:
         records = feed.list(limit=MAX_FEED_PAGE_SIZE, **query)
@@ -62,20 +70,46 @@ COMMANDS = [
         summary="Show the change feed: every recorded change in your project, oldest first.",
         handler=_changes,
         arguments=(
-            arg("--since", type=int, default=0, metavar="ID",
-                help="Only changes after change ID (default 0: from the first one)."),
-            arg("--resource-type", choices=RESOURCE_TYPES, type=lambda text: text.replace("-", "_"),
-                metavar="TYPE", help=f"Only changes of this kind of object: {', '.join(RESOURCE_TYPES)}."),
+            arg(
+                "--since",
+                type=int,
+                default=0,
+                metavar="ID",
+                help="Only changes after change ID (default 0: from the first one).",
+            ),
+            arg(
+                "--resource-type",
+                choices=RESOURCE_TYPES,
+                type=lambda text: text.replace("-", "_"),
+                metavar="TYPE",
+                help=f"Only changes of this kind of object: {', '.join(RESOURCE_TYPES)}.",
+            ),
             arg("--user", metavar="USERNAME", help="Only changes made by this user."),
-            arg("--limit", type=_feed_limit, metavar="N",
-                help=f"Changes per request (1 to {MAX_FEED_PAGE_SIZE}; default {FEED_PAGE_SIZE})."),
+            arg(
+                "--limit",
+                type=_feed_limit,
+                metavar="N",
+                help=f"Changes per request (1 to {MAX_FEED_PAGE_SIZE}; default {FEED_PAGE_SIZE}).",
+            ),
             arg("--all", action="store_true", help="Fetch every change recorded so far, not only the first page."),
-            arg("--follow", action="store_true",
-                help="Keep running: after the changes recorded so far, show new ones as they are made."),
-            arg("--interval", type=_seconds, default=2.0, metavar="SECONDS",
-                help="With --follow: how often to ask for new changes (default 2)."),
-            arg("--duration", type=_seconds, metavar="SECONDS",
-                help="With --follow: stop after this long (default: run until interrupted)."),
+            arg(
+                "--follow",
+                action="store_true",
+                help="Keep running: after the changes recorded so far, show new ones as they are made.",
+            ),
+            arg(
+                "--interval",
+                type=_seconds,
+                default=2.0,
+                metavar="SECONDS",
+                help="With --follow: how often to ask for new changes (default 2).",
+            ),
+            arg(
+                "--duration",
+                type=_seconds,
+                metavar="SECONDS",
+                help="With --follow: stop after this long (default: run until interrupted).",
+            ),
             *column_args(FEED),
         ),
         description="Show the change feed of your project (root: of every project), oldest first. "

@@ -26,7 +26,7 @@ def vars_filter(plural: str) -> Arg:
         metavar="KEY:VALUE",
         convert=join_vars,
         help=f"Only {plural} whose variable KEY (a path such as os.release) has the JSON VALUE, "
-        'e.g. --vars \'zone:"east"\' --vars rack:12. Several conditions must all hold.',
+        "e.g. --vars 'zone:\"east\"' --vars rack:12. Several conditions must all hold.",
     )
 
 
@@ -35,9 +35,7 @@ def cloud_option(help_text: str, required: bool = False) -> Arg:
 
 
 def region_option(help_text: str, required: bool = False) -> Arg:
-    return arg(
-        "-r", "--region", dest="region_id", type=int, metavar="<region>", required=required, help=help_text
-    )
+    return arg("-r", "--region", dest="region_id", type=int, metavar="<region>", required=required, help=help_text)
 
 
 def cell_option(help_text: str, required: bool = False) -> Arg:
@@ -83,8 +81,7 @@ def active_option(default: bool | None = None) -> Arg:
         type=cliutils.parse_bool,
         default=default,
         metavar="BOOL",
-        help="Whether the device is in service (true/false)"
-        + (" (default true)." if default else "."),
+        help="Whether the device is in service (true/false)" + (" (default true)." if default else "."),
     )
 
 
@@ -106,9 +103,7 @@ def add_labels(manager: Any, device_id: Any, labels: list[str]) -> object:
 
 
 def parent_options(update: bool = False) -> tuple[Arg, ...]:
-    parent = arg(
-        "--parent", dest="parent_id", type=int, metavar="<device>", help="ID of the parent device."
-    )
+    parent = arg("--parent", dest="parent_id", type=int, metavar="<device>", help="ID of the parent device.")
     if not update:
         return (parent,)
     detach = arg(

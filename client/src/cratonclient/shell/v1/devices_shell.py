@@ -11,17 +11,30 @@ SPEC = ResourceSpec(
     name="device",
     manager="devices",
     fields=(
-        "id", "name", "device_type", "ip_address", "cloud_id", "region_id", "cell_id", "parent_id",
+        "id",
+        "name",
+        "device_type",
+        "ip_address",
+        "cloud_id",
+        "region_id",
+        "cell_id",
+        "parent_id",
     ),
     detail_fields=("note", "active", "created_at", "updated_at", "project_id", "variables"),
     filters=(
         *common.placement_filters("devices", "cloud", "region", "cell"),
-        arg("--parent", dest="parent_id", type=int, metavar="<device>",
-            help="Only the children of this device."),
-        arg("--descendants", action="store_true",
-            help="With --parent: the whole subtree below the device, not only its children."),
-        arg("--active", type=cliutils.parse_bool, metavar="BOOL",
-            help="Only devices in service (true) or out of service (false)."),
+        arg("--parent", dest="parent_id", type=int, metavar="<device>", help="Only the children of this device."),
+        arg(
+            "--descendants",
+            action="store_true",
+            help="With --parent: the whole subtree below the device, not only its children.",
+        ),
+        arg(
+            "--active",
+            type=cliutils.parse_bool,
+            metavar="BOOL",
+            help="Only devices in service (true) or out of service (false).",
+        ),
     ),
 )
 

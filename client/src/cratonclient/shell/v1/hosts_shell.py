@@ -10,8 +10,15 @@ SPEC = ResourceSpec(
     name="host",
     manager="hosts",
     fields=(
-        "id", "name", "active", "device_type", "ip_address",
-        "cloud_id", "region_id", "cell_id", "created_at",
+        "id",
+        "name",
+        "active",
+        "device_type",
+        "ip_address",
+        "cloud_id",
+        "region_id",
+        "cell_id",
+        "created_at",
     ),
     detail_fields=common.detail_columns("note", "labels", "parent_id"),
     filters=(

@@ -20,9 +20,7 @@ SPEC = ResourceSpec(
     name="network-device",
     manager="network_devices",
     fields=("id", "name", "device_type", "ip_address", "cloud_id", "region_id", "cell_id"),
-    detail_fields=common.detail_columns(
-        "parent_id", "active", "model_name", "os_version", "vlans", "note", "labels"
-    ),
+    detail_fields=common.detail_columns("parent_id", "active", "model_name", "os_version", "vlans", "note", "labels"),
     filters=(*common.device_filters("network devices"), common.vars_filter("network devices")),
     create=(
         *common.device_create_options("network device"),

@@ -34,21 +34,24 @@ SPEC = ResourceSpec(
     name="network-interface",
     manager="network_interfaces",
     fields=("id", "name", "interface_type", "ip_address", "device_id", "network_id"),
-    detail_fields=common.detail_columns(
-        "vlan_id", "vlan", "port", "duplex", "speed", "link", "cdp", "security"
-    ),
+    detail_fields=common.detail_columns("vlan_id", "vlan", "port", "duplex", "speed", "link", "cdp", "security"),
     filters=(
         arg("--device", dest="device_id", type=int, metavar="<device>", help="Only interfaces of this device."),
-        arg("--network", dest="network_id", type=int, metavar="<network>",
-            help="Only interfaces on this network."),
+        arg("--network", dest="network_id", type=int, metavar="<network>", help="Only interfaces on this network."),
         common.name_filter("interfaces"),
         arg("--ip", dest="ip_address", metavar="ADDRESS", help="Only interfaces with this IP address."),
         arg("--interface-type", metavar="TYPE", help="Only interfaces of this type."),
     ),
     create=(
         common.name_option("interface", required=True),
-        arg("--device", dest="device_id", type=int, metavar="<device>", required=True,
-            help="ID of the device (host or network device) the interface belongs to."),
+        arg(
+            "--device",
+            dest="device_id",
+            type=int,
+            metavar="<device>",
+            required=True,
+            help="ID of the device (host or network device) the interface belongs to.",
+        ),
         _interface_type(required=True),
         common.ip_option("interface", required=True),
         arg("--network", dest="network_id", type=int, metavar="<network>", help="ID of the attached network."),
