@@ -38,3 +38,17 @@ def test_no_upward_imports(folder: Path) -> None:
                 if module == prefix.rstrip(".") or module.startswith(prefix.rstrip(".") + "."):
                     offenders.append(f"{path.relative_to(ROOT)} imports {module}")
     assert offenders == []
+
+
+# What HTTP may take from storage directly: opening connections and transactions. Tables,
+# queries and result types reach it only through the domain.
+HTTP_MAY_IMPORT_FROM_STORAGE = {"craton.storage.engine"}
+
+
+def test_http_reaches_storage_only_through_the_domain() -> None:
+    offenders = []
+    for path in sorted([*(SERVER / "http").rglob("*.py"), SERVER / "app.py"]):
+        for module in imported_modules(path):
+            if module.startswith("craton.storage") and module not in HTTP_MAY_IMPORT_FROM_STORAGE:
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == []

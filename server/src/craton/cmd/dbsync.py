@@ -9,9 +9,9 @@ import shlex
 import sys
 
 from craton.cmd.common import add_common_options, configure_logging, settings_from
-from craton.domain import changes
 from craton.domain.bootstrap import bootstrap
 from craton.domain.errors import CratonError
+from craton.domain.history import feed as history_feed
 from craton.domain.principal import Role
 from craton.storage import migrate
 from craton.storage.engine import create_engine
@@ -70,7 +70,7 @@ def _prune(url: str, days: int) -> int:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            removed = changes.prune(conn, utcnow() - dt.timedelta(days=days))
+            removed = history_feed.prune(conn, utcnow() - dt.timedelta(days=days))
     finally:
         engine.dispose()
     print(f"Removed {removed} change records older than {days} days.")

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import crud, hierarchy
-from craton.domain.crud import Kind, Row
+from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.tables import cells, clouds, regions
 
@@ -40,7 +40,7 @@ CELL = Kind(
 _SUBTREE_COLUMN = {"cloud": "cloud_id", "region": "region_id", "cell": "cell_id"}
 
 
-def container_deleter(kind: Kind) -> crud.Deleter:
+def container_deleter(kind: Kind) -> Deleter:
     """Delete a cloud, region or cell with everything below it, variables included (decisions §13)."""
     return functools.partial(delete_container, kind=kind)
 

@@ -1,62 +1,34 @@
 """Create, read, update, delete and list, once for every resource kind.
 
-Each resource module declares a :class:`Kind` (its table, its conflict message,
-its reference checks); the functions here apply tenancy, keyset pagination,
-uniqueness and variable handling the same way for all of them.
+Each resource module declares a :class:`~craton.domain.kinds.Kind` (its table, its
+conflict message, its reference checks); the functions here apply keyset
+pagination, uniqueness, history records and initial variables the same way for
+all of them. Which rows a caller may touch is :mod:`craton.domain.tenancy`'s
+decision; row versions (ETags) are :mod:`craton.domain.versions`'.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import history
-from craton.domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from craton.domain.errors import Conflict, InvalidInput
+from craton.domain.history import recording as history
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
+from craton.domain.tenancy import get, visible
 from craton.storage import keyset
 from craton.storage import variables as variable_store
 from craton.storage.keyset import Ordering, Page, RowPredicate
 
-Row = Mapping[str, Any]
-ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
-Deleter = Callable[[sa.Connection, Principal, Any], None]
+# ``Page`` is the domain's answer to a list request; HTTP takes it from here, not from storage.
+__all__ = ["Page", "PageRequest", "conflicts_as", "create", "delete_row", "get", "list_page", "update"]
+
 DEFAULT_SORT = ("created_at", "id")
-_HIDDEN_COLUMNS = {"kind", "api_key_hash", "is_root"}
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What the generic operations need to know about one resource type."""
-
-    name: str
-    table: sa.Table
-    conflict_message: str
-    device_kind: str | None = None
-    check_references: ReferenceCheck | None = None
-    sortable: frozenset[str] = field(default=frozenset())
-
-    @property
-    def id_column(self) -> sa.Column[Any]:
-        return self.table.c.id
-
-    def sort_columns(self) -> frozenset[str]:
-        return self.sortable or frozenset(c.name for c in self.table.c if c.name not in _HIDDEN_COLUMNS)
-
-    def project_column(self) -> sa.Column[Any]:
-        return self.table.c.id if self.name == "project" else self.table.c.project_id
-
-    def owner(self, row_id: Any) -> tuple[str, str]:
-        return (self.name, str(row_id))
-
-    @property
-    def resource_type(self) -> str:
-        return history.resource_type(self.name, self.device_kind)
 
 
 @dataclass(frozen=True)
@@ -65,36 +37,6 @@ class PageRequest:
     marker: Any = None
     sort_keys: Sequence[str] = DEFAULT_SORT
     sort_dir: str = "asc"
-
-
-def visible(kind: Kind, principal: Principal) -> sa.Select[Any]:
-    """Every row of ``kind`` the caller may see: the start of every query (hard tenancy)."""
-    stmt = sa.select(kind.table).where(principal.scope(kind.project_column()))
-    if kind.device_kind is not None:
-        stmt = stmt.where(kind.table.c.kind == kind.device_kind)
-    return stmt
-
-
-@functools.lru_cache(maxsize=64)
-def _by_id(kind: Kind, scoped: bool) -> sa.Select[Any]:
-    """Built once per kind: the hottest query of the service skips statement construction."""
-    stmt = sa.select(kind.table).where(kind.id_column == sa.bindparam("row_id"))
-    if scoped:
-        stmt = stmt.where(kind.project_column() == sa.bindparam("scope_project"))
-    if kind.device_kind is not None:
-        stmt = stmt.where(kind.table.c.kind == kind.device_kind)
-    return stmt
-
-
-def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
-    """One row the caller may see, or 404."""
-    params = {"row_id": row_id}
-    if not principal.is_root:
-        params["scope_project"] = principal.project_id
-    row = conn.execute(_by_id(kind, not principal.is_root), params).first()
-    if row is None:
-        raise NotFound()
-    return row._mapping
 
 
 def ordering_for(kind: Kind, sort_keys: Sequence[str], sort_dir: str) -> Ordering:
@@ -191,41 +133,6 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
             new={str(name): row[name] for name in sorted(changed)},
         )
     return row
-
-
-def version_tag(kind: Kind, row: Row) -> str:
-    """An ETag for the row's current version; variables and labels changes move it too."""
-    stamp = row["updated_at"] or row["created_at"]
-    digest = hashlib.sha256(f"{kind.name}:{row['id']}:{stamp.isoformat()}".encode()).hexdigest()[:24]
-    return f'"{digest}"'
-
-
-def check_version(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str) -> None:
-    """Honour ``If-Match``: 412 unless the row is still at one of the given versions.
-
-    The comparison and a version bump happen in one conditional UPDATE, so two
-    writers holding the same ETag cannot both pass.
-    """
-    row = get(conn, principal, kind, row_id)
-    tags = {tag.strip() for tag in if_match.split(",")}
-    if "*" in tags:
-        return
-    if version_tag(kind, row) not in tags:
-        raise PreconditionFailed("The resource changed since it was read: its ETag no longer matches If-Match.")
-    table = kind.table
-    stamp = row["updated_at"] or row["created_at"]
-    claimed = conn.execute(
-        sa.update(table)
-        .where(kind.id_column == row["id"], sa.func.coalesce(table.c.updated_at, table.c.created_at) == stamp)
-        .values(updated_at=principal.acted_at)
-    )
-    if claimed.rowcount != 1:
-        raise PreconditionFailed("The resource changed since it was read: its ETag no longer matches If-Match.")
-
-
-def touch(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> None:
-    """Record that something hanging off the row (variables, labels) changed."""
-    conn.execute(sa.update(kind.table).where(kind.id_column == row_id).values(updated_at=principal.acted_at))
 
 
 def delete_row(conn: sa.Connection, principal: Principal, kind: Kind, row: Row, in_use_message: str) -> None:

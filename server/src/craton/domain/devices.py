@@ -10,9 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from craton.domain import crud, hierarchy, history
-from craton.domain.crud import Kind, Row
+from craton.domain import crud, hierarchy, tenancy, versions
 from craton.domain.errors import Conflict, InvalidInput
+from craton.domain.history import recording as history
+from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
 from craton.storage import variables as variable_store
 from craton.storage.devices import descendant_ids_query
@@ -124,7 +125,7 @@ def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_label
     if missing:
         # Lock the device row first, so concurrent label writers queue instead of deadlocking
         # (the label insert's foreign-key check would otherwise share-lock it first).
-        crud.touch(conn, principal, ANY_DEVICE, device["id"])
+        versions.touch(conn, principal, ANY_DEVICE, device["id"])
         conn.execute(_insert_ignoring_duplicates(conn), [{"device_id": device["id"], "label": lb} for lb in missing])
         after = sorted([*current, *missing])
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
@@ -134,7 +135,7 @@ def remove_labels(conn: sa.Connection, principal: Principal, device: Row, old_la
     current = labels_of(conn, [device["id"]])[device["id"]]
     present = set(old_labels) & set(current)
     if present:
-        crud.touch(conn, principal, ANY_DEVICE, device["id"])
+        versions.touch(conn, principal, ANY_DEVICE, device["id"])
         conn.execute(sa.delete(labels).where(labels.c.device_id == device["id"], labels.c.label.in_(sorted(present))))
         after = [label for label in current if label not in present]
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
@@ -154,7 +155,7 @@ def create_device(
     return row
 
 
-def device_deleter(kind: Kind) -> crud.Deleter:
+def device_deleter(kind: Kind) -> Deleter:
     return functools.partial(delete_device, kind=kind)
 
 
@@ -173,6 +174,6 @@ def delete_device(conn: sa.Connection, principal: Principal, device_id: Any, kin
 
 def require_parent_visible(conn: sa.Connection, principal: Principal, parent_id: int) -> None:
     """An unknown or foreign ``parent_id`` filter is a 400, not an empty list that hides the typo."""
-    found = conn.execute(crud.visible(ANY_DEVICE, principal).where(devices.c.id == parent_id)).first()
+    found = conn.execute(tenancy.visible(ANY_DEVICE, principal).where(devices.c.id == parent_id)).first()
     if found is None:
         raise InvalidInput(f"Parent device {parent_id} does not exist.")

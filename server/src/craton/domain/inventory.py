@@ -19,9 +19,9 @@ import orjson
 import sqlalchemy as sa
 
 from craton.domain import resolution
-from craton.domain.crud import visible
 from craton.domain.devices import HOST, label_filter
 from craton.domain.principal import Principal
+from craton.domain.tenancy import visible
 from craton.domain.variables import matcher
 from craton.domain.vars_query import Condition
 from craton.storage import variables as variable_store

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import crud, hierarchy
-from craton.domain.crud import Kind, Row
 from craton.domain.errors import Conflict, InvalidInput
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.tables import devices, network_interfaces, networks
 

@@ -8,13 +8,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import crud
-from craton.domain.crud import Kind, PageRequest
+from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import InvalidInput, NotFound
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal, Role
 from craton.storage import variables as variable_store
-from craton.storage.keyset import Page, RowPredicate
+from craton.storage.engine import savepoint
+from craton.storage.keyset import RowPredicate
 from craton.storage.tables import devices, network_interfaces, projects
 
+_PROJECT_EXISTS = sa.select(projects.c.id).where(projects.c.id == sa.bindparam("project_id"))
 KIND = Kind(name="project", table=projects, conflict_message="A project with the given id already exists.")
 
 
@@ -26,7 +29,7 @@ def parse_uuid(value: Any) -> str | None:
         return None
 
 
-def get_project(conn: sa.Connection, principal: Principal, project_id: Any) -> crud.Row:
+def get_project(conn: sa.Connection, principal: Principal, project_id: Any) -> Row:
     principal.require(Role.ADMIN)
     canonical = parse_uuid(project_id)
     if canonical is None:
@@ -53,7 +56,7 @@ def create_project(
     name: str,
     variables: dict[str, Any] | None = None,
     project_id: str | None = None,
-) -> crud.Row:
+) -> Row:
     principal.require(Role.ROOT)
     values = {"id": project_id or str(uuid.uuid4()), "name": name}
     return crud.create(conn, principal, KIND, values, variables)
@@ -69,6 +72,22 @@ def delete_project(conn: sa.Connection, principal: Principal, project_id: Any) -
     )
     variable_store.delete_project(conn, row["id"])
     crud.delete_row(conn, principal, KIND, row, "The project is still referenced.")
+
+
+def ensure_project_exists(conn: sa.Connection, project_id: str, name: str | None) -> bool:
+    """Create the project on its first use if missing, with system rights (Keystone). True if created.
+
+    The usual case costs one primary-key lookup. Only a missing project is inserted, inside
+    a savepoint (or alone, in autocommit), so that a concurrent first request winning the
+    insert cannot abort this request's transaction: the project exists either way.
+    """
+    if conn.execute(_PROJECT_EXISTS, {"project_id": project_id}).first() is not None:
+        return False
+    try:
+        with savepoint(conn):
+            return ensure_project(conn, project_id, name)
+    except sa.exc.IntegrityError:
+        return False  # a concurrent request created it
 
 
 def ensure_project(conn: sa.Connection, project_id: str, name: str | None) -> bool:

@@ -16,8 +16,7 @@ import sqlalchemy as sa
 
 from craton.storage import variables as variable_store
 from craton.storage.devices import load_ancestor_parents
-
-OwnerRef = tuple[str, str]
+from craton.storage.owners import OwnerRef
 
 # Owner kinds above each kind, nearest first, with the row column holding the id.
 _UPWARD: dict[str, tuple[tuple[str, str], ...]] = {

@@ -8,14 +8,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, history
-from craton.domain.crud import Kind, PageRequest
+from craton.domain import crud
+from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import NotAuthenticated, NotFound
+from craton.domain.history import recording as history
 from craton.domain.keys import generate_api_key, hash_api_key, verify_api_key
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal, Role
 from craton.domain.projects import KIND as PROJECT
 from craton.domain.projects import parse_uuid
-from craton.storage.keyset import Page
 from craton.storage.tables import users
 from craton.storage.types import utcnow
 
@@ -40,7 +41,7 @@ _CREDENTIALS = sa.select(
 class NewUser:
     """A created user with the only copy of its API key that is ever shown."""
 
-    row: crud.Row
+    row: Row
     api_key: str
 
 
@@ -61,7 +62,7 @@ def _previous_key_valid(row: Any, token: str | None) -> bool:
     return expires is not None and expires > utcnow() and verify_api_key(token, row.previous_api_key_hash)
 
 
-def get_user(conn: sa.Connection, principal: Principal, user_id: Any) -> crud.Row:
+def get_user(conn: sa.Connection, principal: Principal, user_id: Any) -> Row:
     principal.require(Role.ADMIN)
     return crud.get(conn, principal, KIND, user_id)
 

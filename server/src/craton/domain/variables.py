@@ -7,8 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, history, resolution
-from craton.domain.crud import Kind, Row
+from craton.domain import crud, resolution, versions
+from craton.domain.history import recording as history
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal, Role
 from craton.domain.vars_query import Condition
 from craton.storage import variables as variable_store
@@ -38,7 +39,7 @@ def merge(
     project_id = row["id"] if kind.name == "project" else row["project_id"]
     before = variable_store.load_own(conn, owner) if principal.record_history else {}
     variable_store.upsert(conn, owner, project_id, values, principal.username, principal.acted_at)
-    crud.touch(conn, principal, kind, row["id"])
+    versions.touch(conn, principal, kind, row["id"])
     changed = {key: value for key, value in values.items() if key not in before or before[key] != value}
     if changed:
         old = {key: before[key] for key in changed if key in before}
@@ -52,7 +53,7 @@ def remove(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, k
     owner = kind.owner(row["id"])
     before = variable_store.load_own(conn, owner) if principal.record_history else {}
     variable_store.delete_keys(conn, owner, keys)
-    crud.touch(conn, principal, kind, row["id"])
+    versions.touch(conn, principal, kind, row["id"])
     removed = {key: before[key] for key in keys if key in before}
     if removed:
         history.record(conn, principal, "variables", kind.resource_type, row, old=removed, new={})

@@ -26,10 +26,8 @@ from starlette.datastructures import Headers
 
 from craton.domain.errors import CratonError, NotAuthenticated
 from craton.domain.principal import Principal, Role
-from craton.domain.projects import ensure_project, parse_uuid
+from craton.domain.projects import ensure_project_exists, parse_uuid
 from craton.settings import Settings, SettingsError
-from craton.storage.engine import savepoint
-from craton.storage.tables import projects
 
 log = logging.getLogger("craton.keystone")
 
@@ -43,7 +41,6 @@ _RESULT_KEY = "craton.keystone.confirmed"
 _NO_ACCESS_RULE_METHOD = "CRATON-AUTHENTICATE"
 # Keys a [DEFAULT] section lends to every section of the INI file; not ours to warn about.
 _CRATON_DEFAULT_KEYS = frozenset({"log_level"})
-_PROJECT_EXISTS = sa.select(projects.c.id).where(projects.c.id == sa.bindparam("project_id"))
 
 
 class IdentityUnavailable(CratonError):
@@ -311,20 +308,9 @@ class KeystoneAuthenticator:
 
 
 def _ensure_project(conn: sa.Connection, identity: TokenIdentity) -> None:
-    """Create the caller's Craton project on first use, with system rights (decisions §14).
-
-    The usual case costs one primary-key lookup. Only a missing project is inserted, inside
-    a savepoint (or alone, in autocommit), so that a concurrent first request winning the
-    insert cannot abort this request's transaction: the project exists either way.
-    """
-    if conn.execute(_PROJECT_EXISTS, {"project_id": identity.project_id}).first() is not None:
-        return
-    try:
-        with savepoint(conn):
-            if ensure_project(conn, identity.project_id, identity.project_name):
-                log.info("created project %s (%s) for Keystone", identity.project_id, identity.project_name)
-    except sa.exc.IntegrityError:
-        log.debug("project %s was created by a concurrent request", identity.project_id)
+    """Create the caller's Craton project on first use, with system rights (docs/decisions.md §14)."""
+    if ensure_project_exists(conn, identity.project_id, identity.project_name):
+        log.info("created project %s (%s) for Keystone", identity.project_id, identity.project_name)
 
 
 def keystone_authenticator(settings: Settings) -> KeystoneAuthenticator:

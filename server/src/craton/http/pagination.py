@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from craton.domain.crud import PageRequest
+from craton.domain.crud import Page, PageRequest
 from craton.http.validation import Param
-from craton.storage.keyset import Page
 
 MAX_LIMIT = 100
 

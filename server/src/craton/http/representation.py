@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from starlette.requests import Request
 
 from craton.domain import devices as device_domain
-from craton.domain import provenance, resolution
+from craton.domain import resolution
+from craton.domain.history import blame as history_blame
 from craton.http.jsonio import timestamp
 
 Row = Mapping[str, Any]
@@ -67,7 +68,7 @@ def present(
         variables = {row["id"]: dict(given_variables) for row in rows}
     elif with_variables:
         variables = resolution.variables_for(conn, shape.owner_kind, list(rows), resolved)
-    blame = provenance.blame(conn, shape.owner_kind, list(rows), resolved) if with_blame else {}
+    blame = history_blame.blame(conn, shape.owner_kind, list(rows), resolved) if with_blame else {}
     labels: dict[int, list[str]] = {}
     parent_kinds: dict[int, str] = {}
     base = _base_url(request)

@@ -18,10 +18,14 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import changes, crud, provenance, vars_query
+from craton.domain import crud, tenancy, vars_query, versions
 from craton.domain import variables as variable_domain
-from craton.domain.crud import Kind, Row
+from craton.domain.crud import Page
 from craton.domain.errors import InvalidInput, NotFound
+from craton.domain.history import blame as history_blame
+from craton.domain.history import feed as history_feed
+from craton.domain.history import replay
+from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Role
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
@@ -29,7 +33,6 @@ from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links, page_request, pagination_params
 from craton.http.representation import Shape, present, present_one
 from craton.http.validation import Param
-from craton.storage.keyset import Page
 
 ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
 Creator = Callable[[Call, dict[str, Any], dict[str, Any] | None], Row]
@@ -56,7 +59,7 @@ class Resource:
     ip_fields: tuple[str, ...] = ()
     extra_where: ExtraWhere | None = None
     create: Creator | None = None
-    delete: crud.Deleter | None = None
+    delete: Deleter | None = None
     parse_id: Callable[[str], Any] = field(default=lambda raw: integer_id(raw))
     marker_type: str = "integer"
     single_lookup: bool = False
@@ -167,7 +170,7 @@ def vars_predicate(res: Resource, call: Call) -> Any:
 
 def _single_lookup(res: Resource, call: Call) -> Response:
     table = res.kind.table
-    stmt = crud.visible(res.kind, call.principal)
+    stmt = tenancy.visible(res.kind, call.principal)
     if call.query.get("id") is not None:
         stmt = stmt.where(table.c.id == call.query["id"])
     else:
@@ -221,11 +224,11 @@ def honour_if_match(res: Resource, call: Call) -> None:
 def check_if_match(call: Call, kind: Kind, row_id: Any) -> None:
     if_match = call.request.headers.get("if-match")
     if if_match:
-        crud.check_version(call.conn, call.principal, kind, row_id, if_match)
+        versions.check_version(call.conn, call.principal, kind, row_id, if_match)
 
 
 def tagged(response: Response, res: Resource, row: Row) -> Response:
-    response.headers["ETag"] = crud.version_tag(res.kind, row)
+    response.headers["ETag"] = versions.version_tag(res.kind, row)
     return response
 
 
@@ -324,7 +327,7 @@ def history_operation(res: Resource) -> Operation:
 
     def handler(call: Call) -> Response:
         res.authorize(call, "get")  # history shows what the object shows, so it needs the same role
-        page = changes.entries_for(
+        page = history_feed.entries_for(
             call.conn, call.principal, (res.kind.resource_type,), res.row_id(call.path["id"]), page_request(call.query)
         )
         items = [change_item(row) for row in page.rows]
@@ -348,24 +351,24 @@ def variables_operations(res: Resource) -> list[Operation]:
         if query["diff_from"] is not None:
             return JSONResponse(variables_diff(call, row, resolved))
         if query["as_of"] is not None:
-            at = provenance.parse_time(query["as_of"], "as_of")
-            values = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
+            at = replay.parse_time(query["as_of"], "as_of")
+            values = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
             return JSONResponse({"variables": values, "as_of": at})
         body: dict[str, Any] = {"variables": variable_domain.read(call.conn, res.kind, row, resolved)}
         if query["blame"]:
-            body["blame"] = provenance.blame(call.conn, res.kind.name, [row], resolved)[row["id"]]
+            body["blame"] = history_blame.blame(call.conn, res.kind.name, [row], resolved)[row["id"]]
         return tagged(JSONResponse(body), res, row)
 
     def variables_diff(call: Call, row: Row, resolved: bool) -> dict[str, Any]:
-        start = provenance.parse_time(call.query["diff_from"], "diff_from")
-        before = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], start, resolved)
+        start = replay.parse_time(call.query["diff_from"], "diff_from")
+        before = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], start, resolved)
         if call.query["diff_to"] is not None:
-            end: Any = provenance.parse_time(call.query["diff_to"], "diff_to")
-            after = provenance.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
+            end: Any = replay.parse_time(call.query["diff_to"], "diff_to")
+            after = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
         else:
             end = "now"
             after = variable_domain.read(call.conn, res.kind, row, resolved)
-        return {"from": start, "to": end, **provenance.diff(before, after)}
+        return {"from": start, "to": end, **replay.diff(before, after)}
 
     def write(call: Call) -> Response:
         honour_if_match(res, call)

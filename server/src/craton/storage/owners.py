@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from craton.storage.tables import cells, clouds, devices, network_interfaces, networks, projects, regions, users
 
+# One owner of variables: its kind ("project", "cloud", ..., "device") and its id as text.
 OwnerRef = tuple[str, str]
 OWNER_TABLES: dict[str, sa.Table] = {
     "project": projects,

@@ -12,10 +12,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from craton.storage.owners import OwnerRef
 from craton.storage.tables import variables
 from craton.storage.types import utcnow
 
-OwnerRef = tuple[str, str]
 _CHUNK = 2000
 
 

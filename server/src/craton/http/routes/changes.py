@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from craton.domain import changes
+from craton.domain.history import feed as history_feed
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.resources import change_item
@@ -35,7 +35,7 @@ PARAMS = {
 
 def change_feed(call: Call) -> Response:
     query = call.query
-    rows = changes.feed(
+    rows = history_feed.feed(
         call.conn, call.principal, query["since"], query["limit"], query["resource_type"], query["user"]
     )
     next_since = rows[-1]["id"] if rows else query["since"]

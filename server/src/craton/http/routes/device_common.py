@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from craton.domain import crud
 from craton.domain import devices as device_domain
-from craton.domain.crud import Kind, Row
+from craton.domain.kinds import Kind, Row
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse

@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import crud
-from craton.domain.crud import Kind, PageRequest, Row
+from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import NotFound
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
-from craton.storage.keyset import Page
 from craton.storage.tables import changes
 
 ADMIN_ONLY = ("project", "user")

@@ -19,11 +19,6 @@ _SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_ex
 MAX_REASON = 1000
 
 
-def resource_type(owner_kind: str, device_kind: str | None = None) -> str:
-    """The public name of a kind: hosts and network devices are told apart."""
-    return device_kind or owner_kind
-
-
 def snapshot(row: Row) -> dict[str, Any]:
     """The row as recorded: every column but secrets and internals."""
     return {str(key): value for key, value in row.items() if key not in _SECRET_OR_INTERNAL}

@@ -1,10 +1,9 @@
-"""Where a resolved value came from (blame), and what it was at an earlier time (as of).
+"""What variables were at an earlier time (as of), and what changed between two times.
 
-Blame reads the variables of every owner on every chain once, with when and by
-whom each value was set. Point-in-time reads replay the change history: the
-resource's own record gives its placement at that moment (so a device that
-was since moved resolves through its old parents), and the variable records of
-every owner on that chain give their values.
+Point-in-time reads replay the change history: the resource's own record gives
+its placement at that moment (so a device that was since moved resolves through
+its old parents), and the variable records of every owner on that chain give
+their values.
 """
 
 from __future__ import annotations
@@ -16,15 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import resolution
-from craton.domain.crud import Kind, Row
 from craton.domain.errors import InvalidInput, NotFound
+from craton.domain.kinds import Kind
 from craton.domain.principal import Principal
-from craton.storage import owners as owner_store
-from craton.storage import variables as variable_store
+from craton.storage.owners import OwnerRef
 from craton.storage.tables import changes
 from craton.storage.types import utcnow
 
-OwnerRef = tuple[str, str]
 MAX_DEPTH = 64
 _RESOURCE_TYPES = {"device": ("host", "network_device")}
 
@@ -36,39 +33,6 @@ def parse_time(text: str, name: str) -> dt.datetime:
     except ValueError:
         raise InvalidInput(f"{name}: {text!r} is not an ISO 8601 timestamp, e.g. 2026-11-26T18:35:27Z.") from None
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-
-
-def blame(
-    conn: sa.Connection, kind: str, rows: list[Row], resolved: bool = True
-) -> dict[Any, dict[str, dict[str, Any]]]:
-    """Per row and key: the winning value's source, when and by whom it was set, and what it overrode."""
-    if not rows:
-        return {}
-    parents = resolution.parent_map_for(conn, kind, rows) if resolved else {}
-    chains = {
-        row["id"]: (resolution.chain(kind, row, parents) if resolved else [(kind, str(row["id"]))]) for row in rows
-    }
-    everyone = {owner for chain in chains.values() for owner in chain}
-    detailed = variable_store.load_detailed(conn, everyone)
-    described = owner_store.describe(conn, [owner for owner in everyone if owner in detailed])
-    result: dict[Any, dict[str, dict[str, Any]]] = {}
-    for row_id, chain in chains.items():
-        per_key: dict[str, dict[str, Any]] = {}
-        for owner in chain:
-            for key, info in detailed.get(owner, {}).items():
-                source = described.get(owner, {"type": owner[0], "id": owner[1], "name": None})
-                if key not in per_key:
-                    per_key[key] = {
-                        "value": info["value"],
-                        "source": source,
-                        "set_at": info["set_at"],
-                        "set_by": info["set_by"],
-                        "overrides": [],
-                    }
-                else:
-                    per_key[key]["overrides"].append({"source": source, "value": info["value"]})
-        result[row_id] = per_key
-    return result
 
 
 def _replay_states(

@@ -1,0 +1,47 @@
+"""Hard tenancy: which rows a caller may see. Every query of the service starts here.
+
+Only root crosses projects (docs/decisions.md §3); everyone else sees the rows of
+their own project and nothing else, so a foreign id is indistinguishable from a
+missing one.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain.errors import NotFound
+from craton.domain.kinds import Kind, Row
+from craton.domain.principal import Principal
+
+
+def visible(kind: Kind, principal: Principal) -> sa.Select[Any]:
+    """Every row of ``kind`` the caller may see: the start of every query (hard tenancy)."""
+    stmt = sa.select(kind.table).where(principal.scope(kind.project_column()))
+    if kind.device_kind is not None:
+        stmt = stmt.where(kind.table.c.kind == kind.device_kind)
+    return stmt
+
+
+@functools.lru_cache(maxsize=64)
+def _by_id(kind: Kind, scoped: bool) -> sa.Select[Any]:
+    """Built once per kind: the hottest query of the service skips statement construction."""
+    stmt = sa.select(kind.table).where(kind.id_column == sa.bindparam("row_id"))
+    if scoped:
+        stmt = stmt.where(kind.project_column() == sa.bindparam("scope_project"))
+    if kind.device_kind is not None:
+        stmt = stmt.where(kind.table.c.kind == kind.device_kind)
+    return stmt
+
+
+def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
+    """One row the caller may see, or 404."""
+    params = {"row_id": row_id}
+    if not principal.is_root:
+        params["scope_project"] = principal.project_id
+    row = conn.execute(_by_id(kind, not principal.is_root), params).first()
+    if row is None:
+        raise NotFound()
+    return row._mapping
