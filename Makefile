@@ -6,8 +6,10 @@ DATABASE_URL ?= sqlite:///craton.sqlite
 HOST ?= 127.0.0.1
 PORT ?= 7780
 PYTEST_ARGS ?=
+# Test processes for `make test`; a single module runs faster with plain `pytest path`.
+PYTEST_WORKERS ?= 2
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test check install install-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +40,15 @@ run: install
 	$(BIN)/craton-api --database-url "$(DATABASE_URL)" --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# Lint, formatting and types: one ruff configuration (ruff.toml) for the whole tree, mypy
+# (mypy.ini) on the server and, strictly, on the client library whose types users see.
+check: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy server/src
+	$(BIN)/mypy --strict client/src
 
 bench: install-test
 	$(BIN)/python benchmarks/run.py

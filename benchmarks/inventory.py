@@ -277,7 +277,8 @@ def measure(backend: str, hosts: int, args: argparse.Namespace, workdir: Path) -
             peak = proc_status(server.process.pid, "VmHWM")
             say(
                 f"{backend}/{hosts}: server cold {cold['server_s']:.2f} s (CPU {cold['server_cpu_s']:.2f} s), "
-                f"warm {[round(r['server_s'], 2) for r in warm]} s, 304 {[round(r['server_s'], 3) for r in revalidate]} s, "
+                f"warm {[round(r['server_s'], 2) for r in warm]} s, "
+                f"304 {[round(r['server_s'], 3) for r in revalidate]} s, "
                 f"one region {region['server_s']:.2f} s, peak RSS {peak:.0f} MiB, {cold['bytes']} bytes"
             )
             ansible = (

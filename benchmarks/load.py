@@ -315,7 +315,7 @@ async def _worker(
     seed_value: int,
 ) -> None:
     rng = random.Random(seed_value * 1000 + index)
-    names, weights = zip(*MIX)
+    names, weights = zip(*MIX, strict=True)
     connection = common.RawClient("127.0.0.1", port, headers)
     counter = 0
     try:

@@ -339,7 +339,8 @@ def test_devices_page_across_both_types_in_one_order(craton: Craton) -> None:
     for sort_keys in ("name", "name,id", "name id"):
         pages = follow_next(tenant.client, "/v1/devices", {"sort_keys": sort_keys, "limit": 10})
         assert len(pages) == 2
-        for page, names in zip(pages, ([f"d{n:02}" for n in range(10)], [f"d{n:02}" for n in range(10, 14)])):
+        expected_names = ([f"d{n:02}" for n in range(10)], [f"d{n:02}" for n in range(10, 14)])
+        for page, names in zip(pages, expected_names, strict=True):
             hosts = [made[name] for name in names if int(name[1:]) % 3]
             switches = [made[name] for name in names if not int(name[1:]) % 3]
             assert ids_of(page["devices"]["hosts"]) == hosts

@@ -383,9 +383,9 @@ def test_vars_filter_keeps_prev_links_true(craton: Craton) -> None:
     hosts = [tenant.inventory.host(region, variables={"even": n % 2 == 0})["id"] for n in range(50)]
     evens = hosts[::2]
     first = expect(tenant.client.get("/v1/hosts", params={"vars": "even:true", "limit": 10}), 200)
-    second = expect(tenant.client.get(next(l["href"] for l in first["links"] if l["rel"] == "next")), 200)
-    third = expect(tenant.client.get(next(l["href"] for l in second["links"] if l["rel"] == "next")), 200)
+    second = expect(tenant.client.get(next(link["href"] for link in first["links"] if link["rel"] == "next")), 200)
+    third = expect(tenant.client.get(next(link["href"] for link in second["links"] if link["rel"] == "next")), 200)
     assert [h["id"] for h in third["hosts"]] == evens[20:25]
     assert "next" not in {link["rel"] for link in third["links"]}
-    back = expect(tenant.client.get(next(l["href"] for l in third["links"] if l["rel"] == "prev")), 200)
+    back = expect(tenant.client.get(next(link["href"] for link in third["links"] if link["rel"] == "prev")), 200)
     assert [h["id"] for h in back["hosts"]] == evens[10:20]

@@ -72,7 +72,7 @@ def group_names(
 
     bases = [group_name(r["name"]) for r in regions]
     region_group = {}
-    for region, base in sorted(zip(regions, bases), key=lambda pair: pair[0]["id"]):
+    for region, base in sorted(zip(regions, bases, strict=True), key=lambda pair: pair[0]["id"]):
         if bases.count(base) > 1:
             base = group_name(f"{region['cloud']}_{region['name']}")
         region_group[region["id"]] = unique(base, str(region["id"]))

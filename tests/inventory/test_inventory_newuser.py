@@ -79,9 +79,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             try:
                 httpx.get(f"{url}/v1/ansible-inventory", timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx.TransportError as error:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"craton-api did not start: {(workdir / 'craton-api.log').read_text()}")
+                    log = (workdir / "craton-api.log").read_text()
+                    raise RuntimeError(f"craton-api did not start: {log}") from error
                 time.sleep(0.1)
         yield {**facts, "url": url, "workdir": workdir}
     finally:

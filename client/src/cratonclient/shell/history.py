@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the library (and requests) load only when a command talks t
     import datetime as dt
 
     from cratonclient.shell.commands import Context
+    from cratonclient.v1.history import Change
     from cratonclient.v1.variables import Blame, VariablesDiff
 
 #: Columns of ``<resource>-history``; ``summary`` is worked out by the CLI from old and new.
@@ -85,9 +86,9 @@ def summary(record: Mapping[str, Any]) -> str:
     if action == "rotate_key":
         return "API key rotated"
     if action == "labels":
-        before, after = set(old or ()), set(new or ())
-        changes = [f"+{label}" for label in sorted(after - before)]
-        changes += [f"-{label}" for label in sorted(before - after)]
+        old_labels, new_labels = set(old or ()), set(new or ())
+        changes = [f"+{label}" for label in sorted(new_labels - old_labels)]
+        changes += [f"-{label}" for label in sorted(old_labels - new_labels)]
         return " ".join(changes) or "labels unchanged"
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         parts = []
@@ -206,5 +207,5 @@ def resolve_time(ctx: Context, text: str) -> dt.datetime | str:
     match = _CHANGE_REFERENCE.match(text)
     if match is None:
         return text
-    change = ctx.client.changes.get(int(match.group(2)))
+    change: Change = ctx.client.changes.get(int(match.group(2)))
     return change.time_before if match.group(1) == "before" else change.time

@@ -331,8 +331,9 @@ class CratonShell:
                 print(text, file=self.stdout)
                 self.stdout.flush()  # each batch shows as soon as it arrives
         else:
-            if getattr(result, "message", None):
-                print(result.message, file=notes)
+            message = getattr(result, "message", None)
+            if message:
+                print(message, file=notes)
             print(self._formatted(result, formatter), file=self.stdout)
         self.stdout.flush()
 

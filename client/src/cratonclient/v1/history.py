@@ -44,11 +44,11 @@ class Change(crud.Resource):
         return self.time - dt.timedelta(microseconds=1)
 
 
-class HistoryMixin:
+class HistoryMixin(crud.CRUDClient):
     """Adds ``history(id)`` to the managers of resources whose changes the server records."""
 
     def history(
-        self: crud.CRUDClient,  # type: ignore[misc]
+        self,
         item_id: Any,
         autopaginate: bool = True,
         marker: int | None = None,

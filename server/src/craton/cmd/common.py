@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from craton import logs
 from craton.settings import Settings, SettingsError, load_settings
@@ -13,7 +14,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="SQLAlchemy URL (env CRATON_DATABASE_URL)")
 
 
-def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser, **flags: object) -> Settings:
+def settings_from(args: argparse.Namespace, parser: argparse.ArgumentParser, **flags: Any) -> Settings:
     try:
         return load_settings(config_file=args.config_file, database_url=args.database_url, **flags)
     except SettingsError as exc:

@@ -24,6 +24,7 @@ from craton.domain.tenancy import get, visible
 from craton.storage import keyset
 from craton.storage import variables as variable_store
 from craton.storage.keyset import Ordering, Page, RowPredicate
+from craton.storage.rows import as_row
 
 # ``Page`` is the domain's answer to a list request; HTTP takes it from here, not from storage.
 __all__ = ["Page", "PageRequest", "conflicts_as", "create", "delete_row", "get", "list_page", "update"]
@@ -65,11 +66,17 @@ def list_page(
     stmt = visible(kind, principal).where(*where)
     marker_row = None
     if page.marker is not None:
-        marker_row = conn.execute(visible(kind, principal).where(kind.id_column == page.marker)).first()
-        if marker_row is None:
+        found = conn.execute(visible(kind, principal).where(kind.id_column == page.marker)).first()
+        if found is None:
             raise InvalidInput(f'Marker "{page.marker}" does not exist')
-        marker_row = marker_row._mapping
+        marker_row = as_row(found)
     return keyset.fetch_page(conn, stmt, ordering, page.limit, marker_row, predicate)
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> Any:
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT always reports its primary key"
+    return key[0]
 
 
 @contextlib.contextmanager
@@ -98,7 +105,7 @@ def create(
         kind.check_references(conn, principal, values, None)
     with conflicts_as(kind.conflict_message):
         result = conn.execute(sa.insert(kind.table).values(**values))
-    row_id = values.get("id", None) or result.inserted_primary_key[0]
+    row_id = values.get("id", None) or inserted_id(result)
     row = get(conn, principal, kind, row_id)
     history.record(conn, principal, "create", kind.resource_type, row, new=history.snapshot(row))
     if variables:

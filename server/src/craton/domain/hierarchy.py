@@ -47,7 +47,9 @@ def check_placement(conn: sa.Connection, principal: Principal, values: dict[str,
             )
 
 
-def check_parent(conn: sa.Connection, project_id: str, device_id: int | None, parent_id: int | None, name: str) -> None:
+def check_parent(
+    conn: sa.Connection, project_id: str, device_id: int | None, parent_id: int | None, name: str | None
+) -> None:
     """A parent device in the device's own project that is neither the device nor one of its descendants."""
     if parent_id is None:
         return

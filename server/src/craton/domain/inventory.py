@@ -25,6 +25,7 @@ from craton.domain.tenancy import visible
 from craton.domain.variables import matcher
 from craton.domain.vars_query import Condition
 from craton.storage import variables as variable_store
+from craton.storage.rows import as_rows
 from craton.storage.tables import cells, clouds, devices, labels, projects, regions
 from craton.storage.tables import variables as variables_table
 
@@ -70,7 +71,7 @@ def _hosts(conn: sa.Connection, principal: Principal, filters: Filters) -> list[
             stmt = stmt.where(devices.c[column] == value)
     if filters.label is not None:
         stmt = stmt.where(label_filter(filters.label))
-    rows = [row._mapping for row in conn.execute(stmt.order_by(devices.c.id)).all()]
+    rows = as_rows(conn.execute(stmt.order_by(devices.c.id)).all())
     if filters.conditions:
         keep = matcher(conn, principal, HOST, filters.conditions, resolved=True)
         rows = [row for row in rows if keep(row)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from craton.domain.principal import Principal
 from craton.storage.owners import OwnerRef
+from craton.storage.rows import Row
 
-Row = Mapping[str, Any]
 ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
 Deleter = Callable[[sa.Connection, Principal, Any], None]
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "is_root"}

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from craton.domain.errors import NotFound
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
+from craton.storage.rows import as_row, as_rows
 
 
 def visible(kind: Kind, principal: Principal) -> sa.Select[Any]:
@@ -44,4 +45,9 @@ def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> R
     row = conn.execute(_by_id(kind, not principal.is_root), params).first()
     if row is None:
         raise NotFound()
-    return row._mapping
+    return as_row(row)
+
+
+def find(conn: sa.Connection, principal: Principal, kind: Kind, *where: sa.ColumnElement[bool]) -> list[Row]:
+    """Every visible row matching ``where``, by id: the ``?id=``/``?name=`` lookups answer them all."""
+    return as_rows(conn.execute(visible(kind, principal).where(*where).order_by(kind.id_column)))

@@ -17,6 +17,7 @@ from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal, Role
 from craton.domain.projects import KIND as PROJECT
 from craton.domain.projects import parse_uuid
+from craton.storage.rows import as_row
 from craton.storage.tables import users
 from craton.storage.types import utcnow
 
@@ -104,7 +105,7 @@ def create_user(
     }
     with crud.conflicts_as(KIND.conflict_message):
         result = conn.execute(sa.insert(users).values(**values, created_at=principal.acted_at))
-    row = conn.execute(sa.select(users).where(users.c.id == result.inserted_primary_key[0])).one()._mapping
+    row = as_row(conn.execute(sa.select(users).where(users.c.id == crud.inserted_id(result))).one())
     history.record(conn, principal, "create", "user", row, new=history.snapshot(row))
     return NewUser(row=row, api_key=api_key)
 
@@ -116,7 +117,7 @@ def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_se
         raise NotFound()
     api_key = generate_api_key()
     now = principal.acted_at
-    previous = {"previous_api_key_hash": None, "previous_key_expires_at": None}
+    previous: dict[str, Any] = {"previous_api_key_hash": None, "previous_key_expires_at": None}
     if grace_seconds > 0:
         previous = {
             "previous_api_key_hash": row["api_key_hash"],

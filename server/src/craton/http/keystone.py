@@ -188,7 +188,7 @@ def _middleware_config(settings: Settings) -> _MiddlewareConfig:
             "needs its own token to validate callers' tokens; see docs/keystone.md"
         )
     try:
-        loader = loading.get_plugin_loader(auth_type)
+        loader: Any = loading.get_plugin_loader(auth_type)
     except Exception as error:  # keystoneauth raises NoMatchingPlugin
         raise SettingsError(f"[{plugin_group}] auth_type: {error}") from None
     plugin_names: dict[str, str] = {}
@@ -265,7 +265,8 @@ class KeystoneAuthenticator:
         """The token body keystonemiddleware confirmed, or the matching Craton error."""
         import webob
 
-        request = webob.Request.blank("/", environ={"REQUEST_METHOD": _NO_ACCESS_RULE_METHOD})
+        request = webob.Request.blank("/")
+        request.environ["REQUEST_METHOD"] = _NO_ACCESS_RULE_METHOD
         request.headers["X-Auth-Token"] = token
         if service_token:
             request.headers["X-Service-Token"] = service_token

@@ -94,7 +94,7 @@ _JSON_TYPES = {
 
 
 def _column_schema(column: sa.Column[Any]) -> dict[str, Any]:
-    schema = dict(_JSON_TYPES.get(column.type.python_type, {"type": "string"}))
+    schema: dict[str, Any] = dict(_JSON_TYPES.get(column.type.python_type, {"type": "string"}))
     if column.nullable:
         schema["nullable"] = True
     return schema
@@ -170,12 +170,10 @@ def vars_predicate(res: Resource, call: Call) -> Any:
 
 def _single_lookup(res: Resource, call: Call) -> Response:
     table = res.kind.table
-    stmt = tenancy.visible(res.kind, call.principal)
     if call.query.get("id") is not None:
-        stmt = stmt.where(table.c.id == call.query["id"])
+        rows = tenancy.find(call.conn, call.principal, res.kind, table.c.id == call.query["id"])
     else:
-        stmt = stmt.where(table.c.name == call.query["name"])
-    rows = [row._mapping for row in call.conn.execute(stmt.order_by(table.c.id))]
+        rows = tenancy.find(call.conn, call.principal, res.kind, table.c.name == call.query["name"])
     if not rows:
         raise NotFound()
     return JSONResponse({res.key: present(call.request, call.conn, res.shape, rows), "links": []})
@@ -188,7 +186,7 @@ def list_page(res: Resource, call: Call) -> Page:
     )
 
 
-def detail_options(call: Call) -> dict[str, bool]:
+def detail_options(call: Call) -> dict[str, Any]:
     """How list items are shown: ``details`` (variables), ``resolved-values``, ``blame``."""
     details = bool(call.query["details"])
     return {

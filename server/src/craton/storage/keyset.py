@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from craton.storage.rows import as_rows
+
 RowPredicate = Callable[[Mapping[str, Any]], bool]
 
 
@@ -80,11 +82,11 @@ def _scan(
     (storage/engine.py).
     """
     if predicate is None:
-        return [row._mapping for row in conn.execute(stmt.limit(wanted)).all()]
+        return as_rows(conn.execute(stmt.limit(wanted)).all())
     found: list[Mapping[str, Any]] = []
     chunk_stmt = stmt
     while True:
-        rows = [row._mapping for row in conn.execute(chunk_stmt.limit(_SCAN_CHUNK)).all()]
+        rows = as_rows(conn.execute(chunk_stmt.limit(_SCAN_CHUNK)).all())
         for row in rows:
             if predicate(row):
                 found.append(row)

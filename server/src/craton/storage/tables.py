@@ -8,6 +8,8 @@ parents and labels.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from craton.storage.types import JSONText, UTCDateTime, name_type, text_type, utcnow
@@ -21,7 +23,11 @@ metadata = sa.MetaData(
     }
 )
 
-MYSQL_TABLE_ARGS = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+MYSQL_TABLE_ARGS: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_bin",
+}
 
 
 def _timestamps() -> list[sa.Column]:

@@ -139,7 +139,7 @@ def rows_with_keys(
     stmt = sa.select(variables.c.key, variables.c.owner_kind, variables.c.owner_id, variables.c.value).where(
         variables.c.key.in_(sorted(set(keys))), variables.c.owner_kind.in_(sorted(owner_kinds)), project_filter
     )
-    return [tuple(row) for row in conn.execute(stmt).all()]  # type: ignore[misc]
+    return [tuple(row) for row in conn.execute(stmt).all()]
 
 
 def upsert(
@@ -171,22 +171,26 @@ def upsert(
     # One multi-row statement; the conflict branch copies ``created_at`` of the
     # would-be row into ``updated_at`` so that it carries no extra parameter.
     if dialect in ("mysql", "mariadb"):
-        stmt = mysql.insert(variables).values(rows)
-        stmt = stmt.on_duplicate_key_update(
-            value=stmt.inserted.value, updated_at=stmt.inserted.created_at, updated_by=stmt.inserted.updated_by
+        by_key = mysql.insert(variables).values(rows)
+        conn.execute(
+            by_key.on_duplicate_key_update(
+                value=by_key.inserted.value,
+                updated_at=by_key.inserted.created_at,
+                updated_by=by_key.inserted.updated_by,
+            )
         )
-    else:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(variables).values(rows)
-        stmt = stmt.on_conflict_do_update(
+        return
+    on_conflict = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(variables).values(rows)
+    conn.execute(
+        on_conflict.on_conflict_do_update(
             index_elements=[variables.c.owner_kind, variables.c.owner_id, variables.c.key],
             set_={
-                "value": stmt.excluded.value,
-                "updated_at": stmt.excluded.created_at,
-                "updated_by": stmt.excluded.updated_by,
+                "value": on_conflict.excluded.value,
+                "updated_at": on_conflict.excluded.created_at,
+                "updated_by": on_conflict.excluded.updated_by,
             },
         )
-    conn.execute(stmt)
+    )
 
 
 def delete_keys(conn: sa.Connection, owner: OwnerRef, keys: Iterable[str]) -> None:

@@ -282,7 +282,7 @@ class InventoryRequest:
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        for (option, _), header in zip(CREDENTIALS, ("X-Auth-Project", "X-Auth-User", "X-Auth-Token")):
+        for (option, _), header in zip(CREDENTIALS, ("X-Auth-Project", "X-Auth-User", "X-Auth-Token"), strict=True):
             if self.credentials.get(option):
                 headers[header] = str(self.credentials[option])
         return headers

@@ -12,6 +12,7 @@ from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import NotFound
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
+from craton.storage.rows import as_rows
 from craton.storage.tables import changes
 
 ADMIN_ONLY = ("project", "user")
@@ -45,7 +46,7 @@ def feed(
         stmt = stmt.where(changes.c.resource_type == resource_type)
     if username is not None:
         stmt = stmt.where(changes.c.username == username)
-    return [row._mapping for row in conn.execute(stmt.order_by(changes.c.id).limit(limit)).all()]
+    return as_rows(conn.execute(stmt.order_by(changes.c.id).limit(limit)).all())
 
 
 def prune(conn: sa.Connection, older_than: dt.datetime) -> int:

@@ -8,7 +8,9 @@ from craton.storage.engine import create_engine
 from craton.storage.tables import metadata
 
 config = context.config
-engine = create_engine(config.get_main_option("sqlalchemy.url"))
+url = config.get_main_option("sqlalchemy.url")
+assert url, "craton.storage.migrate always sets sqlalchemy.url"
+engine = create_engine(url)
 try:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, compare_type=True)
