@@ -65,8 +65,18 @@ NETWORK_DEVICE = _kind("network_device", frozenset({"model_name", "os_version", 
 ANY_DEVICE = _kind(None)
 
 
-def label_filter(label: str) -> sa.ColumnElement[bool]:
-    return devices.c.id.in_(sa.select(labels.c.device_id).where(labels.c.label == label))
+def label_filter(wanted: str | Sequence[str]) -> sa.ColumnElement[bool]:
+    """Devices that carry every one of the ``wanted`` labels (one label: a plain membership test)."""
+    names = sorted({wanted} if isinstance(wanted, str) else set(wanted))
+    if len(names) == 1:
+        return devices.c.id.in_(sa.select(labels.c.device_id).where(labels.c.label == names[0]))
+    carrying_all = (
+        sa.select(labels.c.device_id)
+        .where(labels.c.label.in_(names))
+        .group_by(labels.c.device_id)
+        .having(sa.func.count() == len(names))
+    )
+    return devices.c.id.in_(carrying_all)
 
 
 def ip_address_filter(value: str) -> sa.ColumnElement[bool]:

@@ -20,9 +20,16 @@ from craton.storage.tables import cells, clouds, devices, network_interfaces, ne
 Row = Any
 
 
-def referenced(conn: sa.Connection, project_id: str, table: sa.Table, row_id: Any, what: str) -> Row:
-    """The referenced row, which must be in ``project_id`` (the project of the row referring to it)."""
-    row = conn.execute(sa.select(table).where(table.c.id == row_id, table.c.project_id == project_id)).first()
+def referenced(
+    conn: sa.Connection, project_id: str, table: sa.Table, row_id: Any, what: str, share: bool = False
+) -> Row:
+    """The referenced row, which must be in ``project_id`` (the project of the row referring to it).
+
+    ``share`` reads it with a share lock, so that it cannot move (a cell to another region)
+    until this transaction ends.
+    """
+    stmt = sa.select(table).where(table.c.id == row_id, table.c.project_id == project_id)
+    row = conn.execute(stmt.with_for_update(read=True) if share else stmt).first()
     if row is None:
         raise InvalidInput(f"{what} {row_id} does not exist in this project.")
     return row._mapping
@@ -40,7 +47,7 @@ def check_placement(conn: sa.Connection, principal: Principal, values: dict[str,
         )
     values["cloud_id"] = region["cloud_id"]
     if values.get("cell_id") is not None:
-        cell = referenced(conn, principal.project_id, cells, values["cell_id"], "Cell")
+        cell = referenced(conn, principal.project_id, cells, values["cell_id"], "Cell", share=True)
         if cell["region_id"] != region["id"]:
             raise InvalidInput(
                 f"Cell {cell['id']} belongs to region {cell['region_id']}, not to region {region['id']}."

@@ -44,7 +44,7 @@ class Filters:
     cloud_id: int | None = None
     region_id: int | None = None
     cell_id: int | None = None
-    label: str | None = None
+    labels: list[str] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
 
 
@@ -69,8 +69,8 @@ def _hosts(conn: sa.Connection, principal: Principal, filters: Filters) -> list[
         value = getattr(filters, column)
         if value is not None:
             stmt = stmt.where(devices.c[column] == value)
-    if filters.label is not None:
-        stmt = stmt.where(label_filter(filters.label))
+    if filters.labels:
+        stmt = stmt.where(label_filter(filters.labels))
     rows = as_rows(conn.execute(stmt.order_by(devices.c.id)).all())
     if filters.conditions:
         keep = matcher(conn, principal, HOST, filters.conditions, resolved=True)

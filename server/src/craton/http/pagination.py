@@ -42,7 +42,10 @@ def links(
 ) -> list[dict[str, str]]:
     """Absolute links for the current query: every non-null parameter, limit, and the marker."""
     base = [
-        (name, _text(value)) for name, value in query.items() if value is not None and name not in ("limit", "marker")
+        (name, _text(part))
+        for name, value in query.items()
+        if value is not None and name not in ("limit", "marker")
+        for part in (value if isinstance(value, list) else [value])
     ]
     base.append(("limit", _text(query["limit"])))
     url = request.url

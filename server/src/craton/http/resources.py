@@ -36,6 +36,14 @@ from craton.http.validation import Param
 
 ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
 Creator = Callable[[Call, dict[str, Any], dict[str, Any] | None], Row]
+Updater = Callable[[Call, Any, dict[str, Any]], Row]
+
+
+NAME_CONTAINS = Param(
+    "string",
+    schema={"maxLength": 255},
+    description="Only objects whose name contains this text, ignoring case ('name' is an exact match).",
+)
 
 
 def boolean(default: bool | None) -> Param:
@@ -59,6 +67,8 @@ class Resource:
     ip_fields: tuple[str, ...] = ()
     extra_where: ExtraWhere | None = None
     create: Creator | None = None
+    update: Updater | None = None
+    update_params: Mapping[str, Param] = field(default_factory=dict)
     delete: Deleter | None = None
     parse_id: Callable[[str], Any] = field(default=lambda raw: integer_id(raw))
     marker_type: str = "integer"
@@ -77,6 +87,7 @@ class Resource:
 
     def list_params(self) -> dict[str, Param]:
         params = dict(self.filters)
+        params["name_contains"] = NAME_CONTAINS
         if self.vars_filter:
             params["vars"] = Param("string", description='Variable conditions, e.g. a.b:"x",c:1')
         params["details"] = boolean(self.details_default)
@@ -155,6 +166,8 @@ def list_where(res: Resource, call: Call) -> list[sa.ColumnElement[bool]]:
         for param, column in res.filter_columns.items()
         if call.query.get(param) is not None
     ]
+    if call.query.get("name_contains"):
+        where.append(crud.name_contains(res.kind, call.query["name_contains"]))
     if res.extra_where is not None:
         where.extend(res.extra_where(call))
     return where
@@ -171,9 +184,12 @@ def vars_predicate(res: Resource, call: Call) -> Any:
 def _single_lookup(res: Resource, call: Call) -> Response:
     table = res.kind.table
     if call.query.get("id") is not None:
-        rows = tenancy.find(call.conn, call.principal, res.kind, table.c.id == call.query["id"])
+        where = [table.c.id == call.query["id"]]
     else:
-        rows = tenancy.find(call.conn, call.principal, res.kind, table.c.name == call.query["name"])
+        where = [table.c.name == call.query["name"]]
+    if call.query.get("name_contains"):
+        where.append(crud.name_contains(res.kind, call.query["name_contains"]))
+    rows = tenancy.find(call.conn, call.principal, res.kind, *where)
     if not rows:
         raise NotFound()
     return JSONResponse({res.key: present(call.request, call.conn, res.shape, rows), "links": []})
@@ -284,12 +300,17 @@ def update_operation(res: Resource) -> Operation:
         values = dict(call.body)
         normalise_addresses(values, res.ip_fields)
         honour_if_match(res, call)
-        row = crud.update(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), values)
+        row_id = res.row_id(call.path["id"])
+        if res.update is not None:
+            row = res.update(call, row_id, values)
+        else:
+            row = crud.update(call.conn, call.principal, res.kind, row_id, values)
         return tagged(JSONResponse(present_one(call.request, call.conn, res.shape, row)), res, row)
 
     return Operation(
         "PUT",
         handler,
+        query=res.update_params,
         body=res.update_body,
         body_optional=True,
         summary=f"Update one of {res.key}",

@@ -1,8 +1,9 @@
 """Request validation with JSON Schema (draft 4), as the original did.
 
 Query strings are coerced to the declared types first (lenient booleans, first
-value of a repeated parameter); every violation is reported, sorted, in one
-400 message that starts like the original's.
+value of a repeated parameter, except for parameters declared ``repeated``,
+which collect every value and split each on commas); every violation is
+reported, sorted, in one 400 message that starts like the original's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from craton.domain.errors import InvalidInput
 
 PREFIX = "The request included the following errors:\n- "
 _FALSE = {"n", "no", "false", "0", ""}
+MAX_REPEATED = 100
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,16 @@ class Param:
     default: Any = None
     schema: Mapping[str, Any] | None = None
     description: str = ""
+    # Every occurrence counts (``?label=a&label=b``), and each is split on commas (``label=a,b``).
+    repeated: bool = False
 
     def as_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": self.type}
         if self.type == "integer":  # ids are 32-bit columns; PostgreSQL casts parameters to them
             schema.update(minimum=-(2**31), maximum=2**31 - 1)
         schema.update(self.schema or {})
+        if self.repeated:
+            return {"type": "array", "items": schema, "maxItems": MAX_REPEATED}
         return schema
 
 
@@ -91,8 +97,16 @@ def parse_query(params: Mapping[str, Param], items: list[tuple[str, str]]) -> di
     for name, raw in items:
         if "\x00" in name or "\x00" in raw:
             raise InvalidInput(f"Query parameter {name!r} contains a NUL character.")
+        param = params.get(name)
+        if param is not None and param.repeated:
+            values = given.setdefault(name, [])
+            values.extend(_coerce(param, part.strip()) for part in raw.split(",") if part.strip())
+            continue
         if name in given:
             continue
-        given[name] = _coerce(params[name], raw) if name in params else raw
+        given[name] = _coerce(param, raw) if param is not None else raw
+    for name, param in params.items():
+        if param.repeated and name in given and not given[name]:
+            del given[name]  # ``label=`` alone filters nothing, as an empty single value did
     check(cached_query_schema(params), given)
     return {name: given.get(name, param.default) for name, param in params.items()}

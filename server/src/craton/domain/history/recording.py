@@ -6,7 +6,7 @@ request that fails leaves no record and a committed change always has one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,31 @@ def snapshot(row: Row) -> dict[str, Any]:
     return {str(key): value for key, value in row.items() if key not in _SECRET_OR_INTERNAL}
 
 
+def _values(principal: Principal, action: str, kind: str, row: Row, old: Any, new: Any) -> dict[str, Any]:
+    return {
+        "project_id": row["id"] if kind == "project" else row["project_id"],
+        "occurred_at": principal.acted_at,
+        "request_id": principal.request_id,
+        "user_id": principal.user_id,
+        "username": principal.username,
+        "action": action,
+        "resource_type": kind,
+        "resource_id": str(row["id"]),
+        "resource_name": row.get("name", row.get("username")),
+        "reason": (principal.reason or None) and principal.reason[:MAX_REASON],
+        "old": old,
+        "new": new,
+    }
+
+
+def record_many(
+    conn: sa.Connection, principal: Principal, action: str, entries: Sequence[tuple[str, Row, Any, Any]]
+) -> None:
+    """Append one change per ``(public type, row, old, new)`` entry, in one statement."""
+    if principal.record_history and entries:
+        conn.execute(sa.insert(changes), [_values(principal, action, *entry) for entry in entries])
+
+
 def record(
     conn: sa.Connection,
     principal: Principal,
@@ -34,22 +59,5 @@ def record(
     new: Any = None,
 ) -> None:
     """Append one change made by ``principal`` to ``row`` (of public type ``kind``)."""
-    if not principal.record_history:
-        return
-    project_id = row["id"] if kind == "project" else row["project_id"]
-    conn.execute(
-        sa.insert(changes).values(
-            project_id=project_id,
-            occurred_at=principal.acted_at,
-            request_id=principal.request_id,
-            user_id=principal.user_id,
-            username=principal.username,
-            action=action,
-            resource_type=kind,
-            resource_id=str(row["id"]),
-            resource_name=row.get("name", row.get("username")),
-            reason=(principal.reason or None) and principal.reason[:MAX_REASON],
-            old=old,
-            new=new,
-        )
-    )
+    if principal.record_history:
+        conn.execute(sa.insert(changes).values(**_values(principal, action, kind, row, old, new)))

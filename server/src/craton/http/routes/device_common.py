@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.responses import Response
 
-from craton.domain import crud
+from craton.domain import crud, placement
 from craton.domain import devices as device_domain
 from craton.domain.kinds import Kind, Row
 from craton.http import schemas
@@ -58,7 +58,12 @@ FILTERS = {
     "device_type": Param("string"),
     "ip_address": Param("string"),
     "active": Param("boolean"),
-    "label": Param("string"),
+    "label": Param(
+        "string",
+        schema={"maxLength": 255},
+        description="Only devices that carry all of these labels: repeat the parameter or separate with commas.",
+        repeated=True,
+    ),
 }
 FILTER_COLUMNS = {name: name for name in FILTERS if name not in ("label", "ip_address", "parent_id")}
 
@@ -67,7 +72,7 @@ def extra_where(call: Call) -> list[sa.ColumnElement[bool]]:
     """``label``, ``ip_address`` (compared in normal form) and ``parent_id`` (children, or with
     ``descendants`` the whole subtree) filters."""
     where = []
-    if call.query.get("label") is not None:
+    if call.query.get("label"):
         where.append(device_domain.label_filter(call.query["label"]))
     if call.query.get("ip_address") is not None:
         where.append(device_domain.ip_address_filter(call.query["ip_address"]))
@@ -78,6 +83,24 @@ def extra_where(call: Call) -> list[sa.ColumnElement[bool]]:
             device_domain.require_parent_visible(call.conn, call.principal, parent_id)
         where.append(device_domain.descendants_filter(parent_id, recursive=recursive))
     return where
+
+
+UPDATE_PARAMS = {
+    "with_children": Param(
+        "boolean",
+        False,
+        description="When region_id or cell_id change: move the child devices that share the device's "
+        "place along with it (otherwise such a move is refused, naming them).",
+    )
+}
+UPDATE_FIELDS = ("name", "note", "ip_address", "device_type", "active", "parent_id", "region_id", "cell_id")
+
+
+def updater(kind: Kind) -> Any:
+    def update(call: Call, row_id: Any, values: dict[str, Any]) -> Row:
+        return placement.update_device(call.conn, call.principal, kind, row_id, values, call.query["with_children"])
+
+    return update
 
 
 def creator(kind: Kind, ignored: tuple[str, ...] = ()) -> Any:

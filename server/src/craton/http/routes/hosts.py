@@ -14,9 +14,9 @@ RESOURCE = Resource(
     key="hosts",
     shape=Shape("device", common.COMMON_FIELDS, device=True),
     create_body=schemas.obj(common.BODY, required=common.REQUIRED),
-    update_body=schemas.obj(
-        schemas.pick(common.BODY, "name", "note", "ip_address", "device_type", "active", "parent_id")
-    ),
+    update_body=schemas.obj({**schemas.pick(common.BODY, *common.UPDATE_FIELDS), "cell_id": schemas.NULLABLE_ID}),
+    update=common.updater(devices.HOST),
+    update_params=common.UPDATE_PARAMS,
     filters=common.FILTERS,
     filter_columns=common.FILTER_COLUMNS,
     extra_where=common.extra_where,

@@ -14,7 +14,12 @@ PARAMS = {
     "cloud_id": Param("integer"),
     "region_id": Param("integer"),
     "cell_id": Param("integer"),
-    "label": Param("string"),
+    "label": Param(
+        "string",
+        schema={"maxLength": 255},
+        description="Only hosts that carry all of these labels: repeat the parameter or separate with commas.",
+        repeated=True,
+    ),
     "vars": Param("string", description="Only hosts whose resolved variables match"),
 }
 
@@ -25,7 +30,7 @@ def ansible_inventory(call: Call) -> Response:
         cloud_id=query["cloud_id"],
         region_id=query["region_id"],
         cell_id=query["cell_id"],
-        label=query["label"],
+        labels=query["label"] or [],
         conditions=vars_query.parse(query["vars"]) if query["vars"] else [],
     )
     state = inventory.fingerprint(call.conn, call.principal)

@@ -27,19 +27,13 @@ RESOURCE = Resource(
     shape=Shape("device", common.NETWORK_DEVICE_FIELDS, device=True),
     create_body=schemas.obj(BODY, required=common.REQUIRED),
     update_body=schemas.obj(
-        schemas.pick(
-            BODY,
-            "name",
-            "note",
-            "ip_address",
-            "device_type",
-            "active",
-            "parent_id",
-            "model_name",
-            "os_version",
-            "vlans",
-        )
+        {
+            **schemas.pick(BODY, *common.UPDATE_FIELDS, "model_name", "os_version", "vlans"),
+            "cell_id": schemas.NULLABLE_ID,
+        }
     ),
+    update=common.updater(devices.NETWORK_DEVICE),
+    update_params=common.UPDATE_PARAMS,
     filters=common.FILTERS,
     filter_columns=common.FILTER_COLUMNS,
     extra_where=common.extra_where,
