@@ -346,3 +346,34 @@ def test_resource_object_behaviour(tree):
     assert cloud.delete() is True
     with pytest.raises(exc.NotFound):
         tree.craton.clouds.get(tree.cloud.id)
+
+
+def test_delete_preview_counts_and_keeps_everything(craton, unique):
+    cloud = craton.clouds.create(name=unique("cloud"))
+    region = craton.regions.create(name=unique("region"), cloud_id=cloud.id)
+    cell = craton.cells.create(name=unique("cell"), cloud_id=cloud.id, region_id=region.id)
+    for n in range(2):
+        craton.hosts.create(
+            name=unique("host"),
+            cloud_id=cloud.id,
+            region_id=region.id,
+            cell_id=cell.id,
+            ip_address=f"10.1.0.{n + 1}",
+            device_type="server",
+        )
+    counts = craton.regions.delete(region.id, preview=True)
+    assert counts == {
+        "clouds": 0,
+        "regions": 1,
+        "cells": 1,
+        "hosts": 2,
+        "network_devices": 0,
+        "networks": 0,
+        "network_interfaces": 0,
+    }
+    assert craton.clouds.delete(cloud.id, preview=True)["hosts"] == 2
+    assert craton.regions.get(region.id).id == region.id  # nothing was deleted
+    assert len(list(craton.hosts.list(region_id=region.id))) == 2
+    with pytest.raises(exc.NotFound):
+        craton.regions.delete(2_000_000_000, preview=True)
+    assert craton.regions.delete(region.id) is True

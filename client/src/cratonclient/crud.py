@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import copy
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 from urllib.parse import quote
 
 from cratonclient.session import json_body
@@ -268,10 +268,37 @@ class CRUDClient:
         self.merge_request_arguments(kwargs, skip_merge)
         return self._resource(json_body(self.session.put(url, json=kwargs)))
 
-    def delete(self, item_id: Any = None, skip_merge: bool = True, json: Any = None, **kwargs: Any) -> bool:
-        """Delete one object; True once the server confirms (a missing id raises NotFound)."""
+    @overload
+    def delete(
+        self, item_id: Any = None, skip_merge: bool = True, json: Any = None, *, preview: Literal[True], **kwargs: Any
+    ) -> dict[str, int]: ...
+
+    @overload
+    def delete(
+        self,
+        item_id: Any = None,
+        skip_merge: bool = True,
+        json: Any = None,
+        *,
+        preview: Literal[False] = ...,
+        **kwargs: Any,
+    ) -> bool: ...
+
+    def delete(
+        self, item_id: Any = None, skip_merge: bool = True, json: Any = None, *, preview: bool = False, **kwargs: Any
+    ) -> bool | dict[str, int]:
+        """Delete one object with everything below it; True once the server confirms.
+
+        A missing id raises NotFound. With ``preview=True`` nothing is deleted: the
+        result is how many objects of each kind the delete would remove, the object
+        itself included, e.g. ``{"regions": 1, "cells": 2, "hosts": 13, ...}``.
+        """
         url = self._item_url(item_id, kwargs, "delete")
         self.merge_request_arguments(kwargs, skip_merge)
+        if preview:
+            kwargs["preview"] = True
+            body = json_body(self.session.delete(url, params=encode_query(kwargs), json=json))
+            return dict(body["preview"]["deleted"])
         response = self.session.delete(url, params=encode_query(kwargs), json=json)
         return 200 <= response.status_code < 300
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, hierarchy
+from craton.domain import cascade, crud, hierarchy
 from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.tables import cells, clouds, regions
@@ -37,21 +37,21 @@ CELL = Kind(
     check_references=_check_region,
 )
 
-_SUBTREE_COLUMN = {"cloud": "cloud_id", "region": "region_id", "cell": "cell_id"}
-
 
 def container_deleter(kind: Kind) -> Deleter:
     """Delete a cloud, region or cell with everything below it, variables included (decisions §13)."""
     return functools.partial(delete_container, kind=kind)
 
 
-def delete_container(conn: sa.Connection, principal: Principal, row_id: Any, kind: Kind) -> None:
-    row = crud.get(conn, principal, kind, row_id)
-    hierarchy.clear_subtree(conn, _SUBTREE_COLUMN[kind.name], row["id"])
-    crud.delete_row(
+def delete_container(
+    conn: sa.Connection, principal: Principal, row_id: Any, preview: bool = False, *, kind: Kind
+) -> dict[str, int]:
+    row = crud.get(conn, principal, kind, row_id, lock=not preview)
+    return cascade.delete(
         conn,
         principal,
-        kind,
+        kind.name,
         row,
         f"The {kind.name} is still referenced by devices or networks outside it; move them first.",
+        preview,
     )

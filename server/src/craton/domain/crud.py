@@ -87,11 +87,34 @@ def inserted_id(result: sa.CursorResult[Any]) -> Any:
 
 @contextlib.contextmanager
 def conflicts_as(message: str) -> Iterator[None]:
-    """Turn a constraint violation inside the block into a 409 with ``message``."""
+    """Turn a uniqueness violation inside the block into a 409 with ``message``.
+
+    A foreign-key violation is not a name clash: it means a referenced object
+    vanished under the request (a concurrent delete), a 400.
+    """
     try:
         yield
     except sa.exc.IntegrityError as exc:
+        if is_missing_reference(exc):
+            raise InvalidInput("An object this request refers to does not exist (any more).") from exc
         raise Conflict(message) from exc
+
+
+def is_missing_reference(exc: sa.exc.IntegrityError) -> bool:
+    """Whether an insert or update pointed at a row that does not exist.
+
+    (A delete refused because something still refers to the row is a
+    foreign-key violation too, but a 409: the row is in use.)
+    """
+    if str(exc.statement or "").lstrip()[:6].upper() not in ("INSERT", "UPDATE"):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23503":  # PostgreSQL foreign_key_violation
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] == 1452:  # MariaDB: cannot add or update a child row
+        return True
+    return "FOREIGN KEY constraint failed" in str(orig)  # SQLite
 
 
 def create(

@@ -10,14 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from craton.domain import crud, hierarchy, tenancy, versions
+from craton.domain import cascade, crud, hierarchy, tenancy, versions
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.history import recording as history
 from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
-from craton.storage import variables as variable_store
 from craton.storage.devices import descendant_ids_query
-from craton.storage.tables import devices, labels, network_interfaces
+from craton.storage.tables import devices, labels
 
 DUPLICATE = "A device with the given name already exists."
 _DEVICE_SORT = frozenset(
@@ -169,17 +168,15 @@ def device_deleter(kind: Kind) -> Deleter:
     return functools.partial(delete_device, kind=kind)
 
 
-def delete_device(conn: sa.Connection, principal: Principal, device_id: Any, kind: Kind) -> None:
+def delete_device(
+    conn: sa.Connection, principal: Principal, device_id: Any, preview: bool = False, *, kind: Kind
+) -> dict[str, int]:
     """Delete a device without children, with its labels, interfaces and their variables."""
-    row = crud.get(conn, principal, kind, device_id)
+    row = crud.get(conn, principal, kind, device_id, lock=not preview)
     has_children = conn.execute(sa.select(devices.c.id).where(devices.c.parent_id == row["id"]).limit(1)).first()
     if has_children is not None:
         raise Conflict(f"Device {row['id']} ('{row['name']}') has child devices; delete or re-parent them first.")
-    interface_ids = sa.select(sa.cast(network_interfaces.c.id, sa.String(36))).where(
-        network_interfaces.c.device_id == row["id"]
-    )
-    variable_store.delete_owned_by(conn, "network_interface", interface_ids)
-    crud.delete_row(conn, principal, kind, row, f"Device {row['id']} is still referenced.")
+    return cascade.delete(conn, principal, row["kind"], row, f"Device {row['id']} is still referenced.", preview)
 
 
 def require_parent_visible(conn: sa.Connection, principal: Principal, parent_id: int) -> None:

@@ -1,4 +1,4 @@
-"""The containment tree: reference cross-checks and whole-subtree deletion.
+"""The containment tree: reference cross-checks.
 
 Every reference a create or update makes (cloud, region, cell, parent device,
 network) must exist in the caller's own project and agree with the others
@@ -13,20 +13,22 @@ import sqlalchemy as sa
 
 from craton.domain.errors import InvalidInput
 from craton.domain.principal import Principal
-from craton.storage import variables as variable_store
 from craton.storage.devices import is_descendant
-from craton.storage.tables import cells, clouds, devices, network_interfaces, networks, regions
+from craton.storage.tables import cells, clouds, devices, projects, regions
 
 Row = Any
 
 
 def referenced(
-    conn: sa.Connection, project_id: str, table: sa.Table, row_id: Any, what: str, share: bool = False
+    conn: sa.Connection, project_id: str, table: sa.Table, row_id: Any, what: str, share: bool = True
 ) -> Row:
     """The referenced row, which must be in ``project_id`` (the project of the row referring to it).
 
-    ``share`` reads it with a share lock, so that it cannot move (a cell to another region)
-    until this transaction ends.
+    ``share`` (the default) reads it with a share lock, so that it cannot move (a cell to
+    another region) or vanish until this transaction ends: a concurrent delete of it
+    (which locks it for update, see domain/cascade.py) either waits for this request and
+    then removes what it created, or makes it wait and then find the row gone, a 400
+    naming it rather than an orphan or a misleading 409.
     """
     stmt = sa.select(table).where(table.c.id == row_id, table.c.project_id == project_id)
     row = conn.execute(stmt.with_for_update(read=True) if share else stmt).first()
@@ -62,34 +64,15 @@ def check_parent(
         return
     if device_id is not None and parent_id == device_id:
         raise InvalidInput(f"A device cannot be its own parent. The id for '{name}' cannot be used as its parent_id.")
+    if device_id is not None:
+        # Re-parenting: two crossing moves (A under B, B under A) would each pass the cycle
+        # check alone. Both take this lock on their project (cycles cannot cross projects),
+        # so the second one checks after the first committed and is refused.
+        lock = sa.select(projects.c.id).where(projects.c.id == project_id).with_for_update(key_share=True)
+        conn.execute(lock).first()
     referenced(conn, project_id, devices, parent_id, "Parent device")
     if device_id is not None and is_descendant(conn, parent_id, device_id):
         raise InvalidInput(
             "A device cannot have a descendant as its parent. "
             f"The parent_id for '{name}' cannot be set to the id '{parent_id}'."
         )
-
-
-def _ids_as_text(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    return sa.select(sa.cast(table.c.id, sa.String(36))).where(*where)
-
-
-def clear_subtree(conn: sa.Connection, column: str, value: Any) -> None:
-    """Prepare deleting a cloud, region or cell: drop the variables of everything below it.
-
-    Device nesting and interface-to-network links inside the subtree are cut
-    first so that the database cascade can remove the rows in any order.
-    """
-    in_subtree = {table: table.c[column] == value for table in (regions, cells, devices, networks) if column in table.c}
-    device_ids = sa.select(devices.c.id).where(in_subtree[devices])
-    network_ids = sa.select(networks.c.id).where(in_subtree[networks])
-    conn.execute(sa.update(devices).where(in_subtree[devices], devices.c.parent_id.is_not(None)).values(parent_id=None))
-    conn.execute(
-        sa.update(network_interfaces).where(network_interfaces.c.network_id.in_(network_ids)).values(network_id=None)
-    )
-    variable_store.delete_owned_by(
-        conn, "network_interface", _ids_as_text(network_interfaces, network_interfaces.c.device_id.in_(device_ids))
-    )
-    owner_kinds = {regions: "region", cells: "cell", devices: "device", networks: "network"}
-    for table, condition in in_subtree.items():
-        variable_store.delete_owned_by(conn, owner_kinds[table], _ids_as_text(table, condition))

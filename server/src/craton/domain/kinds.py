@@ -13,7 +13,9 @@ from craton.storage.owners import OwnerRef
 from craton.storage.rows import Row
 
 ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
-Deleter = Callable[[sa.Connection, Principal, Any], None]
+# A delete: ``(conn, principal, row_id, preview)`` -> how many objects of each kind it removes
+# (or, with ``preview``, would remove without writing anything).
+Deleter = Callable[[sa.Connection, Principal, Any, bool], dict[str, int]]
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "is_root"}
 
 

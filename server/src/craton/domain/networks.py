@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, hierarchy
+from craton.domain import cascade, crud, hierarchy
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
@@ -44,16 +44,19 @@ NETWORK_INTERFACE = Kind(
 )
 
 
-def delete_network(conn: sa.Connection, principal: Principal, network_id: Any) -> None:
-    row = crud.get(conn, principal, NETWORK, network_id)
+def delete_network(conn: sa.Connection, principal: Principal, network_id: Any, preview: bool = False) -> dict[str, int]:
+    row = crud.get(conn, principal, NETWORK, network_id, lock=not preview)
     used = conn.execute(
         sa.select(sa.func.count()).select_from(network_interfaces).where(network_interfaces.c.network_id == row["id"])
     ).scalar_one()
     if used:
         raise Conflict(f"Network {row['id']} is used by {used} network interface(s); remove them first.")
-    crud.delete_row(conn, principal, NETWORK, row, f"Network {row['id']} is still referenced.")
+    return cascade.delete(conn, principal, "network", row, f"Network {row['id']} is still referenced.", preview)
 
 
-def delete_interface(conn: sa.Connection, principal: Principal, interface_id: Any) -> None:
-    row = crud.get(conn, principal, NETWORK_INTERFACE, interface_id)
-    crud.delete_row(conn, principal, NETWORK_INTERFACE, row, f"Network interface {row['id']} is still referenced.")
+def delete_interface(
+    conn: sa.Connection, principal: Principal, interface_id: Any, preview: bool = False
+) -> dict[str, int]:
+    row = crud.get(conn, principal, NETWORK_INTERFACE, interface_id, lock=not preview)
+    message = f"Network interface {row['id']} is still referenced."
+    return cascade.delete(conn, principal, "network_interface", row, message, preview)

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud
+from craton.domain import cascade, crud
 from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.kinds import Kind, Row
@@ -62,16 +62,14 @@ def create_project(
     return crud.create(conn, principal, KIND, values, variables)
 
 
-def delete_project(conn: sa.Connection, principal: Principal, project_id: Any) -> None:
+def delete_project(conn: sa.Connection, principal: Principal, project_id: Any, preview: bool = False) -> dict[str, int]:
     """Delete a project and everything in it, variables included."""
     principal.require(Role.ROOT)
-    row = get_project(conn, principal, project_id)
-    conn.execute(sa.update(devices).where(devices.c.project_id == row["id"]).values(parent_id=None))
-    conn.execute(
-        sa.update(network_interfaces).where(network_interfaces.c.project_id == row["id"]).values(network_id=None)
-    )
-    variable_store.delete_project(conn, row["id"])
-    crud.delete_row(conn, principal, KIND, row, "The project is still referenced.")
+    canonical = parse_uuid(project_id)
+    if canonical is None:
+        raise NotFound()
+    row = crud.get(conn, principal, KIND, canonical, lock=not preview)
+    return cascade.delete(conn, principal, "project", row, "The project is still referenced.", preview)
 
 
 def ensure_project_exists(conn: sa.Connection, project_id: str, name: str | None) -> bool:

@@ -27,22 +27,27 @@ def visible(kind: Kind, principal: Principal) -> sa.Select[Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def _by_id(kind: Kind, scoped: bool) -> sa.Select[Any]:
+def _by_id(kind: Kind, scoped: bool, lock: bool = False) -> sa.Select[Any]:
     """Built once per kind: the hottest query of the service skips statement construction."""
     stmt = sa.select(kind.table).where(kind.id_column == sa.bindparam("row_id"))
     if scoped:
         stmt = stmt.where(kind.project_column() == sa.bindparam("scope_project"))
     if kind.device_kind is not None:
         stmt = stmt.where(kind.table.c.kind == kind.device_kind)
-    return stmt
+    return stmt.with_for_update() if lock else stmt
 
 
-def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
-    """One row the caller may see, or 404."""
+def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, lock: bool = False) -> Row:
+    """One row the caller may see, or 404; ``lock`` holds it (``FOR UPDATE``) until the transaction ends.
+
+    A write that hangs something off the row (variables, labels) or deletes it
+    locks it first, so that it either waits for a concurrent delete and then
+    finds the row gone (404), or makes that delete wait and see its result.
+    """
     params = {"row_id": row_id}
     if not principal.is_root:
         params["scope_project"] = principal.project_id
-    row = conn.execute(_by_id(kind, not principal.is_root), params).first()
+    row = conn.execute(_by_id(kind, not principal.is_root, lock), params).first()
     if row is None:
         raise NotFound()
     return as_row(row)

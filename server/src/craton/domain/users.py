@@ -132,8 +132,10 @@ def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_se
     return NewUser(row=get_user(conn, principal, user_id), api_key=api_key)
 
 
-def delete_user(conn: sa.Connection, principal: Principal, user_id: Any) -> None:
+def delete_user(conn: sa.Connection, principal: Principal, user_id: Any, preview: bool = False) -> dict[str, int]:
     row = get_user(conn, principal, user_id)
     if row["is_root"] and not principal.is_root:
         raise NotFound()
-    crud.delete_row(conn, principal, KIND, row, "The user is still referenced.")
+    if not preview:
+        crud.delete_row(conn, principal, KIND, row, "The user is still referenced.")
+    return {"users": 1}

@@ -19,10 +19,11 @@ from craton.storage.tables import devices
 from craton.storage.tables import variables as variables_table
 
 
-def owning_row(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
+def owning_row(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, lock: bool = False) -> Row:
+    """The owner of the variables; a write locks it, so it cannot vanish under the write (no orphans)."""
     if kind.name == "project":
         principal.require(Role.ADMIN)
-    return crud.get(conn, principal, kind, row_id)
+    return crud.get(conn, principal, kind, row_id, lock=lock)
 
 
 def read(conn: sa.Connection, kind: Kind, row: Row, resolved: bool) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def merge(
     conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Set the given keys, keep the others; returns the owner's own variables afterwards."""
-    row = owning_row(conn, principal, kind, row_id)
+    row = owning_row(conn, principal, kind, row_id, lock=True)
     owner = kind.owner(row["id"])
     project_id = row["id"] if kind.name == "project" else row["project_id"]
     before = variable_store.load_own(conn, owner) if principal.record_history else {}
@@ -49,7 +50,7 @@ def merge(
 
 def remove(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> None:
     """Delete the listed keys; keys that do not exist are ignored."""
-    row = owning_row(conn, principal, kind, row_id)
+    row = owning_row(conn, principal, kind, row_id, lock=True)
     owner = kind.owner(row["id"])
     before = variable_store.load_own(conn, owner) if principal.record_history else {}
     variable_store.delete_keys(conn, owner, keys)

@@ -60,6 +60,8 @@ class Operation:
     summary: str = ""
     success: int = 200
     response: Mapping[str, Any] | None = None
+    # Other success answers, by status code: their JSON schemas (e.g. a delete's 200 preview).
+    other_responses: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -97,6 +97,7 @@ def _operation(path: str, op: Any) -> dict[str, Any]:
         if name == "x-openstack-request-id" or (name == "Location" and op.success == 201) or name == "ETag"
     }
     responses = {str(op.success): success}
+    responses.update({str(code): _success(dict(schema)) for code, schema in op.other_responses.items()})
     responses.update({code: {"description": text, "content": _ERROR_REF} for code, text in _ERRORS.items()})
     entry: dict[str, Any] = {
         "operationId": f"{op.method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",

@@ -318,16 +318,45 @@ def update_operation(res: Resource) -> Operation:
     )
 
 
+PREVIEW_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "preview": {
+            "type": "object",
+            "properties": {"deleted": {"type": "object", "additionalProperties": {"type": "integer"}}},
+        }
+    },
+}
+
+
 def delete_operation(res: Resource) -> Operation:
+    params = {
+        "preview": Param(
+            "boolean",
+            False,
+            description="Answer 200 with how many objects of each kind the delete would remove; delete nothing",
+        )
+    }
+
     def handler(call: Call) -> Response:
         res.authorize(call, "delete")
         row_id = res.row_id(call.path["id"])
-        honour_if_match(res, call)
         assert res.delete is not None
-        res.delete(call.conn, call.principal, row_id)
+        if call.query["preview"]:
+            deleted = res.delete(call.conn, call.principal, row_id, True)
+            return JSONResponse({"preview": {"deleted": deleted}})
+        honour_if_match(res, call)
+        res.delete(call.conn, call.principal, row_id, False)
         return Response(status_code=204, media_type="application/json")
 
-    return Operation("DELETE", handler, summary=f"Delete one of {res.key}", success=204)
+    return Operation(
+        "DELETE",
+        handler,
+        query=params,
+        summary=f"Delete one of {res.key} with everything below it (or preview what would go)",
+        success=204,
+        other_responses={200: PREVIEW_RESPONSE},
+    )
 
 
 def variables_params(res: Resource) -> dict[str, Param]:
@@ -363,10 +392,20 @@ def variables_operations(res: Resource) -> list[Operation]:
     def owner(call: Call) -> Row:
         return variable_domain.owning_row(call.conn, call.principal, res.kind, res.row_id(call.path["id"]))
 
+    def past_owner(call: Call) -> Row:
+        """The owner for a point-in-time read: a deleted object is read from its records alone."""
+        try:
+            return owner(call)
+        except NotFound:
+            return {"id": res.row_id(call.path["id"])}
+
     def read(call: Call) -> Response:
-        row = owner(call)
         query = call.query
         resolved = query["resolved-values"]
+        if query["as_of"] is not None or (query["diff_from"] is not None and query["diff_to"] is not None):
+            row = past_owner(call)
+        else:
+            row = owner(call)
         if query["diff_from"] is not None:
             return JSONResponse(variables_diff(call, row, resolved))
         if query["as_of"] is not None:
@@ -383,7 +422,10 @@ def variables_operations(res: Resource) -> list[Operation]:
         before = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], start, resolved)
         if call.query["diff_to"] is not None:
             end: Any = replay.parse_time(call.query["diff_to"], "diff_to")
-            after = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
+            try:
+                after = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
+            except NotFound:
+                after = {}  # deleted by then: every value it had is removed
         else:
             end = "now"
             after = variable_domain.read(call.conn, res.kind, row, resolved)

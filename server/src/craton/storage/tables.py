@@ -223,6 +223,8 @@ changes = sa.Table(
     sa.Column("reason", text_type(), nullable=True),
     sa.Column("old", JSONText(), nullable=True),
     sa.Column("new", JSONText(), nullable=True),
+    # A delete that a cascade caused: the id of the top-level delete's record.
+    sa.Column("cascade_of", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
     sa.Index("ix_changes_resource", "resource_type", "resource_id", "id"),
     sa.Index("ix_changes_project_id_id", "project_id", "id"),
     sa.Index("ix_changes_occurred_at", "occurred_at"),

@@ -42,11 +42,20 @@ def _values(principal: Principal, action: str, kind: str, row: Row, old: Any, ne
 
 
 def record_many(
-    conn: sa.Connection, principal: Principal, action: str, entries: Sequence[tuple[str, Row, Any, Any]]
+    conn: sa.Connection,
+    principal: Principal,
+    action: str,
+    entries: Sequence[tuple[str, Row, Any, Any]],
+    cascade_of: int | None = None,
 ) -> None:
-    """Append one change per ``(public type, row, old, new)`` entry, in one statement."""
+    """Append one change per ``(public type, row, old, new)`` entry, in one statement.
+
+    ``cascade_of`` is the id of the record of the change that caused these (the
+    top-level delete of a cascade).
+    """
     if principal.record_history and entries:
-        conn.execute(sa.insert(changes), [_values(principal, action, *entry) for entry in entries])
+        rows = [{**_values(principal, action, *entry), "cascade_of": cascade_of} for entry in entries]
+        conn.execute(sa.insert(changes), rows)
 
 
 def record(
@@ -57,7 +66,11 @@ def record(
     row: Row,
     old: Any = None,
     new: Any = None,
-) -> None:
-    """Append one change made by ``principal`` to ``row`` (of public type ``kind``)."""
-    if principal.record_history:
-        conn.execute(sa.insert(changes).values(**_values(principal, action, kind, row, old, new)))
+) -> int | None:
+    """Append one change made by ``principal`` to ``row`` (of public type ``kind``); returns the record's id."""
+    if not principal.record_history:
+        return None
+    result = conn.execute(sa.insert(changes).values(**_values(principal, action, kind, row, old, new)))
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT always reports its primary key"
+    return int(key[0])
