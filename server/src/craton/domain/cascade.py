@@ -18,19 +18,17 @@ belongs to nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain.history import recording as history
 from craton.domain.crud import conflicts_as
+from craton.domain.history import recording as history
 from craton.domain.principal import Principal
 from craton.storage import variables as variable_store
+from craton.storage.rows import Row, as_rows
 from craton.storage.tables import cells, clouds, devices, network_interfaces, networks, projects, regions, users
-
-Row = Mapping[str, Any]
 
 # Public resource type -> (table, owner kind of its variables, preview key), in lock order (top-down).
 _TYPES: dict[str, tuple[sa.Table, str, str]] = {
@@ -119,7 +117,7 @@ def lock(conn: sa.Connection, root_type: str, root: Row) -> Removal:
     """
     rows: dict[str, list[Row]] = {}
     for rtype, stmt in subtree(root_type, root["id"]).items():
-        rows[rtype] = [row._mapping for row in conn.execute(stmt.with_for_update()).all()]
+        rows[rtype] = as_rows(conn.execute(stmt.with_for_update()).all())
     owners = [(_TYPES[rtype][1], str(row["id"])) for rtype, found in rows.items() for row in found]
     return Removal(root_type, root, rows, variable_store.load(conn, owners))
 
@@ -202,7 +200,7 @@ def _cut_links(conn: sa.Connection, principal: Principal, removal: Removal, top:
     outside = sa.select(network_interfaces).where(
         using, network_interfaces.c.device_id.not_in(sa.select(devices.c.id).where(in_subtree))
     )
-    updated = [row._mapping for row in conn.execute(outside.with_for_update()).all()]
+    updated = as_rows(conn.execute(outside.with_for_update()).all())
     conn.execute(sa.update(network_interfaces).where(using).values(network_id=None))
     if updated:
         conn.execute(

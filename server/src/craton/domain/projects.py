@@ -12,10 +12,9 @@ from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal, Role
-from craton.storage import variables as variable_store
 from craton.storage.engine import savepoint
 from craton.storage.keyset import RowPredicate
-from craton.storage.tables import devices, network_interfaces, projects
+from craton.storage.tables import projects
 
 _PROJECT_EXISTS = sa.select(projects.c.id).where(projects.c.id == sa.bindparam("project_id"))
 KIND = Kind(name="project", table=projects, conflict_message="A project with the given id already exists.")
