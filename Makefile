@@ -55,3 +55,9 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) craton.sqlite craton.sqlite-wal craton.sqlite-shm cratonrc
+
+# The database-facing tests and the fault test on a 3-node MariaDB Galera cluster behind HAProxy,
+# started on 127.0.0.1 by deploy/galera/cluster.sh (docs/deployment.md). GALERA_KEEP=1 leaves it running.
+.PHONY: test-galera
+test-galera: install-test
+	deploy/galera/test.sh
