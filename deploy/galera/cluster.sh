@@ -291,8 +291,17 @@ start_node() { # NODE [bootstrap]
         mariadb-install-db --defaults-file="$d/my.cnf" --skip-test-db --auth-root-authentication-method=socket \
             >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; return 1; }
     fi
-    # After a kill -9 (grastate.dat says seqno -1) the state transfer script recovers the last
-    # committed position from InnoDB itself, and the node asks for only what it missed (IST).
+    # After a kill -9, grastate.dat says seqno -1: the node does not know how far it got and
+    # would ask for a full copy (SST). Recover the last committed position from InnoDB first,
+    # as Debian's systemd unit does (galera_recovery), so that it asks only for what it missed (IST).
+    if [ -f "$d/data/grastate.dat" ] && grep -q '^seqno: *-1' "$d/data/grastate.dat" && [ -d "$d/data/mysql" ]; then
+        local position
+        position="$(recovered_position "$n")"
+        if [ -n "$position" ]; then
+            say "node$n stopped uncleanly; recovered position $position"
+            args+=("--wsrep-start-position=$position")
+        fi
+    fi
     if [ -n "$bootstrap" ]; then
         args+=("--wsrep-new-cluster")
         sed -i 's/^safe_to_bootstrap: *0/safe_to_bootstrap: 1/' "$d/data/grastate.dat" 2>/dev/null || true
