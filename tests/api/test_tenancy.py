@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import kinds
 from tests.api.helpers import (
     BAD_CREDENTIALS,
     MISSING_ID,
@@ -60,16 +61,9 @@ def b(craton: Craton) -> dict[str, Any]:
     return {"tenant": tenant, "admin": tenant.client, "member": tenant.member(), "host": host}
 
 
-INVENTORY = ["clouds", "regions", "cells", "network-devices", "hosts", "networks", "network-interfaces"]
-LIST_KEYS = {
-    "clouds": "clouds",
-    "regions": "regions",
-    "cells": "cells",
-    "network-devices": "network_devices",
-    "hosts": "hosts",
-    "networks": "networks",
-    "network-interfaces": "network_interfaces",
-}
+# Every kind a project keeps, from the server's registry (tests/kinds.py).
+INVENTORY = list(kinds.INVENTORY)
+LIST_KEYS = kinds.LIST_KEYS
 
 
 # --- 401 ---------------------------------------------------------------------------------------
@@ -174,7 +168,7 @@ def test_other_projects_inventory_is_404(a: dict[str, Any], b: dict[str, Any], w
         expect_not_found(client.get(f"{item}/variables", params={"resolved-values": "false"}))
         expect_not_found(client.put(f"{item}/variables", json={"stolen": True}))
         expect_not_found(client.request("DELETE", f"{item}/variables", json=["secret"]))
-    if kind in ("hosts", "network-devices"):
+    if kind in kinds.DEVICES:
         expect_not_found(client.get(f"{item}/labels"))
         expect_not_found(client.put(f"{item}/labels", json={"labels": ["stolen"]}))
         expect_not_found(client.request("DELETE", f"{item}/labels", json={"labels": ["a-label"]}))
@@ -185,7 +179,7 @@ def test_other_projects_inventory_is_404(a: dict[str, Any], b: dict[str, Any], w
     if kind != "network-interfaces":
         variables = expect(owner.get(f"{item}/variables", params={"resolved-values": "false"}), 200)["variables"]
         assert variables == SECRET
-    if kind in ("hosts", "network-devices"):
+    if kind in kinds.DEVICES:
         assert expect(owner.get(f"{item}/labels"), 200) == {"labels": ["a-label"]}
 
 

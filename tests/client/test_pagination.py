@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cratonclient.v1.client import Client
+from tests import kinds
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ class Builder:
         raise AssertionError(resource)
 
 
-RESOURCES = ["clouds", "regions", "cells", "hosts", "network_devices", "networks", "network_interfaces", "devices"]
+RESOURCES = [*(kinds.MANAGERS[segment] for segment in kinds.INVENTORY), "devices"]
 
 
 @pytest.mark.parametrize("resource", RESOURCES)

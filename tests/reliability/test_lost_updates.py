@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import kinds
 from tests.api.helpers import Craton, Tenant, describe, expect, unique
 
 THREADS = 8
@@ -58,7 +59,7 @@ UPDATES = {
 
 @pytest.mark.parametrize(
     "kind",
-    ["clouds", "regions", "cells", "hosts", "network-devices", "networks", "network-interfaces", "projects", "users"],
+    kinds.ALL,
 )
 def test_every_object_and_its_variables_carry_an_etag_that_if_match_checks(
     craton: Craton, tenant: Tenant, kind: str

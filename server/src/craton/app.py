@@ -23,39 +23,13 @@ from craton.http.jsonio import JSONResponse
 from craton.http.middleware import RequestContext
 from craton.http.offload import Offload
 from craton.http.ratelimit import RateLimiter
-from craton.http.routes import (
-    cells,
-    changes,
-    clouds,
-    devices,
-    hosts,
-    inventory,
-    network_devices,
-    network_interfaces,
-    networks,
-    projects,
-    regions,
-    users,
-)
+from craton.http.routes import api_routes
 from craton.settings import Settings, load_settings
 from craton.storage.engine import create_engine
 
 log = logging.getLogger("craton.api")
 
-API_ROUTES: list[BaseRoute] = [
-    *projects.ROUTES,
-    *users.ROUTES,
-    *clouds.ROUTES,
-    *regions.ROUTES,
-    *cells.ROUTES,
-    *hosts.ROUTES,
-    *network_devices.ROUTES,
-    *devices.ROUTES,
-    *networks.ROUTES,
-    *network_interfaces.ROUTES,
-    *inventory.ROUTES,
-    *changes.ROUTES,
-]
+API_ROUTES: list[BaseRoute] = api_routes()
 
 
 async def healthz(request: Request) -> Response:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import typing
 from contextlib import AbstractContextManager
 from urllib.parse import urlsplit
 
+from cratonclient.crud import CRUDClient
 from cratonclient.session import Session
 from cratonclient.v1.cells import CellManager
 from cratonclient.v1.clouds import CloudManager
@@ -36,20 +38,27 @@ class Client:
     ``Client(session=auth.craton_auth(...), url="http://craton:7780")``.
     """
 
+    # The client's one list of the kinds of object: a manager per kind, in the order the
+    # server declares them (tests/unit/test_kinds.py compares it with the server's registry),
+    # then the views over several kinds (VIEWS). The CLI and the change feed's filter are
+    # derived from it: see kind_managers().
+    projects: ProjectManager
+    users: UserManager
+    clouds: CloudManager
+    regions: RegionManager
+    cells: CellManager
+    hosts: HostManager
+    network_devices: NetworkDeviceManager
+    networks: NetworkManager
+    network_interfaces: NetworkInterfaceManager
+    devices: DeviceManager
+    inventory: AnsibleInventoryManager
+
     def __init__(self, session: Session, url: str) -> None:
         self._session = session
         self._url = api_root(url)
-        self.projects = ProjectManager(session=session, url=self._url)
-        self.users = UserManager(session=session, url=self._url)
-        self.clouds = CloudManager(session=session, url=self._url)
-        self.regions = RegionManager(session=session, url=self._url)
-        self.cells = CellManager(session=session, url=self._url)
-        self.hosts = HostManager(session=session, url=self._url)
-        self.network_devices = NetworkDeviceManager(session=session, url=self._url)
-        self.networks = NetworkManager(session=session, url=self._url)
-        self.network_interfaces = NetworkInterfaceManager(session=session, url=self._url)
-        self.devices = DeviceManager(session=session, url=self._url)
-        self.inventory = AnsibleInventoryManager(session=session, url=self._url)
+        for name, manager in managers().items():
+            setattr(self, name, manager(session=session, url=self._url))
 
     @functools.cached_property
     def changes(self) -> ChangeManager:
@@ -75,4 +84,20 @@ class Client:
         return f"Client(url={self._url!r}, session={self._session!r})"
 
 
-__all__ = ["Client", "api_root"]
+#: Managers of :class:`Client` that list several kinds together rather than one kind.
+VIEWS = frozenset({"devices", "inventory"})
+
+
+@functools.cache
+def managers() -> dict[str, type[CRUDClient]]:
+    """Every manager attribute of :class:`Client` and its class, in declaration order."""
+    hints = typing.get_type_hints(Client)
+    return {name: hint for name, hint in hints.items() if isinstance(hint, type) and issubclass(hint, CRUDClient)}
+
+
+def kind_managers() -> dict[str, type[CRUDClient]]:
+    """The manager of each kind of object (``hosts``: ``HostManager``), in the server's order."""
+    return {name: manager for name, manager in managers().items() if name not in VIEWS}
+
+
+__all__ = ["Client", "api_root", "kind_managers", "managers"]

@@ -23,36 +23,33 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from craton.domain import kinds
 from craton.domain.crud import conflicts_as
 from craton.domain.history import recording as history
-from craton.domain.principal import Principal
+from craton.domain.principal import Principal, Role
 from craton.storage import variables as variable_store
 from craton.storage.rows import Row, as_rows
-from craton.storage.tables import cells, clouds, devices, network_interfaces, networks, projects, regions, users
+from craton.storage.tables import devices, network_interfaces, networks
 
 # Public resource type -> (table, owner kind of its variables, preview key), in lock order (top-down).
 _TYPES: dict[str, tuple[sa.Table, str, str]] = {
-    "project": (projects, "project", "projects"),
-    "user": (users, "user", "users"),
-    "cloud": (clouds, "cloud", "clouds"),
-    "region": (regions, "region", "regions"),
-    "cell": (cells, "cell", "cells"),
-    "host": (devices, "device", "hosts"),
-    "network_device": (devices, "device", "network_devices"),
-    "network": (networks, "network", "networks"),
-    "network_interface": (network_interfaces, "network_interface", "network_interfaces"),
+    info.resource_type: (info.table, info.name, info.collection) for info in kinds.KINDS
 }
-# The kinds every preview names, even at 0 (the contract in docs/api.md).
-PREVIEW_KEYS = ("clouds", "regions", "cells", "hosts", "network_devices", "networks", "network_interfaces")
+# The kinds every preview names, even at 0 (the contract in docs/api.md): a project's inventory.
+PREVIEW_KEYS = tuple(info.collection for info in kinds.KINDS if info.read_role is Role.MEMBER)
 _CHUNK = 2000
-_CONTAINER_COLUMN = {"project": "project_id", "cloud": "cloud_id", "region": "region_id", "cell": "cell_id"}
+# Containers, and the column naming the container in the rows below them.
+_CONTAINER_COLUMN = {owner: column for info in kinds.KINDS for owner, column in info.parents}
+# What a container's subtree holds directly (by its column); parts come with their whole.
+_BELOW = tuple(info.resource_type for info in kinds.KINDS if info.part_of is None and info is not kinds.PROJECT)
+_PARTS = tuple(info for info in kinds.KINDS if info.part_of is not None)
 
 
 def _where(rtype: str, condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    table = _TYPES[rtype][0]
-    stmt = sa.select(table).where(condition)
-    if table is devices:
-        stmt = stmt.where(devices.c.kind == rtype)
+    info = kinds.by_resource_type(rtype)
+    stmt = sa.select(info.table).where(condition)
+    if info.device_kind is not None:
+        stmt = stmt.where(info.table.c.kind == info.device_kind)
     return stmt
 
 
@@ -66,14 +63,20 @@ def subtree(root_type: str, root_id: Any) -> dict[str, sa.Select[Any]]:
     found: dict[str, sa.Select[Any]] = {root_type: _where(root_type, table.c.id == root_id)}
     column = _CONTAINER_COLUMN.get(root_type)
     if column is not None:
-        for rtype in ("user", "cloud", "region", "cell", "host", "network_device", "network"):
+        for rtype in _BELOW:
             below = _TYPES[rtype][0]
-            if rtype != root_type and column in below.c and (rtype != "user" or root_type == "project"):
+            if rtype != root_type and column in below.c:
                 found[rtype] = _where(rtype, below.c[column] == root_id)
-        device_ids = sa.select(devices.c.id).where(devices.c[column] == root_id)
-        found["network_interface"] = _where("network_interface", network_interfaces.c.device_id.in_(device_ids))
-    elif table is devices:
-        found["network_interface"] = _where("network_interface", network_interfaces.c.device_id == root_id)
+    root_kind = _TYPES[root_type][1]
+    for part in _PARTS:
+        assert part.part_of is not None
+        whole, link = part.part_of
+        whole_table = kinds.owner_kind(whole).table
+        if column is not None and column in whole_table.c:
+            whole_ids = sa.select(whole_table.c.id).where(whole_table.c[column] == root_id)
+            found[part.resource_type] = _where(part.resource_type, part.table.c[link].in_(whole_ids))
+        elif root_kind == whole:
+            found[part.resource_type] = _where(part.resource_type, part.table.c[link] == root_id)
     return found
 
 

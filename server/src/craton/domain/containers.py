@@ -7,10 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import cascade, crud, hierarchy
+from craton.domain import cascade, crud, hierarchy, kinds
 from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
-from craton.storage.tables import cells, clouds, regions
+from craton.storage.tables import clouds
 
 
 def _check_cloud(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
@@ -23,19 +23,9 @@ def _check_region(conn: sa.Connection, principal: Principal, values: dict[str, A
         hierarchy.check_placement(conn, principal, values)
 
 
-CLOUD = Kind(name="cloud", table=clouds, conflict_message="A cloud with the given name already exists.")
-REGION = Kind(
-    name="region",
-    table=regions,
-    conflict_message="A region with the given name already exists.",
-    check_references=_check_cloud,
-)
-CELL = Kind(
-    name="cell",
-    table=cells,
-    conflict_message="A cell with the given name already exists.",
-    check_references=_check_region,
-)
+CLOUD = Kind(kinds.CLOUD)
+REGION = Kind(kinds.REGION, check_references=_check_cloud)
+CELL = Kind(kinds.CELL, check_references=_check_region)
 
 
 def container_deleter(kind: Kind) -> Deleter:

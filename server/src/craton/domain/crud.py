@@ -42,8 +42,7 @@ class PageRequest:
 
 def name_contains(kind: Kind, text: str) -> sa.ColumnElement[bool]:
     """Names (user names for users) containing ``text``, ignoring case; ``%`` and ``_`` are literal."""
-    column = kind.table.c.username if "username" in kind.table.c else kind.table.c.name
-    return column.icontains(text, autoescape=True)
+    return kind.table.c[kind.info.name_column].icontains(text, autoescape=True)
 
 
 def ordering_for(kind: Kind, sort_keys: Sequence[str], sort_dir: str) -> Ordering:

@@ -10,32 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from craton.domain import cascade, crud, hierarchy, tenancy, versions
+from craton.domain import cascade, crud, hierarchy, kinds, tenancy, versions
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.history import recording as history
 from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.devices import descendant_ids_query
 from craton.storage.tables import devices, labels
-
-DUPLICATE = "A device with the given name already exists."
-_DEVICE_SORT = frozenset(
-    {
-        "id",
-        "name",
-        "created_at",
-        "updated_at",
-        "ip_address",
-        "device_type",
-        "active",
-        "cell_id",
-        "region_id",
-        "cloud_id",
-        "parent_id",
-        "project_id",
-        "note",
-    }
-)
 
 
 def _check_device(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
@@ -48,20 +29,9 @@ def _check_device(conn: sa.Connection, principal: Principal, values: dict[str, A
         )
 
 
-def _kind(name: str | None, extra_sort: frozenset[str] = frozenset()) -> Kind:
-    return Kind(
-        name="device",
-        table=devices,
-        conflict_message=DUPLICATE,
-        device_kind=name,
-        check_references=_check_device,
-        sortable=_DEVICE_SORT | extra_sort,
-    )
-
-
-HOST = _kind("host")
-NETWORK_DEVICE = _kind("network_device", frozenset({"model_name", "os_version", "vlans"}))
-ANY_DEVICE = _kind(None)
+HOST = Kind(kinds.HOST, check_references=_check_device)
+NETWORK_DEVICE = Kind(kinds.NETWORK_DEVICE, check_references=_check_device)
+ANY_DEVICE = Kind(kinds.ANY_DEVICE, check_references=_check_device)
 
 
 def label_filter(wanted: str | Sequence[str]) -> sa.ColumnElement[bool]:

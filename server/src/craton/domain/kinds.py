@@ -1,41 +1,282 @@
-"""What the generic operations know about one kind of object."""
+"""The kinds of object Craton keeps: one declaration each, and everything derived from them.
+
+A :class:`KindInfo` says what the rest of the service needs to know about a kind: its
+table, its public names, the owners above it whose variables it inherits, what it
+owns (variables, labels) and who may read it. :data:`KINDS` lists every kind, in the
+order the API documents them. Per-kind lists elsewhere (routes, the resolution chains,
+the tables of variable owners, the change feed's resource types, subtree deletion) are
+derived from it, so adding a kind means declaring it here; docs/architecture.md ("How
+to add a kind") lists the few other files a kind needs.
+
+A :class:`Kind` binds a declaration to the domain's checks of references on create and
+update; the generic operations (crud, tenancy, versions) take a Kind.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain.principal import Principal
-from craton.storage.owners import OwnerRef
+from craton.domain.principal import Principal, Role
+from craton.storage.owners import OwnerRef, OwnerTable
 from craton.storage.rows import Row
+from craton.storage.tables import cells, clouds, devices, network_interfaces, networks, projects, regions, users
 
 ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
 # A delete: ``(conn, principal, row_id, preview)`` -> how many objects of each kind it removes
 # (or, with ``preview``, would remove without writing anything).
 Deleter = Callable[[sa.Connection, Principal, Any, bool], dict[str, int]]
+Parents = tuple[tuple[str, str], ...]
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "is_root"}
 
 
 @dataclass(frozen=True)
-class Kind:
-    """What the generic operations need to know about one resource type."""
+class KindInfo:
+    """One kind of object, as declared once for the whole service."""
 
-    name: str
+    #: Public name: in the change history, blame sources, the change feed's filter.
+    resource_type: str
     table: sa.Table
-    conflict_message: str
-    device_kind: str | None = None
-    check_references: ReferenceCheck | None = None
+    #: Plural: the JSON key of lists, the client's manager, ``http/routes/<collection>.py``.
+    collection: str
+    #: Collection URL.
+    path: str
+    #: Owner kind of its variables when several kinds share a table ("device").
+    owner_kind: str | None = None
+    #: Owners whose variables it inherits, nearest first: (owner kind, column holding the id).
+    parents: Parents = ()
+    #: Nested in objects of its own kind through ``parent_id`` (devices).
+    nested: bool = False
+    #: Deleted with the object it belongs to: (owner kind, column), e.g. an interface's device.
+    part_of: tuple[str, str] | None = None
+    name_column: str = "name"
+    has_variables: bool = True
+    has_labels: bool = False
+    #: 409 message when a uniqueness constraint refuses a create or an update.
+    conflict_message: str = ""
+    #: Sort keys of lists; empty: every column but internal ones.
     sortable: frozenset[str] = field(default=frozenset())
+    #: Role needed to read objects of this kind, their variables and their history.
+    read_role: Role = Role.MEMBER
+
+    @property
+    def name(self) -> str:
+        """The owner kind of its variables: the resource type, or the shared one ("device")."""
+        return self.owner_kind or self.resource_type
+
+    @property
+    def device_kind(self) -> str | None:
+        """The ``kind`` column value telling this kind apart in a shared table."""
+        return self.resource_type if self.owner_kind is not None else None
+
+
+_CONTAINERS: Parents = (("region", "region_id"), ("cloud", "cloud_id"), ("project", "project_id"))
+_DEVICE_SORT = frozenset(
+    {
+        "id",
+        "name",
+        "created_at",
+        "updated_at",
+        "ip_address",
+        "device_type",
+        "active",
+        "cell_id",
+        "region_id",
+        "cloud_id",
+        "parent_id",
+        "project_id",
+        "note",
+    }
+)
+DEVICE_CONFLICT = "A device with the given name already exists."
+
+PROJECT = KindInfo(
+    "project",
+    projects,
+    "projects",
+    "/v1/projects",
+    conflict_message="A project with the given id already exists.",
+    read_role=Role.ADMIN,
+)
+USER = KindInfo(
+    "user",
+    users,
+    "users",
+    "/v1/users",
+    name_column="username",
+    has_variables=False,
+    conflict_message="A user with the given username already exists in this project.",
+    read_role=Role.ADMIN,
+)
+CLOUD = KindInfo(
+    "cloud",
+    clouds,
+    "clouds",
+    "/v1/clouds",
+    parents=(("project", "project_id"),),
+    conflict_message="A cloud with the given name already exists.",
+)
+REGION = KindInfo(
+    "region",
+    regions,
+    "regions",
+    "/v1/regions",
+    parents=_CONTAINERS[1:],
+    conflict_message="A region with the given name already exists.",
+)
+CELL = KindInfo(
+    "cell",
+    cells,
+    "cells",
+    "/v1/cells",
+    parents=_CONTAINERS,
+    conflict_message="A cell with the given name already exists.",
+)
+HOST = KindInfo(
+    "host",
+    devices,
+    "hosts",
+    "/v1/hosts",
+    owner_kind="device",
+    parents=(("cell", "cell_id"), *_CONTAINERS),
+    nested=True,
+    has_labels=True,
+    conflict_message=DEVICE_CONFLICT,
+    sortable=_DEVICE_SORT,
+)
+NETWORK_DEVICE = KindInfo(
+    "network_device",
+    devices,
+    "network_devices",
+    "/v1/network-devices",
+    owner_kind="device",
+    parents=(("cell", "cell_id"), *_CONTAINERS),
+    nested=True,
+    has_labels=True,
+    conflict_message=DEVICE_CONFLICT,
+    sortable=_DEVICE_SORT | {"model_name", "os_version", "vlans"},
+)
+NETWORK = KindInfo(
+    "network",
+    networks,
+    "networks",
+    "/v1/networks",
+    parents=(("cell", "cell_id"), *_CONTAINERS),
+    conflict_message="Network with the given name already exists in this region.",
+)
+NETWORK_INTERFACE = KindInfo(
+    "network_interface",
+    network_interfaces,
+    "network_interfaces",
+    "/v1/network-interfaces",
+    part_of=("device", "device_id"),
+    conflict_message="A network interface with the given name already exists on this device.",
+)
+
+#: Every kind, in the order the API documents them.
+KINDS: tuple[KindInfo, ...] = (PROJECT, USER, CLOUD, REGION, CELL, HOST, NETWORK_DEVICE, NETWORK, NETWORK_INTERFACE)
+
+#: Hosts and network devices seen together (``/v1/devices``): not a kind of its own.
+ANY_DEVICE = KindInfo(
+    "device",
+    devices,
+    "devices",
+    "/v1/devices",
+    parents=HOST.parents,
+    nested=True,
+    has_labels=True,
+    conflict_message=DEVICE_CONFLICT,
+    sortable=_DEVICE_SORT,
+)
+
+
+def by_resource_type(resource_type: str) -> KindInfo:
+    return _BY_RESOURCE_TYPE[resource_type]
+
+
+def owner_kinds() -> dict[str, KindInfo]:
+    """Each owner kind of variables ("device" once), with the first kind declaring it."""
+    return dict(_OWNER_KINDS)
+
+
+def owner_kind(name: str) -> KindInfo:
+    """The declaration of an owner kind ("device": the first of hosts and network devices)."""
+    return _OWNER_KINDS[name]
+
+
+def parents_of(owner_kind: str) -> Parents:
+    """The owners above an owner kind, nearest first (nested devices come before these)."""
+    return _OWNER_KINDS[owner_kind].parents
+
+
+def resource_types_of(owner_kind: str) -> tuple[str, ...]:
+    """The public names recorded in the history for an owner kind ("device": hosts and network devices)."""
+    return tuple(info.resource_type for info in KINDS if info.name == owner_kind) or (owner_kind,)
+
+
+def admin_only_resource_types() -> tuple[str, ...]:
+    """Kinds whose objects, and so whose history records, only admins may read."""
+    return tuple(info.resource_type for info in KINDS if info.read_role >= Role.ADMIN)
+
+
+@functools.cache
+def owner_tables() -> dict[str, OwnerTable]:
+    """For naming owners (blame): each owner kind's table, name column and type column."""
+    return {
+        name: OwnerTable(
+            table=info.table,
+            name_column=info.table.c[info.name_column],
+            type_column=info.table.c.kind if info.owner_kind is not None else None,
+            text_ids=info is PROJECT,
+        )
+        for name, info in _OWNER_KINDS.items()
+    }
+
+
+_BY_RESOURCE_TYPE = {info.resource_type: info for info in KINDS}
+_OWNER_KINDS: dict[str, KindInfo] = {}
+for _info in KINDS:
+    _OWNER_KINDS.setdefault(_info.name, _info)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A declared kind with the domain's reference checks: what crud, tenancy and versions take."""
+
+    info: KindInfo
+    check_references: ReferenceCheck | None = None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def table(self) -> sa.Table:
+        return self.info.table
+
+    @property
+    def device_kind(self) -> str | None:
+        return self.info.device_kind
+
+    @property
+    def conflict_message(self) -> str:
+        return self.info.conflict_message
+
+    @property
+    def resource_type(self) -> str:
+        """The public name of the kind: hosts and network devices are told apart."""
+        return self.info.resource_type
 
     @property
     def id_column(self) -> sa.Column[Any]:
         return self.table.c.id
 
     def sort_columns(self) -> frozenset[str]:
-        return self.sortable or frozenset(c.name for c in self.table.c if c.name not in _HIDDEN_COLUMNS)
+        return self.info.sortable or frozenset(c.name for c in self.table.c if c.name not in _HIDDEN_COLUMNS)
 
     def project_column(self) -> sa.Column[Any]:
         return self.table.c.id if self.name == "project" else self.table.c.project_id
@@ -46,8 +287,3 @@ class Kind:
 
     def owner(self, row_id: Any) -> OwnerRef:
         return (self.name, str(row_id))
-
-    @property
-    def resource_type(self) -> str:
-        """The public name of the kind: hosts and network devices are told apart."""
-        return self.device_kind or self.name

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import cascade, crud, hierarchy
+from craton.domain import cascade, crud, hierarchy, kinds
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
@@ -30,18 +30,8 @@ def _check_interface(conn: sa.Connection, principal: Principal, values: dict[str
                 )
 
 
-NETWORK = Kind(
-    name="network",
-    table=networks,
-    conflict_message="Network with the given name already exists in this region.",
-    check_references=_check_network,
-)
-NETWORK_INTERFACE = Kind(
-    name="network_interface",
-    table=network_interfaces,
-    conflict_message="A network interface with the given name already exists on this device.",
-    check_references=_check_interface,
-)
+NETWORK = Kind(kinds.NETWORK, check_references=_check_network)
+NETWORK_INTERFACE = Kind(kinds.NETWORK_INTERFACE, check_references=_check_interface)
 
 
 def delete_network(conn: sa.Connection, principal: Principal, network_id: Any, preview: bool = False) -> dict[str, int]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import cascade, crud
+from craton.domain import cascade, crud, kinds
 from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.kinds import Kind, Row
@@ -17,7 +17,7 @@ from craton.storage.keyset import RowPredicate
 from craton.storage.tables import projects
 
 _PROJECT_EXISTS = sa.select(projects.c.id).where(projects.c.id == sa.bindparam("project_id"))
-KIND = Kind(name="project", table=projects, conflict_message="A project with the given id already exists.")
+KIND = Kind(kinds.PROJECT)
 
 
 def parse_uuid(value: Any) -> str | None:

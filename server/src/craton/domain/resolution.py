@@ -14,41 +14,30 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from craton.domain import kinds
 from craton.storage import variables as variable_store
 from craton.storage.devices import load_ancestor_parents
 from craton.storage.owners import OwnerRef
 
-# Owner kinds above each kind, nearest first, with the row column holding the id.
-_UPWARD: dict[str, tuple[tuple[str, str], ...]] = {
-    "project": (),
-    "cloud": (("project", "project_id"),),
-    "region": (("cloud", "cloud_id"), ("project", "project_id")),
-    "cell": (("region", "region_id"), ("cloud", "cloud_id"), ("project", "project_id")),
-    "device": (("cell", "cell_id"), ("region", "region_id"), ("cloud", "cloud_id"), ("project", "project_id")),
-    "network": (("cell", "cell_id"), ("region", "region_id"), ("cloud", "cloud_id"), ("project", "project_id")),
-    "network_interface": (),
-    "user": (),
-}
-
 
 def owner_kinds_above(kind: str) -> set[str]:
-    kinds = {owner for owner, _ in _UPWARD[kind]}
-    if kind == "device":
-        kinds.add("device")
-    return kinds
+    above = {owner for owner, _ in kinds.parents_of(kind)}
+    if kinds.owner_kind(kind).nested:
+        above.add(kind)
+    return above
 
 
 def chain(kind: str, row: Mapping[str, Any], parents: Mapping[int, int | None]) -> list[OwnerRef]:
     """The owners whose variables ``row`` sees, nearest first, itself included."""
     owners: list[OwnerRef] = [(kind, str(row["id"]))]
-    if kind == "device":
+    if kinds.owner_kind(kind).nested:
         seen = {row["id"]}
         parent = row["parent_id"]
         while parent is not None and parent not in seen:
-            owners.append(("device", str(parent)))
+            owners.append((kind, str(parent)))
             seen.add(parent)
             parent = parents.get(parent)
-    for owner_kind, column in _UPWARD[kind]:
+    for owner_kind, column in kinds.parents_of(kind):
         value = row[column]
         if value is not None:
             owners.append((owner_kind, str(value)))
@@ -64,7 +53,7 @@ def merge(chain_owners: Iterable[OwnerRef], owned: Mapping[OwnerRef, Mapping[str
 
 def parent_map_for(conn: sa.Connection, kind: str, rows: Iterable[Mapping[str, Any]]) -> dict[int, int | None]:
     """Parents of every ancestor of the given devices (one recursive query, none if unnested)."""
-    if kind != "device":
+    if not kinds.owner_kind(kind).nested:
         return {}
     starts = {row["parent_id"] for row in rows if row["parent_id"] is not None}
     return load_ancestor_parents(conn, starts) if starts else {}

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud
+from craton.domain import crud, kinds
 from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import NotAuthenticated, NotFound
 from craton.domain.history import recording as history
@@ -21,11 +21,7 @@ from craton.storage.rows import as_row
 from craton.storage.tables import users
 from craton.storage.types import utcnow
 
-KIND = Kind(
-    name="user",
-    table=users,
-    conflict_message="A user with the given username already exists in this project.",
-)
+KIND = Kind(kinds.USER)
 BAD_CREDENTIALS = "The request could not be authenticated."
 _CREDENTIALS = sa.select(
     users.c.id,

@@ -37,7 +37,7 @@ def merge(
     """Set the given keys, keep the others; returns the owner's own variables afterwards."""
     row = owning_row(conn, principal, kind, row_id, lock=True)
     owner = kind.owner(row["id"])
-    project_id = row["id"] if kind.name == "project" else row["project_id"]
+    project_id = kind.project_of(row)
     before = variable_store.load_own(conn, owner) if principal.record_history else {}
     variable_store.upsert(conn, owner, project_id, values, principal.username, principal.acted_at)
     versions.touch(conn, principal, kind, row["id"])
@@ -77,7 +77,7 @@ def matcher(
         for condition in conditions
     ]
     parents: dict[int, int | None] = {}
-    if resolved and kind.name == "device":
+    if resolved and kind.info.nested:
         parents = parent_links(conn, principal.scope(devices.c.project_id))
 
     def matches(row: Mapping[str, Any]) -> bool:

@@ -15,12 +15,11 @@ import sqlalchemy as sa
 from starlette.requests import Request
 
 from craton.domain import devices as device_domain
-from craton.domain import resolution
+from craton.domain import kinds, resolution
 from craton.domain.history import blame as history_blame
 from craton.http.jsonio import timestamp
 
 Row = Mapping[str, Any]
-_DEVICE_PATHS = {"host": "hosts", "network_device": "network-devices"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,8 @@ def _base_url(request: Request) -> str:
 
 def up_link(base: str, row: Row, parent_kinds: Mapping[int, str]) -> dict[str, str]:
     if row["parent_id"] is not None:
-        path = f"{_DEVICE_PATHS[parent_kinds.get(row['parent_id'], 'host')]}/{row['parent_id']}"
+        parent = kinds.by_resource_type(parent_kinds.get(row["parent_id"], "host"))
+        path = f"{parent.path.removeprefix('/v1/')}/{row['parent_id']}"
     elif row["cell_id"] is not None:
         path = f"cells/{row['cell_id']}"
     else:

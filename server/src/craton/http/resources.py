@@ -53,8 +53,6 @@ def boolean(default: bool | None) -> Param:
 @dataclass(frozen=True)
 class Resource:
     kind: Kind
-    path: str
-    key: str
     shape: Shape
     create_body: Mapping[str, Any] | None = None
     update_body: Mapping[str, Any] | None = None
@@ -63,7 +61,6 @@ class Resource:
     resolves: bool = False
     variables_resolve: bool = False
     details_default: bool | None = False
-    vars_filter: bool = True
     ip_fields: tuple[str, ...] = ()
     extra_where: ExtraWhere | None = None
     create: Creator | None = None
@@ -73,8 +70,16 @@ class Resource:
     parse_id: Callable[[str], Any] = field(default=lambda raw: integer_id(raw))
     marker_type: str = "integer"
     single_lookup: bool = False
-    has_variables: bool = True
     roles: Mapping[str, Role] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return self.kind.info.path
+
+    @property
+    def key(self) -> str:
+        """The JSON key of lists, and the route names' prefix."""
+        return self.kind.info.collection
 
     def row_id(self, raw: str) -> Any:
         return self.parse_id(raw)
@@ -88,7 +93,7 @@ class Resource:
     def list_params(self) -> dict[str, Param]:
         params = dict(self.filters)
         params["name_contains"] = NAME_CONTAINS
-        if self.vars_filter:
+        if self.kind.info.has_variables:
             params["vars"] = Param("string", description='Variable conditions, e.g. a.b:"x",c:1')
         params["details"] = boolean(self.details_default)
         params["blame"] = boolean(None)
@@ -468,7 +473,7 @@ def routes(res: Resource, create: Operation | None = None) -> list[Route]:
         build_route(res.path, collection, name=res.key),
         build_route(res.path + "/{id}", item, name=f"{res.key}_id"),
     ]
-    if res.has_variables:
+    if res.kind.info.has_variables:
         built.append(build_route(res.path + "/{id}/variables", variables_operations(res), name=f"{res.key}_variables"))
     built.append(build_route(res.path + "/{id}/history", [history_operation(res)], name=f"{res.key}_history"))
     return built

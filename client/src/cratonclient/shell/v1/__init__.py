@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from cratonclient.shell.commands import Command
-from cratonclient.shell.resources import resource_commands
-from cratonclient.shell.v1 import (
-    cells_shell,
-    changes_shell,
-    clouds_shell,
-    devices_shell,
-    hosts_shell,
-    inventory_shell,
-    network_devices_shell,
-    network_interfaces_shell,
-    networks_shell,
-    projects_shell,
-    regions_shell,
-    users_shell,
-)
+import importlib
 
-#: Resources with the generic command set, in the order help lists them.
-RESOURCE_SPECS = (
-    projects_shell.SPEC,
-    users_shell.SPEC,
-    clouds_shell.SPEC,
-    regions_shell.SPEC,
-    cells_shell.SPEC,
-    hosts_shell.SPEC,
-    network_devices_shell.SPEC,
-    networks_shell.SPEC,
-    network_interfaces_shell.SPEC,
-)
+from cratonclient.shell.commands import Command
+from cratonclient.shell.resources import ResourceSpec, resource_commands
+from cratonclient.shell.v1 import changes_shell, devices_shell, inventory_shell
+from cratonclient.v1.client import kind_managers
+
+
+def _spec(manager: str) -> ResourceSpec:
+    """The commands of one kind are declared in ``<manager>_shell.py`` (``hosts_shell.py``)."""
+    spec: ResourceSpec = importlib.import_module(f"{__name__}.{manager}_shell").SPEC
+    return spec
+
+
+#: Resources with the generic command set, one per kind of object, in the order help lists them.
+RESOURCE_SPECS = tuple(_spec(manager) for manager in kind_managers())
 
 
 def commands() -> list[Command]:

@@ -8,21 +8,12 @@ import dataclasses
 from cratonclient.shell import history as provenance
 from cratonclient.shell.commands import Command, Context, ListResult, StreamResult, arg
 from cratonclient.shell.resources import CHANGES, column_args, list_columns
+from cratonclient.v1.client import kind_managers
 
 #: The feed's answer by default, and the most the server sends at once.
 FEED_PAGE_SIZE = 100
 MAX_FEED_PAGE_SIZE = 1000
-RESOURCE_TYPES = (
-    "project",
-    "user",
-    "cloud",
-    "region",
-    "cell",
-    "host",
-    "network_device",
-    "network",
-    "network_interface",
-)
+RESOURCE_TYPES = tuple(manager.key for manager in kind_managers().values())
 
 #: Feed records are change records with the object they are about among the default columns.
 FEED = dataclasses.replace(CHANGES, fields=provenance.FEED_FIELDS)

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import resolution
+from craton.domain import kinds, resolution
 from craton.domain.kinds import Row
 from craton.storage import owners as owner_store
 from craton.storage import variables as variable_store
@@ -28,7 +28,7 @@ def blame(
     }
     everyone = {owner for chain in chains.values() for owner in chain}
     detailed = variable_store.load_detailed(conn, everyone)
-    described = owner_store.describe(conn, [owner for owner in everyone if owner in detailed])
+    described = owner_store.describe(conn, [owner for owner in everyone if owner in detailed], kinds.owner_tables())
     result: dict[Any, dict[str, dict[str, Any]]] = {}
     for row_id, chain in chains.items():
         per_key: dict[str, dict[str, Any]] = {}

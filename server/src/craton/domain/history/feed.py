@@ -7,16 +7,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud
+from craton.domain import crud, kinds
 from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import NotFound
-from craton.domain.kinds import Kind, Row
+from craton.domain.kinds import Kind, KindInfo, Row
 from craton.domain.principal import Principal
 from craton.storage.rows import as_rows
 from craton.storage.tables import changes
 
-ADMIN_ONLY = ("project", "user")
-CHANGES = Kind(name="change", table=changes, conflict_message="", sortable=frozenset({"id", "occurred_at"}))
+ADMIN_ONLY = kinds.admin_only_resource_types()
+CHANGES = Kind(KindInfo("change", changes, "changes", "/v1/changes", sortable=frozenset({"id", "occurred_at"})))
 
 
 def entries_for(

@@ -14,16 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import resolution
+from craton.domain import kinds, resolution
 from craton.domain.errors import InvalidInput, NotFound
-from craton.domain.kinds import Kind
 from craton.domain.principal import Principal
 from craton.storage.owners import OwnerRef
 from craton.storage.tables import changes
 from craton.storage.types import utcnow
 
 MAX_DEPTH = 64
-_RESOURCE_TYPES = {"device": ("host", "network_device")}
 
 
 def parse_time(text: str, name: str) -> dt.datetime:
@@ -65,7 +63,7 @@ def _variables_at(
     conn: sa.Connection, principal: Principal, owners: list[OwnerRef], at: dt.datetime
 ) -> dict[OwnerRef, dict[str, Any]]:
     """Every owner's own variables as of ``at``, replayed from its variable records (one query)."""
-    pairs = sorted({(rtype, owner_id) for kind, owner_id in owners for rtype in _RESOURCE_TYPES.get(kind, (kind,))})
+    pairs = sorted({(rtype, owner_id) for kind, owner_id in owners for rtype in kinds.resource_types_of(kind)})
     stmt = (
         sa.select(changes.c.resource_type, changes.c.resource_id, changes.c.old, changes.c.new)
         .where(
@@ -76,7 +74,7 @@ def _variables_at(
         )
         .order_by(changes.c.id)
     )
-    kind_of = {rtype: kind for kind, types in _RESOURCE_TYPES.items() for rtype in types}
+    kind_of = {info.resource_type: info.name for info in kinds.KINDS}
     values: dict[OwnerRef, dict[str, Any]] = {}
     for rtype, owner_id, old, new in conn.execute(stmt).all():
         owner = (kind_of.get(rtype, rtype), owner_id)
@@ -92,17 +90,17 @@ def _variables_at(
 
 
 def variables_as_of(
-    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, at: dt.datetime, resolved: bool
+    conn: sa.Connection, principal: Principal, kind: kinds.Kind, row_id: Any, at: dt.datetime, resolved: bool
 ) -> dict[str, Any]:
     """Own or resolved variables of one resource as they were at ``at``."""
     if at > utcnow():
         raise InvalidInput("as_of is in the future.")
-    types = _RESOURCE_TYPES.get(kind.name, (kind.resource_type,))
+    types = kinds.resource_types_of(kind.name)
     state = _replay_states(conn, principal, types, [str(row_id)], at).get(str(row_id))
     if state is None:
         raise NotFound(f"{kind.resource_type} {row_id} has no recorded state at {at.isoformat()}.")
     parents: dict[int, int | None] = {}
-    parent = state.get("parent_id") if kind.name == "device" else None
+    parent = state.get("parent_id") if kind.info.nested else None
     for _ in range(MAX_DEPTH):
         if parent is None or parent in parents:
             break

@@ -20,8 +20,6 @@ _BODY = {
 
 RESOURCE = Resource(
     kind=containers.CELL,
-    path="/v1/cells",
-    key="cells",
     shape=Shape("cell", FIELDS),
     create_body=schemas.obj(_BODY, required=["name", "region_id", "cloud_id"]),
     update_body=schemas.obj(schemas.pick(_BODY, "name", "note", "region_id")),

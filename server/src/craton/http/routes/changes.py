@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from craton.domain import kinds
 from craton.domain.history import feed as history_feed
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
@@ -15,19 +16,7 @@ PARAMS = {
     "limit": Param("integer", 100, {"minimum": 1, "maximum": 1000}),
     "resource_type": Param(
         "string",
-        schema={
-            "enum": [
-                "project",
-                "user",
-                "cloud",
-                "region",
-                "cell",
-                "host",
-                "network_device",
-                "network",
-                "network_interface",
-            ]
-        },
+        schema={"enum": [info.resource_type for info in kinds.KINDS]},
     ),
     "user": Param("string", description="Only changes made by this username."),
 }

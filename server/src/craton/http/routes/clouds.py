@@ -14,8 +14,6 @@ _BODY = {"name": schemas.NAME, "note": schemas.TEXT, "variables": schemas.VARIAB
 
 RESOURCE = Resource(
     kind=containers.CLOUD,
-    path="/v1/clouds",
-    key="clouds",
     shape=Shape("cloud", FIELDS),
     create_body=schemas.obj(_BODY, required=["name"]),
     update_body=schemas.obj(schemas.pick(_BODY, "name", "note")),

@@ -5,24 +5,26 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from craton.domain import devices as device_domain
+from craton.domain import kinds
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links
-from craton.http.representation import Shape, present
+from craton.http.representation import present
 from craton.http.resources import Resource, boolean, detail_options, list_page
 from craton.http.routes import device_common as common
+from craton.http.routes import kind_module
 from craton.http.validation import Param
 
+# Each device kind's items under its own key, shaped as its own routes shape them.
 _SHAPES = {
-    "host": ("hosts", Shape("device", common.COMMON_FIELDS, device=True)),
-    "network_device": ("network-devices", Shape("device", common.NETWORK_DEVICE_FIELDS, device=True)),
+    info.resource_type: (info.path.removeprefix("/v1/"), kind_module(info).RESOURCE.shape)
+    for info in kinds.KINDS
+    if info.owner_kind == kinds.ANY_DEVICE.name
 }
 _FILTERS = {name: common.FILTERS[name] for name in ("region_id", "cloud_id", "cell_id", "parent_id", "active", "label")}
 
 RESOURCE = Resource(
     kind=device_domain.ANY_DEVICE,
-    path="/v1/devices",
-    key="devices",
     shape=_SHAPES["host"][1],
     filters={**_FILTERS, "descendants": boolean(False)},
     filter_columns={name: name for name in ("region_id", "cloud_id", "cell_id", "active")},

@@ -10,8 +10,6 @@ from craton.http.routes import device_common as common
 
 RESOURCE = Resource(
     kind=devices.HOST,
-    path="/v1/hosts",
-    key="hosts",
     shape=Shape("device", common.COMMON_FIELDS, device=True),
     create_body=schemas.obj(common.BODY, required=common.REQUIRED),
     update_body=schemas.obj({**schemas.pick(common.BODY, *common.UPDATE_FIELDS), "cell_id": schemas.NULLABLE_ID}),

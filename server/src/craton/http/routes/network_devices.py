@@ -22,8 +22,6 @@ _IGNORED = ("access_secret_id", "interface_id", "network_id")
 
 RESOURCE = Resource(
     kind=devices.NETWORK_DEVICE,
-    path="/v1/network-devices",
-    key="network_devices",
     shape=Shape("device", common.NETWORK_DEVICE_FIELDS, device=True),
     create_body=schemas.obj(BODY, required=common.REQUIRED),
     update_body=schemas.obj(

@@ -47,8 +47,6 @@ _BODY = {
 
 RESOURCE = Resource(
     kind=networks.NETWORK_INTERFACE,
-    path="/v1/network-interfaces",
-    key="network_interfaces",
     shape=Shape("network_interface", FIELDS),
     create_body=schemas.obj(_BODY, required=["name", "device_id", "interface_type", "ip_address"]),
     update_body=schemas.obj(

@@ -39,8 +39,6 @@ _BODY = {
 
 RESOURCE = Resource(
     kind=networks.NETWORK,
-    path="/v1/networks",
-    key="networks",
     shape=Shape("network", FIELDS),
     create_body=schemas.obj(_BODY, required=["name", "cidr", "gateway", "netmask", "cloud_id", "region_id"]),
     update_body=schemas.obj(schemas.pick(_BODY, "name", "cidr", "gateway", "netmask", "ip_block_type", "nss")),

@@ -29,8 +29,6 @@ def _create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None
 
 RESOURCE = Resource(
     kind=projects.KIND,
-    path="/v1/projects",
-    key="projects",
     shape=Shape("project", FIELDS),
     create_body=schemas.obj({"name": schemas.NAME, "variables": schemas.VARIABLES}, required=["name"]),
     filters={"name": Param("string")},

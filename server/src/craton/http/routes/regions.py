@@ -14,8 +14,6 @@ _BODY = {"name": schemas.NAME, "cloud_id": schemas.INTEGER, "note": schemas.TEXT
 
 RESOURCE = Resource(
     kind=containers.REGION,
-    path="/v1/regions",
-    key="regions",
     shape=Shape("region", FIELDS),
     create_body=schemas.obj(_BODY, required=["name", "cloud_id"]),
     update_body=schemas.obj(schemas.pick(_BODY, "name", "note")),

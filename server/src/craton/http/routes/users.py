@@ -58,13 +58,9 @@ ROTATE_PARAMS = {
 
 RESOURCE = Resource(
     kind=users.KIND,
-    path="/v1/users",
-    key="users",
     shape=SHAPE,
     filters={"id": Param("integer"), "name": Param("string")},
     filter_columns={"id": "id", "name": "username"},
-    vars_filter=False,
-    has_variables=False,
     roles={action: Role.ADMIN for action in ("list", "get", "create", "delete")},
     delete=users.delete_user,
 )
