@@ -26,6 +26,8 @@ from craton.http.ratelimit import RateLimiter
 from craton.http.routes import api_routes
 from craton.settings import Settings, load_settings
 from craton.storage.engine import create_engine
+from craton.ui import routes as ui_routes
+from craton.ui import signin as ui_signin
 
 log = logging.getLogger("craton.api")
 
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         Route("/metrics", metrics.metrics),
         *openapi.routes(API_ROUTES),
         *API_ROUTES,
+        *ui_routes.ROUTES,
     ]
     app = Starlette(
         routes=routes,
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.engine = engine
     app.state.offload = offload
     app.state.authenticator = authenticator_for(settings)
+    app.state.sign_in_failures = ui_signin.failure_limiter()
     app.state.rate_limiter = (
         RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
     )

@@ -60,6 +60,24 @@ def remove(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, k
         history.record(conn, principal, "variables", kind.resource_type, row, old=removed, new={})
 
 
+def owners_matching(
+    conn: sa.Connection, principal: Principal, kind: Kind, key: str, condition: Condition | None = None
+) -> list[str]:
+    """Ids of the objects of ``kind`` whose own variables define ``key`` (and match ``condition``).
+
+    One indexed query on the key; values are matched in Python with the ``vars`` semantics.
+    """
+    project_filter = principal.scope(variables_table.c.project_id)
+    found = variable_store.rows_with_keys(conn, [key], {kind.name}, project_filter)
+    return sorted(
+        {owner_id for _, _, owner_id, value in found if condition is None or condition.matches(value)}, key=_id_order
+    )
+
+
+def _id_order(owner_id: str) -> tuple[int, str]:
+    return (int(owner_id), "") if owner_id.isdigit() else (0, owner_id)
+
+
 def matcher(
     conn: sa.Connection, principal: Principal, kind: Kind, conditions: list[Condition], resolved: bool
 ) -> RowPredicate:

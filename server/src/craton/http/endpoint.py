@@ -9,11 +9,9 @@ connection whose transaction commits only if the handler returns normally.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from starlette.requests import ClientDisconnect, Request
@@ -26,9 +24,10 @@ from craton.http.auth import identify
 from craton.http.jsonio import parse_body
 from craton.http.validation import Param, check, parse_query
 from craton.settings import Settings
-from craton.storage.engine import is_transient, transaction
+from craton.storage.engine import is_transient, run_transaction
 
 log = logging.getLogger("craton.api")
+T = TypeVar("T")
 
 
 class PayloadTooLarge(CratonError):
@@ -118,9 +117,6 @@ class DatabaseBusy(CratonError):
     status = 503
 
 
-ATTEMPTS = 3
-
-
 def _run_in_transaction(
     engine: sa.Engine,
     handler: Handler,
@@ -130,17 +126,21 @@ def _run_in_transaction(
     invalid: CratonError | None,
 ) -> Response:
     """Run the handler in one transaction; transient database conflicts re-run it from scratch."""
-    writes = request.method not in ("GET", "HEAD")
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with transaction(engine, writes) as conn:
-                principal = identify(conn, request)
-                if invalid is not None:
-                    raise invalid
-                return handler(Call(request, principal, conn, query, body, dict(request.path_params)))
-        except sa.exc.DBAPIError as error:
-            if not is_transient(error):
-                raise
-            log.warning("transient database error (attempt %d of %d): %s", attempt, ATTEMPTS, type(error.orig).__name__)
-            time.sleep(0.05 * attempt * (1 + random.random()))
-    raise DatabaseBusy("The database is busy; retry the request.")
+
+    def work(conn: sa.Connection) -> Response:
+        principal = identify(conn, request)
+        if invalid is not None:
+            raise invalid
+        return handler(Call(request, principal, conn, query, body, dict(request.path_params)))
+
+    return answer_busy(engine, request.method not in ("GET", "HEAD"), work)
+
+
+def answer_busy(engine: sa.Engine, writes: bool, work: Callable[[sa.Connection], T]) -> T:
+    """:func:`run_transaction`, with a transient failure that outlasted the retries as 503."""
+    try:
+        return run_transaction(engine, writes, work)
+    except sa.exc.DBAPIError as error:
+        if is_transient(error):
+            raise DatabaseBusy("The database is busy; retry the request.") from None
+        raise

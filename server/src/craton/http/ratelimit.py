@@ -35,7 +35,19 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def check(self, principal: Principal) -> None:
-        key = (principal.project_id, principal.username)
+        self.check_key((principal.project_id, principal.username))
+
+    def blocked(self, key: tuple[str, str]) -> None:
+        """Raise 429 if ``key`` has no request left, without spending one (failed sign-ins)."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, stamp = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        if tokens < 1:
+            raise RateLimited(max(1, math.ceil((1 - tokens) / self.rate)))
+
+    def check_key(self, key: tuple[str, str]) -> None:
+        """Spend one request of ``key``'s bucket, or raise 429."""
         now = time.monotonic()
         with self._lock:
             tokens, stamp = self._buckets.pop(key, (float(self.burst), now))

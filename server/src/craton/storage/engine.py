@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "craton_writes"
+T = TypeVar("T")
+log = logging.getLogger("craton.api")
 
 
 def normalise_url(url: str) -> str:
@@ -69,6 +74,26 @@ def savepoint(conn: sa.Connection) -> Iterator[None]:
 def is_transient(error: sa.exc.DBAPIError) -> bool:
     """Lock timeouts, deadlocks, serialization failures, dropped connections: worth one more try."""
     return isinstance(error, sa.exc.OperationalError) or error.connection_invalidated
+
+
+ATTEMPTS = 3
+
+
+def run_transaction(engine: sa.Engine, writes: bool, work: Callable[[sa.Connection], T]) -> T:
+    """``work`` in one transaction; a transient conflict re-runs it from scratch, up to ATTEMPTS times.
+
+    The last transient error is raised when every attempt failed; callers answer it as "busy".
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction(engine, writes) as conn:
+                return work(conn)
+        except sa.exc.DBAPIError as error:
+            if not is_transient(error) or attempt == ATTEMPTS:
+                raise
+            log.warning("transient database error (attempt %d of %d): %s", attempt, ATTEMPTS, type(error.orig).__name__)
+            time.sleep(0.05 * attempt * (1 + random.random()))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.Engine:

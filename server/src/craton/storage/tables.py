@@ -231,6 +231,20 @@ changes = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# Web UI sign-ins: the cookie holds a random token, the table only its SHA-256, so a
+# database dump cannot be replayed; every worker process sees the same sessions.
+ui_sessions = sa.Table(
+    "ui_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("project_id", sa.String(36), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    **MYSQL_TABLE_ARGS,
+)
+
 for _table in (clouds, regions, cells, networks, network_interfaces, users):
     sa.Index(f"ix_{_table.name}_created_at_id", _table.c.created_at, _table.c.id)
 sa.Index("ix_projects_created_at_id", projects.c.created_at, projects.c.id)

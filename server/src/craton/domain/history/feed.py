@@ -49,6 +49,14 @@ def feed(
     return as_rows(conn.execute(stmt.order_by(changes.c.id).limit(limit)).all())
 
 
+def latest(conn: sa.Connection, principal: Principal, limit: int) -> list[Row]:
+    """The newest records the caller may read, newest first (the UI's overview)."""
+    stmt = sa.select(changes).where(principal.scope(changes.c.project_id))
+    if not principal.is_admin:
+        stmt = stmt.where(changes.c.resource_type.not_in(ADMIN_ONLY))
+    return as_rows(conn.execute(stmt.order_by(changes.c.id.desc()).limit(limit)).all())
+
+
 def prune(conn: sa.Connection, older_than: dt.datetime) -> int:
     """Delete records older than the retention window; returns how many went."""
     return conn.execute(sa.delete(changes).where(changes.c.occurred_at < older_than)).rowcount

@@ -1,0 +1,1 @@
+"""The web UI: a second presentation layer beside ``craton.http``, on the same domain calls."""

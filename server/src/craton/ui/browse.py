@@ -1,0 +1,284 @@
+"""Pages that read: the overview, lists with filters, one object with its resolved variables,
+its history, search and the Ansible inventory. Each page is one transaction and a bounded
+number of queries, whatever the size of the fleet.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.responses import RedirectResponse, Response
+
+from craton.domain import crud, devices, tenancy, vars_query
+from craton.domain import inventory as inventory_domain
+from craton.domain import overview as fleet_overview
+from craton.domain import variables as variable_domain
+from craton.domain.crud import PageRequest
+from craton.domain.errors import CratonError, InvalidInput, NotFound
+from craton.domain.history import blame as history_blame
+from craton.domain.history import feed as history_feed
+from craton.domain.history import replay
+from craton.ui.catalog import BROWSABLE, LINKS, WITH_VARIABLES, Browsable, browsable, device_slug
+from craton.ui.pipeline import PageCall
+
+PAGE_SIZE = 50
+RECENT_CHANGES = 15
+
+
+def overview(call: PageCall) -> Response:
+    """Counts per cloud, region and cell, and the latest changes of the project."""
+    tree, total = fleet_overview.fleet_tree(call.conn, call.principal)
+    recent = history_feed.latest(call.conn, call.principal, RECENT_CHANGES)
+    return call.render("overview.html", tree=tree, recent=recent, total=total)
+
+
+def _where(item: Browsable, query: dict[str, str]) -> tuple[list[sa.ColumnElement[bool]], dict[str, str]]:
+    """SQL conditions for the filters the list form submitted, and the filters as shown back."""
+    table = item.kind.table
+    where: list[sa.ColumnElement[bool]] = []
+    shown: dict[str, str] = {}
+    for param, column in item.filter_columns.items():
+        value = (query.get(param) or "").strip()
+        if not value or param == "id":
+            continue
+        shown[param] = value
+        if column.endswith("_id"):
+            if not value.isdigit():
+                raise InvalidInput(f"{param} must be a whole number.")
+            where.append(table.c[column] == int(value))
+        elif column == "active":
+            where.append(table.c.active == (value.lower() not in ("0", "false", "no", "n")))
+        elif column == "name":
+            where.append(sa.func.lower(table.c.name).contains(value.lower(), autoescape=True))
+        elif column == "ip_address":
+            where.append(devices.ip_address_filter(value))
+        else:
+            where.append(table.c[column] == value)
+    label = (query.get("label") or "").strip()
+    if label and item.has_labels:
+        shown["label"] = label
+        where.append(devices.label_filter(label))
+    return where, shown
+
+
+def list_page(call: PageCall) -> Response:
+    item = browsable(call.request.path_params["collection"])
+    query = dict(call.request.query_params)
+    error = None
+    rows: list[Any] = []
+    has_next = False
+    shown: dict[str, str] = {}
+    expression = (query.get("vars") or "").strip()
+    try:
+        where, shown = _where(item, query)
+        predicate = None
+        if expression:
+            conditions = vars_query.parse(expression)
+            predicate = variable_domain.matcher(call.conn, call.principal, item.kind, conditions, True)
+        marker = query.get("marker")
+        page = crud.list_page(
+            call.conn,
+            call.principal,
+            item.kind,
+            PageRequest(
+                limit=PAGE_SIZE, marker=int(marker) if marker and marker.isdigit() else None, sort_keys=("name", "id")
+            ),
+            where,
+            predicate,
+        )
+        rows, has_next = page.rows, page.has_next
+    except CratonError as exc:
+        error = exc.message
+    return call.render(
+        "list.html",
+        item=item,
+        rows=rows,
+        has_next=has_next,
+        filters=shown,
+        vars_expression=expression,
+        error=error,
+        query={k: v for k, v in query.items() if k != "marker" and v},
+        columns=[f for f in item.fields if f not in ("created_at", "updated_at", "project_id")][:8],
+        links=LINKS,
+    )
+
+
+def _children(call: PageCall, item: Browsable, row: Any) -> list[dict[str, Any]]:
+    found = []
+    for slug, column in item.children:
+        child = BROWSABLE[slug]
+        page = crud.list_page(
+            call.conn,
+            call.principal,
+            child.kind,
+            PageRequest(limit=PAGE_SIZE, sort_keys=("name", "id")),
+            [child.kind.table.c[column] == row["id"]],
+        )
+        if page.rows:
+            found.append({"item": child, "rows": page.rows, "more": page.has_next, "column": column})
+    return found
+
+
+def detail(call: PageCall) -> Response:
+    slug = call.request.path_params["collection"]
+    if slug == "devices":  # parent_id and device_id links do not say which kind of device
+        row = tenancy.get(call.conn, call.principal, devices.ANY_DEVICE, _id(call))
+        return RedirectResponse(f"/ui/{device_slug(row)}/{row['id']}", status_code=303)
+    item = browsable(slug)
+    row = tenancy.get(call.conn, call.principal, item.kind, _id(call))
+    own_only = call.request.query_params.get("own") == "1"
+    variables: dict[str, Any] = {}
+    if slug in WITH_VARIABLES:
+        variables = history_blame.blame(call.conn, item.kind.name, [row], resolved=not own_only)[row["id"]]
+    labels = devices.labels_of(call.conn, [row["id"]]).get(row["id"], []) if item.has_labels else []
+    return call.render(
+        "detail.html",
+        item=item,
+        row=row,
+        fields=item.fields,
+        links=LINKS,
+        labels=labels,
+        variables=dict(sorted(variables.items())),
+        own_only=own_only,
+        editable=slug in WITH_VARIABLES,
+        children=_children(call, item, row),
+        etag=_etag(item, row),
+        as_json=lambda value: json.dumps(value, sort_keys=True),
+    )
+
+
+def _id(call: PageCall) -> int:
+    raw = call.request.path_params["id"]
+    if not str(raw).isdigit():
+        raise InvalidInput(f"{raw!r} is not an id.")
+    return int(raw)
+
+
+def _etag(item: Browsable, row: Any) -> str:
+    from craton.domain.versions import version_tag
+
+    return version_tag(item.kind, row)
+
+
+def history(call: PageCall) -> Response:
+    """The object's changes, newest first, and its resolved variables at a chosen time."""
+    item = browsable(call.request.path_params["collection"])
+    row_id = _id(call)
+    marker = call.request.query_params.get("marker")
+    request = PageRequest(
+        limit=PAGE_SIZE, marker=int(marker) if marker and marker.isdigit() else None, sort_keys=("id",), sort_dir="desc"
+    )
+    try:
+        page = history_feed.entries_for(call.conn, call.principal, (item.kind.resource_type,), row_id, request)
+        rows, has_next = page.rows, page.has_next
+    except NotFound:
+        rows, has_next = [], False  # made before history was kept (or bulk-loaded): none yet, if it exists
+    current = None
+    if not rows or rows[0]["action"] != "delete":
+        current = tenancy.get(call.conn, call.principal, item.kind, row_id)
+    point_in_time = _point_in_time(call, item, row_id) if item.slug in WITH_VARIABLES else None
+    return call.render(
+        "history.html",
+        item=item,
+        row_id=row_id,
+        name=current["name"] if current else rows[0]["resource_name"],
+        entries=rows,
+        has_next=has_next,
+        current=current,
+        point=point_in_time,
+        as_json=lambda value: json.dumps(value, sort_keys=True),
+    )
+
+
+def _point_in_time(call: PageCall, item: Browsable, row_id: int) -> dict[str, Any] | None:
+    """Resolved variables "as of" one time, or the diff between two, when the form asked."""
+    params = call.request.query_params
+    as_of, diff_from, diff_to = params.get("as_of"), params.get("diff_from"), params.get("diff_to")
+    try:
+        if diff_from:
+            start = replay.parse_time(diff_from, "diff_from")
+            before = replay.variables_as_of(call.conn, call.principal, item.kind, row_id, start, True)
+            if diff_to:
+                end = replay.parse_time(diff_to, "diff_to")
+                after = replay.variables_as_of(call.conn, call.principal, item.kind, row_id, end, True)
+            else:
+                row = tenancy.get(call.conn, call.principal, item.kind, row_id)
+                after = variable_domain.read(call.conn, item.kind, row, True)
+            return {"diff": replay.diff(before, after), "diff_from": diff_from, "diff_to": diff_to or ""}
+        if as_of:
+            at = replay.parse_time(as_of, "as_of")
+            return {
+                "as_of": as_of,
+                "variables": replay.variables_as_of(call.conn, call.principal, item.kind, row_id, at, True),
+            }
+    except CratonError as exc:
+        return {"error": exc.message, "as_of": as_of or "", "diff_from": diff_from or "", "diff_to": diff_to or ""}
+    return None
+
+
+SEARCHED = ("clouds", "regions", "cells", "hosts", "network-devices", "networks")
+SEARCH_LIMIT = 20
+
+
+def search(call: PageCall) -> Response:
+    """Name, IP address, label, variable key or key=value, across kinds; a bounded list per kind."""
+    text = (call.request.query_params.get("q") or "").strip()
+    results: list[dict[str, Any]] = []
+    error = None
+    condition: vars_query.Condition | None = None
+    key = text
+    if "=" in text:
+        key, _, value = (part.strip() for part in text.partition("="))
+        try:
+            json.loads(value)
+            literal = value
+        except ValueError:
+            literal = json.dumps(value)
+        try:
+            condition = vars_query.parse(f"{key}:{literal}")[0]
+        except CratonError as exc:
+            error, key = exc.message, ""
+    for slug in SEARCHED if text else ():
+        item = BROWSABLE[slug]
+        table = item.kind.table
+        options: list[sa.ColumnElement[bool]] = [sa.func.lower(table.c.name).contains(text.lower(), autoescape=True)]
+        if "ip_address" in table.c:
+            options.append(table.c.ip_address == text)
+        if item.has_labels:
+            options.append(devices.label_filter(text))
+        if key and slug in WITH_VARIABLES:
+            owners = variable_domain.owners_matching(call.conn, call.principal, item.kind, key, condition)
+            if owners:
+                options.append(table.c.id.in_([int(o) for o in owners[: SEARCH_LIMIT * 20]]))
+        page = crud.list_page(
+            call.conn,
+            call.principal,
+            item.kind,
+            PageRequest(limit=SEARCH_LIMIT, sort_keys=("name", "id")),
+            [sa.or_(*options)],
+        )
+        if page.rows:
+            results.append({"item": item, "rows": page.rows, "more": page.has_next})
+    return call.render("search.html", q=text, results=results, error=error)
+
+
+def inventory(call: PageCall) -> Response:
+    """The Ansible inventory of the project (or one region/cell), to view or download."""
+    params = call.request.query_params
+    filters = inventory_domain.Filters(
+        region_id=int(params["region_id"]) if params.get("region_id", "").isdigit() else None,
+        cell_id=int(params["cell_id"]) if params.get("cell_id", "").isdigit() else None,
+    )
+    text = b"".join(inventory_domain.render(call.conn, call.principal, filters)).decode()
+    if params.get("download") == "1":
+        return Response(
+            text,
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="inventory.json"'},
+        )
+    pretty = json.dumps(json.loads(text), indent=2, sort_keys=True)
+    return call.render(
+        "inventory.html", text=pretty, region_id=params.get("region_id", ""), cell_id=params.get("cell_id", "")
+    )

@@ -1,0 +1,98 @@
+"""Pages that write. Every form carries the object's version (ETag), checked exactly as the
+API checks If-Match, and an optional reason that goes into the history; a conflict shows
+both versions and keeps what the person typed, so nothing is overwritten or lost.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response
+
+from craton.domain import tenancy, versions
+from craton.domain import variables as variable_domain
+from craton.domain.errors import CratonError, InvalidInput, PreconditionFailed
+from craton.http import schemas
+from craton.http.jsonio import parse_body
+from craton.http.validation import check
+from craton.ui.catalog import WITH_VARIABLES, browsable
+from craton.ui.pipeline import PageCall
+
+
+def _parse_variables(call: PageCall, text: str) -> dict[str, Any]:
+    """The JSON editor's text, under the same rules as a variables PUT body."""
+    settings = call.request.app.state.settings
+    value = parse_body(text.encode("utf-8"), "application/json", settings.max_json_depth)
+    if not isinstance(value, dict):
+        raise InvalidInput('Variables must be a JSON object, for example {"ntp": "10.0.0.1"}.')
+    check(schemas.VARIABLES, value)
+    return value
+
+
+def variables_form(call: PageCall) -> Response:
+    """GET: the own variables in a JSON editor, with the version they were read at."""
+    item = browsable(call.request.path_params["collection"])
+    if item.slug not in WITH_VARIABLES:
+        raise InvalidInput(f"{item.title} have no variables.")
+    row = variable_domain.owning_row(call.conn, call.principal, item.kind, int(call.request.path_params["id"]))
+    own = variable_domain.read(call.conn, item.kind, row, resolved=False)
+    return call.render(
+        "variables_edit.html",
+        item=item,
+        row=row,
+        text=json.dumps(own, indent=2, sort_keys=True),
+        etag=versions.version_tag(item.kind, row),
+        reason="",
+        error=None,
+        conflict=None,
+    )
+
+
+def variables_save(call: PageCall) -> Response:
+    """POST: replace the own variables with the edited document, if nobody changed them meanwhile."""
+    item = browsable(call.request.path_params["collection"])
+    row_id = int(call.request.path_params["id"])
+    text = call.form.get("variables", "")
+    etag = call.form.get("etag", "")
+    reason = call.form.get("reason", "")
+    row = variable_domain.owning_row(call.conn, call.principal, item.kind, row_id)
+
+    def again(status: int, error: str | None, conflict: dict[str, Any] | None = None) -> Response:
+        return call.render(
+            "variables_edit.html",
+            status_code=status,
+            item=item,
+            row=row,
+            text=text,
+            etag=etag if conflict is None else conflict["etag"],
+            reason=reason,
+            error=error,
+            conflict=conflict,
+        )
+
+    try:
+        wanted = _parse_variables(call, text)
+    except CratonError as exc:
+        return again(400, exc.message)
+    current = variable_domain.read(call.conn, item.kind, row, resolved=False)
+    try:
+        versions.check_version(call.conn, call.principal, item.kind, row_id, etag or '""')
+    except PreconditionFailed:
+        fresh = tenancy.get(call.conn, call.principal, item.kind, row_id)
+        return again(
+            409,
+            "Someone changed this object after you opened the editor. Nothing was saved: compare both "
+            "versions, then save again to replace theirs with yours.",
+            {
+                "theirs": json.dumps(current, indent=2, sort_keys=True),
+                "etag": versions.version_tag(item.kind, fresh),
+            },
+        )
+    removed = sorted(current.keys() - wanted.keys())
+    changed = {key: value for key, value in wanted.items() if key not in current or current[key] != value}
+    if changed:
+        variable_domain.merge(call.conn, call.principal, item.kind, row_id, changed)
+    if removed:
+        variable_domain.remove(call.conn, call.principal, item.kind, row_id, removed)
+    return RedirectResponse(f"/ui/{item.slug}/{row_id}?saved=1", status_code=303)

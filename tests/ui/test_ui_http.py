@@ -1,0 +1,304 @@
+"""The web UI over plain HTTP, on every database: sessions, CSRF, tenancy, edits, query counts.
+
+The browser tests (test_ui_browser.py) drive the same pages in Chromium; these check what a
+browser cannot easily show: cookie flags, what the database holds afterwards, and that another
+project's objects are as absent from the UI as they are from the API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.helpers import Craton, Tenant, expect
+from tests.ui.helpers import credentials_of, csrf_token, etag_of, sign_in
+
+
+@pytest.fixture(scope="module")
+def fleet(craton: Craton) -> dict[str, Any]:
+    """Project A with a small tree and variables on several levels; project B with a member."""
+    a = craton.tenant()
+    inv = a.inventory
+    cloud = inv.cloud(name="ui-cloud", variables={"dns": "10.9.9.9"})
+    region = inv.region(cloud, name="ui-region", variables={"ntp": "10.0.0.1", "tier": "gold"})
+    cell = inv.cell(region, name="ui-cell")
+    switch = inv.network_device(region, name="ui-switch", cell=cell)
+    host = inv.host(region, name="ui-web-1", cell=cell, parent=switch, variables={"tier": "silver"}, labels=["web"])
+    network = inv.network(region, name="ui-net", cell=cell)
+    interface = inv.interface(host, name="ui-eth0", network=network)
+    b = craton.tenant()
+    return {
+        "a": a,
+        "b": b,
+        "member_a": a.member(),
+        "member_b": b.member(),
+        "objects": {
+            "clouds": cloud["id"],
+            "regions": region["id"],
+            "cells": cell["id"],
+            "hosts": host["id"],
+            "network-devices": switch["id"],
+            "networks": network["id"],
+            "network-interfaces": interface["id"],
+        },
+    }
+
+
+def ui(craton: Craton, client: httpx.Client) -> httpx.Client:
+    return sign_in(craton.url, credentials_of(client))
+
+
+def test_root_and_ui_redirect_to_the_overview(craton: Craton) -> None:
+    anonymous = httpx.Client(base_url=craton.url, follow_redirects=False)
+    assert anonymous.get("/").headers["location"] == "/ui/"
+    response = anonymous.get("/ui/hosts?vars=a:1")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/login?next=/ui/hosts%3Fvars%3Da%3A1"
+    login = anonymous.get("/ui/login")
+    assert login.status_code == 200
+    for field in ("project_id", "username", "api_key"):
+        assert f'<label for="{field}">' in login.text and f'name="{field}"' in login.text
+
+
+def test_signing_in_sets_a_strict_http_only_expiring_cookie(craton: Craton, fleet: dict[str, Any]) -> None:
+    who = credentials_of(fleet["member_a"])
+    browser = httpx.Client(base_url=craton.url, follow_redirects=False)
+    response = browser.post(
+        "/ui/login",
+        data={"project_id": who.project_id, "username": who.username, "api_key": who.api_key, "next": "/ui/hosts"},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/ui/hosts"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=" in cookie and "Path=/ui" in cookie
+    assert "Secure" not in cookie  # plain http on loopback; https adds it
+    token = browser.cookies["craton_session"]
+    assert who.api_key not in cookie and len(token) >= 40
+    assert browser.get("/ui/hosts").status_code == 200
+
+
+def test_next_never_leaves_the_ui(craton: Craton, fleet: dict[str, Any]) -> None:
+    who = credentials_of(fleet["member_a"])
+    browser = httpx.Client(base_url=craton.url, follow_redirects=False)
+    data = {"project_id": who.project_id, "username": who.username, "api_key": who.api_key}
+    for target in ("https://evil.example/", "//evil.example/ui/", "/v1/hosts"):
+        response = browser.post("/ui/login", data={**data, "next": target})
+        assert response.headers["location"] == "/ui/"
+
+
+def test_a_bad_key_says_so_and_sets_no_cookie(craton: Craton, fleet: dict[str, Any]) -> None:
+    who = credentials_of(fleet["member_a"])
+    browser = httpx.Client(base_url=craton.url, follow_redirects=False)
+    response = browser.post("/ui/login", data={"project_id": who.project_id, "username": who.username, "api_key": "x"})
+    assert response.status_code == 401
+    assert "The project ID, username or API key is not right." in response.text
+    assert "set-cookie" not in response.headers
+    assert who.username in response.text  # the form keeps what was typed, except the key
+
+
+def test_repeated_failures_are_rate_limited(craton: Craton, fleet: dict[str, Any]) -> None:
+    who = credentials_of(fleet["b"].member())
+    browser = httpx.Client(base_url=craton.url, follow_redirects=False)
+    data = {"project_id": who.project_id, "username": who.username, "api_key": "wrong"}
+    statuses = [browser.post("/ui/login", data=data).status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+    blocked = browser.post("/ui/login", data={**data, "api_key": who.api_key})
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.text
+    assert "set-cookie" not in blocked.headers
+
+
+def test_forms_without_the_csrf_token_change_nothing(craton: Craton, fleet: dict[str, Any]) -> None:
+    host_id = fleet["objects"]["hosts"]
+    browser = ui(craton, fleet["member_a"])
+    form = browser.get(f"/ui/hosts/{host_id}/variables").text
+    for token in (None, "forged"):
+        data = {"variables": '{"tier": "forged"}', "etag": etag_of(form)}
+        if token:
+            data["csrf_token"] = token
+        response = browser.post(f"/ui/hosts/{host_id}/variables", data=data)
+        assert response.status_code == 403
+    own = expect(fleet["member_a"].get(f"/v1/hosts/{host_id}/variables?resolved-values=false"), 200)["variables"]
+    assert own == {"tier": "silver"}
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(craton: Craton, fleet: dict[str, Any]) -> None:
+    browser = ui(craton, fleet["member_a"])
+    stolen = httpx.Client(base_url=craton.url, follow_redirects=False, cookies=dict(browser.cookies))
+    page = browser.get("/ui/")
+    assert stolen.get("/ui/").status_code == 200
+    assert browser.post("/ui/logout", data={"csrf_token": csrf_token(page.text)}).headers["location"] == "/ui/login"
+    assert stolen.get("/ui/").status_code == 303
+
+
+PAGES = ("", "/history", "/variables")
+
+
+@pytest.mark.parametrize("collection", ["clouds", "regions", "cells", "hosts", "network-devices", "networks"])
+def test_another_projects_objects_are_not_found(craton: Craton, fleet: dict[str, Any], collection: str) -> None:
+    """The API's isolation matrix, on the UI's pages: member and admin of B see 404, root and A see them."""
+    object_id = fleet["objects"][collection]
+    outsiders = [ui(craton, fleet["member_b"]), ui(craton, fleet["b"].client)]
+    insiders = [ui(craton, fleet["member_a"]), ui(craton, fleet["a"].client), ui(craton, craton.root)]
+    for suffix in PAGES:
+        path = f"/ui/{collection}/{object_id}{suffix}"
+        for browser in outsiders:
+            assert browser.get(path).status_code == 404, path
+        for browser in insiders:
+            assert browser.get(path).status_code == 200, path
+    listing = outsiders[0].get(f"/ui/{collection}").text
+    assert f'/ui/{collection}/{object_id}"' not in listing
+
+
+def test_interfaces_are_isolated_too(craton: Craton, fleet: dict[str, Any]) -> None:
+    path = f"/ui/network-interfaces/{fleet['objects']['network-interfaces']}"
+    assert ui(craton, fleet["member_b"]).get(path).status_code == 404
+    assert ui(craton, fleet["member_a"]).get(path).status_code == 200
+
+
+def test_an_outsider_cannot_write_to_another_projects_variables(craton: Craton, fleet: dict[str, Any]) -> None:
+    region_id = fleet["objects"]["regions"]
+    outsider = ui(craton, fleet["member_b"])
+    token = csrf_token(outsider.get("/ui/").text)
+    response = outsider.post(
+        f"/ui/regions/{region_id}/variables", data={"csrf_token": token, "etag": "*", "variables": '{"ntp": "x"}'}
+    )
+    assert response.status_code == 404
+    assert expect(fleet["member_a"].get(f"/v1/regions/{region_id}/variables"), 200)["variables"]["ntp"] == "10.0.0.1"
+
+
+def variables_table(page: str) -> dict[str, tuple[str, str]]:
+    """key -> (value as shown, source as shown) from the resolved variables table."""
+    rows = re.findall(
+        r'<tr data-key="([^"]+)">.*?<code class="value">(.*?)</code>.*?class="source">(.*?)</td>', page, re.S
+    )
+    return {key: (value, re.sub(r"<[^>]+>|\s+", " ", source).strip()) for key, value, source in rows}
+
+
+def test_the_host_page_names_the_level_that_sets_each_value(craton: Craton, fleet: dict[str, Any]) -> None:
+    host_id = fleet["objects"]["hosts"]
+    page = ui(craton, fleet["member_a"]).get(f"/ui/hosts/{host_id}").text
+    shown = variables_table(page)
+    assert shown["ntp"] == ("&#34;10.0.0.1&#34;", "region ui-region")
+    assert shown["dns"] == ("&#34;10.9.9.9&#34;", "cloud ui-cloud")
+    assert shown["tier"] == ("&#34;silver&#34;", "host ui-web-1")
+    assert "region ui-region: <code>&#34;gold&#34;</code>" in page  # the value the host overrides
+    assert f'href="/ui/regions/{fleet["objects"]["regions"]}"' in page
+    own = variables_table(ui(craton, fleet["member_a"]).get(f"/ui/hosts/{host_id}?own=1").text)
+    assert set(own) == {"tier"}
+
+
+def test_editing_variables_records_the_reason_in_the_history(craton: Craton, fleet: dict[str, Any]) -> None:
+    tenant: Tenant = fleet["a"]
+    region = tenant.inventory.region(name="edit-region", variables={"ntp": "10.0.0.1", "old": True})
+    browser = ui(craton, fleet["member_a"])
+    form = browser.get(f"/ui/regions/{region['id']}/variables").text
+    response = browser.post(
+        f"/ui/regions/{region['id']}/variables",
+        data={
+            "csrf_token": csrf_token(form),
+            "etag": etag_of(form),
+            "variables": '{"ntp": "10.0.0.2", "new": [1, 2]}',
+            "reason": "NTP moved to the new pool",
+        },
+    )
+    assert response.status_code == 303, response.text
+    own = expect(tenant.client.get(f"/v1/regions/{region['id']}/variables"), 200)["variables"]
+    assert own == {"ntp": "10.0.0.2", "new": [1, 2]}
+    history = expect(tenant.client.get(f"/v1/regions/{region['id']}/history"), 200)["history"]
+    edits = [entry for entry in history if entry["reason"] == "NTP moved to the new pool"]
+    assert [entry["action"] for entry in edits] == ["variables", "variables"]  # the set and the removal
+    assert edits[0]["new"] == {"ntp": "10.0.0.2", "new": [1, 2]} and edits[1]["old"] == {"old": True}
+    timeline = browser.get(f"/ui/regions/{region['id']}/history").text
+    assert "Reason: NTP moved to the new pool" in timeline and "10.0.0.2" in timeline
+
+
+def test_an_edit_conflict_shows_both_versions_and_saves_nothing(craton: Craton, fleet: dict[str, Any]) -> None:
+    tenant: Tenant = fleet["a"]
+    cell = tenant.inventory.cell(name="conflict-cell", variables={"motd": "hello"})
+    browser = ui(craton, fleet["member_a"])
+    form = browser.get(f"/ui/cells/{cell['id']}/variables").text
+    expect(tenant.client.put(f"/v1/cells/{cell['id']}/variables", json={"motd": "theirs"}), 200)
+    mine = {"csrf_token": csrf_token(form), "etag": etag_of(form), "variables": '{"motd": "mine"}', "reason": "r"}
+    response = browser.post(f"/ui/cells/{cell['id']}/variables", data=mine)
+    assert response.status_code == 409
+    assert "Someone changed this object" in response.text
+    assert "&#34;theirs&#34;" in response.text and "&#34;mine&#34;" in response.text
+    assert expect(tenant.client.get(f"/v1/cells/{cell['id']}/variables"), 200)["variables"] == {"motd": "theirs"}
+    again = browser.post(f"/ui/cells/{cell['id']}/variables", data={**mine, "etag": etag_of(response.text)})
+    assert again.status_code == 303
+    assert expect(tenant.client.get(f"/v1/cells/{cell['id']}/variables"), 200)["variables"] == {"motd": "mine"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "The body is not valid JSON"),
+        ("[1, 2]", "Variables must be a JSON object"),
+        ('{"a\\u0000": 1}', "does not match any of the regexes"),
+    ],
+)
+def test_bad_variables_are_refused_with_the_apis_message(
+    craton: Craton, fleet: dict[str, Any], text: str, message: str
+) -> None:
+    tenant: Tenant = fleet["a"]
+    cloud = tenant.inventory.cloud(variables={"keep": 1})
+    browser = ui(craton, fleet["member_a"])
+    form = browser.get(f"/ui/clouds/{cloud['id']}/variables").text
+    data = {"csrf_token": csrf_token(form), "etag": etag_of(form), "variables": text}
+    response = browser.post(f"/ui/clouds/{cloud['id']}/variables", data=data)
+    assert response.status_code == 400 and message in response.text
+    assert expect(tenant.client.get(f"/v1/clouds/{cloud['id']}/variables"), 200)["variables"] == {"keep": 1}
+
+
+def test_lists_filter_and_show_vars_errors_next_to_the_box(craton: Craton, fleet: dict[str, Any]) -> None:
+    browser = ui(craton, fleet["member_a"])
+    matched = browser.get("/ui/hosts", params={"vars": 'tier:"silver"', "label": "web"}).text
+    assert ">ui-web-1</a>" in matched
+    missed = browser.get("/ui/hosts", params={"vars": 'tier:"gold"'}).text
+    assert ">ui-web-1</a>" not in missed and "Nothing matches." in missed
+    bad = browser.get("/ui/hosts", params={"vars": "[*]x"})
+    assert bad.status_code == 200
+    assert 'id="vars-error"' in bad.text and "invalid JSON Path" in bad.text
+    by_name = browser.get("/ui/hosts", params={"name": "WEB-1"}).text
+    assert ">ui-web-1</a>" in by_name
+
+
+@pytest.mark.parametrize("query", ["ui-web", "web", "10.0.0.1", "tier", "tier=silver"])
+def test_search_finds_hosts_by_name_label_ip_key_and_value(craton: Craton, fleet: dict[str, Any], query: str) -> None:
+    page = ui(craton, fleet["member_a"]).get("/ui/search", params={"q": query}).text
+    assert f'/ui/hosts/{fleet["objects"]["hosts"]}"' in page
+
+
+def test_search_stays_inside_the_project(craton: Craton, fleet: dict[str, Any]) -> None:
+    page = ui(craton, fleet["member_b"]).get("/ui/search", params={"q": "ui-web"}).text
+    assert "Nothing found." in page
+
+
+def test_the_inventory_page_shows_and_downloads_the_apis_document(craton: Craton, fleet: dict[str, Any]) -> None:
+    browser = ui(craton, fleet["member_a"])
+    assert "ui-web-1" in browser.get("/ui/inventory").text
+    download = browser.get("/ui/inventory", params={"download": "1"})
+    assert download.headers["content-disposition"].startswith("attachment")
+    api = expect(fleet["member_a"].get("/v1/ansible-inventory"), 200)
+    assert download.json() == api
+
+
+def test_page_queries_do_not_grow_with_the_fleet(craton: Craton) -> None:
+    """A list page, a cell page and the overview cost the same statements for 3 or 40 hosts."""
+    counts = []
+    for size in (3, 40):
+        tenant = craton.tenant()
+        cell = tenant.inventory.cell(variables={"k": 1})
+        for n in range(size):
+            tenant.inventory.host(cell=cell, name=f"h{n:03}", variables={"n": n}, labels=["x"])
+        browser = ui(craton, tenant.client)
+        per_page = []
+        for path in ("/ui/hosts", "/ui/hosts?vars=n:1", f"/ui/cells/{cell['id']}", "/ui/"):
+            with craton.server.count_queries() as counter:
+                assert browser.get(path).status_code == 200
+            per_page.append(counter.count)
+        counts.append(per_page)
+    assert counts[0] == counts[1], counts
+    assert max(counts[1]) <= 12, counts
