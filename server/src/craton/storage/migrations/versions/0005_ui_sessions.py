@@ -1,7 +1,7 @@
 """Web UI sessions.
 
-Revision ID: 0004_ui_sessions
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from craton.storage.types import UTCDateTime
 
-revision = "0004_ui_sessions"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
