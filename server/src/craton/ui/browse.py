@@ -20,7 +20,7 @@ from craton.domain.errors import CratonError, InvalidInput, NotFound
 from craton.domain.history import blame as history_blame
 from craton.domain.history import feed as history_feed
 from craton.domain.history import replay
-from craton.ui.catalog import BROWSABLE, LINKS, WITH_VARIABLES, Browsable, browsable, device_slug
+from craton.ui.catalog import BROWSABLE, LINKS, Browsable, browsable, device_slug
 from craton.ui.pipeline import PageCall
 
 PAGE_SIZE = 50
@@ -130,7 +130,7 @@ def detail(call: PageCall) -> Response:
     row = tenancy.get(call.conn, call.principal, item.kind, _id(call))
     own_only = call.request.query_params.get("own") == "1"
     variables: dict[str, Any] = {}
-    if slug in WITH_VARIABLES:
+    if item.has_variables:
         variables = history_blame.blame(call.conn, item.kind.name, [row], resolved=not own_only)[row["id"]]
     labels = devices.labels_of(call.conn, [row["id"]]).get(row["id"], []) if item.has_labels else []
     return call.render(
@@ -142,7 +142,7 @@ def detail(call: PageCall) -> Response:
         labels=labels,
         variables=dict(sorted(variables.items())),
         own_only=own_only,
-        editable=slug in WITH_VARIABLES,
+        editable=item.has_variables,
         children=_children(call, item, row),
         etag=_etag(item, row),
         as_json=lambda value: json.dumps(value, sort_keys=True),
@@ -178,7 +178,7 @@ def history(call: PageCall) -> Response:
     current = None
     if not rows or rows[0]["action"] != "delete":
         current = tenancy.get(call.conn, call.principal, item.kind, row_id)
-    point_in_time = _point_in_time(call, item, row_id) if item.slug in WITH_VARIABLES else None
+    point_in_time = _point_in_time(call, item, row_id) if item.has_variables else None
     return call.render(
         "history.html",
         item=item,
@@ -218,7 +218,8 @@ def _point_in_time(call: PageCall, item: Browsable, row_id: int) -> dict[str, An
     return None
 
 
-SEARCHED = ("clouds", "regions", "cells", "hosts", "network-devices", "networks")
+# Interfaces are found through their devices; every other browsed kind is searched.
+SEARCHED = tuple(slug for slug, item in BROWSABLE.items() if item.info.parents or item.info.nested)
 SEARCH_LIMIT = 20
 
 
@@ -248,7 +249,7 @@ def search(call: PageCall) -> Response:
             options.append(table.c.ip_address == text)
         if item.has_labels:
             options.append(devices.label_filter(text))
-        if key and slug in WITH_VARIABLES:
+        if key and item.has_variables:
             owners = variable_domain.owners_matching(call.conn, call.principal, item.kind, key, condition)
             if owners:
                 options.append(table.c.id.in_([int(o) for o in owners[: SEARCH_LIMIT * 20]]))

@@ -16,7 +16,7 @@ from craton.domain.errors import CratonError, InvalidInput, PreconditionFailed
 from craton.http import schemas
 from craton.http.jsonio import parse_body
 from craton.http.validation import check
-from craton.ui.catalog import WITH_VARIABLES, browsable
+from craton.ui.catalog import browsable
 from craton.ui.pipeline import PageCall
 
 
@@ -33,7 +33,7 @@ def _parse_variables(call: PageCall, text: str) -> dict[str, Any]:
 def variables_form(call: PageCall) -> Response:
     """GET: the own variables in a JSON editor, with the version they were read at."""
     item = browsable(call.request.path_params["collection"])
-    if item.slug not in WITH_VARIABLES:
+    if not item.has_variables:
         raise InvalidInput(f"{item.title} have no variables.")
     row = variable_domain.owning_row(call.conn, call.principal, item.kind, int(call.request.path_params["id"]))
     own = variable_domain.read(call.conn, item.kind, row, resolved=False)

@@ -26,11 +26,13 @@ from craton.domain.errors import CratonError, NotAuthenticated
 from craton.domain.sessions import Session
 from craton.http.auth import REASON_HEADER
 from craton.http.endpoint import answer_busy, read_body
+from craton.ui.catalog import OWNER_PAGES, RESOURCE_PAGES
 
 log = logging.getLogger("craton.ui")
 
 COOKIE = "craton_session"
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals.update(owner_pages=OWNER_PAGES, resource_pages=RESOURCE_PAGES)
 
 
 class CsrfFailed(CratonError):
