@@ -302,3 +302,40 @@ def test_page_queries_do_not_grow_with_the_fleet(craton: Craton) -> None:
         counts.append(per_page)
     assert counts[0] == counts[1], counts
     assert max(counts[1]) <= 12, counts
+
+
+def test_deleting_shows_what_goes_with_it_and_keeps_the_history(craton: Craton, fleet: dict[str, Any]) -> None:
+    tenant: Tenant = fleet["a"]
+    region = tenant.inventory.region(name="doomed-region")
+    cell = tenant.inventory.cell(region, name="doomed-cell")
+    hosts = [tenant.inventory.host(region, cell=cell, name=f"doomed-{n}") for n in range(2)]
+    tenant.inventory.network(region, name="doomed-net")
+    browser = ui(craton, fleet["member_a"])
+    form = browser.get(f"/ui/regions/{region['id']}/delete")
+    assert form.status_code == 200
+    counts = re.search(r'<p id="delete-counts">(.*?)</p>', form.text, re.S)
+    assert counts and counts.group(1).startswith("This also deletes 1 cell, 2 hosts, 1 network,")
+    expect(tenant.client.get(f"/v1/regions/{region['id']}"), 200)  # the preview deleted nothing
+    stale = {"csrf_token": csrf_token(form.text), "etag": '"stale"', "reason": "decommissioned"}
+    assert browser.post(f"/ui/regions/{region['id']}/delete", data=stale).status_code == 409
+    expect(tenant.client.get(f"/v1/regions/{region['id']}"), 200)
+    confirm = {**stale, "etag": etag_of(form.text)}
+    done = browser.post(f"/ui/regions/{region['id']}/delete", data=confirm)
+    assert done.status_code == 303 and done.headers["location"].startswith("/ui/regions?deleted=")
+    assert tenant.client.get(f"/v1/regions/{region['id']}").status_code == 404
+    history = expect(tenant.client.get(f"/v1/hosts/{hosts[0]['id']}/history"), 200)["history"]
+    assert history[-1]["action"] == "delete" and history[-1]["reason"] == "decommissioned"
+
+
+def test_labels_are_edited_as_one_list_with_a_reason(craton: Craton, fleet: dict[str, Any]) -> None:
+    tenant: Tenant = fleet["a"]
+    host = tenant.inventory.host(name="labelled", labels=["old", "keep"])
+    browser = ui(craton, fleet["member_a"])
+    page = browser.get(f"/ui/hosts/{host['id']}").text
+    data = {"csrf_token": csrf_token(page), "etag": etag_of(page), "labels": "keep, new ,gpu", "reason": "racked"}
+    assert browser.post(f"/ui/hosts/{host['id']}/labels", data=data).status_code == 303
+    labels = expect(tenant.client.get(f"/v1/hosts/{host['id']}/labels"), 200)["labels"]
+    assert sorted(labels) == ["gpu", "keep", "new"]
+    history = expect(tenant.client.get(f"/v1/hosts/{host['id']}/history"), 200)["history"]
+    assert [e["reason"] for e in history if e["action"] == "labels"][-2:] == ["racked", "racked"]
+    assert browser.post(f"/ui/hosts/{host['id']}/labels", data=data).status_code == 412  # the old version

@@ -6,17 +6,19 @@ both versions and keeps what the person typed, so nothing is overwritten or lost
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
-from craton.domain import tenancy, versions
+from craton.domain import devices, tenancy, versions
 from craton.domain import variables as variable_domain
 from craton.domain.errors import CratonError, InvalidInput, PreconditionFailed
+from craton.domain.kinds import Deleter
 from craton.http import schemas
 from craton.http.jsonio import parse_body
 from craton.http.validation import check
-from craton.ui.catalog import browsable
+from craton.ui.catalog import Browsable, browsable
 from craton.ui.pipeline import PageCall
 
 
@@ -95,4 +97,76 @@ def variables_save(call: PageCall) -> Response:
         variable_domain.merge(call.conn, call.principal, item.kind, row_id, changed)
     if removed:
         variable_domain.remove(call.conn, call.principal, item.kind, row_id, removed)
+    return RedirectResponse(f"/ui/{item.slug}/{row_id}?saved=1", status_code=303)
+
+
+def _counts_text(deleted: dict[str, int], item: Browsable) -> list[str]:
+    """ "1 cell", "13 hosts": what goes besides the object itself, largest kinds first."""
+    parts = []
+    for collection, count in deleted.items():
+        if collection == item.info.collection:
+            count -= 1
+        if count > 0:
+            noun = collection.replace("_", " ")
+            parts.append(f"{count} {noun[:-1] if count == 1 and noun.endswith('s') else noun}")
+    return parts
+
+
+def delete_form(call: PageCall) -> Response:
+    """GET: what the delete would remove (the API's ?preview=true), and a form to confirm it."""
+    item = browsable(call.request.path_params["collection"])
+    row_id = int(call.request.path_params["id"])
+    row = tenancy.get(call.conn, call.principal, item.kind, row_id)
+    deleted = _deleter(item)(call.conn, call.principal, row_id, True)
+    return call.render(
+        "delete.html",
+        item=item,
+        row=row,
+        below=_counts_text(deleted, item),
+        etag=versions.version_tag(item.kind, row),
+        error=None,
+    )
+
+
+def delete(call: PageCall) -> Response:
+    """POST: delete the object and what hangs below it, if it is still at the version confirmed."""
+    item = browsable(call.request.path_params["collection"])
+    row_id = int(call.request.path_params["id"])
+    row = tenancy.get(call.conn, call.principal, item.kind, row_id)
+    try:
+        versions.check_version(call.conn, call.principal, item.kind, row_id, call.form.get("etag") or '""')
+    except PreconditionFailed:
+        deleted = _deleter(item)(call.conn, call.principal, row_id, True)
+        return call.render(
+            "delete.html",
+            status_code=409,
+            item=item,
+            row=row,
+            below=_counts_text(deleted, item),
+            etag=versions.version_tag(item.kind, tenancy.get(call.conn, call.principal, item.kind, row_id)),
+            error="It changed after you opened this page; check what would go and confirm again.",
+        )
+    _deleter(item)(call.conn, call.principal, row_id, False)
+    return RedirectResponse(f"/ui/{item.slug}?deleted={urllib.parse.quote(row['name'])}", status_code=303)
+
+
+def _deleter(item: Browsable) -> Deleter:
+    if item.resource.delete is None:
+        raise InvalidInput(f"{item.title} cannot be deleted.")
+    return item.resource.delete
+
+
+def labels_save(call: PageCall) -> Response:
+    """POST: add and remove labels of a device in one go (the API's PUT and DELETE .../labels)."""
+    item = browsable(call.request.path_params["collection"])
+    if not item.has_labels:
+        raise InvalidInput(f"{item.title} have no labels.")
+    row_id = int(call.request.path_params["id"])
+    row = tenancy.get(call.conn, call.principal, item.kind, row_id)
+    versions.check_version(call.conn, call.principal, item.kind, row_id, call.form.get("etag") or '""')
+    wanted = sorted({label.strip() for label in call.form.get("labels", "").split(",") if label.strip()})
+    check(schemas.LABELS, wanted)
+    current = devices.labels_of(call.conn, [row_id])[row_id]
+    devices.remove_labels(call.conn, call.principal, row, [label for label in current if label not in wanted])
+    devices.add_labels(call.conn, call.principal, row, wanted)
     return RedirectResponse(f"/ui/{item.slug}/{row_id}?saved=1", status_code=303)

@@ -35,6 +35,9 @@ ROUTES: list[BaseRoute] = [
             Route("/{collection}/{id}/history", page(browse.history)),
             Route("/{collection}/{id}/variables", page(edit.variables_form)),
             Route("/{collection}/{id}/variables", page(edit.variables_save, writes=True), methods=["POST"]),
+            Route("/{collection}/{id}/labels", page(edit.labels_save, writes=True), methods=["POST"]),
+            Route("/{collection}/{id}/delete", page(edit.delete_form)),
+            Route("/{collection}/{id}/delete", page(edit.delete, writes=True), methods=["POST"]),
         ],
     ),
 ]
