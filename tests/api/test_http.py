@@ -130,9 +130,10 @@ def test_malformed_json_message_is_the_original(tenant: Tenant) -> None:
     assert "not valid JSON" in response.json()["message"]
 
 
-def test_a_body_without_a_json_content_type_counts_as_absent(tenant: Tenant) -> None:
+def test_a_body_without_a_json_content_type_is_415(tenant: Tenant) -> None:
+    """It used to count as absent, so a PUT answered 200 and changed nothing (issue #19, item 9)."""
     response = tenant.client.post("/v1/clouds", content=b'{"name": "x"}', headers={"content-type": "text/plain"})
-    expect_invalid(response, "None is not of type 'object'", exact=True)
+    expect_error(response, 415, contains=["Content-Type", "text/plain"])
     response = tenant.client.post(
         "/v1/clouds", content=b'{"name": "vendor-json"}', headers={"content-type": "application/vnd.x+json"}
     )

@@ -91,3 +91,38 @@ def test_same_region_name_in_two_clouds_gives_two_groups(root_api: httpx.Client)
     assert body["twin_two_TwinRegion"]["hosts"] == ["twin-b"]
     assert body["twin_two_TwinRegion"]["vars"] == {"who": "b"}
     assert "TwinRegion" not in body
+
+
+def test_made_up_host_names_never_collide_with_real_ones(root_api: httpx.Client) -> None:
+    """Hosts "web" (id X), "web-{X+2}" (id X+1) and "web" (id X+2): three distinct inventory names.
+
+    The suffix for the second "web" used to be "web-{X+2}", a real host's name, so one of the two
+    vanished from ``_meta.hostvars`` in any JSON parser (issue #19, item 8).
+    """
+    cloud = post(root_api, "/v1/clouds", name="clash")["id"]
+    one, two = (post(root_api, "/v1/regions", name=f"clash-{n}", cloud_id=cloud)["id"] for n in (1, 2))
+
+    def host(name: str, region: int, number: int) -> dict[str, Any]:
+        return post(
+            root_api,
+            "/v1/hosts",
+            name=name,
+            region_id=region,
+            cloud_id=cloud,
+            ip_address=f"10.6.0.{number}",
+            device_type="server",
+            variables={"which": number},
+        )
+
+    first = host("clash-web", one, 1)
+    second = host(f"clash-web-{first['id'] + 2}", two, 2)
+    third = host("clash-web", two, 3)
+    assert third["id"] == first["id"] + 2, "ids are consecutive within this test"
+    body = strict_json(root_api.get("/v1/ansible-inventory", params={"cloud_id": cloud}).content)
+    hostvars = body["_meta"]["hostvars"]
+    named = {name: hostvars[name]["which"] for name in hostvars}
+    assert sorted(named.values()) == [1, 2, 3], named
+    assert named["clash-web"] == 1 and named[second["name"]] == 2, "real names are kept"
+    assert named[f"clash-web-{third['id']}-2"] == 3
+    grouped = [name for group, content in body.items() if group != "_meta" for name in content.get("hosts", [])]
+    assert sorted(grouped) == sorted(named), "groups name the same hosts as hostvars"

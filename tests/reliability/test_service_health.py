@@ -32,6 +32,9 @@ def test_without_a_database_the_service_is_alive_not_ready_and_answers_503(tmp_p
         _error_body(httpx.get(server.url + "/readyz", timeout=30), 503)
         _error_body(httpx.get(server.url + "/v1/clouds", headers=headers, timeout=30), 503)
         _error_body(httpx.post(server.url + "/v1/clouds", json={"name": "x"}, headers=headers, timeout=30), 503)
+        # unknown URLs and methods authenticate first too: 503 as well, never 500 (issue #19, item 7)
+        _error_body(httpx.get(server.url + "/v1/no-such-thing", headers=headers, timeout=30), 503)
+        _error_body(httpx.request("PATCH", server.url + "/v1/clouds", headers=headers, timeout=30), 503)
     assert "Traceback" not in server.output(), server.output()[-2000:]
 
 

@@ -103,6 +103,9 @@ def _drive(server: ServerProcess, root: dict[str, str]) -> tuple[set[str], list[
         responses.append(client.put(f"/v1/projects/{project}/variables", json={"password": "variable-secret-value"}))
         secrets.add("variable-secret-value")
         responses.append(client.get("/healthz"))
+        for path in FORGING_PATHS:  # unauthenticated, as an attacker would
+            responses.append(httpx.get(server.url + path, timeout=30))
+            responses.append(client.get(path, params={"q": "x\n" + FORGED}))
     _hang_up_mid_body(server, root)
     return secrets, responses
 
@@ -122,6 +125,35 @@ def _hang_up_mid_body(server: ServerProcess, headers: dict[str, str]) -> None:
         except OSError:
             pass
     httpx.get(f"{server.url}/healthz", timeout=10)  # let the server finish with it
+
+
+FORGED = "2026-12-03 06:00:00,000 INFO craton.access [req-00000000-0000-0000-0000-000000000000] FORGED LINE"
+FORGING_PATHS = (
+    "/v1/x%0a" + FORGED.replace(" ", "%20"),
+    "/v1/x%0d%0a" + FORGED.replace(" ", "%20"),
+    "/v1/x%e2%80%a8" + FORGED.replace(" ", "%20"),  # U+2028, a line break to some log viewers
+    "/v1/x%1b%5b2J%1b%5bH" + "FORGED",  # terminal escapes: clear the screen
+    "/v1/x%22,%22level%22:%22ERROR%22,%22message%22:%22FORGED",  # breaking out of a JSON string
+)
+
+
+def test_a_request_cannot_forge_a_log_line(logged: dict[str, Any]) -> None:
+    """Percent-encoded line breaks, escapes and quotes in a path stay inside their own access line
+    (issue #19, item 12): every line that mentions FORGED is one real record of craton.access."""
+    output = logged["output"]
+    assert "\x1b" not in output and "\u2028" not in output and "\r" not in output
+    forged_lines = [line for line in output.splitlines() if "FORGED" in line]
+    assert len(forged_lines) == 2 * len(FORGING_PATHS), forged_lines
+    for line in forged_lines:
+        assert not line.startswith("2026-12-03 06:00:00,000"), line
+        if logged["format"] == "json":
+            entry = json.loads(line)
+            assert entry["logger"] == "craton.access" and entry["level"] == "INFO", line
+            assert entry["request_id"].startswith("req-") and "FORGED" in entry["message"], line
+        else:
+            match = TEXT_LINE.match(line)
+            assert match and match.group(2) == "craton.access" and match.group(3).startswith("req-"), line
+            assert ACCESS_MESSAGE.match(match.group(4)), line
 
 
 def test_no_key_token_or_password_is_ever_logged(logged: dict[str, Any]) -> None:
@@ -146,7 +178,8 @@ def test_every_request_has_one_access_line_with_its_request_id(logged: dict[str,
         match = parsed.get(request_id)
         assert match is not None, f"{request_id} ({response.request.method} {response.request.url}) not logged"
         assert match.group(1) == response.request.method
-        assert match.group(2) == response.request.url.path, "the path is logged without its query string"
+        sent_path = response.request.url.raw_path.split(b"?")[0].decode()
+        assert match.group(2) == sent_path, "the path is logged as sent, without its query string"
         assert int(match.group(3)) == response.status_code
         if response.status_code == 401:
             assert match.group(4) == "-" and match.group(5) == "-", "an unauthenticated caller is logged as nobody"

@@ -5,9 +5,39 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("craton_request_id", default="-")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+# C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and lone
+# surrogates: none of them may reach a log line as they are.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _SHORT.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``, ``\\u2028``), so that a value
+    taken from a request (a path with ``%0a``, a user name) can neither start a forged log line
+    nor send escape sequences to a terminal."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+class TextFormatter(logging.Formatter):
+    """The text format, one record per line: control characters in messages are escaped.
+
+    Tracebacks (added after the message) keep their line breaks.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 class RequestIdFilter(logging.Filter):
@@ -40,6 +70,6 @@ def configure(level: str, fmt: str = "text") -> None:
     logging.Formatter.converter = __import__("time").gmtime
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JSONFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JSONFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     root.handlers = [handler]
     root.setLevel(level.upper())

@@ -79,11 +79,26 @@ def _hosts(conn: sa.Connection, principal: Principal, filters: Filters) -> list[
 
 
 def _hostnames(hosts: list[Mapping[str, Any]]) -> dict[int, str]:
-    taken: set[str] = set()
+    """One inventory name per host, never two alike (a JSON object would keep only one of them).
+
+    The first host (lowest id) with a name keeps it; a later host of the same name becomes
+    ``<name>-<id>``, and if some host is really called that (or another later host already got
+    it), ``<name>-<id>-2``, ``-3``, ... Every real name is reserved before any is made up, so a
+    made-up name never takes a real host's name.
+    """
+    taken = {host["name"] for host in hosts}
+    seen: set[str] = set()
     names = {}
     for host in hosts:
-        name = host["name"] if host["name"] not in taken else f"{host['name']}-{host['id']}"
-        taken.add(name)
+        name = host["name"]
+        if name in seen:
+            base = f"{name}-{host['id']}"
+            name, suffix = base, 1
+            while name in taken:
+                suffix += 1
+                name = f"{base}-{suffix}"
+            taken.add(name)
+        seen.add(host["name"])
         names[host["id"]] = name
     return names
 

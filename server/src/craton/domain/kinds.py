@@ -31,7 +31,8 @@ ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None]
 # (or, with ``preview``, would remove without writing anything).
 Deleter = Callable[[sa.Connection, Principal, Any, bool], dict[str, int]]
 Parents = tuple[tuple[str, str], ...]
-_HIDDEN_COLUMNS = {"kind", "api_key_hash", "is_root"}
+# Never sort keys, whatever a kind declares: internal or secret-derived columns.
+_HIDDEN_COLUMNS = {"kind", "api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "is_root"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ USER = KindInfo(
     has_variables=False,
     conflict_message="A user with the given username already exists in this project.",
     read_role=Role.ADMIN,
+    # Only what a user read shows: key hashes and key expiry are secrets, never sort keys.
+    sortable=frozenset({"id", "username", "is_admin", "project_id", "created_at", "updated_at"}),
 )
 CLOUD = KindInfo(
     "cloud",
@@ -276,7 +279,7 @@ class Kind:
         return self.table.c.id
 
     def sort_columns(self) -> frozenset[str]:
-        return self.info.sortable or frozenset(c.name for c in self.table.c if c.name not in _HIDDEN_COLUMNS)
+        return (self.info.sortable or frozenset(c.name for c in self.table.c)) - _HIDDEN_COLUMNS
 
     def project_column(self) -> sa.Column[Any]:
         return self.table.c.id if self.name == "project" else self.table.c.project_id

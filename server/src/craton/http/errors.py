@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from craton.domain.errors import CratonError
 from craton.http.auth import identify_standalone
 from craton.http.jsonio import JSONResponse
+from craton.storage.engine import is_transient
 
 log = logging.getLogger("craton.api")
 
@@ -37,8 +39,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
             await identify_standalone(request)
         except CratonError as auth_error:
             return error_response(auth_error.status, auth_error.message)
+        except sa.exc.DBAPIError as db_error:  # an unknown URL while the database is down: 503 like the rest
+            return await database_error(request, db_error)
     message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
     return error_response(exc.status_code, message, dict(exc.headers or {}))
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """A database that is down or overloaded is a 503 wherever it is noticed; other database errors are bugs."""
+    assert isinstance(exc, sa.exc.DBAPIError)
+    if not is_transient(exc):
+        return await unexpected_error(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+    return error_response(503, "The database is busy; retry the request.")
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
@@ -46,4 +59,9 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "An unknown exception occurred")
 
 
-EXCEPTION_HANDLERS = {CratonError: craton_error, HTTPException: http_error, Exception: unexpected_error}
+EXCEPTION_HANDLERS = {
+    CratonError: craton_error,
+    HTTPException: http_error,
+    sa.exc.DBAPIError: database_error,
+    Exception: unexpected_error,
+}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from craton.domain.errors import InvalidInput
+from craton.domain.errors import CratonError, InvalidInput
 
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
@@ -36,19 +38,49 @@ class JSONResponse(Response):
         return dumps(content)
 
 
-def depth(value: Any, limit: int) -> int:
-    """Nesting depth of a parsed JSON value, stopping early once past ``limit``."""
-    deepest = 0
-    stack = [(value, 1)]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates shown as ``\\udXXX`` escapes, safe to put in a UTF-8 message."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _field(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return printable(key) if not path else f"{path}.{printable(key)}"
+
+
+def check_structure(value: Any, limit: int) -> None:
+    """Refuse what parsed but cannot be stored: nesting deeper than ``limit`` (the body itself is
+    level 1), and strings with unpaired UTF-16 surrogates, which are not Unicode text (no database
+    encoding can store them); the message names the field."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
     while stack:
-        node, level = stack.pop()
-        if isinstance(node, (dict, list)):
+        node, level, path = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                where = path or "the request body"
+                raise InvalidInput(
+                    f'{where}: "{printable(node)[:80]}" contains an unpaired UTF-16 surrogate, which is not '
+                    "valid Unicode text."
+                )
+        elif isinstance(node, dict):
             if level > limit:
-                return level
-            deepest = max(deepest, level)
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, level + 1) for child in children)
-    return deepest
+                raise InvalidInput(f"The request body nests deeper than {limit} levels.")
+            for key, child in node.items():
+                if _SURROGATE.search(key):
+                    where = f" in {path}" if path else " of the request body"
+                    raise InvalidInput(
+                        f'The key "{printable(key)[:80]}"{where} contains an unpaired UTF-16 surrogate, which is '
+                        "not valid Unicode text."
+                    )
+                stack.append((child, level + 1, _field(path, key)))
+        elif isinstance(node, list):
+            if level > limit:
+                raise InvalidInput(f"The request body nests deeper than {limit} levels.")
+            stack.extend((child, level + 1, _field(path, index)) for index, child in enumerate(node))
 
 
 MIN_INT, MAX_INT = -(2**63), 2**64 - 1
@@ -61,22 +93,60 @@ def _bounded_int(text: str) -> int:
     return value
 
 
+def _finite_float(text: str) -> float:
+    """A number beyond a double (``1e400``) would be stored as null or infinity: refuse it."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:30]} is beyond the range of a double")
+    return value
+
+
 def _no_constant(text: str) -> Any:
     raise ValueError(f"{text} is not a JSON value")
 
 
-def parse_body(raw: bytes, content_type: str, max_depth: int) -> Any:
-    """The request body as JSON, or None when it is absent or not declared as JSON."""
+JSON_MEDIA_TYPES = "application/json (or application/*+json)"
+
+
+class UnsupportedMediaType(CratonError):
+    status = 415
+
+
+def is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    if not raw or not (media == "application/json" or (media.startswith("application/") and media.endswith("+json"))):
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _not_json(reason: str) -> InvalidInput:
+    return InvalidInput(
+        f"The browser (or proxy) sent a request that this server could not understand. The body is not valid JSON: "
+        f"{reason}."
+    )
+
+
+def parse_body(raw: bytes, content_type: str, max_depth: int) -> Any:
+    """The request body as JSON (UTF-8, RFC 8259), or None when there is none.
+
+    A body sent as anything but JSON is a 415: silently ignoring it would answer 200
+    to a write that changed nothing.
+    """
+    if not raw:
         return None
+    if not is_json(content_type):
+        shown = printable(content_type)[:100] if content_type else "missing"
+        raise UnsupportedMediaType(
+            f"The request body must be sent with Content-Type {JSON_MEDIA_TYPES}; the Content-Type was {shown}."
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise _not_json("it starts with a byte order mark (BOM), which JSON text must not have")
     try:
-        value = json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
+        # surrogatepass lets encoded surrogates (ED A0 80) through to check_structure, which names the field
+        text = raw.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise _not_json(f"it is not UTF-8 (byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
-        raise InvalidInput(
-            "The browser (or proxy) sent a request that this server could not understand. "
-            f"The body is not valid JSON: {exc}."
-        ) from None
-    if depth(value, max_depth) > max_depth:
-        raise InvalidInput(f"The request body nests deeper than {max_depth} levels.")
+        raise _not_json(str(exc)) from None
+    check_structure(value, max_depth)
     return value

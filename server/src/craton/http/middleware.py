@@ -11,10 +11,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from craton.http import metrics
 from craton.http.errors import error_response
-from craton.logs import REQUEST_ID
+from craton.logs import REQUEST_ID, printable
 
 access_log = logging.getLogger("craton.access")
 REQUEST_ID_HEADER = "x-openstack-request-id"
+
+
+def logged_path(scope: Scope) -> str:
+    """The path as the client sent it, still percent-encoded (``%0a`` stays ``%0a``, a space ``%20``),
+    without the query string; escaped in case a server hands over raw control characters."""
+    raw = scope.get("raw_path")
+    return printable(raw.decode("latin-1") if raw else scope["path"])
 
 
 class RequestContext:
@@ -55,13 +62,16 @@ class RequestContext:
             metrics.observe(scope, status, time.perf_counter() - started)
             if self.log_requests:
                 principal = scope.get("state", {}).get("principal")
+                # Escaped here as well as by the text formatter: these values come from the client
+                # (a path with %0a, a user name with a line break) and must stay on one line
+                # whatever handler an operator attaches.
                 access_log.info(
                     "%s %s %d %.1fms user=%s project=%s",
-                    scope["method"],
-                    scope["path"],
+                    printable(scope["method"]),
+                    logged_path(scope),
                     status,
                     (time.perf_counter() - started) * 1000,
-                    principal.username if principal else "-",
-                    principal.project_id if principal else "-",
+                    printable(principal.username) if principal else "-",
+                    printable(str(principal.project_id)) if principal else "-",
                 )
             REQUEST_ID.reset(token)

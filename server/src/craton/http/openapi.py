@@ -108,6 +108,7 @@ def _operation(path: str, op: Any) -> dict[str, Any]:
         "security": [{"project": [], "user": [], "token": []}],
     }
     if op.body is not None:
+        responses["415"] = {"description": "The body was not sent as application/json", "content": _ERROR_REF}
         entry["requestBody"] = {"required": not op.body_optional, "content": {"application/json": {"schema": op.body}}}
     return entry
 

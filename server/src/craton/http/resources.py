@@ -424,15 +424,14 @@ def variables_operations(res: Resource) -> list[Operation]:
 
     def variables_diff(call: Call, row: Row, resolved: bool) -> dict[str, Any]:
         start = replay.parse_time(call.query["diff_from"], "diff_from")
+        end: Any = replay.parse_time(call.query["diff_to"], "diff_to") if call.query["diff_to"] is not None else "now"
         before = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], start, resolved)
-        if call.query["diff_to"] is not None:
-            end: Any = replay.parse_time(call.query["diff_to"], "diff_to")
+        if end != "now":
             try:
                 after = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
             except NotFound:
                 after = {}  # deleted by then: every value it had is removed
         else:
-            end = "now"
             after = variable_domain.read(call.conn, res.kind, row, resolved)
         return {"from": start, "to": end, **replay.diff(before, after)}
 

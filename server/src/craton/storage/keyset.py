@@ -44,24 +44,36 @@ class Ordering:
         if not first.nullable and marker[0] is not None:
             # Redundant for the result, but it gives every database an index range to scan
             # instead of filtering from the start of the index on each page.
-            condition = sa.and_(first <= marker[0] if descending else first >= marker[0], condition)
+            bound = _param(first, marker[0])
+            condition = sa.and_(first <= bound if descending else first >= bound, condition)
         return condition
 
     def values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[column.name] for column in self.columns)
 
 
+def _param(column: sa.Column[Any], value: Any) -> sa.BindParameter[Any]:
+    """The marker's value as a bound parameter of the column's type.
+
+    SQLAlchemy refuses ``<`` and ``>`` against the Python constants True and False, so a
+    boolean sort key (``active``, ``is_admin``) needs an explicit parameter; every database
+    orders booleans false < true.
+    """
+    return sa.bindparam(None, value, type_=column.type)
+
+
 def _equal(column: sa.Column[Any], value: Any) -> sa.ColumnElement[bool]:
-    return column.is_(None) if value is None else column == value
+    return column.is_(None) if value is None else column == _param(column, value)
 
 
 def _beyond(column: sa.Column[Any], value: Any, descending: bool) -> sa.ColumnElement[bool]:
     # NULL sorts below every value.
     if not descending:
-        return column.is_not(None) if value is None else column > value
+        return column.is_not(None) if value is None else column > _param(column, value)
     if value is None:
         return sa.false()
-    return sa.or_(column < value, column.is_(None)) if column.nullable else column < value
+    below = column < _param(column, value)
+    return sa.or_(below, column.is_(None)) if column.nullable else below
 
 
 _SCAN_CHUNK = 500

@@ -23,7 +23,8 @@ description:
     region's, cloud's and project's; the nearest level wins per top-level key) plus
     C(ansible_host) set to its IP address, unless the host already has an C(ansible_host) variable.
   - The host name in the inventory is the device name. When two visible hosts share a name (in
-    different regions), the later one is named C(<name>-<id>).
+    different regions), the later one is named C(<name>-<id>), or C(<name>-<id>-2) if a host is
+    really called C(<name>-<id>).
   - The inventory source file name must end in C(craton.yml) or C(craton.yaml).
   - Uses only the Python standard library, so it runs inside any Ansible installation.
 extends_documentation_fragment:

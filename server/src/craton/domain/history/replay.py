@@ -30,7 +30,13 @@ def parse_time(text: str, name: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
         raise InvalidInput(f"{name}: {text!r} is not an ISO 8601 timestamp, e.g. 2026-11-26T18:35:27Z.") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    try:
+        # In UTC, as the history is stored; 0001-01-01T00:00:00+00:01 is in year 0 there.
+        return value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise InvalidInput(f"{name}: {text!r} is outside the years 1 to 9999 once converted to UTC.") from None
 
 
 def _replay_states(
