@@ -66,9 +66,10 @@ def server_times(log: str) -> dict[str, float]:
 
 def run(backend: str, hosts: int, repeat: int, postgres_url: str) -> dict[str, Any]:
     shape = SHAPES.get(hosts, {"projects": 1, "clouds": 1, "regions": 2, "cells": max(hosts // 250, 1)})
-    with tempfile.TemporaryDirectory() as tmp, throwaway_database(
-        backend, Path(tmp), postgres_url if backend == "postgresql" else None
-    ) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        throwaway_database(backend, Path(tmp), postgres_url if backend == "postgresql" else None) as url,
+    ):
         fleet = generate(url, hosts=hosts, **shape)
         server = Server(url, Path(tmp))
         headers = {"X-Auth-Project": fleet["project_id"], "X-Auth-User": fleet["username"]}

@@ -22,7 +22,7 @@ from craton.http.errors import EXCEPTION_HANDLERS, error_response
 from craton.http.jsonio import JSONResponse
 from craton.http.middleware import RequestContext
 from craton.http.offload import Offload
-from craton.http.ratelimit import RateLimiter
+from craton.http.ratelimit import SharedRateLimiter
 from craton.http.routes import api_routes
 from craton.settings import Settings, load_settings
 from craton.storage.engine import create_engine
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.authenticator = authenticator_for(settings)
     app.state.sign_in_failures = ui_signin.failure_limiter()
     app.state.rate_limiter = (
-        RateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
+        SharedRateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
     )
     return RequestContext(app, log_requests=settings.access_log)
 

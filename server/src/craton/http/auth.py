@@ -19,6 +19,7 @@ from starlette.requests import Request
 from craton.domain.principal import Principal
 from craton.domain.users import authenticate
 from craton.settings import Settings
+from craton.storage.engine import transaction
 
 Authenticator = Callable[[sa.Connection, Headers], Principal]
 REASON_HEADER = "x-craton-change-reason"
@@ -61,15 +62,19 @@ def identify(conn: sa.Connection, request: Request) -> Principal:
     request.scope.setdefault("state", {})["principal"] = principal
     limiter = request.app.state.rate_limiter
     if limiter is not None:
-        limiter.check(principal)
+        limiter.check(conn, principal)
     return principal
+
+
+def limits_apply(request: Request) -> bool:
+    return request.app.state.rate_limiter is not None
 
 
 async def identify_standalone(request: Request) -> Principal:
     """For requests that reach no endpoint (404, 405): authenticate in its own transaction."""
 
     def run() -> Principal:
-        with request.app.state.engine.connect() as conn:
+        with transaction(request.app.state.engine, writes=limits_apply(request)) as conn:
             return identify(conn, request)
 
     return await request.app.state.offload(run)

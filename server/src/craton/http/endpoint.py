@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from craton.domain.errors import CratonError, InvalidInput
 from craton.domain.principal import Principal
-from craton.http.auth import identify
+from craton.http.auth import identify, limits_apply
 from craton.http.jsonio import parse_body
 from craton.http.validation import Param, check, parse_query
 from craton.settings import Settings
@@ -126,9 +126,14 @@ def _run_in_transaction(
     invalid: CratonError | None,
 ) -> Response:
     """Run the handler in one transaction; transient database conflicts re-run it from scratch."""
+    limited: Principal | None = None
+    if limits_apply(request):
+        # Authenticate and take a rate-limit token in a short transaction of their own: the
+        # bucket's row is locked for a moment, not for the whole request (docs/operations.md).
+        limited = answer_busy(engine, True, lambda conn: identify(conn, request))
 
     def work(conn: sa.Connection) -> Response:
-        principal = identify(conn, request)
+        principal = limited or identify(conn, request)
         if invalid is not None:
             raise invalid
         return handler(Call(request, principal, conn, query, body, dict(request.path_params)))

@@ -1,7 +1,12 @@
-"""Per-credential rate limiting (token bucket), off by default.
+"""Rate limiting (token buckets).
 
-Each API process keeps its own buckets, so with N worker processes a caller
-can reach up to N times the configured rate; size the limit accordingly.
+:class:`SharedRateLimiter` limits API keys (off by default). Its buckets live in
+the database (``rate_limits``), so every worker process and every API host on
+the same database draws from the same bucket: with ``--workers N`` a key gets
+the configured rate, not N times it.
+
+:class:`RateLimiter` keeps buckets in the process's memory; the web UI uses it to
+slow down failed sign-ins, where a per-process bound is enough.
 """
 
 from __future__ import annotations
@@ -11,18 +16,26 @@ import threading
 import time
 from collections import OrderedDict
 
-from craton.domain.errors import CratonError
+import sqlalchemy as sa
+
 from craton.domain.principal import Principal
+from craton.domain.ratelimits import RateLimited, take_token
+
+__all__ = ["RateLimited", "RateLimiter", "SharedRateLimiter"]
 
 MAX_TRACKED = 100_000
 
 
-class RateLimited(CratonError):
-    status = 429
+class SharedRateLimiter:
+    """``rate`` requests per second per API key on average, bursts of up to ``burst``, for all processes."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many requests for this API key; retry after {retry_after} s.")
-        self.headers = {"Retry-After": str(retry_after)}
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1)
+
+    def check(self, conn: sa.Connection, principal: Principal) -> None:
+        """Spend one of the caller's requests (in ``conn``'s transaction), or raise 429."""
+        take_token(conn, principal, self.rate, self.burst)
 
 
 class RateLimiter:

@@ -245,6 +245,17 @@ ui_sessions = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# Rate-limit token buckets, one per API key, shared by every API process (http/ratelimit.py).
+# ``bucket`` is a hash of the key's project and user; ``stamp`` is wall-clock seconds.
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("bucket", sa.String(64), primary_key=True),
+    sa.Column("tokens", sa.Double(), nullable=False),
+    sa.Column("stamp", sa.Double(), nullable=False),
+    **MYSQL_TABLE_ARGS,
+)
+
 for _table in (clouds, regions, cells, networks, network_interfaces, users):
     sa.Index(f"ix_{_table.name}_created_at_id", _table.c.created_at, _table.c.id)
 sa.Index("ix_projects_created_at_id", projects.c.created_at, projects.c.id)
