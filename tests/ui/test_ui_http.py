@@ -339,3 +339,65 @@ def test_labels_are_edited_as_one_list_with_a_reason(craton: Craton, fleet: dict
     history = expect(tenant.client.get(f"/v1/hosts/{host['id']}/history"), 200)["history"]
     assert [e["reason"] for e in history if e["action"] == "labels"][-2:] == ["racked", "racked"]
     assert browser.post(f"/ui/hosts/{host['id']}/labels", data=data).status_code == 412  # the old version
+
+
+def form_error(page: str) -> str:
+    match = re.search(r'id="form-error">(.*?)</p>', page, re.S)
+    return match.group(1) if match else ""
+
+
+def test_objects_are_created_from_forms_checked_like_the_api(craton: Craton, fleet: dict[str, Any]) -> None:
+    tenant: Tenant = fleet["a"]
+    region = tenant.inventory.region(name="form-region")
+    browser = ui(craton, fleet["member_a"])
+    token = csrf_token(browser.get("/ui/").text)
+    new_cell = browser.get(f"/ui/cells/new?cloud_id={region['cloud_id']}&region_id={region['id']}").text
+    assert f'name="region_id" type="number" value="{region["id"]}"' in new_cell
+    place = {"cloud_id": str(region["cloud_id"]), "region_id": str(region["id"])}
+    made = browser.post("/ui/cells/new", data={"csrf_token": token, "name": "form-cell", **place, "reason": "r"})
+    assert made.status_code == 303
+    cell_id = int(made.headers["location"].split("/")[3].split("?")[0])
+    host = {"csrf_token": token, "name": "form-host", **place, "cell_id": str(cell_id), "ip_address": "10.3.0.1"}
+    host |= {"device_type": "server", "active": "on", "labels": "a, b"}
+    assert browser.post("/ui/hosts/new", data=host).status_code == 303
+    listed = expect(tenant.client.get("/v1/hosts", params={"name": "form-host"}), 200)["hosts"]
+    assert len(listed) == 1 and listed[0]["cell_id"] == cell_id and listed[0]["active"] is True
+    assert sorted(expect(tenant.client.get(f"/v1/hosts/{listed[0]['id']}/labels"), 200)["labels"]) == ["a", "b"]
+    again = browser.post("/ui/hosts/new", data=host)
+    assert again.status_code == 409 and form_error(again.text) == "A device with the given name already exists."
+    bad = browser.post("/ui/hosts/new", data={**host, "name": "other", "ip_address": "nope"})
+    assert bad.status_code == 400 and "is not a valid IPv4 or IPv6 address" in form_error(bad.text)
+    assert 'value="other"' in bad.text  # what was typed is kept
+    missing = browser.post("/ui/hosts/new", data={"csrf_token": token, "name": "x"})
+    assert missing.status_code == 400 and "is a required property" in form_error(missing.text)
+    assert len(expect(tenant.client.get("/v1/hosts", params={"name": "other"}), 200)["hosts"]) == 0
+
+
+def test_editing_fields_and_moving_a_host_is_versioned_and_recorded(craton: Craton, fleet: dict[str, Any]) -> None:
+    tenant: Tenant = fleet["a"]
+    region = tenant.inventory.region(name="move-region")
+    old_cell = tenant.inventory.cell(region, name="old-cell")
+    new_cell = tenant.inventory.cell(region, name="new-cell")
+    host = tenant.inventory.host(region, cell=old_cell, name="mover")
+    browser = ui(craton, fleet["member_a"])
+    form = browser.get(f"/ui/hosts/{host['id']}/edit").text
+    data = {
+        "csrf_token": csrf_token(form),
+        "etag": etag_of(form),
+        "name": "mover",
+        "ip_address": "10.0.0.1",
+        "device_type": "server",
+        "active": "on",
+        "region_id": str(region["id"]),
+        "cell_id": str(new_cell["id"]),
+        "note": "moved to the new rack",
+        "reason": "rack swap",
+    }
+    assert browser.post(f"/ui/hosts/{host['id']}/edit", data=data).status_code == 303
+    moved = expect(tenant.client.get(f"/v1/hosts/{host['id']}"), 200)
+    assert moved["cell_id"] == new_cell["id"] and moved["note"] == "moved to the new rack"
+    history = expect(tenant.client.get(f"/v1/hosts/{host['id']}/history"), 200)["history"]
+    assert history[-1]["reason"] == "rack swap"
+    stale = browser.post(f"/ui/hosts/{host['id']}/edit", data={**data, "note": "again"})
+    assert stale.status_code == 409 and "Someone changed this object" in form_error(stale.text)
+    assert expect(tenant.client.get(f"/v1/hosts/{host['id']}"), 200)["note"] == "moved to the new rack"

@@ -26,17 +26,29 @@ from craton.domain.errors import CratonError, NotAuthenticated
 from craton.domain.sessions import Session
 from craton.http.auth import REASON_HEADER
 from craton.http.endpoint import answer_busy, read_body
-from craton.ui.catalog import OWNER_PAGES, RESOURCE_PAGES
+from craton.ui.catalog import BROWSABLE, OWNER_PAGES, RESOURCE_PAGES
 
 log = logging.getLogger("craton.ui")
 
 COOKIE = "craton_session"
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.globals.update(owner_pages=OWNER_PAGES, resource_pages=RESOURCE_PAGES)
+templates.env.globals.update(owner_pages=OWNER_PAGES, resource_pages=RESOURCE_PAGES, browsable_kinds=BROWSABLE)
 
 
 class CsrfFailed(CratonError):
     status = 403
+
+
+class Refused(CratonError):
+    """A refused form: the page to show again (with what was typed), under the refusal's status.
+
+    Raised rather than returned, so that the transaction rolls back whatever the attempt wrote.
+    """
+
+    def __init__(self, page: Response, status: int) -> None:
+        super().__init__("refused")
+        self.page = page
+        self.page.status_code = status
 
 
 @dataclass
@@ -103,6 +115,8 @@ def page(handler: PageHandler, writes: bool = False) -> Callable[[Request], Awai
 
         try:
             return await request.app.state.offload(answer_busy, request.app.state.engine, writes, work)
+        except Refused as refused:
+            return refused.page
         except NotAuthenticated:
             target = urllib.parse.quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
             return RedirectResponse(f"/ui/login?next={target}", status_code=303)

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from craton.ui import browse, edit, signin
+from craton.ui import browse, edit, forms, signin
 from craton.ui.pipeline import page
 
 
@@ -31,8 +31,12 @@ ROUTES: list[BaseRoute] = [
             Route("/search", page(browse.search)),
             Route("/inventory", page(browse.inventory)),
             Route("/{collection}", page(browse.list_page)),
+            Route("/{collection}/new", page(forms.new_form)),
+            Route("/{collection}/new", page(forms.create, writes=True), methods=["POST"]),
             Route("/{collection}/{id}", page(browse.detail)),
             Route("/{collection}/{id}/history", page(browse.history)),
+            Route("/{collection}/{id}/edit", page(forms.edit_form)),
+            Route("/{collection}/{id}/edit", page(forms.update, writes=True), methods=["POST"]),
             Route("/{collection}/{id}/variables", page(edit.variables_form)),
             Route("/{collection}/{id}/variables", page(edit.variables_save, writes=True), methods=["POST"]),
             Route("/{collection}/{id}/labels", page(edit.labels_save, writes=True), methods=["POST"]),
