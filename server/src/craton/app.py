@@ -27,7 +27,6 @@ from craton.http.routes import api_routes
 from craton.settings import Settings, load_settings
 from craton.storage.engine import create_engine
 from craton.ui import routes as ui_routes
-from craton.ui import signin as ui_signin
 
 log = logging.getLogger("craton.api")
 
@@ -82,7 +81,6 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.engine = engine
     app.state.offload = offload
     app.state.authenticator = authenticator_for(settings)
-    app.state.sign_in_failures = ui_signin.failure_limiter()
     app.state.rate_limiter = (
         SharedRateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
     )

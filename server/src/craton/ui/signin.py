@@ -8,19 +8,14 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from craton.domain import sessions
+from craton.domain import ratelimits, sessions
 from craton.domain.errors import CratonError, NotAuthenticated
+from craton.domain.ratelimits import RateLimited
 from craton.domain.users import authenticate
 from craton.http.endpoint import answer_busy
-from craton.http.ratelimit import RateLimited, RateLimiter
 from craton.ui.pipeline import COOKIE, read_form, render
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
-
-
-def failure_limiter() -> RateLimiter:
-    """Failed sign-ins per client address, project and user: 5 at once, then one every 12 seconds."""
-    return RateLimiter(rate=1 / 12, burst=5)
 
 
 def _safe_next(target: str | None) -> str:
@@ -41,7 +36,9 @@ async def login(request: Request) -> Response:
     api_key = form.get("api_key", "")
     target = _safe_next(form.get("next"))
     client = request.client.host if request.client else "-"
-    throttle = (f"{client}|{project_id}", username)
+
+    def attempt(conn: sa.Connection) -> None:
+        ratelimits.take_sign_in_attempt(conn, client, project_id, username)
 
     def work(conn: sa.Connection) -> str:
         principal = authenticate(conn, project_id, username, api_key)
@@ -52,17 +49,14 @@ async def login(request: Request) -> Response:
         shown = {"project_id": project_id, "username": username}
         return render(request, "login.html", status, next=target, error=message, form=shown)
 
-    failures: RateLimiter = request.app.state.sign_in_failures
+    run = request.app.state.offload
+    engine = request.app.state.engine
     try:
-        failures.blocked(throttle)
-        token = await request.app.state.offload(answer_busy, request.app.state.engine, True, work)
+        await run(answer_busy, engine, True, attempt)  # its own transaction: failures count too
+        token = await run(answer_busy, engine, True, work)
     except RateLimited as exc:
-        return failed(429, f"Too many failed sign-ins; retry after {exc.headers['Retry-After']} s.")
+        return failed(429, f"Too many sign-in attempts; retry after {exc.headers['Retry-After']} s.")
     except NotAuthenticated:
-        try:
-            failures.check_key(throttle)
-        except RateLimited as exc:
-            return failed(429, f"Too many failed sign-ins; retry after {exc.headers['Retry-After']} s.")
         return failed(401, "The project ID, username or API key is not right.")
     except CratonError as exc:
         return failed(exc.status, exc.message)
