@@ -24,6 +24,7 @@ from craton.http.middleware import RequestContext
 from craton.http.offload import Offload
 from craton.http.ratelimit import SharedRateLimiter
 from craton.http.routes import api_routes
+from craton.http.urls import TrustedHosts, allowed_hosts
 from craton.settings import Settings, load_settings
 from craton.storage.engine import create_engine
 from craton.ui import routes as ui_routes
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     """The whole service as an ASGI app; the engine is disposed when the app shuts down."""
     settings = settings or load_settings()
     engine = engine or create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    metrics.pool_figures(engine)  # every living worker reports its pool from the start
 
     offload = Offload(settings.threads)
 
@@ -84,7 +86,9 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.rate_limiter = (
         SharedRateLimiter(settings.rate_limit, settings.rate_limit_burst) if settings.rate_limit > 0 else None
     )
-    return RequestContext(app, log_requests=settings.access_log)
+    hosts = allowed_hosts(settings.allowed_hosts)
+    inner: ASGIApp = app if hosts == ["*"] else TrustedHosts(app, hosts)
+    return RequestContext(inner, log_requests=settings.access_log)
 
 
 def tune_garbage_collector() -> None:
@@ -105,6 +109,7 @@ def app_from_environment() -> ASGIApp:
     """Factory for worker processes: settings come from CRATON_* variables set by ``craton-api``."""
     settings = load_settings(config_file=os.environ.get("CRATON_CONFIG_FILE") or None)
     logs.configure(settings.log_level, settings.log_format)  # worker processes start with bare logging
+    metrics.forget_dead_workers()  # a worker replacing a dead one: its gauges no longer count
     app = create_app(settings)
     tune_garbage_collector()
     return app

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///craton.sqlite"
 
@@ -35,6 +36,8 @@ class Settings:
     history_enabled: bool = True
     history_retention_days: int = 0
     rate_limit: float = 0.0
+    public_url: str = ""
+    allowed_hosts: str = "*"
     rate_limit_burst: int = 20
     db_pool_size: int = 10
     db_max_overflow: int = 20
@@ -57,6 +60,8 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "history_enabled": ("CRATON_HISTORY_ENABLED", "history", "enabled"),
     "history_retention_days": ("CRATON_HISTORY_RETENTION_DAYS", "history", "retention_days"),
     "rate_limit": ("CRATON_RATE_LIMIT", "api", "rate_limit"),
+    "public_url": ("CRATON_PUBLIC_URL", "api", "public_url"),
+    "allowed_hosts": ("CRATON_ALLOWED_HOSTS", "api", "allowed_hosts"),
     "rate_limit_burst": ("CRATON_RATE_LIMIT_BURST", "api", "rate_limit_burst"),
     "db_pool_size": ("CRATON_DB_POOL_SIZE", "database", "max_pool_size"),
     "db_max_overflow": ("CRATON_DB_MAX_OVERFLOW", "database", "max_overflow"),
@@ -136,4 +141,10 @@ def load_settings(
         raise SettingsError("workers must be at least 1")
     if settings.threads < 1:
         raise SettingsError("threads must be at least 1")
+    if settings.public_url:
+        public = urlsplit(settings.public_url)
+        if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
+            raise SettingsError(
+                f"public_url: {settings.public_url!r} is not an http(s) URL without query, e.g. https://craton.example.net"
+            )
     return settings

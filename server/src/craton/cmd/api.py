@@ -9,6 +9,7 @@ import sys
 import uvicorn
 
 from craton.cmd.common import add_common_options, configure_logging, settings_from
+from craton.http import metrics
 
 
 def parser() -> argparse.ArgumentParser:
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["CRATON_LOG_LEVEL"] = settings.log_level
     if args.config_file:
         os.environ["CRATON_CONFIG_FILE"] = args.config_file
+    metrics.clear_directory()  # PROMETHEUS_MULTIPROC_DIR: nothing in it describes a living process yet
     uvicorn.run(
         "craton.app:app_from_environment",
         factory=True,

@@ -1,12 +1,18 @@
 """Prometheus metrics: requests and latencies per route and status, and the DB pool.
 
 With several worker processes set ``PROMETHEUS_MULTIPROC_DIR`` (an empty
-directory) so that ``/metrics`` reports the sum over all of them.
+directory) so that ``/metrics`` reports the sum over all of them. ``craton-api``
+empties it at start, and the live gauges of workers that died (killed, OOM) are
+dropped with prometheus_client's ``mark_process_dead`` when a worker starts and
+before every scrape, so the pool gauges count only living workers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+from pathlib import Path
 
 import sqlalchemy as sa
 from prometheus_client import (
@@ -45,16 +51,70 @@ def observe(scope: Scope, status: int, seconds: float) -> None:
     LATENCY.labels(scope["method"], route).observe(seconds)
 
 
-def _pool_figures(engine: sa.Engine) -> None:
+def pool_figures(engine: sa.Engine) -> None:
+    """Set at start and refreshed at each scrape, so every living worker reports its pool."""
     pool = engine.pool
     if isinstance(pool, sa.pool.QueuePool):
         POOL_IN_USE.set(pool.checkedout())
         POOL_SIZE.set(pool.size())
 
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_LIVE_GAUGE_FILE = re.compile(r"^gauge_live\w*?_(\d+)\.db$")
+
+
+def _is_live_sibling(pid: int) -> bool:
+    """Is ``pid`` this process, or a running worker of the same supervisor?
+
+    A pid whose process is gone, is a zombie waiting for its parent, or was reused by some
+    other process (another parent) no longer speaks for a worker.
+    """
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # another user's process: not one of ours
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): the signal check is all there is
+    state, parent = fields[0], int(fields[1])
+    return state != "Z" and parent == os.getppid()
+
+
+def forget_dead_workers(directory: str | None = None) -> list[int]:
+    """Drop the live gauges of worker processes that are gone; returns their pids."""
+    directory = directory or os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return []
+    dead = set()
+    with contextlib.suppress(FileNotFoundError):
+        for name in os.listdir(directory):
+            match = _LIVE_GAUGE_FILE.match(name)
+            if match and not _is_live_sibling(int(match.group(1))):
+                dead.add(int(match.group(1)))
+    for pid in sorted(dead):
+        multiprocess.mark_process_dead(pid, directory)
+    return sorted(dead)
+
+
+def clear_directory(directory: str | None = None) -> None:
+    """Empty the multiprocess directory at start: files of an earlier run describe no living process."""
+    directory = directory or os.environ.get(MULTIPROC_ENV)
+    if directory and os.path.isdir(directory):
+        for path in Path(directory).glob("*.db"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
 async def metrics(request: Request) -> Response:
-    _pool_figures(request.app.state.engine)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    pool_figures(request.app.state.engine)
+    if os.environ.get(MULTIPROC_ENV):
+        forget_dead_workers()
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 
 from craton.domain.crud import Page, PageRequest
+from craton.http.urls import path_url
 from craton.http.validation import Param
 
 MAX_LIMIT = 100
@@ -48,11 +49,10 @@ def links(
         for part in (value if isinstance(value, list) else [value])
     ]
     base.append(("limit", _text(query["limit"])))
-    url = request.url
 
     def href(marker: Any) -> str:
         items = base if marker is None else [*base, ("marker", _text(marker))]
-        return str(url.replace(query=urlencode(items)))
+        return path_url(request, urlencode(items))
 
     prev_marker = marker_of(page.prev_marker_row) if page.prev_marker_row is not None else None
     result = [

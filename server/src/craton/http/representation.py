@@ -18,6 +18,7 @@ from craton.domain import devices as device_domain
 from craton.domain import kinds, resolution
 from craton.domain.history import blame as history_blame
 from craton.http.jsonio import timestamp
+from craton.http.urls import base_url
 
 Row = Mapping[str, Any]
 
@@ -33,10 +34,6 @@ class Shape:
 
 def _field(value: Any) -> Any:
     return timestamp(value) if isinstance(value, dt.datetime) else value
-
-
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 def up_link(base: str, row: Row, parent_kinds: Mapping[int, str]) -> dict[str, str]:
@@ -71,7 +68,7 @@ def present(
     blame = history_blame.blame(conn, shape.owner_kind, list(rows), resolved) if with_blame else {}
     labels: dict[int, list[str]] = {}
     parent_kinds: dict[int, str] = {}
-    base = _base_url(request)
+    base = base_url(request)
     if shape.device:
         labels = device_domain.labels_of(conn, [row["id"] for row in rows])
         parent_kinds = device_domain.parent_kinds(conn, rows)

@@ -32,6 +32,7 @@ from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links, page_request, pagination_params
 from craton.http.representation import Shape, present, present_one
+from craton.http.urls import base_url
 from craton.http.validation import Param
 
 ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
@@ -286,7 +287,7 @@ def create_operation(res: Resource) -> Operation:
         normalise_addresses(values, res.ip_fields)
         row = creator(call, values, variables)
         item = present_one(call.request, call.conn, res.shape, row, given_variables=variables)
-        location = f"{str(call.request.base_url).rstrip('/')}{res.path}/{row['id']}"
+        location = f"{base_url(call.request)}{res.path}/{row['id']}"
         return tagged(JSONResponse(item, status_code=201, headers={"Location": location}), res, row)
 
     return Operation(

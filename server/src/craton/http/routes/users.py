@@ -11,6 +11,7 @@ from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.representation import Shape, present_one
 from craton.http.resources import Resource, routes
+from craton.http.urls import base_url
 from craton.http.validation import Param
 
 FIELDS = ("created_at", "updated_at", "id", "username", "is_admin", "project_id")
@@ -31,7 +32,7 @@ CREATE_BODY = schemas.obj(
 def _with_key(call: Call, created: users.NewUser, status: int) -> Response:
     item = present_one(call.request, call.conn, SHAPE, created.row)
     item["api_key"] = created.api_key
-    headers = {"Location": f"{str(call.request.base_url).rstrip('/')}/v1/users/{created.row['id']}"}
+    headers = {"Location": f"{base_url(call.request)}/v1/users/{created.row['id']}"}
     return JSONResponse(item, status_code=status, headers=headers if status == 201 else None)
 
 
