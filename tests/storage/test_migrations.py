@@ -28,3 +28,47 @@ def test_upgrade_downgrade_upgrade_and_no_drift(backend, tmp_path):
             assert {"projects", "devices", "variables", "labels"} <= set(sa.inspect(engine).get_table_names())
         finally:
             engine.dispose()
+
+
+def test_sqlite_upgrade_keeps_rows_and_never_reuses_a_recorded_id(tmp_path):
+    """0005 rebuilds SQLite tables with AUTOINCREMENT: rows, labels and links survive, and the
+    next id is above every id in use and every id the history names (a deleted newest host)."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    migrate.upgrade(url, "0004")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in (
+                "INSERT INTO projects (id, name, created_at) VALUES ('p', 'p', '2026-01-01 00:00:00')",
+                "INSERT INTO clouds (id, project_id, name, created_at) VALUES (1, 'p', 'c', '2026-01-01 00:00:00')",
+                "INSERT INTO regions (id, project_id, cloud_id, name, created_at) "
+                "VALUES (1, 'p', 1, 'r', '2026-01-01 00:00:00')",
+                "INSERT INTO devices (id, kind, project_id, cloud_id, region_id, name, device_type, ip_address, "
+                "active, created_at) VALUES (3, 'host', 'p', 1, 1, 'h', 'server', '10.0.0.1', 1, '2026-01-01')",
+                "INSERT INTO labels (device_id, label) VALUES (3, 'gpu')",
+                # Host 7 existed and was deleted: only its history remembers it.
+                "INSERT INTO changes (project_id, occurred_at, action, resource_type, resource_id) "
+                "VALUES ('p', '2026-01-01 00:00:00', 'delete', 'host', '7')",
+            ):
+                conn.exec_driver_sql(statement)
+        engine.dispose()
+        migrate.upgrade(url)
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql("SELECT label FROM labels WHERE device_id = 3").scalar_one() == "gpu"
+            conn.exec_driver_sql(
+                "INSERT INTO devices (kind, project_id, cloud_id, region_id, name, device_type, ip_address, "
+                "active, created_at) VALUES ('host', 'p', 1, 1, 'new', 'server', '10.0.0.2', 1, '2026-01-02')"
+            )
+            assert conn.exec_driver_sql("SELECT id FROM devices WHERE name = 'new'").scalar_one() == 8
+            conn.exec_driver_sql("DELETE FROM devices WHERE name = 'new'")
+            conn.exec_driver_sql(
+                "INSERT INTO devices (kind, project_id, cloud_id, region_id, name, device_type, ip_address, "
+                "active, created_at) VALUES ('host', 'p', 1, 1, 'newer', 'server', '10.0.0.3', 1, '2026-01-03')"
+            )
+            assert conn.exec_driver_sql("SELECT id FROM devices WHERE name = 'newer'").scalar_one() == 9
+            # Foreign keys are enforced again and still point at the rebuilt tables.
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            with pytest.raises(sa.exc.IntegrityError):
+                conn.exec_driver_sql("INSERT INTO labels (device_id, label) VALUES (999, 'x')")
+    finally:
+        engine.dispose()

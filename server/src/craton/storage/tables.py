@@ -28,6 +28,10 @@ MYSQL_TABLE_ARGS: dict[str, Any] = {
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
 }
+# Tables whose ids appear in the history: SQLite must never hand out an id again once its row
+# is deleted (AUTOINCREMENT), or a new object would inherit the history of a deleted one.
+# PostgreSQL sequences and InnoDB's persistent AUTO_INCREMENT counter never reuse ids.
+ID_TABLE_ARGS: dict[str, Any] = {**MYSQL_TABLE_ARGS, "sqlite_autoincrement": True}
 
 
 def _timestamps() -> list[sa.Column]:
@@ -70,7 +74,7 @@ users = sa.Table(
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     *_timestamps(),
     sa.UniqueConstraint("project_id", "username"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 clouds = sa.Table(
@@ -82,7 +86,7 @@ clouds = sa.Table(
     sa.Column("note", text_type(), nullable=True),
     *_timestamps(),
     sa.UniqueConstraint("project_id", "name"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 regions = sa.Table(
@@ -95,7 +99,7 @@ regions = sa.Table(
     sa.Column("note", text_type(), nullable=True),
     *_timestamps(),
     sa.UniqueConstraint("cloud_id", "name"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 cells = sa.Table(
@@ -109,7 +113,7 @@ cells = sa.Table(
     sa.Column("note", text_type(), nullable=True),
     *_timestamps(),
     sa.UniqueConstraint("region_id", "name"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 devices = sa.Table(
@@ -134,7 +138,7 @@ devices = sa.Table(
     sa.UniqueConstraint("region_id", "name"),
     sa.Index("ix_devices_kind_created_at_id", "kind", "created_at", "id"),
     sa.Index("ix_devices_project_id_created_at_id", "project_id", "created_at", "id"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 labels = sa.Table(
@@ -162,7 +166,7 @@ networks = sa.Table(
     sa.Column("nss", name_type(), nullable=True),
     *_timestamps(),
     sa.UniqueConstraint("project_id", "region_id", "name"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 network_interfaces = sa.Table(
@@ -185,7 +189,7 @@ network_interfaces = sa.Table(
     sa.Column("security", name_type(), nullable=True),
     *_timestamps(),
     sa.UniqueConstraint("device_id", "name"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 # Variables of every owner kind live in one table so that resolution along a
@@ -228,7 +232,7 @@ changes = sa.Table(
     sa.Index("ix_changes_resource", "resource_type", "resource_id", "id"),
     sa.Index("ix_changes_project_id_id", "project_id", "id"),
     sa.Index("ix_changes_occurred_at", "occurred_at"),
-    **MYSQL_TABLE_ARGS,
+    **ID_TABLE_ARGS,
 )
 
 # Web UI sign-ins: the cookie holds a random token, the table only its SHA-256, so a
