@@ -37,7 +37,6 @@ _TYPES: dict[str, tuple[sa.Table, str, str]] = {
 }
 # The kinds every preview names, even at 0 (the contract in docs/api.md): a project's inventory.
 PREVIEW_KEYS = tuple(info.collection for info in kinds.KINDS if info.read_role is Role.MEMBER)
-_CHUNK = 2000
 # Containers, and the column naming the container in the rows below them.
 _CONTAINER_COLUMN = {owner: column for info in kinds.KINDS for owner, column in info.parents}
 # What a container's subtree holds directly (by its column); parts come with their whole.
@@ -116,13 +115,26 @@ def lock(conn: sa.Connection, root_type: str, root: Row) -> Removal:
 
     Each select is its own statement, so on READ COMMITTED a child committed by
     a create that held a share lock on a container before the delete locked it
-    is seen by the later selects.
+    is seen by the later selects. Once every row is locked, no other writer can
+    add a child or a variable below the root until this transaction ends.
     """
+    selects = subtree(root_type, root["id"])
     rows: dict[str, list[Row]] = {}
-    for rtype, stmt in subtree(root_type, root["id"]).items():
-        rows[rtype] = as_rows(conn.execute(stmt.with_for_update()).all())
-    owners = [(_TYPES[rtype][1], str(row["id"])) for rtype, found in rows.items() for row in found]
-    return Removal(root_type, root, rows, variable_store.load(conn, owners))
+    for rtype, stmt in selects.items():
+        rows[rtype] = [dict(row) for row in conn.execute(stmt.with_for_update()).mappings()]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for owner_kind, ids in _owner_ids(selects).items():
+        found.update(variable_store.load_selected(conn, owner_kind, ids))
+    return Removal(root_type, root, rows, found)
+
+
+def _owner_ids(selects: dict[str, sa.Select[Any]]) -> dict[str, sa.Select[Any]]:
+    """Per owner kind of variables, a select of the removed owners' ids as text."""
+    by_kind: dict[str, list[sa.Select[Any]]] = {}
+    for rtype, stmt in selects.items():
+        owner_kind = _TYPES[rtype][1]
+        by_kind.setdefault(owner_kind, []).append(sa.select(sa.cast(stmt.subquery().c.id, sa.String(36))))
+    return {kind: (stmts[0] if len(stmts) == 1 else sa.union_all(*stmts)) for kind, stmts in by_kind.items()}
 
 
 def record(conn: sa.Connection, principal: Principal, removal: Removal) -> int | None:
@@ -152,16 +164,12 @@ def record(conn: sa.Connection, principal: Principal, removal: Removal) -> int |
 
 
 def remove_variables(conn: sa.Connection, removal: Removal) -> None:
-    """Drop the variables of every removed object, a chunk of ids per owner kind."""
+    """Drop the variables of every removed object (one statement per owner kind, before the rows go)."""
     if removal.root_type == "project":
         variable_store.delete_project(conn, str(removal.root["id"]))
         return
-    by_kind: dict[str, list[str]] = {}
-    for rtype in removal.rows:
-        by_kind.setdefault(_TYPES[rtype][1], []).extend(removal.owners(rtype))
-    for owner_kind, ids in by_kind.items():
-        for start in range(0, len(ids), _CHUNK):
-            variable_store.delete_owned_by(conn, owner_kind, ids[start : start + _CHUNK])
+    for owner_kind, ids in _owner_ids(subtree(removal.root_type, removal.root["id"])).items():
+        variable_store.delete_owned_by(conn, owner_kind, ids)
 
 
 def delete(
@@ -176,10 +184,11 @@ def delete(
     removal = lock(conn, root_type, root)
     top = record(conn, principal, removal)
     _cut_links(conn, principal, removal, top)
+    # Every row below is locked: nobody can add a variable to them any more.
+    remove_variables(conn, removal)
     table = _TYPES[root_type][0]
     with conflicts_as(in_use_message):
         conn.execute(sa.delete(table).where(table.c.id == root["id"]))
-    remove_variables(conn, removal)
     return removal.counts()
 
 
