@@ -31,10 +31,10 @@ def test_upgrade_downgrade_upgrade_and_no_drift(backend, tmp_path):
 
 
 def test_sqlite_upgrade_keeps_rows_and_never_reuses_a_recorded_id(tmp_path):
-    """0005 rebuilds SQLite tables with AUTOINCREMENT: rows, labels and links survive, and the
+    """0007 rebuilds SQLite tables with AUTOINCREMENT: rows, labels and links survive, and the
     next id is above every id in use and every id the history names (a deleted newest host)."""
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    migrate.upgrade(url, "0004")
+    migrate.upgrade(url, "0006")
     engine = create_engine(url)
     try:
         with engine.begin() as conn:

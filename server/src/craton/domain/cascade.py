@@ -133,8 +133,11 @@ def _owner_ids(selects: dict[str, sa.Select[Any]]) -> dict[str, sa.Select[Any]]:
     by_kind: dict[str, list[sa.Select[Any]]] = {}
     for rtype, stmt in selects.items():
         owner_kind = _TYPES[rtype][1]
-        by_kind.setdefault(owner_kind, []).append(sa.select(sa.cast(stmt.subquery().c.id, sa.String(36))))
-    return {kind: (stmts[0] if len(stmts) == 1 else sa.union_all(*stmts)) for kind, stmts in by_kind.items()}
+        by_kind.setdefault(owner_kind, []).append(sa.select(sa.cast(stmt.subquery().c.id, sa.String(36)).label("id")))
+    return {
+        kind: stmts[0] if len(stmts) == 1 else sa.select(sa.union_all(*stmts).subquery().c.id)
+        for kind, stmts in by_kind.items()
+    }
 
 
 def record(conn: sa.Connection, principal: Principal, removal: Removal) -> int | None:

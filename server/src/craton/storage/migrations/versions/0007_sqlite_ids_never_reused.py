@@ -11,17 +11,16 @@ an id a deleted row had before this migration is not reused either.
 PostgreSQL (sequences) and MariaDB 10.2.4+ (InnoDB persists its AUTO_INCREMENT
 counter) never reuse ids; nothing to do there.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
