@@ -1,9 +1,15 @@
 """The Ansible dynamic inventory, computed set-based and in bounded memory.
 
-Hosts are read once; region and cell groups and labels come from a handful of
-queries; host variables are resolved in batches, so the number of queries
-grows with fleet size only by one or two per batch of thousands of hosts, and
-only one batch of device variables is held in memory at a time.
+Hosts (and, on request, network devices) are read once; cloud, region, cell,
+device-type and label groups come from a handful of queries; variables are
+resolved in batches, so the number of queries grows with fleet size only by
+one or two per batch of thousands of hosts, and only one batch of device
+variables is held in memory at a time.
+
+Variable keys that Ansible does not accept as variable names (spaces, dashes,
+a leading digit, ``true``...) are served as stored, and listed per host and
+group under ``_meta.invalid_variable_names`` so that the plugin can skip them
+with a warning rather than hand Ansible a name it will refuse.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import orjson
 import sqlalchemy as sa
 
 from craton.domain import resolution
-from craton.domain.devices import HOST, label_filter
+from craton.domain.devices import ANY_DEVICE, HOST, label_filter
 from craton.domain.principal import Principal
 from craton.domain.tenancy import visible
 from craton.domain.variables import matcher
@@ -39,6 +45,21 @@ def group_name(text: str) -> str:
     return f"_{name}" if not name or name[0].isdigit() else name
 
 
+GROUPINGS = ("cloud", "region", "cell", "label", "device_type")
+DEFAULT_GROUPING = ("region", "cell", "label")
+# Names Jinja gives a meaning of its own (ansible-core's validate_variable_name refuses them).
+_JINJA_NAMES = frozenset({"true", "false", "none", "True", "False", "None", "not"})
+
+
+def valid_variable_name(key: str) -> bool:
+    """Whether Ansible accepts ``key`` as a variable name (ansible-core 2.19's rule).
+
+    ASCII letters, digits and ``_``, not starting with a digit, and not a Jinja
+    literal. Python keywords (``class``) are accepted, as Ansible does.
+    """
+    return key.isascii() and key.isidentifier() and key not in _JINJA_NAMES
+
+
 @dataclass
 class Filters:
     cloud_id: int | None = None
@@ -46,6 +67,8 @@ class Filters:
     cell_id: int | None = None
     labels: list[str] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
+    network_devices: bool = False
+    group_by: tuple[str, ...] = DEFAULT_GROUPING
 
 
 def fingerprint(conn: sa.Connection, principal: Principal) -> str:
@@ -64,7 +87,8 @@ def fingerprint(conn: sa.Connection, principal: Principal) -> str:
 
 
 def _hosts(conn: sa.Connection, principal: Principal, filters: Filters) -> list[Mapping[str, Any]]:
-    stmt = visible(HOST, principal)
+    kind = ANY_DEVICE if filters.network_devices else HOST
+    stmt = visible(kind, principal)
     for column in ("cloud_id", "region_id", "cell_id"):
         value = getattr(filters, column)
         if value is not None:
@@ -73,7 +97,7 @@ def _hosts(conn: sa.Connection, principal: Principal, filters: Filters) -> list[
         stmt = stmt.where(label_filter(filters.labels))
     rows = as_rows(conn.execute(stmt.order_by(devices.c.id)).all())
     if filters.conditions:
-        keep = matcher(conn, principal, HOST, filters.conditions, resolved=True)
+        keep = matcher(conn, principal, kind, filters.conditions, resolved=True)
         rows = [row for row in rows if keep(row)]
     return rows
 
@@ -114,7 +138,7 @@ def _unique(name: str, taken: set[str], qualifier: str) -> str:
     return name
 
 
-def _region_groups(conn: sa.Connection, region_ids: list[int]) -> dict[int, str]:
+def _region_groups(conn: sa.Connection, region_ids: list[int], taken: set[str]) -> dict[int, str]:
     """Region names are unique per cloud only: qualify the ones that clash with the cloud name."""
     stmt = (
         sa.select(regions.c.id, regions.c.name, clouds.c.name.label("cloud"))
@@ -126,7 +150,6 @@ def _region_groups(conn: sa.Connection, region_ids: list[int]) -> dict[int, str]
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[group_name(row.name)] += 1
-    taken: set[str] = set()
     groups = {}
     for row in rows:
         base = group_name(row.name) if counts[group_name(row.name)] == 1 else group_name(f"{row.cloud}_{row.name}")
@@ -134,47 +157,114 @@ def _region_groups(conn: sa.Connection, region_ids: list[int]) -> dict[int, str]
     return groups
 
 
-def render(conn: sa.Connection, principal: Principal, filters: Filters) -> Iterator[bytes]:
-    """The inventory JSON as a sequence of byte fragments."""
+def _named_groups(conn: sa.Connection, table: sa.Table, ids: list[int], taken: set[str]) -> dict[int, str]:
+    rows = conn.execute(sa.select(table.c.id, table.c.name).where(table.c.id.in_(ids)).order_by(table.c.id))
+    return {row.id: _unique(group_name(row.name), taken, str(row.id)) for row in rows}
+
+
+def _invalid_keys(variables: Mapping[str, Any]) -> list[str]:
+    return sorted(key for key in variables if not valid_variable_name(key))
+
+
+def render(
+    conn: sa.Connection, principal: Principal, filters: Filters, report: dict[str, Any] | None = None
+) -> Iterator[bytes]:
+    """The inventory JSON as a sequence of byte fragments.
+
+    ``report`` (if given) receives ``invalid_variable_names`` once the answer is complete.
+    """
+    grouping = set(filters.group_by)
     hosts = _hosts(conn, principal, filters)
     names = _hostnames(hosts)
+    cloud_ids = sorted({h["cloud_id"] for h in hosts})
     region_ids = sorted({h["region_id"] for h in hosts})
     cell_ids = sorted({h["cell_id"] for h in hosts if h["cell_id"] is not None})
-    region_group = _region_groups(conn, region_ids)
-    taken = set(region_group.values())
-    cell_rows = conn.execute(
-        sa.select(cells.c.id, cells.c.name, cells.c.region_id).where(cells.c.id.in_(cell_ids)).order_by(cells.c.id)
+    taken: set[str] = set()
+    cloud_group = _named_groups(conn, clouds, cloud_ids, taken) if "cloud" in grouping else {}
+    # Cell groups are named after their region's group even when regions are not grouped.
+    region_group = _region_groups(conn, region_ids, taken if "region" in grouping else set())
+    cell_group: dict[int, str] = {}
+    cell_region: dict[int, int] = {}
+    cell_cloud: dict[int, int] = {}
+    if "cell" in grouping:
+        cell_rows = conn.execute(
+            sa.select(cells.c.id, cells.c.name, cells.c.region_id, cells.c.cloud_id)
+            .where(cells.c.id.in_(cell_ids))
+            .order_by(cells.c.id)
+        )
+        for row in cell_rows:
+            cell_group[row.id] = _unique(group_name(f"{region_group[row.region_id]}_{row.name}"), taken, str(row.id))
+            cell_region[row.id], cell_cloud[row.id] = row.region_id, row.cloud_id
+    if "region" not in grouping:
+        region_group = {}
+    owned = variable_store.load(
+        conn,
+        [("cloud", str(i)) for i in cloud_group]
+        + [("region", str(i)) for i in region_group]
+        + [("cell", str(i)) for i in cell_group],
     )
-    cell_group = {
-        row.id: _unique(group_name(f"{region_group[row.region_id]}_{row.name}"), taken, str(row.id))
-        for row in cell_rows
-    }
-    owned = variable_store.load(conn, [("region", str(i)) for i in region_ids] + [("cell", str(i)) for i in cell_ids])
     groups: dict[str, dict[str, Any]] = {}
-    for rid, gname in region_group.items():
-        groups[gname] = {"children": [], "hosts": [], "vars": owned.get(("region", str(rid)), {})}
-    for cid, gname in cell_group.items():
-        groups[gname] = {"hosts": [], "vars": owned.get(("cell", str(cid)), {})}
+    group_vars: dict[str, Mapping[str, Any]] = {}
+    for kind, named in (("cloud", cloud_group), ("region", region_group), ("cell", cell_group)):
+        for row_id, gname in named.items():
+            group_vars[gname] = owned.get((kind, str(row_id)), {})
+            groups[gname] = {"hosts": [], "vars": group_vars[gname]}
+            if kind != "cell":
+                groups[gname]["children"] = []
+
+    def link(parent: str, child: str) -> None:
+        children = groups[parent]["children"]
+        if child not in children:
+            children.append(child)
+
+    region_cloud = {h["region_id"]: h["cloud_id"] for h in hosts}
+    for region_id, gname in region_group.items():
+        if region_cloud[region_id] in cloud_group:
+            link(cloud_group[region_cloud[region_id]], gname)
+    for cell_id, gname in cell_group.items():
+        if cell_region[cell_id] in region_group:
+            link(region_group[cell_region[cell_id]], gname)
+        elif cell_cloud[cell_id] in cloud_group:
+            link(cloud_group[cell_cloud[cell_id]], gname)
+    ungrouped = []
     for host in hosts:
-        if host["cell_id"] is not None:
-            groups[cell_group[host["cell_id"]]]["hosts"].append(names[host["id"]])
-            parent = groups[region_group[host["region_id"]]]["children"]
-            if cell_group[host["cell_id"]] not in parent:
-                parent.append(cell_group[host["cell_id"]])
+        name = names[host["id"]]
+        if host["cell_id"] in cell_group:
+            groups[cell_group[host["cell_id"]]]["hosts"].append(name)
+        elif host["region_id"] in region_group:
+            groups[region_group[host["region_id"]]]["hosts"].append(name)
+        elif host["cloud_id"] in cloud_group:
+            groups[cloud_group[host["cloud_id"]]]["hosts"].append(name)
         else:
-            groups[region_group[host["region_id"]]]["hosts"].append(names[host["id"]])
-    label_group: dict[str, str] = {}
-    host_ids = [h["id"] for h in hosts]
-    for start in range(0, len(host_ids), BATCH * 5):
-        chunk = host_ids[start : start + BATCH * 5]
-        stmt = sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(chunk))
-        for device_id, label in conn.execute(stmt.order_by(labels.c.label, labels.c.device_id)).all():
-            if label not in label_group:
-                label_group[label] = _unique(group_name(label), taken, "label")
-                groups[label_group[label]] = {"hosts": [], "vars": {}}
-            groups[label_group[label]]["hosts"].append(names[device_id])
-    top = sorted([*region_group.values(), *label_group.values()])
-    yield b'{"all":' + orjson.dumps({"children": top, "hosts": [], "vars": {}})
+            ungrouped.append(name)
+    extra_groups: list[str] = []
+    if "device_type" in grouping:
+        type_group: dict[str, str] = {}
+        for host in sorted(hosts, key=lambda h: h["device_type"]):
+            if host["device_type"] not in type_group:
+                type_group[host["device_type"]] = _unique(group_name(host["device_type"]), taken, "type")
+                groups[type_group[host["device_type"]]] = {"hosts": [], "vars": {}}
+            groups[type_group[host["device_type"]]]["hosts"].append(names[host["id"]])
+        extra_groups.extend(type_group.values())
+    if "label" in grouping:
+        label_group: dict[str, str] = {}
+        host_ids = [h["id"] for h in hosts]
+        for start in range(0, len(host_ids), BATCH * 5):
+            chunk = host_ids[start : start + BATCH * 5]
+            stmt = sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(chunk))
+            for device_id, label in conn.execute(stmt.order_by(labels.c.label, labels.c.device_id)).all():
+                if label not in label_group:
+                    label_group[label] = _unique(group_name(label), taken, "label")
+                    groups[label_group[label]] = {"hosts": [], "vars": {}}
+                groups[label_group[label]]["hosts"].append(names[device_id])
+        extra_groups.extend(label_group.values())
+    # The outermost container groups are the children of ``all``, with label and type groups.
+    outermost = cloud_group or region_group or cell_group
+    top = sorted([*outermost.values(), *extra_groups])
+    if extra_groups and ungrouped:  # a host in a label or type group is not left over
+        members = {h for g in extra_groups for h in groups[g]["hosts"]}
+        ungrouped = [name for name in ungrouped if name not in members]
+    yield b'{"all":' + orjson.dumps({"children": top, "hosts": sorted(ungrouped), "vars": {}})
     for gname in sorted(groups):
         group = groups[gname]
         group["hosts"] = sorted(group["hosts"])
@@ -183,19 +273,36 @@ def render(conn: sa.Connection, principal: Principal, filters: Filters) -> Itera
         yield b"," + orjson.dumps(gname) + b":" + orjson.dumps(group, option=orjson.OPT_SORT_KEYS)
     yield b',"_meta":{"hostvars":{'
     first = True
-    for fragment in _hostvars(conn, hosts, names):
+    invalid_hosts: dict[str, list[str]] = {}
+    for fragment in _hostvars(conn, hosts, names, invalid_hosts):
         yield fragment if first else b"," + fragment
         first = False
-    yield b"}}}"
+    yield b"}"
+    invalid_groups = {gname: bad for gname, values in group_vars.items() if (bad := _invalid_keys(values))}
+    invalid: dict[str, Any] = {}
+    if invalid_hosts or invalid_groups:
+        invalid = {"hosts": invalid_hosts, "groups": invalid_groups}
+        yield b',"invalid_variable_names":' + orjson.dumps(invalid, option=orjson.OPT_SORT_KEYS)
+    if report is not None:
+        report["invalid_variable_names"] = invalid
+    yield b"}}"
 
 
-def _hostvars(conn: sa.Connection, hosts: list[Mapping[str, Any]], names: Mapping[int, str]) -> Iterator[bytes]:
+def _hostvars(
+    conn: sa.Connection,
+    hosts: list[Mapping[str, Any]],
+    names: Mapping[int, str],
+    invalid: dict[str, list[str]],
+) -> Iterator[bytes]:
     """Resolved variables per host, a batch at a time; container variables are read once.
 
     The database hands over each owner's variables as one JSON object, so the
     Python work per host is one decode, one merge and one encode, all in C.
+    Keys Ansible would refuse are found once per owner, not once per host, and
+    collected into ``invalid`` by host name.
     """
     containers: dict[tuple[str, str], dict[str, Any]] = {}
+    container_invalid: dict[tuple[str, str], list[str]] = {}
     for start in range(0, len(hosts), BATCH):
         batch = hosts[start : start + BATCH]
         parents = resolution.parent_map_for(conn, "device", batch)
@@ -206,8 +313,14 @@ def _hostvars(conn: sa.Connection, hosts: list[Mapping[str, Any]], names: Mappin
         decoded = {owner: orjson.loads(text) for owner, text in loaded.items()}
         for owner in missing:
             containers[owner] = decoded.pop(owner, {})
+            container_invalid[owner] = _invalid_keys(containers[owner])
         owned = {**containers, **decoded}
+        bad_keys = {**container_invalid, **{owner: _invalid_keys(values) for owner, values in decoded.items()}}
         for host in batch:
-            merged = resolution.merge(chains[host["id"]], owned)
+            chain = chains[host["id"]]
+            merged = resolution.merge(chain, owned)
             merged.setdefault("ansible_host", host["ip_address"])
+            bad = {key for owner in chain for key in bad_keys.get(owner, ())}
+            if bad:
+                invalid[names[host["id"]]] = sorted(bad)
             yield orjson.dumps(names[host["id"]]) + b":" + orjson.dumps(merged, option=orjson.OPT_SORT_KEYS)

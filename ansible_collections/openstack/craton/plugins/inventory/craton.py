@@ -70,8 +70,37 @@ options:
     description: Only hosts of this cell.
     type: int
   label:
-    description: Only hosts that carry this label.
+    description:
+      - Only hosts that carry all of these labels (a list, or one string with commas).
+    type: list
+    elements: str
+  network_devices:
+    description:
+      - Also put network devices in the inventory, as hosts grouped like hosts (region, cell,
+        label, device type groups) and with their resolved variables.
+    type: bool
+    default: false
+  group_by:
+    description:
+      - Which groups the server builds, from V(cloud), V(region), V(cell), V(label) and
+        V(device_type). Cells are children of their region's group (or of the cloud's when regions
+        are not grouped), regions of their cloud's.
+      - Hosts that end up in no group are direct members of C(all).
+      - For groups from variables, use C(keyed_groups), C(groups) and C(compose) as well.
+    type: list
+    elements: str
+    choices: ['cloud', 'region', 'cell', 'label', 'device_type']
+    default: ['region', 'cell', 'label']
+  invalid_variable_names:
+    description:
+      - What to do with variable keys that Ansible does not accept as variable names (spaces,
+        dashes, a leading digit, V(true)...). Craton accepts any key; ansible-core 2.19 warns about
+        such names in an inventory and 2.23 will refuse them.
+      - V(skip) leaves them out and prints one warning naming the hosts, groups and keys.
+        V(keep) passes them on (ansible-core then warns for each).
     type: str
+    choices: ['skip', 'keep']
+    default: skip
   vars:
     description:
       - Only hosts whose resolved variables match, in Craton's C(vars) filter syntax
@@ -162,6 +191,7 @@ def _variable_sink(inventory: Any) -> Any:
 
 USER_AGENT = "openstack.craton-inventory/1.0"
 FILTERS = ("cloud_id", "region_id", "cell_id", "label", "vars")
+WARN_AT_MOST = 10  # hosts or groups named in the invalid-names warning
 CREDENTIALS = (("project_id", "OS_PROJECT_ID"), ("username", "OS_USERNAME"), ("api_key", "OS_PASSWORD"))
 
 
@@ -175,7 +205,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        unknown = sorted(str(key) for key in config if key not in self._options)
+        if unknown:
+            raise AnsibleParserError(
+                f"{path}: unknown option(s) {', '.join(unknown)} for openstack.craton.craton; "
+                f"the options are: {', '.join(sorted(self._options))}"
+            )
         request = self._request()
         # The key covers the request (URL with filters, project, user), so editing the source
         # file or switching credentials never serves another configuration's cached inventory.
@@ -203,7 +239,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not url:
             raise AnsibleError("openstack.craton.craton: no Craton URL; set 'url' in the source file or CRATON_URL")
         credentials = {option: self.get_option(option) for option, _ in CREDENTIALS}
-        filters = {name: self.get_option(name) for name in FILTERS}
+        filters: dict[str, Any] = {name: self.get_option(name) for name in FILTERS}
+        if self.get_option("network_devices"):
+            filters["network_devices"] = "true"
+        group_by = list(self.get_option("group_by") or [])
+        if group_by != ["region", "cell", "label"]:
+            filters["group_by"] = ",".join(group_by) or "none"
         return InventoryRequest(
             url=url,
             credentials=credentials,
@@ -212,12 +253,33 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             ssl_context=_ssl_context(self.get_option("validate_certs"), self.get_option("ca_cert")),
         )
 
+    def _warn_invalid(self, invalid: dict[str, Any], skip: bool) -> None:
+        """One warning for every variable key Ansible does not accept as a variable name."""
+        parts = []
+        if invalid.get("hosts"):
+            parts.append(f"hosts: {_describe_invalid(invalid['hosts'])}")
+        if invalid.get("groups"):
+            parts.append(f"groups: {_describe_invalid(invalid['groups'])}")
+        action = (
+            "skipped them (set invalid_variable_names: keep to pass them on)"
+            if skip
+            else "passed them on (invalid_variable_names: keep)"
+        )
+        self.display.warning(
+            "Craton variables whose keys are not valid Ansible variable names (letters, digits and _, "
+            f"not starting with a digit); the inventory plugin {action}. {' | '.join(parts)}"
+        )
+
     def _populate(self, data: Any) -> None:
         if not isinstance(data, dict):
             raise AnsibleParserError(f"Craton's inventory is not a JSON object but {type(data).__name__}")
         inventory = self.inventory
         variables_of = _variable_sink(inventory)
         groups = {name: group for name, group in data.items() if name != "_meta"}
+        invalid_names = (data.get("_meta") or {}).get("invalid_variable_names") or {}
+        skip_group_keys = (
+            invalid_names.get("groups") or {} if self.get_option("invalid_variable_names") == "skip" else {}
+        )
         for name, group in groups.items():
             group_name = inventory.add_group(name)
             if isinstance(group, list):  # the script format also allows a bare list of hosts
@@ -225,6 +287,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for host in group.get("hosts") or ():
                 inventory.add_host(host, group=group_name)
             for key, value in (group.get("vars") or {}).items():
+                if skip_group_keys and key in skip_group_keys.get(name, ()):
+                    continue
                 variables_of.set_variable(group_name, key, _data(value))
         # Children after every group exists, whatever order the server sent them in.
         for name, group in groups.items():
@@ -236,15 +300,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         compose = self.get_option("compose")
         composed_groups = self.get_option("groups")
         keyed_groups = self.get_option("keyed_groups")
-        hostvars = (data.get("_meta") or {}).get("hostvars") or {}
+        meta = data.get("_meta") or {}
+        hostvars = meta.get("hostvars") or {}
+        invalid = meta.get("invalid_variable_names") or {}
+        skip = self.get_option("invalid_variable_names") == "skip"
+        if invalid:
+            self._warn_invalid(invalid, skip)
+        skipped_hosts = (invalid.get("hosts") or {}) if skip else {}
         for host, variables in hostvars.items():
             inventory.add_host(host)
+            if host in skipped_hosts:
+                variables = {k: v for k, v in variables.items() if k not in set(skipped_hosts[host])}
             variables = _data(variables)
             for key, value in variables.items():
                 variables_of.set_variable(host, key, value)
             self._set_composite_vars(compose, variables, host, strict=strict)
             self._add_host_to_composed_groups(composed_groups, variables, host, strict=strict)
             self._add_host_to_keyed_groups(keyed_groups, variables, host, strict=strict)
+
+
+def _describe_invalid(found: dict[str, list[str]]) -> str:
+    shown = [f"{name} ({', '.join(repr(key) for key in keys)})" for name, keys in sorted(found.items())[:WARN_AT_MOST]]
+    more = len(found) - WARN_AT_MOST
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
 
 
 def _ssl_context(validate_certs: bool, ca_cert: str | None) -> ssl.SSLContext:
@@ -269,7 +347,9 @@ class InventoryRequest:
         root = url.strip().rstrip("/")
         if not root.endswith("/v1"):
             root += "/v1"
-        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None and v != ""})
+        query = urllib.parse.urlencode(
+            {k: v for k, v in filters.items() if v is not None and v != "" and v != []}, doseq=True
+        )
         self.url = f"{root}/ansible-inventory" + (f"?{query}" if query else "")
         self.credentials = credentials
         self.timeout = timeout
