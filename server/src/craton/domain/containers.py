@@ -36,7 +36,7 @@ def container_deleter(kind: Kind) -> Deleter:
 def delete_container(
     conn: sa.Connection, principal: Principal, row_id: Any, preview: bool = False, *, kind: Kind
 ) -> dict[str, int]:
-    row = crud.get(conn, principal, kind, row_id, lock=not preview)
+    row = crud.get(conn, principal, kind, row_id, lock=not preview, action="delete")
     return cascade.delete(
         conn,
         principal,

@@ -16,11 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from craton.domain import vars_query
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.history import recording as history
-from craton.domain.kinds import Kind, Row
+from craton.domain.kinds import Kind, Row, authorize
 from craton.domain.principal import Principal
 from craton.domain.tenancy import get, visible
+from craton.domain.variables import matcher
 from craton.storage import keyset
 from craton.storage import variables as variable_store
 from craton.storage.keyset import Ordering, Page, RowPredicate
@@ -65,8 +67,17 @@ def list_page(
     page: PageRequest,
     where: Sequence[sa.ColumnElement[bool]] = (),
     predicate: RowPredicate | None = None,
+    vars_expression: str | None = None,
+    resolved: bool = False,
 ) -> Page:
-    """One page of ``kind`` matching ``where`` (SQL) and ``predicate`` (Python, for ``vars``)."""
+    """One page of ``kind`` matching ``where`` (SQL) and ``predicate`` or ``vars_expression`` (Python).
+
+    The caller's role for listing the kind is checked first: a caller who may not list
+    it learns nothing else, not even whether the ``vars`` expression parses.
+    """
+    authorize(principal, kind.info, "list")
+    if vars_expression:
+        predicate = matcher(conn, principal, kind, vars_query.parse(vars_expression), resolved)
     ordering = ordering_for(kind, page.sort_keys, page.sort_dir)
     stmt = visible(kind, principal).where(*where)
     marker_row = None
@@ -124,6 +135,7 @@ def create(
     variables: Mapping[str, Any] | None = None,
 ) -> Row:
     """Insert a row in the caller's project, with its initial variables, in one transaction."""
+    authorize(principal, kind.info, "create")
     values = dict(values)
     if kind.name != "project":
         values["project_id"] = principal.project_id
@@ -144,7 +156,7 @@ def create(
 
 
 def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: dict[str, Any]) -> Row:
-    existing = get(conn, principal, kind, row_id)
+    existing = get(conn, principal, kind, row_id, action="update")
     if not values:
         return existing
     if kind.check_references is not None:

@@ -142,7 +142,7 @@ def delete_device(
     conn: sa.Connection, principal: Principal, device_id: Any, preview: bool = False, *, kind: Kind
 ) -> dict[str, int]:
     """Delete a device without children, with its labels, interfaces and their variables."""
-    row = crud.get(conn, principal, kind, device_id, lock=not preview)
+    row = crud.get(conn, principal, kind, device_id, lock=not preview, action="delete")
     has_children = conn.execute(sa.select(devices.c.id).where(devices.c.parent_id == row["id"]).limit(1)).first()
     if has_children is not None:
         raise Conflict(f"Device {row['id']} ('{row['name']}') has child devices; delete or re-parent them first.")

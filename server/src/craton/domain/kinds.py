@@ -15,12 +15,14 @@ update; the generic operations (crud, tenancy, versions) take a Kind.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from craton.domain.errors import NotFound
 from craton.domain.principal import Principal, Role
 from craton.storage.owners import OwnerRef, OwnerTable
 from craton.storage.rows import Row
@@ -35,9 +37,9 @@ Parents = tuple[tuple[str, str], ...]
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "is_root"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KindInfo:
-    """One kind of object, as declared once for the whole service."""
+    """One kind of object, as declared once for the whole service (compared by identity)."""
 
     #: Public name: in the change history, blame sources, the change feed's filter.
     resource_type: str
@@ -61,8 +63,34 @@ class KindInfo:
     conflict_message: str = ""
     #: Sort keys of lists; empty: every column but internal ones.
     sortable: frozenset[str] = field(default=frozenset())
-    #: Role needed to read objects of this kind, their variables and their history.
-    read_role: Role = Role.MEMBER
+    #: The least role for each action ("list", "get", "create", "update", "delete"); an action
+    #: not named needs the role of "get", and "get" (reading an object, its variables and its
+    #: history) needs MEMBER unless named. The domain checks it; nothing else does.
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    #: Ids are UUID text (projects) rather than integers.
+    text_ids: bool = False
+
+    @property
+    def read_role(self) -> Role:
+        """Role needed to read objects of this kind, their variables and their history."""
+        return self.roles.get("get", Role.MEMBER)
+
+    def role_for(self, action: str) -> Role:
+        return self.roles.get(action, self.read_role)
+
+    def parse_id(self, raw: Any) -> Any:
+        """An id as the database holds it; text that cannot be an id is simply not found."""
+        if self.text_ids:
+            try:
+                return str(uuid.UUID(str(raw)))
+            except ValueError:
+                raise NotFound() from None
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        text = str(raw)
+        if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) >= 2**31:
+            raise NotFound()
+        return int(text)
 
     @property
     def name(self) -> str:
@@ -101,7 +129,8 @@ PROJECT = KindInfo(
     "projects",
     "/v1/projects",
     conflict_message="A project with the given id already exists.",
-    read_role=Role.ADMIN,
+    roles={"list": Role.ROOT, "create": Role.ROOT, "get": Role.ADMIN, "update": Role.ROOT, "delete": Role.ROOT},
+    text_ids=True,
 )
 USER = KindInfo(
     "user",
@@ -111,9 +140,9 @@ USER = KindInfo(
     name_column="username",
     has_variables=False,
     conflict_message="A user with the given username already exists in this project.",
-    read_role=Role.ADMIN,
     # Only what a user read shows: key hashes and key expiry are secrets, never sort keys.
     sortable=frozenset({"id", "username", "is_admin", "project_id", "created_at", "updated_at"}),
+    roles={"list": Role.ADMIN, "get": Role.ADMIN, "create": Role.ADMIN, "update": Role.ADMIN, "delete": Role.ADMIN},
 )
 CLOUD = KindInfo(
     "cloud",
@@ -197,6 +226,11 @@ ANY_DEVICE = KindInfo(
 )
 
 
+def authorize(principal: Principal, info: KindInfo, action: str) -> None:
+    """403 unless the caller's role allows ``action`` on objects of this kind (the only role check)."""
+    principal.require(info.role_for(action))
+
+
 def by_resource_type(resource_type: str) -> KindInfo:
     return _BY_RESOURCE_TYPE[resource_type]
 
@@ -234,7 +268,7 @@ def owner_tables() -> dict[str, OwnerTable]:
             table=info.table,
             name_column=info.table.c[info.name_column],
             type_column=info.table.c.kind if info.owner_kind is not None else None,
-            text_ids=info is PROJECT,
+            text_ids=info.text_ids,
         )
         for name, info in _OWNER_KINDS.items()
     }

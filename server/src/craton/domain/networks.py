@@ -35,7 +35,7 @@ NETWORK_INTERFACE = Kind(kinds.NETWORK_INTERFACE, check_references=_check_interf
 
 
 def delete_network(conn: sa.Connection, principal: Principal, network_id: Any, preview: bool = False) -> dict[str, int]:
-    row = crud.get(conn, principal, NETWORK, network_id, lock=not preview)
+    row = crud.get(conn, principal, NETWORK, network_id, lock=not preview, action="delete")
     used = conn.execute(
         sa.select(sa.func.count()).select_from(network_interfaces).where(network_interfaces.c.network_id == row["id"])
     ).scalar_one()
@@ -47,6 +47,6 @@ def delete_network(conn: sa.Connection, principal: Principal, network_id: Any, p
 def delete_interface(
     conn: sa.Connection, principal: Principal, interface_id: Any, preview: bool = False
 ) -> dict[str, int]:
-    row = crud.get(conn, principal, NETWORK_INTERFACE, interface_id, lock=not preview)
+    row = crud.get(conn, principal, NETWORK_INTERFACE, interface_id, lock=not preview, action="delete")
     message = f"Network interface {row['id']} is still referenced."
     return cascade.delete(conn, principal, "network_interface", row, message, preview)

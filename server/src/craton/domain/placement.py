@@ -44,7 +44,7 @@ class _Named(NamedTuple):
 
 def _locked(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
     """The row, locked until the end of the transaction (concurrent moves of it queue), or 404."""
-    crud.get(conn, principal, kind, row_id)
+    row_id = crud.get(conn, principal, kind, row_id, action="update")["id"]
     row = conn.execute(sa.select(kind.table).where(kind.id_column == row_id).with_for_update()).first()
     if row is None:
         raise NotFound()

@@ -1,4 +1,4 @@
-"""Projects: the tenants. Only root creates, lists and deletes them."""
+"""Projects: the tenants. Only root creates, lists and deletes them (roles in domain/kinds.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import cascade, crud, kinds
-from craton.domain.crud import Page, PageRequest
-from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.kinds import Kind, Row
-from craton.domain.principal import Principal, Role
+from craton.domain.principal import Principal
 from craton.storage.engine import savepoint
-from craton.storage.keyset import RowPredicate
 from craton.storage.tables import projects
 
 _PROJECT_EXISTS = sa.select(projects.c.id).where(projects.c.id == sa.bindparam("project_id"))
@@ -28,27 +25,6 @@ def parse_uuid(value: Any) -> str | None:
         return None
 
 
-def get_project(conn: sa.Connection, principal: Principal, project_id: Any) -> Row:
-    principal.require(Role.ADMIN)
-    canonical = parse_uuid(project_id)
-    if canonical is None:
-        raise NotFound()
-    return crud.get(conn, principal, KIND, canonical)
-
-
-def list_projects(
-    conn: sa.Connection, principal: Principal, page: PageRequest, name: str | None, predicate: RowPredicate | None
-) -> Page:
-    principal.require(Role.ROOT)
-    where = [projects.c.name == name] if name is not None else []
-    if page.marker is not None:
-        marker = parse_uuid(page.marker)
-        if marker is None:
-            raise InvalidInput(f'Marker "{page.marker}" does not exist')
-        page = PageRequest(page.limit, marker, page.sort_keys, page.sort_dir)
-    return crud.list_page(conn, principal, KIND, page, where, predicate)
-
-
 def create_project(
     conn: sa.Connection,
     principal: Principal,
@@ -56,18 +32,13 @@ def create_project(
     variables: dict[str, Any] | None = None,
     project_id: str | None = None,
 ) -> Row:
-    principal.require(Role.ROOT)
     values = {"id": project_id or str(uuid.uuid4()), "name": name}
     return crud.create(conn, principal, KIND, values, variables)
 
 
 def delete_project(conn: sa.Connection, principal: Principal, project_id: Any, preview: bool = False) -> dict[str, int]:
     """Delete a project and everything in it, variables included."""
-    principal.require(Role.ROOT)
-    canonical = parse_uuid(project_id)
-    if canonical is None:
-        raise NotFound()
-    row = crud.get(conn, principal, KIND, canonical, lock=not preview)
+    row = crud.get(conn, principal, KIND, project_id, lock=not preview, action="delete")
     return cascade.delete(conn, principal, "project", row, "The project is still referenced.", preview)
 
 

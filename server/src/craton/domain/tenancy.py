@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain.errors import NotFound
-from craton.domain.kinds import Kind, Row
+from craton.domain.kinds import Kind, Row, authorize
 from craton.domain.principal import Principal
 from craton.storage.rows import as_row, as_rows
 
@@ -37,14 +37,20 @@ def _by_id(kind: Kind, scoped: bool, lock: bool = False) -> sa.Select[Any]:
     return stmt.with_for_update() if lock else stmt
 
 
-def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, lock: bool = False) -> Row:
+def get(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, lock: bool = False, action: str = "get"
+) -> Row:
     """One row the caller may see, or 404; ``lock`` holds it (``FOR UPDATE``) until the transaction ends.
+
+    Every operation on one object starts here: the caller's role must allow ``action`` on
+    the kind (403), then ``row_id`` (as given, text included) must name a visible row (404).
 
     A write that hangs something off the row (variables, labels) or deletes it
     locks it first, so that it either waits for a concurrent delete and then
     finds the row gone (404), or makes that delete wait and see its result.
     """
-    params = {"row_id": row_id}
+    authorize(principal, kind.info, action)
+    params = {"row_id": kind.info.parse_id(row_id)}
     if not principal.is_root:
         params["scope_project"] = principal.project_id
     row = conn.execute(_by_id(kind, not principal.is_root, lock), params).first()
@@ -55,4 +61,5 @@ def get(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, lock
 
 def find(conn: sa.Connection, principal: Principal, kind: Kind, *where: sa.ColumnElement[bool]) -> list[Row]:
     """Every visible row matching ``where``, by id: the ``?id=``/``?name=`` lookups answer them all."""
+    authorize(principal, kind.info, "list")
     return as_rows(conn.execute(visible(kind, principal).where(*where).order_by(kind.id_column)))

@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import crud, kinds
-from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import NotAuthenticated, NotFound
 from craton.domain.history import recording as history
 from craton.domain.keys import generate_api_key, hash_api_key, verify_api_key
@@ -59,21 +58,8 @@ def _previous_key_valid(row: Any, token: str | None) -> bool:
     return expires is not None and expires > utcnow() and verify_api_key(token, row.previous_api_key_hash)
 
 
-def get_user(conn: sa.Connection, principal: Principal, user_id: Any) -> Row:
-    principal.require(Role.ADMIN)
-    return crud.get(conn, principal, KIND, user_id)
-
-
-def list_users(
-    conn: sa.Connection, principal: Principal, page: PageRequest, name: str | None, user_id: int | None
-) -> Page:
-    principal.require(Role.ADMIN)
-    where = []
-    if name is not None:
-        where.append(users.c.username == name)
-    if user_id is not None:
-        where.append(users.c.id == user_id)
-    return crud.list_page(conn, principal, KIND, page, where)
+def get_user(conn: sa.Connection, principal: Principal, user_id: Any, action: str = "get") -> Row:
+    return crud.get(conn, principal, KIND, user_id, action=action)
 
 
 def create_user(
@@ -86,11 +72,10 @@ def create_user(
     is_root: bool = False,
 ) -> NewUser:
     """Create a user with a fresh key; only root may place users outside its own project."""
-    principal.require(Role.ROOT if is_root else Role.ADMIN)
-    target = parse_uuid(project_id)
-    if target is None:
-        raise NotFound()
-    crud.get(conn, principal, PROJECT, target)
+    kinds.authorize(principal, KIND.info, "create")
+    if is_root:
+        principal.require(Role.ROOT)
+    target = crud.get(conn, principal, PROJECT, project_id)["id"]
     api_key = api_key or generate_api_key()
     values = {
         "project_id": target,
@@ -108,7 +93,7 @@ def create_user(
 
 def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_seconds: int = 0) -> NewUser:
     """Give a user a new key; the old one keeps working for ``grace_seconds`` (0: stops now)."""
-    row = get_user(conn, principal, user_id)
+    row = get_user(conn, principal, user_id, action="update")
     if row["is_root"] and not principal.is_root:
         raise NotFound()
     api_key = generate_api_key()
@@ -129,7 +114,7 @@ def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_se
 
 
 def delete_user(conn: sa.Connection, principal: Principal, user_id: Any, preview: bool = False) -> dict[str, int]:
-    row = get_user(conn, principal, user_id)
+    row = get_user(conn, principal, user_id, action="delete")
     if row["is_root"] and not principal.is_root:
         raise NotFound()
     if not preview:

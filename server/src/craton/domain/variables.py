@@ -7,10 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, resolution, versions
+from craton.domain import resolution, tenancy, versions
 from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
-from craton.domain.principal import Principal, Role
+from craton.domain.principal import Principal
 from craton.domain.vars_query import Condition
 from craton.storage import variables as variable_store
 from craton.storage.devices import parent_links
@@ -20,10 +20,11 @@ from craton.storage.tables import variables as variables_table
 
 
 def owning_row(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, lock: bool = False) -> Row:
-    """The owner of the variables; a write locks it, so it cannot vanish under the write (no orphans)."""
-    if kind.name == "project":
-        principal.require(Role.ADMIN)
-    return crud.get(conn, principal, kind, row_id, lock=lock)
+    """The owner of the variables; a write locks it, so it cannot vanish under the write (no orphans).
+
+    Variables are read and written with the role that reads their owner (admin for a project's).
+    """
+    return tenancy.get(conn, principal, kind, row_id, lock=lock)
 
 
 def read(conn: sa.Connection, kind: Kind, row: Row, resolved: bool) -> dict[str, Any]:

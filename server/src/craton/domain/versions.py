@@ -27,13 +27,15 @@ def version_tag(kind: Kind, row: Row) -> str:
     return f'"{digest}"'
 
 
-def check_version(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str) -> None:
+def check_version(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str, action: str = "update"
+) -> None:
     """Honour ``If-Match``: 412 unless the row is still at one of the given versions.
 
     The comparison and a version bump happen in one conditional UPDATE, so two
     writers holding the same ETag cannot both pass.
     """
-    row = get(conn, principal, kind, row_id)
+    row = get(conn, principal, kind, row_id, action=action)
     tags = {tag.strip() for tag in if_match.split(",")}
     if "*" in tags:
         return

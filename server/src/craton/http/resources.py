@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import crud, tenancy, vars_query, versions
+from craton.domain import crud, tenancy, versions
 from craton.domain import variables as variable_domain
 from craton.domain.crud import Page
 from craton.domain.errors import InvalidInput, NotFound
@@ -26,7 +26,6 @@ from craton.domain.history import blame as history_blame
 from craton.domain.history import feed as history_feed
 from craton.domain.history import replay
 from craton.domain.kinds import Deleter, Kind, Row
-from craton.domain.principal import Role
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
@@ -68,10 +67,7 @@ class Resource:
     update: Updater | None = None
     update_params: Mapping[str, Param] = field(default_factory=dict)
     delete: Deleter | None = None
-    parse_id: Callable[[str], Any] = field(default=lambda raw: integer_id(raw))
-    marker_type: str = "integer"
     single_lookup: bool = False
-    roles: Mapping[str, Role] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -82,14 +78,9 @@ class Resource:
         """The JSON key of lists, and the route names' prefix."""
         return self.kind.info.collection
 
-    def row_id(self, raw: str) -> Any:
-        return self.parse_id(raw)
-
-    def authorize(self, call: Call, action: str) -> None:
-        """Role checks come after validation, as in the original pipeline."""
-        role = self.roles.get(action)
-        if role is not None:
-            call.principal.require(role)
+    @property
+    def marker_type(self) -> str:
+        return "string" if self.kind.info.text_ids else "integer"
 
     def list_params(self) -> dict[str, Param]:
         params = dict(self.filters)
@@ -150,13 +141,6 @@ def list_schema(key: str, item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def integer_id(raw: str) -> int:
-    """Ids in paths are opaque text; one that cannot be an id is simply not found."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) >= 2**31:
-        raise NotFound()
-    return int(raw)
-
-
 def normalise_addresses(values: dict[str, Any], names: Sequence[str]) -> None:
     for name in names:
         if values.get(name) is not None:
@@ -179,14 +163,6 @@ def list_where(res: Resource, call: Call) -> list[sa.ColumnElement[bool]]:
     return where
 
 
-def vars_predicate(res: Resource, call: Call) -> Any:
-    expression = call.query.get("vars")
-    if not expression:
-        return None
-    conditions = vars_query.parse(expression)
-    return variable_domain.matcher(call.conn, call.principal, res.kind, conditions, call.query["resolved-values"])
-
-
 def _single_lookup(res: Resource, call: Call) -> Response:
     table = res.kind.table
     if call.query.get("id") is not None:
@@ -204,7 +180,13 @@ def _single_lookup(res: Resource, call: Call) -> Response:
 def list_page(res: Resource, call: Call) -> Page:
     """The page a list request asks for: filters, ``vars``, tenancy and keyset pagination."""
     return crud.list_page(
-        call.conn, call.principal, res.kind, page_request(call.query), list_where(res, call), vars_predicate(res, call)
+        call.conn,
+        call.principal,
+        res.kind,
+        page_request(call.query),
+        list_where(res, call),
+        vars_expression=call.query.get("vars"),
+        resolved=bool(call.query.get("resolved-values")),
     )
 
 
@@ -220,7 +202,6 @@ def detail_options(call: Call) -> dict[str, Any]:
 
 def list_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
-        res.authorize(call, "list")
         if res.single_lookup and (call.query.get("id") is not None or call.query.get("name") is not None):
             return _single_lookup(res, call)
         page = list_page(res, call)
@@ -236,15 +217,15 @@ def list_operation(res: Resource) -> Operation:
     )
 
 
-def honour_if_match(res: Resource, call: Call) -> None:
+def honour_if_match(res: Resource, call: Call, action: str) -> None:
     """Optimistic concurrency: a stale ``If-Match`` is a 412 and changes nothing."""
-    check_if_match(call, res.kind, res.row_id(call.path["id"]))
+    check_if_match(call, res.kind, call.path["id"], action)
 
 
-def check_if_match(call: Call, kind: Kind, row_id: Any) -> None:
+def check_if_match(call: Call, kind: Kind, row_id: Any, action: str = "update") -> None:
     if_match = call.request.headers.get("if-match")
     if if_match:
-        versions.check_version(call.conn, call.principal, kind, row_id, if_match)
+        versions.check_version(call.conn, call.principal, kind, row_id, if_match, action)
 
 
 def tagged(response: Response, res: Resource, row: Row) -> Response:
@@ -254,8 +235,7 @@ def tagged(response: Response, res: Resource, row: Row) -> Response:
 
 def get_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
-        res.authorize(call, "get")
-        row = crud.get(call.conn, call.principal, res.kind, res.row_id(call.path["id"]))
+        row = crud.get(call.conn, call.principal, res.kind, call.path["id"])
         item = present_one(
             call.request, call.conn, res.shape, row, with_variables=True, resolved=call.query["resolved-values"]
         )
@@ -281,7 +261,6 @@ def create_operation(res: Resource) -> Operation:
     creator = res.create or _default_create(res)
 
     def handler(call: Call) -> Response:
-        res.authorize(call, "create")
         values = dict(call.body)
         variables = values.pop("variables", None) or {}
         normalise_addresses(values, res.ip_fields)
@@ -302,11 +281,10 @@ def create_operation(res: Resource) -> Operation:
 
 def update_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
-        res.authorize(call, "update")
         values = dict(call.body)
         normalise_addresses(values, res.ip_fields)
-        honour_if_match(res, call)
-        row_id = res.row_id(call.path["id"])
+        honour_if_match(res, call, "update")
+        row_id = call.path["id"]
         if res.update is not None:
             row = res.update(call, row_id, values)
         else:
@@ -345,13 +323,12 @@ def delete_operation(res: Resource) -> Operation:
     }
 
     def handler(call: Call) -> Response:
-        res.authorize(call, "delete")
-        row_id = res.row_id(call.path["id"])
+        row_id = call.path["id"]
         assert res.delete is not None
         if call.query["preview"]:
             deleted = res.delete(call.conn, call.principal, row_id, True)
             return JSONResponse({"preview": {"deleted": deleted}})
-        honour_if_match(res, call)
+        honour_if_match(res, call, "delete")
         res.delete(call.conn, call.principal, row_id, False)
         return Response(status_code=204, media_type="application/json")
 
@@ -380,10 +357,7 @@ def history_operation(res: Resource) -> Operation:
     params["sort_keys"] = Param("string", "id")
 
     def handler(call: Call) -> Response:
-        res.authorize(call, "get")  # history shows what the object shows, so it needs the same role
-        page = history_feed.entries_for(
-            call.conn, call.principal, (res.kind.resource_type,), res.row_id(call.path["id"]), page_request(call.query)
-        )
+        page = history_feed.entries_for(call.conn, call.principal, res.kind, call.path["id"], page_request(call.query))
         items = [change_item(row) for row in page.rows]
         return JSONResponse({"history": items, "links": links(call.request, call.query, page)})
 
@@ -396,14 +370,14 @@ def change_item(row: Row) -> dict[str, Any]:
 
 def variables_operations(res: Resource) -> list[Operation]:
     def owner(call: Call) -> Row:
-        return variable_domain.owning_row(call.conn, call.principal, res.kind, res.row_id(call.path["id"]))
+        return variable_domain.owning_row(call.conn, call.principal, res.kind, call.path["id"])
 
     def past_owner(call: Call) -> Row:
         """The owner for a point-in-time read: a deleted object is read from its records alone."""
         try:
             return owner(call)
         except NotFound:
-            return {"id": res.row_id(call.path["id"])}
+            return {"id": res.kind.info.parse_id(call.path["id"])}
 
     def read(call: Call) -> Response:
         query = call.query
@@ -437,13 +411,13 @@ def variables_operations(res: Resource) -> list[Operation]:
         return {"from": start, "to": end, **replay.diff(before, after)}
 
     def write(call: Call) -> Response:
-        honour_if_match(res, call)
-        values = variable_domain.merge(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.body)
+        honour_if_match(res, call, "get")
+        values = variable_domain.merge(call.conn, call.principal, res.kind, call.path["id"], call.body)
         return tagged(JSONResponse({"variables": values}), res, owner(call))
 
     def remove(call: Call) -> Response:
-        honour_if_match(res, call)
-        variable_domain.remove(call.conn, call.principal, res.kind, res.row_id(call.path["id"]), call.body)
+        honour_if_match(res, call, "get")
+        variable_domain.remove(call.conn, call.principal, res.kind, call.path["id"], call.body)
         return Response(status_code=204, media_type="application/json")
 
     return [

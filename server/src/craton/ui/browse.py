@@ -171,7 +171,7 @@ def history(call: PageCall) -> Response:
         limit=PAGE_SIZE, marker=int(marker) if marker and marker.isdigit() else None, sort_keys=("id",), sort_dir="desc"
     )
     try:
-        page = history_feed.entries_for(call.conn, call.principal, (item.kind.resource_type,), row_id, request)
+        page = history_feed.entries_for(call.conn, call.principal, item.kind, row_id, request)
         rows, has_next = page.rows, page.has_next
     except NotFound:
         rows, has_next = [], False  # made before history was kept (or bulk-loaded): none yet, if it exists

@@ -19,11 +19,14 @@ ADMIN_ONLY = kinds.admin_only_resource_types()
 CHANGES = Kind(KindInfo("change", changes, "changes", "/v1/changes", sortable=frozenset({"id", "occurred_at"})))
 
 
-def entries_for(
-    conn: sa.Connection, principal: Principal, types: tuple[str, ...], resource_id: Any, page: PageRequest
-) -> Page:
-    """One resource's records, keyset-paginated by record id; deleted resources keep theirs."""
-    where = [changes.c.resource_type.in_(types), changes.c.resource_id == str(resource_id)]
+def entries_for(conn: sa.Connection, principal: Principal, kind: Kind, resource_id: Any, page: PageRequest) -> Page:
+    """One resource's records, keyset-paginated by record id; deleted resources keep theirs.
+
+    A history shows what the object shows, so it needs the role that reads the object.
+    """
+    kinds.authorize(principal, kind.info, "get")
+    resource_id = kind.info.parse_id(resource_id)
+    where = [changes.c.resource_type == kind.resource_type, changes.c.resource_id == str(resource_id)]
     result = crud.list_page(conn, principal, CHANGES, page, where)
     if not result.rows and page.marker is None:
         raise NotFound()

@@ -113,12 +113,12 @@ def creator(kind: Kind, ignored: tuple[str, ...] = ()) -> Any:
     return create
 
 
-def labels_route(path: str, kind: Kind, row_id: Any) -> Any:
+def labels_route(path: str, kind: Kind) -> Any:
     """GET/PUT/DELETE ``<device>/labels``: PUT adds to the set, DELETE removes the listed labels."""
 
     def device(call: Call, lock: bool = False) -> Row:
         # A label write locks the device, so a concurrent delete cannot leave its labels behind.
-        return crud.get(call.conn, call.principal, kind, row_id(call.path["id"]), lock=lock)
+        return crud.get(call.conn, call.principal, kind, call.path["id"], lock=lock)
 
     def labels_of(call: Call, device_id: int) -> Response:
         return JSONResponse({"labels": device_domain.labels_of(call.conn, [device_id])[device_id]})
@@ -127,13 +127,13 @@ def labels_route(path: str, kind: Kind, row_id: Any) -> Any:
         return labels_of(call, device(call)["id"])
 
     def add(call: Call) -> Response:
-        check_if_match(call, kind, row_id(call.path["id"]))
+        check_if_match(call, kind, call.path["id"])
         row = device(call, lock=True)
         device_domain.add_labels(call.conn, call.principal, row, call.body["labels"])
         return labels_of(call, row["id"])
 
     def remove(call: Call) -> Response:
-        check_if_match(call, kind, row_id(call.path["id"]))
+        check_if_match(call, kind, call.path["id"])
         row = device(call, lock=True)
         device_domain.remove_labels(call.conn, call.principal, row, call.body["labels"])
         return Response(status_code=204, media_type="application/json")

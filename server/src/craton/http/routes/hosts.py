@@ -26,4 +26,4 @@ RESOURCE = Resource(
     delete=devices.device_deleter(devices.HOST),
 )
 
-ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.HOST, RESOURCE.row_id)]
+ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.HOST)]

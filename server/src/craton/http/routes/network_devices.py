@@ -42,4 +42,4 @@ RESOURCE = Resource(
     delete=devices.device_deleter(devices.NETWORK_DEVICE),
 )
 
-ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.NETWORK_DEVICE, RESOURCE.row_id)]
+ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.NETWORK_DEVICE)]

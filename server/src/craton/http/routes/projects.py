@@ -1,12 +1,10 @@
-"""/v1/projects: root lists, creates and deletes; an admin reads its own project."""
+"""/v1/projects: root lists, creates and deletes; an admin reads its own project (domain/kinds.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from craton.domain import projects
-from craton.domain.errors import NotFound
-from craton.domain.principal import Role
 from craton.http import schemas
 from craton.http.endpoint import Call
 from craton.http.representation import Shape
@@ -14,13 +12,6 @@ from craton.http.resources import Resource, routes
 from craton.http.validation import Param
 
 FIELDS = ("created_at", "updated_at", "id", "name")
-
-
-def _project_id(raw: str) -> str:
-    canonical = projects.parse_uuid(raw)
-    if canonical is None:
-        raise NotFound()
-    return canonical
 
 
 def _create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None) -> Any:
@@ -33,9 +24,6 @@ RESOURCE = Resource(
     create_body=schemas.obj({"name": schemas.NAME, "variables": schemas.VARIABLES}, required=["name"]),
     filters={"name": Param("string")},
     filter_columns={"name": "name"},
-    parse_id=_project_id,
-    marker_type="string",
-    roles={"list": Role.ROOT, "create": Role.ROOT, "get": Role.ADMIN, "delete": Role.ROOT},
     create=_create,
     delete=projects.delete_project,
 )

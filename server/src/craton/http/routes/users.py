@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from craton.domain import users
-from craton.domain.principal import Role
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
@@ -45,7 +44,7 @@ def create_user(call: Call) -> Response:
 
 
 def rotate_key(call: Call) -> Response:
-    user_id = RESOURCE.row_id(call.path["id"])
+    user_id = call.path["id"]
     created = users.rotate_key(call.conn, call.principal, user_id, call.query["grace_seconds"])
     return _with_key(call, created, 200)
 
@@ -62,7 +61,6 @@ RESOURCE = Resource(
     shape=SHAPE,
     filters={"id": Param("integer"), "name": Param("string")},
     filter_columns={"id": "id", "name": "username"},
-    roles={action: Role.ADMIN for action in ("list", "get", "create", "delete")},
     delete=users.delete_user,
 )
 
