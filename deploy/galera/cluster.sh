@@ -158,14 +158,17 @@ EOF
 write_haproxy() {
     local n check="$DIR/haproxy-check.sh"
     mkdir -p "$DIR"
-    # A node is healthy only when it is Synced and ready: a joiner, a donor or a node
-    # cut off from the primary component would answer connections but refuse queries.
+    # A node is healthy when it is ready and Synced, or a donor: a joiner or a node cut off
+    # from the primary component answers connections but refuses queries. A donor stays in:
+    # sending IST does not stop it, and marking it down would cut the connections in the
+    # middle of their commits (on-marked-down shutdown-sessions), leaving the API unsure
+    # whether those commits happened. (A donor of a full rsync SST holds writes for the copy.)
     cat >"$check" <<'EOF'
 #!/bin/sh
 # HAProxy external check: $3 = node address, $4 = node port.
 state=$(mariadb --connect-timeout=1 -h "$3" -P "$4" -u haproxy_check -N -B \
     -e "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state','wsrep_ready')" 2>/dev/null | sort | tr '\n\t' '  ')
-[ "$state" = "wsrep_local_state 4 wsrep_ready ON " ]
+[ "$state" = "wsrep_local_state 4 wsrep_ready ON " ] || [ "$state" = "wsrep_local_state 2 wsrep_ready ON " ]
 EOF
     chmod +x "$check"
     {
@@ -312,10 +315,13 @@ start_node() { # NODE [bootstrap]
 }
 
 start_haproxy() {
+    local before=
+    [ -f "$DIR/haproxy.cfg" ] && before="$(cat "$DIR/haproxy.cfg")"
     write_haproxy
     if [ -f "$DIR/haproxy.pid" ] && kill -0 "$(cat "$DIR/haproxy.pid")" 2>/dev/null; then
-        kill -USR2 "$(cat "$DIR/haproxy.pid")" 2>/dev/null || true
-        return 0
+        [ "$before" = "$(cat "$DIR/haproxy.cfg")" ] && return 0
+        stop_haproxy # the configuration changed: start again with the new one
+        sleep 0.5
     fi
     haproxy -c -q -f "$DIR/haproxy.cfg"
     say "starting HAProxy: writer $HOST:$BASE, balanced $HOST:$((BASE + 4)), stats http://$HOST:$((BASE + 9))/"
