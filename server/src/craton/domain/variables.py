@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from craton.domain import resolution, tenancy, versions
+from craton.domain.errors import PreconditionFailed
 from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
@@ -32,33 +34,84 @@ def read(conn: sa.Connection, kind: Kind, row: Row, resolved: bool) -> dict[str,
     return resolution.variables_for(conn, kind.name, [row], resolved)[row["id"]]
 
 
-def merge(
-    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Set the given keys, keep the others; returns the owner's own variables afterwards."""
+@dataclass(frozen=True)
+class Written:
+    """What a variables write answers: the owner as it is now, its own variables, its version."""
+
+    row: Row
+    variables: dict[str, Any]
+    etag: str
+
+
+def _locked_owner(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str | None
+) -> tuple[Row, dict[str, Any]]:
+    """The owner, locked, checked against ``If-Match``, with its own variables before the write.
+
+    The row stays locked until the transaction ends, so comparing its version here is as
+    safe as a conditional update: no other writer can move it in between.
+    """
     row = owning_row(conn, principal, kind, row_id, lock=True)
-    owner = kind.owner(row["id"])
-    project_id = kind.project_of(row)
-    before = variable_store.load_own(conn, owner) if principal.record_history else {}
-    variable_store.upsert(conn, owner, project_id, values, principal.username, principal.acted_at)
+    if if_match and not versions.matches(kind, row, if_match):
+        raise PreconditionFailed(versions.STALE)
+    return row, variable_store.load_own(conn, kind.owner(row["id"]))
+
+
+def _touched(conn: sa.Connection, principal: Principal, kind: Kind, row: Row) -> Row:
+    """Move the owner's version: its ``updated_at`` becomes the request's time (no re-read)."""
     versions.touch(conn, principal, kind, row["id"])
+    return {**row, "updated_at": principal.acted_at}
+
+
+def set_variables(
+    conn: sa.Connection,
+    principal: Principal,
+    kind: Kind,
+    row_id: Any,
+    values: Mapping[str, Any],
+    if_match: str | None = None,
+) -> Written:
+    """Set the given keys and keep the others: the whole ``PUT .../variables`` in one call.
+
+    Five statements: the owner (locked), its variables, the upsert, the version bump and
+    the history record; the answer is computed from what was read and written.
+    """
+    row, before = _locked_owner(conn, principal, kind, row_id, if_match)
+    variable_store.upsert(
+        conn, kind.owner(row["id"]), kind.project_of(row), values, principal.username, principal.acted_at
+    )
+    row = _touched(conn, principal, kind, row)
     changed = {key: value for key, value in values.items() if key not in before or before[key] != value}
     if changed:
         old = {key: before[key] for key in changed if key in before}
         history.record(conn, principal, "variables", kind.resource_type, row, old=old, new=changed)
-    return variable_store.load_own(conn, owner)
+    return Written(row, {**before, **values}, versions.version_tag(kind, row))
+
+
+def remove_variables(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str], if_match: str | None = None
+) -> Written:
+    """Delete the listed keys (unknown keys are ignored): the whole ``DELETE .../variables``."""
+    row, before = _locked_owner(conn, principal, kind, row_id, if_match)
+    variable_store.delete_keys(conn, kind.owner(row["id"]), keys)
+    row = _touched(conn, principal, kind, row)
+    removed = {key: before[key] for key in keys if key in before}
+    if removed:
+        history.record(conn, principal, "variables", kind.resource_type, row, old=removed, new={})
+    after = {key: value for key, value in before.items() if key not in removed}
+    return Written(row, after, versions.version_tag(kind, row))
+
+
+def merge(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Set the given keys, keep the others; returns the owner's own variables afterwards."""
+    return set_variables(conn, principal, kind, row_id, values).variables
 
 
 def remove(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> None:
     """Delete the listed keys; keys that do not exist are ignored."""
-    row = owning_row(conn, principal, kind, row_id, lock=True)
-    owner = kind.owner(row["id"])
-    before = variable_store.load_own(conn, owner) if principal.record_history else {}
-    variable_store.delete_keys(conn, owner, keys)
-    versions.touch(conn, principal, kind, row["id"])
-    removed = {key: before[key] for key in keys if key in before}
-    if removed:
-        history.record(conn, principal, "variables", kind.resource_type, row, old=removed, new={})
+    remove_variables(conn, principal, kind, row_id, keys)
 
 
 def owners_matching(

@@ -27,6 +27,12 @@ def version_tag(kind: Kind, row: Row) -> str:
     return f'"{digest}"'
 
 
+def matches(kind: Kind, row: Row, if_match: str) -> bool:
+    """Whether ``If-Match`` names the row's current version (or is ``*``)."""
+    tags = {tag.strip() for tag in if_match.split(",")}
+    return "*" in tags or version_tag(kind, row) in tags
+
+
 def check_version(
     conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str, action: str = "update"
 ) -> None:

@@ -411,13 +411,17 @@ def variables_operations(res: Resource) -> list[Operation]:
         return {"from": start, "to": end, **replay.diff(before, after)}
 
     def write(call: Call) -> Response:
-        honour_if_match(res, call, "get")
-        values = variable_domain.merge(call.conn, call.principal, res.kind, call.path["id"], call.body)
-        return tagged(JSONResponse({"variables": values}), res, owner(call))
+        written = variable_domain.set_variables(
+            call.conn, call.principal, res.kind, call.path["id"], call.body, call.request.headers.get("if-match")
+        )
+        response = JSONResponse({"variables": written.variables})
+        response.headers["ETag"] = written.etag
+        return response
 
     def remove(call: Call) -> Response:
-        honour_if_match(res, call, "get")
-        variable_domain.remove(call.conn, call.principal, res.kind, call.path["id"], call.body)
+        variable_domain.remove_variables(
+            call.conn, call.principal, res.kind, call.path["id"], call.body, call.request.headers.get("if-match")
+        )
         return Response(status_code=204, media_type="application/json")
 
     return [
