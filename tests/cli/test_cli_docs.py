@@ -31,6 +31,9 @@ def test_the_documented_session_runs_as_declared(live_server: Any, transcript: M
     # The history steps: the reason is recorded, and the diff pins the change by its id.
     assert "| CHG-7: new NTP server |" in text
     assert "| ntp_server | changed | 10.10.0.123 | 10.10.0.124 |" in text
+    # Names instead of ids, and a cut list that says so after the table.
+    assert "ERROR: No region named 'west'." in text
+    assert "+\nShowing 1 host; more follow. Next page: --marker 2" in text
 
 
 def test_docs_show_exactly_the_scripted_session(transcript: ModuleType) -> None:

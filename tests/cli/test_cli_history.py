@@ -219,7 +219,7 @@ def test_history_pages_and_outlives_the_object(site: Site) -> None:
     detailed = yaml.safe_load(cli.ok("--format", "yaml", "cloud-history", cloud, "--detail", "--limit", "10"))
     assert detailed[1]["old"] == {"note": None} and detailed[1]["resource_type"] == "cloud"
 
-    _ok(cli("--reason", "decommissioned", "cloud-delete", cloud))
+    _ok(cli("--reason", "decommissioned", "cloud-delete", cloud, "--yes"))  # it has a region below
     last = cli.json("cloud-history", cloud, "--all")[-1]
     assert (last["action"], last["reason"], last["summary"]) == ("delete", "decommissioned", "deleted")
     assert cli.fails("cloud-history", "2000000000").strip() == "ERROR: Not Found"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -74,14 +73,31 @@ class FakeManager:
     def record(self, operation: str, *args: Any, **kwargs: Any) -> None:
         self.calls.append((self.name, operation, *args, kwargs))
 
-    def list(self, **kwargs: Any) -> Iterator[FakeResource]:
+    def list(self, **kwargs: Any) -> FakeListing:
         self.record("list", **kwargs)
-        for index in range(1, self.items + 1):
-            yield FakeResource({"id": index, "name": f"{self.name}-{index}"}, self)
+        shown = self.items if kwargs.get("autopaginate", True) or not kwargs.get("limit") else kwargs["limit"]
+        count = min(shown, self.items)
+        items = [FakeResource({"id": i, "name": f"{self.name}-{i}"}, self) for i in range(1, count + 1)]
+        return FakeListing(items, more=self.items > shown)
+
+    def find(self, name: str, **filters: Any) -> FakeResource:
+        self.record("find", name, **filters)
+        if name == "twins":
+            raise exceptions.NoUniqueMatch(f"2 {self.name} are named 'twins'; give the id of one of them: 5, 6")
+        return FakeResource({"id": 40 + len(self.calls), "name": name, "cloud_id": 1, "region_id": 2}, self)
+
+    def find_all(self, name: str, **filters: Any) -> list[FakeResource]:
+        self.record("find_all", name, **filters)
+        return [FakeResource({"id": 7, "name": name}, self)] if self.name == "network_devices" else []
+
+    def rotate_key(self, item_id: Any, **kwargs: Any) -> FakeResource:
+        self.record("rotate_key", item_id, **kwargs)
+        return FakeResource({"id": item_id, "username": "bob", "api_key": "NEWKEY"}, self)
 
     def get(self, item_id: Any, **kwargs: Any) -> FakeResource:
         self.record("get", item_id, **kwargs)
-        return FakeResource({"id": item_id, "name": "x"}, self)
+        placement = {"cloud_id": 1} if self.name == "regions" else {}
+        return FakeResource({"id": item_id, "name": "x", **placement}, self)
 
     def create(self, **kwargs: Any) -> FakeResource:
         self.record("create", **kwargs)
@@ -91,12 +107,30 @@ class FakeManager:
         self.record("update", item_id, **kwargs)
         return FakeResource({"id": item_id, **kwargs}, self)
 
-    def delete(self, item_id: Any) -> bool:
+    def delete(self, item_id: Any, preview: bool = False) -> Any:
+        if preview:  # nothing below the object: the CLI then deletes without asking
+            self.record("preview", item_id)
+            return {self.name: 1}
         self.record("delete", item_id)
         return True
 
     def labels(self, item_id: Any) -> FakeLabels:
         return FakeLabels(self, item_id)
+
+
+class FakeListing:
+    """What the library's list() returns: an iterator that knows whether more items follow."""
+
+    def __init__(self, items: list[FakeResource], more: bool) -> None:
+        self._items = iter(items)
+        self.more = more
+        self.next_marker = items[-1].to_dict()["id"] if items else None
+
+    def __iter__(self) -> FakeListing:
+        return self
+
+    def __next__(self) -> FakeResource:
+        return next(self._items)
 
 
 class FakeClient:
@@ -159,7 +193,7 @@ def run(
     [
         (
             ["project-list", "-n", "ops"],
-            ("projects", "list", {"autopaginate": False, "marker": None, "limit": None, "name": "ops"}),
+            ("projects", "list", {"autopaginate": True, "marker": None, "limit": 100, "name": "ops"}),
         ),
         (["project-create", "-n", "ops"], ("projects", "create", {"name": "ops"})),
         (["cloud-create", "-n", "c", "--note", "n"], ("clouds", "create", {"name": "c", "note": "n"})),
@@ -229,14 +263,17 @@ def run(
             ("hosts", "update", 5, {"note": "n", "ip_address": "10.0.0.2"}),
         ),
         (["host-update", "5", "--no-parent"], ("hosts", "update", 5, {"parent_id": None})),
-        (["project-delete", "0a3d"], ("projects", "delete", "0a3d", {})),
+        (
+            ["project-delete", "0a3d1f52-7c55-4a39-9e62-7d1e4c2b8f00"],
+            ("projects", "delete", "0a3d1f52-7c55-4a39-9e62-7d1e4c2b8f00", {}),
+        ),
         (["host-delete", "9"], ("hosts", "delete", 9, {})),
     ],
 )
 def test_original_command_lines_map_to_library_calls(argv: list[str], expected: tuple[Any, ...]) -> None:
     result = run(*argv)
     assert result.code == 0, result.err
-    assert result.calls[0] == expected
+    assert result.calls[-1] == expected  # deletes ask for a preview first
 
 
 def test_list_flags_become_query_parameters() -> None:
@@ -283,7 +320,7 @@ def test_list_flags_become_query_parameters() -> None:
                 "sort_dir": "desc",
                 "device_type": "server",
                 "vars": "a:1",
-                "label": "web",
+                "label": ["web"],
                 "ip_address": "10.0.0.1",
             },
         )
@@ -298,9 +335,9 @@ def test_vars_groups_are_all_joined() -> None:
 def test_device_list_always_sends_descendants() -> None:
     result = run("device-list", "--parent", "7", "--active", "true", "--cloud", "1", "-r", "2", "-c", "4")
     assert result.calls[0][2] == {
-        "autopaginate": False,
+        "autopaginate": True,
         "marker": None,
-        "limit": None,
+        "limit": 100,
         "parent_id": 7,
         "descendants": False,
         "active": True,
@@ -324,10 +361,13 @@ def test_all_shows_progress_only_on_a_terminal() -> None:
     assert quiet.err == ""
 
 
-def test_a_full_first_page_hints_at_the_next_one_on_a_terminal() -> None:
-    tty = TTYStream()
-    run("cloud-list", "--limit", "10", stderr=tty, items=10)
-    assert "--marker 10" in tty.getvalue()
+def test_a_page_that_leaves_items_behind_says_so_after_the_table() -> None:
+    for stderr in (TTYStream(), io.StringIO()):  # on a terminal or not: the output is incomplete
+        result = run("cloud-list", "--limit", "10", stderr=stderr, items=11)
+        assert result.out.count("clouds-") == 10
+        assert "Showing 10 clouds; more follow. Next page: --marker 10" in stderr.getvalue()
+    complete = run("cloud-list", "--limit", "10", items=10)
+    assert complete.err == ""
 
 
 def test_fields_pick_table_columns_and_are_validated() -> None:
@@ -446,7 +486,7 @@ def test_no_arguments_prints_top_level_help() -> None:
         (["clud-list"], "unknown command 'clud-list' (did you mean cloud-list"),
         (["help", "nope"], "unknown command 'nope'"),
         (["cloud-show"], "the following arguments are required: <cloud>"),
-        (["cloud-show", "abc"], "invalid int value"),
+        (["cloud-list", "--limit", "x"], "invalid positive integer value"),
         (["host-list", "--sort-dir", "up"], "invalid choice"),
         (["host-list", "--limit", "0"], "invalid positive integer value"),
         (["cloud-list", "--bogus"], "unrecognized arguments: --bogus"),
@@ -507,3 +547,82 @@ def test_root_cause_finds_the_operating_system_reason() -> None:
     error = exceptions.ConnectionFailed("Unable to establish connection", original_exception=wrapper)
     assert root_cause(error) == "Connection refused"
     assert root_cause(ValueError("plain")) == "plain"
+
+
+# --- names instead of ids (issue 21) -------------------------------------------------------------
+
+
+def test_names_are_looked_up_once_each_narrowed_by_the_levels_above() -> None:
+    result = run(
+        "host-create", "-n", "h", "-i", "10.0.0.1", "--cloud", "prod", "-r", "east", "--cell", "a", "-t", "server"
+    )
+    assert result.code == 0, result.err
+    finds = [call for call in result.calls if call[1] == "find"]
+    cloud_id = 41  # the fake's ids: 40 + the number of calls so far
+    assert finds == [
+        ("clouds", "find", "prod", {}),
+        ("regions", "find", "east", {"cloud_id": cloud_id}),
+        ("cells", "find", "a", {"region_id": 42, "cloud_id": cloud_id}),
+    ]
+    assert [call[1] for call in result.calls] == ["find", "find", "find", "create"]  # nothing else is asked
+
+
+def test_digits_are_ids_and_cost_no_request() -> None:
+    result = run("host-list", "--cloud", "1", "-r", "2", "--cell", "3", "--limit", "10")
+    assert [call[1] for call in result.calls] == ["list"]
+
+
+def test_a_cell_alone_gives_region_and_cloud_from_the_one_lookup() -> None:
+    result = run("host-create", "-n", "h", "-i", "10.0.0.1", "--cell", "a", "-t", "server")
+    assert result.code == 0, result.err
+    assert [call[:2] for call in result.calls] == [("cells", "find"), ("hosts", "create")]
+    assert (result.calls[1][2]["region_id"], result.calls[1][2]["cloud_id"]) == (2, 1)
+
+
+def test_a_numeric_region_alone_costs_one_get_for_its_cloud() -> None:
+    result = run("cell-create", "-n", "c", "-r", "2")
+    assert [call[:2] for call in result.calls] == [("regions", "get"), ("cells", "create")]
+    assert result.calls[1][2] == {"name": "c", "region_id": 2, "cloud_id": 1}
+
+
+def test_an_ambiguous_name_exits_1_naming_the_candidates() -> None:
+    result = run("cloud-show", "twins")
+    assert result.code == 1 and "give the id of one of them: 5, 6" in result.err
+
+
+def test_a_device_name_searches_hosts_and_network_devices() -> None:
+    result = run("device-list", "--parent", "sw1", "--limit", "10")
+    assert [call[:2] for call in result.calls] == [
+        ("hosts", "find_all"),
+        ("network_devices", "find_all"),
+        ("devices", "list"),
+    ]
+    assert result.calls[-1][2]["parent_id"] == 7
+
+
+def test_repeated_and_comma_labels_are_sent_together() -> None:
+    result = run("host-list", "--label", "compute", "--label", "gpu,ssd", "--limit", "10")
+    assert result.calls[0][2]["label"] == ["compute", "gpu", "ssd"]
+
+
+def test_f_and_c_are_short_for_format_and_column() -> None:
+    result = run("-f", "json", "cloud-show", "1", "-c", "name")
+    assert json.loads(result.out) == {"name": "x"}
+    compat = run("host-list", "-c", "4", "--limit", "10")  # the original -c <cell id>
+    assert compat.calls[0][2]["cell_id"] == 4
+
+
+def test_a_delete_with_objects_below_is_refused_without_a_terminal() -> None:
+    class Deep(FakeClient):
+        def __init__(self) -> None:
+            super().__init__()
+            self.regions.delete = lambda item_id, preview=False: (  # type: ignore[method-assign]
+                {"regions": 1, "cells": 1, "hosts": 13, "network_interfaces": 4} if preview else True
+            )
+
+    client = Deep()
+    out, err = io.StringIO(), io.StringIO()
+    shell = CratonShell(stdin=io.StringIO(""), stdout=out, stderr=err, environ=ENV, client_factory=lambda o: client)
+    assert shell.run(["region-delete", "2"]) == 2
+    assert "this deletes region 2 and 1 cell, 13 hosts, 4 interfaces below it" in err.getvalue()
+    assert "--yes" in err.getvalue() and out.getvalue() == ""

@@ -29,9 +29,9 @@ def assert_carries_details(error: exc.HTTPError, status: int) -> None:
 
 def test_400_bad_request(craton):
     with pytest.raises(exc.BadRequest) as caught:
-        list(craton.clouds.list(limit=5))
+        list(craton.clouds.list(sort_dir="sideways"))
     assert_carries_details(caught.value, 400)
-    assert "minimum of 10" in caught.value.message
+    assert "'sideways' is not one of" in caught.value.message
 
 
 def test_401_unauthorized(live_server, make_client, tenant):

@@ -10,17 +10,51 @@ from __future__ import annotations
 
 import builtins
 import copy
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 from urllib.parse import quote
 
-from cratonclient.session import json_body
+from cratonclient import exceptions
+from cratonclient.session import json_body, next_link
 
 if TYPE_CHECKING:
     from cratonclient.session import Session
 
 #: Friendly keyword -> wire name, for query parameters whose wire name is not an identifier.
 _QUERY_ALIASES = {"resolved": "resolved-values"}
+
+#: The page sizes the server accepts; ``limit`` outside them is handled here, not sent.
+MIN_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+
+R = TypeVar("R")
+
+
+def page_size(limit: int | None) -> int | None:
+    """The ``limit`` to send: ``None`` stays the server's default, others are clamped to 10..100."""
+    if limit is None:
+        return None
+    return min(max(int(limit), MIN_PAGE_SIZE), MAX_PAGE_SIZE)
+
+
+class Listing(Iterator[R], Generic[R]):
+    """The lazy iterator ``list()`` returns.
+
+    Once iteration has ended, ``more`` says whether the server holds further items that were
+    not fetched (only possible with ``autopaginate=False``), and ``next_marker`` is the
+    ``marker`` that continues after the last item returned.
+    """
+
+    def __init__(self, produce: Callable[[Listing[R]], Iterator[R]]) -> None:
+        self.more = False
+        self.next_marker: Any = None
+        self._items = produce(self)
+
+    def __iter__(self) -> Listing[R]:
+        return self
+
+    def __next__(self) -> R:
+        return next(self._items)
 
 
 def encode_query(params: Mapping[str, Any]) -> dict[str, str]:
@@ -221,12 +255,16 @@ class CRUDClient:
         limit: int | None = None,
         skip_merge: bool = False,
         **filters: Any,
-    ) -> Iterator[Resource]:
+    ) -> Listing[Resource]:
         """Lazily iterate over the collection, page by page, as the server returns it.
 
-        With ``autopaginate`` (the default) every page is fetched as iteration reaches it;
-        without, only the page after ``marker`` (up to ``limit`` items) is. Other keywords are
-        query filters, e.g. ``cloud_id=1``, ``vars='a:"b"'``, ``details=True``.
+        With ``autopaginate`` (the default) every page is fetched as iteration reaches it and
+        ``limit`` is only the page size (kept within the server's 10..100). Without, the
+        items after ``marker`` are returned: one server page, or exactly ``limit`` items when
+        given (any number: fewer than 10 are cut from a page of 10, more than 100 are fetched
+        over several pages). The returned :class:`Listing` then says whether ``more``
+        follow, and the ``next_marker`` to ask for them. Other keywords are query filters,
+        e.g. ``cloud_id=1``, ``vars='a:"b"'``, ``details=True``, ``label=["web", "prod"]``.
         """
         self.merge_request_arguments(filters, skip_merge)
         url = self.build_url(filters)
@@ -240,27 +278,103 @@ class CRUDClient:
         autopaginate: bool,
         params: Mapping[str, Any],
         resource_class: type[Resource] | None = None,
-    ) -> Iterator[Resource]:
+    ) -> Listing[Resource]:
         """Lazily wrap every item of a paginated list at ``url`` (``body[items_key]``).
 
         The one pagination loop of the managers: ``list`` uses it for the collection, and
-        other paginated routes of a resource (its change history) for theirs.
+        other paginated routes of a resource (its change history) for theirs. ``limit`` in
+        ``params`` follows ``list``'s rules.
         """
         wrap = resource_class or self.resource_class
-        pages = self.session.paginate(
-            url,
-            items_key=items_key,
-            autopaginate=autopaginate,
-            nested=self.nested,
-            params=encode_query(params),
-        )
-        for response, items in pages:
-            for info in self._arrange(response, items):
-                yield wrap(self, info, loaded=True)
+        limit = params.get("limit")
+        wanted = None if autopaginate or limit is None else max(int(limit), 0)
+        query = encode_query({**params, "limit": page_size(limit)})
+
+        def produce(listing: Listing[Resource]) -> Iterator[Resource]:
+            pages = self.session.paginate(
+                url,
+                items_key=items_key,
+                # A limit above one server page is reached by following next links.
+                autopaginate=autopaginate or wanted is not None,
+                nested=self.nested,
+                params=query,
+            )
+            count = 0
+            for response, items in pages:
+                arranged = self._arrange(response, items)
+                taken = arranged if wanted is None else arranged[: wanted - count]
+                for info in taken:
+                    count += 1
+                    listing.next_marker = info.get("id")
+                    yield wrap(self, info, loaded=True)
+                if autopaginate:
+                    continue
+                if wanted is None or count >= wanted:
+                    listing.more = len(taken) < len(arranged) or next_link(json_body(response)) is not None
+                    return
+            listing.more = False
+
+        return Listing(produce)
 
     def _arrange(self, response: Any, items: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
         """Hook for managers whose pages need reordering; the server's order by default."""
         return items
+
+    @property
+    def kind_name(self) -> str:
+        """What one object is called in messages: ``network interface``."""
+        return self.key.replace("_", " ")
+
+    def find_all(self, name: str, **filters: Any) -> builtins.list[Resource]:
+        """Every object whose name (``username`` for users) is exactly ``name``.
+
+        One ``?name=`` query (more only if over 100 objects share the name); ``filters``
+        narrow it, e.g. ``region_id=3``. The comparison is exact even where the database
+        compares names without regard to case.
+        """
+        return self._named(name, filters)[1]
+
+    def _named(self, name: str, filters: dict[str, Any]) -> tuple[builtins.list[Resource], builtins.list[Resource]]:
+        """(what ``?name=`` answered, the exact matches among it)."""
+        attr = self.resource_class.NAME_ATTR
+        try:
+            found = builtins.list(self.list(name=name, limit=MAX_PAGE_SIZE, **filters))
+        except exceptions.NotFound:
+            found = []  # /clouds and /regions answer 404 when no name matches
+        # Scope again here: /clouds and /regions answer ?name= with every match (v1 behaviour)
+        # and ignore the other filters.
+        scope = {key: value for key, value in filters.items() if value is not None}
+
+        def matches(info: dict[str, Any]) -> bool:
+            return info.get(attr) == name and all(info.get(key, value) == value for key, value in scope.items())
+
+        return found, [item for item in found if matches(item.to_dict())]
+
+    def find(self, name: str, **filters: Any) -> Resource:
+        """The one object named exactly ``name``, as ``find_all`` looks for it.
+
+        Raises ``NotFound`` when there is none (naming near matches that differ only in
+        case), and ``NoUniqueMatch`` (with ``candidates``) when there are several.
+        """
+        found, exact = self._named(name, filters)
+        scope = " with " + ", ".join(f"{key}={value}" for key, value in filters.items() if value is not None)
+        scope = "" if scope == " with " else scope
+        if not exact:
+            attr = self.resource_class.NAME_ATTR
+            near = ", ".join(
+                describe(item, with_name=True)
+                for item in found
+                if str(item.to_dict().get(attr)).casefold() == name.casefold() and item.to_dict().get(attr) != name
+            )
+            hint = f" (names differing only in case: {near})" if near else ""
+            raise exceptions.NotFound(f"No {self.kind_name} named {name!r}{scope}{hint}.")
+        if len(exact) > 1:
+            raise exceptions.NoUniqueMatch(
+                f"{len(exact)} {self.kind_name}s are named {name!r}{scope}; give the id of one of them: "
+                + ", ".join(describe(item) for item in exact),
+                candidates=exact,
+            )
+        return exact[0]
 
     def update(self, item_id: Any = None, skip_merge: bool = True, **kwargs: Any) -> Resource:
         """Change the given fields of one object (``PUT``) and return the result."""
@@ -303,4 +417,28 @@ class CRUDClient:
         return 200 <= response.status_code < 300
 
 
-__all__ = ["CRUDClient", "Resource", "encode_query", "unsupported"]
+#: Fields that place an object, nearest first: shown next to the ids of name candidates.
+_PLACEMENT = ("device_id", "parent_id", "cell_id", "region_id", "cloud_id", "project_id")
+
+
+def describe(item: Resource, with_name: bool = False) -> str:
+    """``7 (region_id 2)``: an object's id and where it sits, to tell namesakes apart."""
+    info = item.to_dict()
+    where = next((f"{key} {info[key]}" for key in _PLACEMENT if info.get(key) is not None), None)
+    text = str(info.get("id"))
+    if with_name:
+        text += f" {info.get(item.NAME_ATTR)!r}"
+    return f"{text} ({where})" if where else text
+
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "MIN_PAGE_SIZE",
+    "CRUDClient",
+    "Listing",
+    "Resource",
+    "describe",
+    "encode_query",
+    "page_size",
+    "unsupported",
+]

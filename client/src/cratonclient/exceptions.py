@@ -6,6 +6,7 @@
     ├── UnableToAuthenticate            no usable credentials
     ├── Timeout                         the server did not answer in time
     ├── CommandError                    the craton CLI refused its arguments
+    ├── NoUniqueMatch                   ``find(name)`` matched several objects
     ├── InvalidResponse                 a 2xx answer the client cannot read
     └── HTTPError                       anything that happened on the wire
         ├── ConnectionFailed            no connection, or it dropped without an answer
@@ -88,6 +89,16 @@ class Timeout(ClientException):
 
 class CommandError(ClientException):
     message = "The command could not be run."
+
+
+class NoUniqueMatch(ClientException):
+    """Several objects have the name given to ``find``; ``candidates`` holds them all."""
+
+    message = "Several objects have this name; give an id instead."
+
+    def __init__(self, message: str | None = None, *, candidates: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.candidates = list(candidates or [])
 
 
 class InvalidResponse(ClientException):

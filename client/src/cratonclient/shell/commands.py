@@ -25,12 +25,16 @@ class Arg:
     """One argparse argument, plus how its value reaches the server.
 
     ``flags`` and ``options`` go to ``add_argument`` unchanged. ``convert`` turns the parsed
-    value into what is sent, e.g. joining ``--vars`` groups into one query string.
+    value into what is sent, e.g. joining ``--vars`` groups into one query string. ``ref``
+    names the kind of object the value refers to (``cloud``, ``cell``, ``device``...): such
+    a value may be an id or a name, resolved to an id before the command runs
+    (see :mod:`cratonclient.shell.names`).
     """
 
     flags: tuple[str, ...]
     options: Mapping[str, Any] = field(default_factory=dict)
     convert: Callable[[Any], Any] | None = None
+    ref: str | None = None
 
     @property
     def dest(self) -> str:
@@ -48,9 +52,9 @@ class Arg:
         return self.convert(raw)
 
 
-def arg(*flags: str, convert: Callable[[Any], Any] | None = None, **options: Any) -> Arg:
+def arg(*flags: str, convert: Callable[[Any], Any] | None = None, ref: str | None = None, **options: Any) -> Arg:
     """Declare an argument with ``add_argument``'s own signature."""
-    return Arg(tuple(flags), options, convert)
+    return Arg(tuple(flags), options, convert, ref)
 
 
 def collect(arguments: Iterable[Arg], args: argparse.Namespace) -> dict[str, Any]:
@@ -163,12 +167,18 @@ class Context:
         stdin: IO[str],
         stderr: IO[str],
         options: argparse.Namespace,
+        stdout: IO[str] | None = None,
     ) -> None:
         self._client_factory = client_factory
         self._client: Any = None
         self.stdin = stdin
         self.stderr = stderr
+        self.stdout = stdout
         self.options = options
+        #: Said on stderr after the output (``warn``), e.g. that a list was cut by paging.
+        self.afterwords: list[str] = []
+        #: What resolved the names of this command line (a ``names.Resolver``), if any.
+        self.resolver: Any = None
 
     @property
     def client(self) -> Any:
@@ -191,10 +201,29 @@ class Context:
         except (AttributeError, ValueError):
             return False
 
+    def ask(self, question: str) -> str:
+        """Ask the person at the terminal (on stderr) and return the line typed on stdin."""
+        self.stderr.write(question)
+        self.stderr.flush()
+        return self.stdin.readline()
+
+    def stdout_is_tty(self) -> bool:
+        """Whether a person reads the output (lists then show one page at a time)."""
+        try:
+            return bool(self.stdout is not None and self.stdout.isatty())
+        except (AttributeError, ValueError):
+            return False
+
     def note(self, text: str) -> None:
-        """A hint for the person at the terminal; silent when stderr is redirected."""
+        """A hint for the person at the terminal, after the output; silent when stderr is
+        redirected."""
         if self.stderr_is_tty():
-            print(text, file=self.stderr)
+            self.afterwords.append(text)
+
+    def warn(self, text: str) -> None:
+        """Something the reader must know about the output (it is incomplete...): printed on
+        stderr after the output, whether or not stderr is a terminal."""
+        self.afterwords.append(text)
 
     def track(self, items: Iterable[T], what: str, enabled: bool = True) -> Iterator[T]:
         """Yield ``items`` while counting them on stderr, for long ``--all`` fetches."""

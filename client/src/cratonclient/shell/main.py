@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import difflib
 import os
 import re
@@ -23,7 +24,7 @@ from cratonclient import exceptions
 from cratonclient.auth import KeystoneUnreachable
 from cratonclient.formatters import FORMATTERS, UnsupportedOutput, get_formatter
 from cratonclient.formatters.base import Formatter
-from cratonclient.shell import cliutils, completion, v1
+from cratonclient.shell import cliutils, completion, names, v1
 from cratonclient.shell.commands import (
     Arg,
     Command,
@@ -55,10 +56,20 @@ def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
     """
     return (
         arg(
+            "-f",
             "--format",
             choices=tuple(FORMATTERS),
             default="default",
             help="Output format: tables for people, json/yaml/csv for scripts (default: table).",
+        ),
+        arg(
+            "-c",
+            "--column",
+            action=ColumnAction,
+            metavar="COLUMN",
+            help="Show only this column (repeat for several; comma separated also works), as "
+            "--fields does for lists; on a command with --cell, '-c N' with a number N is "
+            "--cell N, as in the original tool.",
         ),
         arg(
             "--craton-url",
@@ -152,6 +163,25 @@ def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
         ),
         arg("--debug", action="store_true", help="Show tracebacks and request details on errors."),
     )
+
+
+class ColumnAction(argparse.Action):
+    """``-c/--column``: appends a column; ``-c 7`` keeps meaning ``--cell 7`` where a command
+    has ``--cell`` (the original tool's short option, which only ever took a number)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        text = str(values)
+        if option_string == "-c" and text.isdigit() and hasattr(namespace, "cell_id"):
+            namespace.cell_id = text
+            return
+        previous = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, [*(previous or []), text])
 
 
 def _reason(text: str) -> str:
@@ -292,9 +322,12 @@ class CratonShell:
                     f"{', '.join(map(str, SUPPORTED_API_VERSIONS))})"
                 )
             formatter = get_formatter(args.format)
-            context = Context(lambda: self.client_factory(args), self.stdin, self.stderr, args)
-            result = command.handler(context, args)
+            context = Context(lambda: self.client_factory(args), self.stdin, self.stderr, args, stdout=self.stdout)
+            context.resolver = names.resolve(context, command.arguments, args)
+            result = _columns(command.handler(context, args), cliutils.split_list(getattr(args, "column", None)))
             self._render(result, formatter)
+            for line in context.afterwords:
+                print(line, file=self.stderr)
             return 0
         except UsageError as error:
             return self._usage_error(command, error.message)
@@ -384,6 +417,23 @@ class CratonShell:
     def _completion(self, ctx: Context, args: argparse.Namespace) -> TextResult:
         generate = completion.bash_script if args.shell == "bash" else completion.zsh_script
         return TextResult(generate(PROG, list(self.commands.values()), self.globals))
+
+
+def _columns(result: Result, columns: Sequence[str]) -> Result:
+    """Apply ``-c/--column``: the object's rows, or the list's columns, that were asked for."""
+    if not columns:
+        return result
+    if isinstance(result, ObjectResult):
+        unknown = [name for name in columns if name not in result.data]
+        if unknown:
+            raise UsageError(f"invalid column {unknown[0]!r}; choose from: {', '.join(sorted(result.data))}")
+        return dataclasses.replace(result, data={name: result.data[name] for name in columns})
+    if isinstance(result, ListResult) and list(result.fields) != list(columns):
+        unknown = [name for name in columns if name not in result.fields]
+        if unknown:
+            raise UsageError(f"invalid column {unknown[0]!r}; choose from: {', '.join(result.fields)}")
+        return dataclasses.replace(result, fields=list(columns))
+    return result
 
 
 def _displayed(

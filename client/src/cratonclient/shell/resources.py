@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cratonclient import exceptions
+from cratonclient.crud import MAX_PAGE_SIZE, MIN_PAGE_SIZE
 from cratonclient.shell import cliutils
 from cratonclient.shell import history as provenance
 from cratonclient.shell.commands import (
@@ -33,9 +34,8 @@ from cratonclient.shell.commands import (
 )
 from cratonclient.shell.errors import UsageError
 
-#: The server's page size when no --limit is given, and the largest it accepts (used by --all).
+#: The server's page size when no --limit is given.
 DEFAULT_PAGE_SIZE = 30
-MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,9 @@ class ResourceSpec:
     create_defaults: Callable[[Context], dict[str, Any]] | None = None
     #: Printed after a successful create, e.g. to say an API key is shown only once.
     create_message: str | None = None
+    #: Completes (and checks) a create's fields after names are resolved, e.g. the cloud of
+    #: the given region: ``function(ctx, fields)``, changing ``fields`` in place.
+    complete_create: Callable[[Context, dict[str, Any]], None] | None = None
     #: Update options the API changes through another route than ``PUT`` (labels):
     #: wire key -> ``function(manager, id, value)``, called after the ``PUT``.
     update_extras: Mapping[str, Callable[[Any, Any, Any], object]] = field(default_factory=dict)
@@ -90,6 +93,11 @@ class ResourceSpec:
     @property
     def metavar(self) -> str:
         return f"<{self.name}>"
+
+    @property
+    def ref(self) -> str:
+        """The reference kind of this resource's ids (see ``shell.names``): ``network_device``."""
+        return self.name.replace("-", "_")
 
 
 def resource_commands(spec: ResourceSpec) -> list[Command]:
@@ -114,10 +122,11 @@ def manager_of(ctx: Context, spec: ResourceSpec) -> Any:
 
 
 def _id_arg(spec: ResourceSpec) -> Arg:
-    return arg("id", metavar=spec.metavar, type=spec.id_type, help=f"ID of the {spec.title}.")
+    what = "username" if spec.name == "user" else "name"
+    return arg("id", metavar=spec.metavar, ref=spec.ref, help=f"ID or {what} of the {spec.title}.")
 
 
-def _item_command(
+def item_command(
     spec: ResourceSpec, verb: str, summary: str, handler: Handler, *arguments: Arg, **extra: Any
 ) -> Command:
     """``<name>-<verb> <id> ...``: a command about one existing object."""
@@ -156,13 +165,17 @@ def paging_args(spec: ResourceSpec) -> tuple[Arg, ...]:
     """The options every list command shares: columns, paging and sorting."""
     args = [
         *column_args(spec),
-        arg("--all", action="store_true", help="Fetch every page, not only the first."),
+        arg(
+            "--all",
+            action="store_true",
+            help="Fetch every page, not only the first (the default when stdout is not a terminal).",
+        ),
         arg(
             "--limit",
             type=_positive_int,
             metavar="N",
-            help=f"Items per page (the server accepts 10 to {MAX_PAGE_SIZE}; "
-            f"default {DEFAULT_PAGE_SIZE}). Ignored with --all.",
+            help=f"Show N {spec.plural} (one page; any N: the CLI asks the server for pages of "
+            f"{MIN_PAGE_SIZE} to {MAX_PAGE_SIZE} as needed). Default: {DEFAULT_PAGE_SIZE} on a terminal.",
         ),
         arg(
             "--marker",
@@ -184,7 +197,7 @@ def list_command(spec: ResourceSpec) -> Command:
     blames = spec.variables and spec.details
 
     def handler(ctx: Context, args: argparse.Namespace) -> ListResult:
-        filters = collect(spec.filters, args)
+        filters = collect((*spec.filters, name_contains), args)
         if blames and args.blame is not None:
             if args.fields or args.detail:
                 raise UsageError("--blame shows its own columns; it cannot be combined with --fields or --detail")
@@ -194,6 +207,11 @@ def list_command(spec: ResourceSpec) -> Command:
         columns = list_columns(spec, args)  # validated before any request is sent
         return ListResult(fetch_list(ctx, spec, args, filters), columns)
 
+    name_contains = arg(
+        "--name-contains",
+        metavar="TEXT",
+        help=f"Only {spec.plural} whose name contains TEXT, ignoring case (--name is exact).",
+    )
     blame = arg(
         "--blame",
         metavar="KEY",
@@ -204,8 +222,10 @@ def list_command(spec: ResourceSpec) -> Command:
         name=f"{spec.name}-list",
         summary=f"List {spec.plural}.",
         handler=handler,
-        arguments=spec.filters + paging_args(spec) + ((blame,) if blames else ()),
-        description=f"List {spec.plural}, one page at a time unless --all is given.",
+        arguments=(*spec.filters, name_contains, *paging_args(spec), *((blame,) if blames else ())),
+        description=f"List {spec.plural}. On a terminal one page is shown ({DEFAULT_PAGE_SIZE}, or "
+        "--limit N); piped or redirected, every page is fetched unless --limit or --marker asks "
+        "for one. When a page leaves more behind, stderr says so after the list.",
     )
 
 
@@ -227,9 +247,13 @@ def fetch_list(
     filters: dict[str, Any],
     lister: Callable[..., Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Fetch one page (or every page with ``--all``) with the paging and sorting options.
+    """Fetch what a list shows, with the paging and sorting options.
 
-    ``lister`` is the library call that pages (default: the manager's ``list``).
+    Every page with ``--all``, and by default when stdout is not a terminal (a script reading
+    the output gets all of it); otherwise one page of ``--limit`` items (the server's page
+    size by default). When a page leaves items behind, a warning says so on stderr after the
+    output, naming the ``--marker`` of the next page. ``lister`` is the library call that
+    pages (default: the manager's ``list``).
     """
     params = dict(filters)
     if args.detail and spec.details:
@@ -238,18 +262,23 @@ def fetch_list(
         params["sort_keys"] = _sort_keys(spec, args.sort_key)
     if args.sort_dir:
         params["sort_dir"] = args.sort_dir
-    page_size = MAX_PAGE_SIZE if args.all else args.limit
+    everything = args.all or (args.limit is None and args.marker is None and not ctx.stdout_is_tty())
     lister = lister or manager_of(ctx, spec).list
-    pages = lister(autopaginate=args.all, marker=args.marker, limit=page_size, **params)
+    listing = lister(
+        autopaginate=everything, marker=args.marker, limit=MAX_PAGE_SIZE if everything else args.limit, **params
+    )
     try:
-        items = [resource.to_dict() for resource in ctx.track(pages, spec.plural, enabled=args.all)]
+        items = [resource.to_dict() for resource in ctx.track(listing, spec.plural, enabled=everything)]
     except exceptions.NotFound:
         if spec.filter_miss_is_404 and ("name" in params or "id" in params):
             return []
         raise
-    if not args.all and items and len(items) >= (page_size or DEFAULT_PAGE_SIZE):
-        last = items[-1].get("id")
-        ctx.note(f"More {spec.plural} may follow: use --marker {last} for the next page, or --all.")
+    if getattr(listing, "more", False):
+        marker = getattr(listing, "next_marker", None)
+        ctx.warn(
+            f"Showing {len(items)} {spec.plural if len(items) != 1 else spec.title}; more follow. "
+            f"Next page: --marker {marker} (with the same options), or --all for everything."
+        )
     return items
 
 
@@ -278,7 +307,7 @@ def _show_command(spec: ResourceSpec) -> Command:
     def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult:
         return ObjectResult(manager_of(ctx, spec).get(args.id).to_dict())
 
-    return _item_command(spec, "show", f"Show the details of a {spec.title}.", handler)
+    return item_command(spec, "show", f"Show the details of a {spec.title}.", handler)
 
 
 def _create_command(spec: ResourceSpec) -> Command:
@@ -288,6 +317,8 @@ def _create_command(spec: ResourceSpec) -> Command:
     def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult:
         fields = spec.create_defaults(ctx) if spec.create_defaults else {}
         fields.update(collect(options, args))
+        if spec.complete_create is not None:
+            spec.complete_create(ctx, fields)
         created = manager_of(ctx, spec).create(**fields)
         return ObjectResult(created.to_dict(), message=spec.create_message)
 
@@ -305,27 +336,102 @@ def _update_command(spec: ResourceSpec) -> Command:
 
     def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult:
         changes = collect(options, args)
+        with_children = changes.pop("with_children", None)
         extras = {key: changes.pop(key) for key in list(changes) if key in spec.update_extras}
         if not changes and not extras:
-            flags = ", ".join(max(option.flags, key=len) for option in options)
+            flags = ", ".join(max(option.flags, key=len) for option in options if option.dest != "with_children")
             raise UsageError(f"nothing to update: give at least one of {flags}")
+        if with_children and "cell_id" not in changes and "region_id" not in changes:
+            raise UsageError("--with-children goes with a move: give --region or --cell too")
         manager = manager_of(ctx, spec)
-        updated = manager.update(args.id, **changes) if changes else None
+        moving = {"with_children": True} if with_children else {}
+        updated = manager.update(args.id, **changes, **moving) if changes else None
         for key, value in extras.items():
             spec.update_extras[key](manager, args.id, value)
         if updated is None or extras:
             updated = manager.get(args.id)  # show the object as it now is, extras included
         return ObjectResult(updated.to_dict())
 
-    return _item_command(spec, "update", f"Change a {spec.title}; only the given options are sent.", handler, *options)
+    return item_command(spec, "update", f"Change a {spec.title}; only the given options are sent.", handler, *options)
+
+
+#: The kinds a delete preview counts, in the order a sentence names them: (key, one, several).
+_DELETED_KINDS = (
+    ("projects", "project", "projects"),
+    ("clouds", "cloud", "clouds"),
+    ("regions", "region", "regions"),
+    ("cells", "cell", "cells"),
+    ("hosts", "host", "hosts"),
+    ("network_devices", "network device", "network devices"),
+    ("networks", "network", "networks"),
+    ("network_interfaces", "interface", "interfaces"),
+)
+#: Resources whose delete the server can preview (the others have nothing below them).
+PREVIEWED = frozenset({"project", "cloud", "region", "cell", "host", "network-device", "network", "network-interface"})
+
+
+def below(spec: ResourceSpec, counts: Mapping[str, int]) -> dict[str, int]:
+    """The preview's counts without the object itself: what goes with it."""
+    own = spec.name.replace("-", "_") + "s"
+    return {key: int(n) - (1 if key == own else 0) for key, n in counts.items() if int(n) - (key == own) > 0}
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """``1 cell, 13 hosts, 1 network device, 1 network, 4 interfaces``."""
+    names = {key: (one, several) for key, one, several in _DELETED_KINDS}
+    order = [key for key in names if counts.get(key)] + [key for key in counts if key not in names and counts[key]]
+    parts = []
+    for key in order:
+        one, several = names.get(key, (key.replace("_", " "),) * 2)
+        parts.append(f"{counts[key]} {one if counts[key] == 1 else several}")
+    return ", ".join(parts)
 
 
 def _delete_command(spec: ResourceSpec) -> Command:
-    def handler(ctx: Context, args: argparse.Namespace) -> MessageResult:
-        manager_of(ctx, spec).delete(args.id)
-        return MessageResult(f"{spec.title.capitalize()} {args.id} was deleted.")
+    previewed = spec.name in PREVIEWED
 
-    return _item_command(spec, "delete", f"Delete a {spec.title}.", handler)
+    def handler(ctx: Context, args: argparse.Namespace) -> MessageResult | ObjectResult:
+        manager = manager_of(ctx, spec)
+        subject = f"{spec.title} {args.id}"
+        if not previewed or args.yes and not args.preview:
+            manager.delete(args.id)
+            return MessageResult(f"{subject.capitalize()} was deleted.")
+        counts = manager.delete(args.id, preview=True)
+        extra = below(spec, counts)
+        sentence = f"deletes {subject}" + (f" and {counts_text(extra)} below it" if extra else ", nothing below it")
+        if args.preview:
+            return ObjectResult(dict(counts), message=f"Preview: {sentence}. Nothing was deleted.")
+        if extra and not args.yes:
+            if not ctx.stdin_is_tty():
+                raise UsageError(
+                    f"refusing to delete without confirmation: this {sentence}. "
+                    "Give --yes to delete, or --preview to see the counts only"
+                )
+            answer = ctx.ask(f"This {sentence}. Delete? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                raise exceptions.CommandError(f"Not deleted: {subject} and everything below it are unchanged.")
+        manager.delete(args.id)
+        tail = f", with {counts_text(extra)}" if extra else ""
+        return MessageResult(f"{subject.capitalize()} was deleted{tail}.")
+
+    options: tuple[Arg, ...] = ()
+    description = f"Delete a {spec.title}."
+    if previewed:
+        options = (
+            arg("-y", "--yes", action="store_true", help="Delete without asking, whatever is below the object."),
+            arg(
+                "--preview",
+                action="store_true",
+                help="Only show how many objects of each kind the delete would remove; delete nothing.",
+            ),
+        )
+        description = (
+            f"Delete a {spec.title} and everything below it. When that is more than the "
+            f'{spec.title} itself, the command first says what would go ("deletes region 2 and '
+            '1 cell, 13 hosts ... below it") and asks for confirmation on a terminal; without a '
+            "terminal it refuses (exit 2) unless --yes is given. --preview shows the counts only."
+        )
+    return item_command(spec, "delete", f"Delete a {spec.title}.", handler, *options, description=description)
 
 
 # --- variables -------------------------------------------------------------------------------
@@ -390,7 +496,7 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
         "hierarchy (device, parents, cell, region, cloud, project)."
     )
     return [
-        _item_command(
+        item_command(
             spec,
             "vars-get",
             f"Show the variables of a {spec.title}.",
@@ -422,7 +528,7 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             "others: their own).",
             epilog=provenance.TIME_HELP,
         ),
-        _item_command(
+        item_command(
             spec,
             "vars-set",
             f"Set variables of a {spec.title}.",
@@ -438,7 +544,7 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
                 what="KEY=VALUE arguments", shape="object", example='{"a": 1}', command=f"{spec.name}-vars-set"
             ),
         ),
-        _item_command(
+        item_command(
             spec,
             "vars-delete",
             f"Delete variables of a {spec.title}.",
@@ -495,15 +601,15 @@ def _label_commands(spec: ResourceSpec) -> list[Command]:
 
     labels_arg = arg("labels", nargs="+", metavar="LABEL", help="Labels (space or comma separated).")
     return [
-        _item_command(spec, "labels-get", f"Show the labels of a {spec.title}.", get_handler),
-        _item_command(
+        item_command(spec, "labels-get", f"Show the labels of a {spec.title}.", get_handler),
+        item_command(
             spec,
             "labels-add",
             f"Add labels to a {spec.title} (its other labels are kept).",
             add_handler,
             labels_arg,
         ),
-        _item_command(spec, "labels-delete", f"Remove labels from a {spec.title}.", delete_handler, labels_arg),
+        item_command(spec, "labels-delete", f"Remove labels from a {spec.title}.", delete_handler, labels_arg),
     ]
 
 
@@ -530,7 +636,7 @@ def _history_command(spec: ResourceSpec) -> Command:
         records = fetch_list(ctx, CHANGES, args, {}, lister=lister)
         return ListResult(provenance.change_rows(records), columns)
 
-    return _item_command(
+    return item_command(
         spec,
         "history",
         f"Show the change history of a {spec.title}.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cratonclient import crud
 from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.labels import LabelledManagerMixin
+from cratonclient.v1.placement import MovableManagerMixin
 from cratonclient.v1.variables import VariableManager
 
 
@@ -12,7 +13,7 @@ class NetworkDevice(crud.Resource):
     subresource_managers = {"variables": VariableManager}
 
 
-class NetworkDeviceManager(HistoryMixin, LabelledManagerMixin, crud.CRUDClient):
+class NetworkDeviceManager(MovableManagerMixin, HistoryMixin, LabelledManagerMixin, crud.CRUDClient):
     key = "network_device"
     base_path = "/network-devices"
     resource_class = NetworkDevice

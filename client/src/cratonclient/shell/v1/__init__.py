@@ -6,7 +6,7 @@ import importlib
 
 from cratonclient.shell.commands import Command
 from cratonclient.shell.resources import ResourceSpec, resource_commands
-from cratonclient.shell.v1 import changes_shell, devices_shell, inventory_shell
+from cratonclient.shell.v1 import changes_shell, devices_shell, inventory_shell, users_shell
 from cratonclient.v1.client import kind_managers
 
 
@@ -25,6 +25,7 @@ def commands() -> list[Command]:
     result: list[Command] = []
     for spec in RESOURCE_SPECS:
         result.extend(resource_commands(spec))
+    result.extend(users_shell.COMMANDS)
     result.extend(devices_shell.COMMANDS)
     result.extend(inventory_shell.COMMANDS)
     result.extend(changes_shell.COMMANDS)

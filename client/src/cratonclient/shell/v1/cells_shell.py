@@ -26,4 +26,5 @@ SPEC = ResourceSpec(
         common.note_option("cell"),
     ),
     variables=True,
+    complete_create=common.placement_defaults("cell", ("region", "cloud")),
 )

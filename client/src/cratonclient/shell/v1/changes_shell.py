@@ -46,12 +46,15 @@ def _changes(ctx: Context, args: argparse.Namespace) -> ListResult | StreamResul
             limit=args.limit or MAX_FEED_PAGE_SIZE, follow=True, interval=args.interval, duration=args.duration, **query
         )
         return StreamResult((provenance.change_rows(page.changes) for page in pages), columns)
-    if args.all:
+    if args.all or (args.limit is None and not ctx.stdout_is_tty()):
         records = feed.list(limit=MAX_FEED_PAGE_SIZE, **query)
         return ListResult(provenance.change_rows(ctx.track(records, "changes")), columns)
     page = feed.page(limit=args.limit, **query)
     if len(page.changes) >= (args.limit or FEED_PAGE_SIZE):
-        ctx.note(f"More changes may follow: use --since {page.next_since} for the next ones, or --all.")
+        ctx.warn(
+            f"Showing {len(page.changes)} changes; more may follow. "
+            f"Next ones: --since {page.next_since}, or --all for everything."
+        )
     return ListResult(provenance.change_rows(page.changes), columns)
 
 
@@ -82,7 +85,12 @@ COMMANDS = [
                 metavar="N",
                 help=f"Changes per request (1 to {MAX_FEED_PAGE_SIZE}; default {FEED_PAGE_SIZE}).",
             ),
-            arg("--all", action="store_true", help="Fetch every change recorded so far, not only the first page."),
+            arg(
+                "--all",
+                action="store_true",
+                help="Fetch every change recorded so far, not only the first page (the default "
+                "when stdout is not a terminal and --limit is not given).",
+            ),
             arg(
                 "--follow",
                 action="store_true",

@@ -31,15 +31,28 @@ def vars_filter(plural: str) -> Arg:
 
 
 def cloud_option(help_text: str, required: bool = False) -> Arg:
-    return arg("--cloud", dest="cloud_id", type=int, metavar="<cloud>", required=required, help=help_text)
+    return arg("--cloud", dest="cloud_id", ref="cloud", metavar="<cloud>", required=required, help=help_text)
 
 
 def region_option(help_text: str, required: bool = False) -> Arg:
-    return arg("-r", "--region", dest="region_id", type=int, metavar="<region>", required=required, help=help_text)
+    return arg("-r", "--region", dest="region_id", ref="region", metavar="<region>", required=required, help=help_text)
 
 
 def cell_option(help_text: str, required: bool = False) -> Arg:
-    return arg("-c", "--cell", dest="cell_id", type=int, metavar="<cell>", required=required, help=help_text)
+    # -c is also --column; main.ColumnAction reads "-c <number>" as the original --cell.
+    text = f"{help_text} (-c N, with a number, also works, as in the original tool.)"
+    return arg("--cell", dest="cell_id", ref="cell", metavar="<cell>", required=required, help=text)
+
+
+def label_filter(plural: str) -> Arg:
+    """``--label a --label b`` and ``--label a,b``: objects that have all of these labels."""
+    return arg(
+        "--label",
+        action="append",
+        metavar="LABEL",
+        convert=cliutils.split_list,
+        help=f"Only {plural} with this label; repeat it (or separate with commas) for {plural} that have all of them.",
+    )
 
 
 def note_option(what: str) -> Arg:
@@ -103,7 +116,9 @@ def add_labels(manager: Any, device_id: Any, labels: list[str]) -> object:
 
 
 def parent_options(update: bool = False) -> tuple[Arg, ...]:
-    parent = arg("--parent", dest="parent_id", type=int, metavar="<device>", help="ID of the parent device.")
+    parent = arg(
+        "--parent", dest="parent_id", ref="device", metavar="<device>", help="Parent device (host or network device)."
+    )
     if not update:
         return (parent,)
     detach = arg(
@@ -124,22 +139,80 @@ def placement_filters(plural: str, *levels: str) -> tuple[Arg, ...]:
     return tuple(_LEVELS[level](f"Only {plural} of this {level}.") for level in levels)
 
 
+#: What a level's option can be left out for: it follows from a lower level's option.
+_IMPLIED_BY = {"cloud": "--region or --cell", "region": "--cell"}
+
+
 def placement_options(what: str, required: Sequence[str], optional: Sequence[str] = ()) -> tuple[Arg, ...]:
-    """Where a new object goes: required and optional ``--cloud``/``-r``/``-c`` options."""
-    return tuple(
-        _LEVELS[level](f"ID of the {level} the {what} belongs to.", required=level in required)
-        for level in (*required, *optional)
-    )
+    """Where a new object goes: ``--cloud``/``-r``/``--cell`` options.
+
+    A level that a lower one implies (the cloud of a region, the region of a cell) is optional
+    on the command line even when the object needs it: ``placement_defaults`` fills it in.
+    """
+    levels = (*required, *optional)
+    result = []
+    for level in levels:
+        implied = _IMPLIED_BY.get(level) if any(lower in levels for lower in _lower(level)) else None
+        text = f"The {level} the {what} belongs to (name or id)."
+        if implied and level in required:
+            text += f" Default: the {level} of {implied}."
+        result.append(_LEVELS[level](text, required=level in required and not implied))
+    return tuple(result)
+
+
+def _lower(level: str) -> tuple[str, ...]:
+    return {"cloud": ("region", "cell"), "region": ("cell",)}.get(level, ())
+
+
+def placement_defaults(what: str, required: Sequence[str]) -> Callable[[Any, dict[str, Any]], None]:
+    """For ``ResourceSpec.complete_create``: fill the levels the given ones imply, then insist
+    on the required ones."""
+
+    def complete(ctx: Any, fields: dict[str, Any]) -> None:
+        from cratonclient.shell import names  # the resolver needs the client; import late
+        from cratonclient.shell.errors import UsageError
+
+        names.fill_placement(ctx.resolver or names.Resolver(ctx), fields, required)
+        missing = [level for level in required if fields.get(f"{level}_id") is None]
+        if missing:
+            level = missing[0]
+            hint = f" (or {_IMPLIED_BY[level]})" if level in _IMPLIED_BY else ""
+            flag = "-r/--region" if level == "region" else f"--{level}"
+            raise UsageError(f"a {what} needs a {level}: give {flag}{hint}")
+
+    return complete
 
 
 def moving_options(what: str, *levels: str) -> tuple[Arg, ...]:
-    """Placement options of the original ``*-update`` commands.
+    """``--region``/``--cell`` of ``*-update``: move the object within its cloud."""
+    options = []
+    for level in levels:
+        if level == "cloud":
+            text = f"Accepted as the original tool did; a {what} cannot leave its cloud."
+        else:
+            text = f"Move the {what} to this {level} (name or id) of its cloud."
+        options.append(_LEVELS[level](text))
+        if level == "cell":
+            options.append(
+                arg(
+                    "--no-cell",
+                    dest="cell_id",
+                    action="store_const",
+                    const=NULL,
+                    help=f"Take the {what} out of its cell (it stays in its region, or in --region).",
+                )
+            )
+    return tuple(options)
 
-    Kept so the original command lines still parse; the API does not move objects and
-    answers 400, which the help says.
-    """
-    text = f"Accepted for compatibility; the server refuses to move a {what}."
-    return tuple(_LEVELS[level](text) for level in levels)
+
+def with_children_option(what: str) -> Arg:
+    return arg(
+        "--with-children",
+        action="store_true",
+        default=None,
+        help=f"With --region/--cell: move the devices below the {what} along with it "
+        "(without it, a move that would separate a device from its parent or children is refused).",
+    )
 
 
 def device_filters(plural: str) -> tuple[Arg, ...]:
@@ -149,6 +222,7 @@ def device_filters(plural: str) -> tuple[Arg, ...]:
         name_filter(plural),
         arg("--device-type", metavar="TYPE", help=f"Only {plural} of this device type."),
         arg("--ip", dest="ip_address", metavar="ADDRESS", help=f"Only {plural} with this IP address."),
+        label_filter(plural),
     )
 
 

@@ -23,7 +23,7 @@ SPEC = ResourceSpec(
     detail_fields=("note", "active", "created_at", "updated_at", "project_id", "variables"),
     filters=(
         *common.placement_filters("devices", "cloud", "region", "cell"),
-        arg("--parent", dest="parent_id", type=int, metavar="<device>", help="Only the children of this device."),
+        arg("--parent", dest="parent_id", ref="device", metavar="<device>", help="Only the children of this device."),
         arg(
             "--descendants",
             action="store_true",
@@ -35,6 +35,7 @@ SPEC = ResourceSpec(
             metavar="BOOL",
             help="Only devices in service (true) or out of service (false).",
         ),
+        common.label_filter("devices"),
     ),
 )
 

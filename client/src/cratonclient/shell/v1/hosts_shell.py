@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cratonclient.shell.commands import arg
 from cratonclient.shell.resources import ResourceSpec
 from cratonclient.shell.v1 import common
 
@@ -23,7 +22,6 @@ SPEC = ResourceSpec(
     detail_fields=common.detail_columns("note", "labels", "parent_id"),
     filters=(
         *common.device_filters("hosts"),
-        arg("--label", metavar="LABEL", help="Only hosts with this label."),
         common.vars_filter("hosts"),
     ),
     create=(
@@ -37,8 +35,10 @@ SPEC = ResourceSpec(
         common.active_option(),
         common.note_option("host"),
         *common.moving_options("host", "region", "cloud", "cell"),
+        common.with_children_option("host"),
     ),
     variables=True,
+    complete_create=common.placement_defaults("host", ("region", "cloud")),
     labels=True,
     update_extras={"labels": common.add_labels},
 )

@@ -13,7 +13,7 @@ from cratonclient.shell.v1 import common
 
 FILTERS = (
     *common.placement_filters("hosts", "cloud", "region", "cell"),
-    arg("--label", metavar="LABEL", help="Only hosts with this label."),
+    common.label_filter("hosts"),
 )
 
 

@@ -29,8 +29,14 @@ SPEC = ResourceSpec(
         common.labels_option(),
     ),
     # The API cannot change a network device's "active" flag, so update has no -a.
-    update=(*common.device_update_options("network device"), *_hardware()),
+    update=(
+        *common.device_update_options("network device"),
+        *_hardware(),
+        *common.moving_options("network device", "region", "cell"),
+        common.with_children_option("network device"),
+    ),
     variables=True,
+    complete_create=common.placement_defaults("network device", ("region", "cloud")),
     labels=True,
     update_extras={"labels": common.add_labels},
 )

@@ -36,8 +36,10 @@ SPEC = ResourceSpec(
     fields=("id", "name", "interface_type", "ip_address", "device_id", "network_id"),
     detail_fields=common.detail_columns("vlan_id", "vlan", "port", "duplex", "speed", "link", "cdp", "security"),
     filters=(
-        arg("--device", dest="device_id", type=int, metavar="<device>", help="Only interfaces of this device."),
-        arg("--network", dest="network_id", type=int, metavar="<network>", help="Only interfaces on this network."),
+        arg("--device", dest="device_id", ref="device", metavar="<device>", help="Only interfaces of this device."),
+        arg(
+            "--network", dest="network_id", ref="network", metavar="<network>", help="Only interfaces on this network."
+        ),
         common.name_filter("interfaces"),
         arg("--ip", dest="ip_address", metavar="ADDRESS", help="Only interfaces with this IP address."),
         arg("--interface-type", metavar="TYPE", help="Only interfaces of this type."),
@@ -47,14 +49,14 @@ SPEC = ResourceSpec(
         arg(
             "--device",
             dest="device_id",
-            type=int,
+            ref="device",
             metavar="<device>",
             required=True,
-            help="ID of the device (host or network device) the interface belongs to.",
+            help="The device (host or network device, name or id) the interface belongs to.",
         ),
         _interface_type(required=True),
         common.ip_option("interface", required=True),
-        arg("--network", dest="network_id", type=int, metavar="<network>", help="ID of the attached network."),
+        arg("--network", dest="network_id", ref="network", metavar="<network>", help="The attached network."),
         arg("--vlan-id", type=int, metavar="N", help="VLAN id."),
         *_link_settings(),
     ),

@@ -34,4 +34,5 @@ SPEC = ResourceSpec(
     ),
     update=(common.name_option("network"), *_addressing(required=False)),
     variables=True,
+    complete_create=common.placement_defaults("network", ("cloud", "region")),
 )
