@@ -1,4 +1,4 @@
-"""Hierarchy cross-checks (decisions §7-§8) and cascading deletes with no orphans (§13)."""
+"""Hierarchy cross-checks (docs/decisions.md §7-§8) and cascading deletes with no orphans (§13)."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_interface_references_must_exist_in_the_project(tenant: Tenant, layout: 
 
 
 def test_interface_network_must_be_in_the_devices_region(tenant: Tenant, layout: dict[str, Any]) -> None:
-    """decisions §8: "an interface's device and network must all agree" — same region (and cloud)."""
+    """docs/decisions.md §8: "an interface's device and network must all agree" — same region (and cloud)."""
     host = tenant.inventory.host(layout["region_a"])
     base = {"name": "eth1", "interface_type": "ethernet", "ip_address": "10.0.0.5", "device_id": host["id"]}
     _bad(tenant, "/v1/network-interfaces", {**base, "network_id": tenant.inventory.network(layout["region_b"])["id"]})

@@ -322,7 +322,7 @@ def _problem(client: httpx.Client, url: str, params: dict[str, str], allowed: tu
     ],
 )
 def test_out_of_range_integers_in_queries_are_never_a_500(tenant: Tenant, path: str, param: str) -> None:
-    """decisions §7: a bad integer is a 400; an id no row can have may also simply match nothing."""
+    """docs/decisions.md §7: a bad integer is a 400; an id no row can have may also simply match nothing."""
     problems = [_problem(tenant.client, path, {param: value}, (200, 400, 404)) for value in OUT_OF_RANGE]
     assert not [p for p in problems if p], "\n".join(p for p in problems if p)
 

@@ -1,4 +1,4 @@
-"""Pagination per decisions §5 and craton-v1-api.md §3: limits, markers, links, sorting."""
+"""Pagination per docs/decisions.md §5 and craton-v1-api.md §3: limits, markers, links, sorting."""
 
 from __future__ import annotations
 
@@ -192,7 +192,7 @@ def test_prev_points_at_the_true_previous_page(craton: Craton, clouds35: tuple[T
 
 
 def test_prev_with_fewer_than_limit_items_before_is_the_first_page(clouds35: tuple[Tenant, list[int]]) -> None:
-    """decisions §5: no item is skipped (the original pointed at the first item, skipping it)."""
+    """docs/decisions.md §5: no item is skipped (the original pointed at the first item, skipping it)."""
     tenant, ids = clouds35
     body = expect(tenant.client.get("/v1/clouds", params={"limit": 10, "marker": ids[4]}), 200)
     assert ids_of(body["clouds"]) == ids[5:15]

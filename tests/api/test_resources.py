@@ -1,7 +1,7 @@
 """The resource contract suite: one short declaration per resource, one set of tests for all.
 
-Covers create/get/update/delete, exact field sets (craton-v1-api.md §4.1 + decisions §12),
-Location headers, 404 for missing ids, 409 for duplicates (create and update, decisions §7)
+Covers create/get/update/delete, exact field sets (craton-v1-api.md §4.1 + docs/decisions.md §12),
+Location headers, 404 for missing ids, 409 for duplicates (create and update, docs/decisions.md §7)
 and 400 for unknown keys, missing required keys and wrong types (§1.4).
 """
 
@@ -149,7 +149,7 @@ def _interface_body(inv: Inventory) -> Body:
 
 
 def _check_device(body: Body, got: Body) -> None:
-    """decisions §12: labels and (network devices) note are accepted and returned."""
+    """docs/decisions.md §12: labels and (network devices) note are accepted and returned."""
     if "labels" in body:
         assert sorted(got["labels"]) == sorted(body["labels"]), got
     if "note" in body:
@@ -157,7 +157,7 @@ def _check_device(body: Body, got: Body) -> None:
 
 
 def _check_interface(body: Body, got: Body) -> None:
-    """decisions §12: speed is an integer in and out."""
+    """docs/decisions.md §12: speed is an integer in and out."""
     if "speed" in body:
         assert got["speed"] == body["speed"] and isinstance(got["speed"], int), got
 
@@ -573,7 +573,7 @@ def test_lookup_by_name_or_id_is_unpaginated_and_404_when_absent(craton: Craton,
 
 
 def test_project_name_filter_is_exact(craton: Craton) -> None:
-    """decisions §12: ?name= is an exact match, not SQL LIKE; names need not be unique."""
+    """docs/decisions.md §12: ?name= is an exact match, not SQL LIKE; names need not be unique."""
     root = craton.root
     name = unique("exact")
     ids = [expect(root.post("/v1/projects", json={"name": name, "variables": {"n": n}}), 201)["id"] for n in range(2)]

@@ -1,4 +1,4 @@
-"""Authentication, roles and the project boundary (decisions §2-§4, craton-v1-api.md §2)."""
+"""Authentication, roles and the project boundary (docs/decisions.md §2-§4, craton-v1-api.md §2)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_credentials_work_only_in_the_users_own_project(craton: Craton, b: dict[
     expect(craton.client(dashless).get("/v1/clouds"), 200)
     for form in ("{%s}" % craton.server.project_id, "urn:uuid:" + craton.server.project_id):  # §2.2: tolerated too
         expect(craton.client({**craton.server.headers, "X-Auth-Project": form}).get("/v1/clouds"), 200)
-    # created objects carry the canonical dashed id, whatever form the header took (decisions §12)
+    # created objects carry the canonical dashed id, whatever form the header took (docs/decisions.md §12)
     cloud = expect(craton.client(dashless).post("/v1/clouds", json={"name": unique("dashless")}), 201)
     assert cloud["project_id"] == craton.server.project_id.lower()
     assert expect(craton.root.get(f"/v1/clouds/{cloud['id']}"), 200)["project_id"] == craton.server.project_id.lower()

@@ -1,4 +1,4 @@
-"""Variables endpoints on every resource (craton-v1-api.md §4.12) and resolution (decisions §9)."""
+"""Variables endpoints on every resource (craton-v1-api.md §4.12) and resolution (docs/decisions.md §9)."""
 
 from __future__ import annotations
 

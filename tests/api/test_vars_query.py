@@ -1,4 +1,4 @@
-"""The ``vars`` list filter (craton-v1-api.md §6.5, decisions §10) on every backend.
+"""The ``vars`` list filter (craton-v1-api.md §6.5, docs/decisions.md §10) on every backend.
 
 The suite-asserted cases run on every listing that takes ``vars``; inheritance, shadowing,
 ``resolved-values=false``, AND and malformed expressions follow.

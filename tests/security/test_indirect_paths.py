@@ -1,7 +1,7 @@
 """Indirect ways to see or touch another project: ids in markers, filters, references, ``vars``,
 links, the combined device list, the inventory, ETags, uniqueness and error messages.
 
-The rule everywhere (decisions §3, §6, §7): for a project admin or member, another project's id
+The rule everywhere (docs/decisions.md §3, §6, §7): for a project admin or member, another project's id
 answers exactly like an id that does not exist — same status, same message once the id itself is
 blanked out — and no response carries another project's data. tests/api/test_tenancy.py covers
 the basic cases for project admins; these tests add members and root, every id filter, every

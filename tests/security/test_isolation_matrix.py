@@ -1,6 +1,6 @@
 """Tenant isolation, exhaustively: every endpoint and method x {root, admin, member} x {own, other, missing}.
 
-The expected status follows decisions §2-§6: validation, then authentication, then the role
+The expected status follows docs/decisions.md §2-§6: validation, then authentication, then the role
 check (403 whatever the id), then the lookup, where another project's object is exactly as
 absent as a missing one (404 `Not Found`), except for root, who crosses projects. A refused
 write must leave the target untouched (its owner reads the same object, ``updated_at``

@@ -29,7 +29,7 @@ CELL = Kind(kinds.CELL, check_references=_check_region)
 
 
 def container_deleter(kind: Kind) -> Deleter:
-    """Delete a cloud, region or cell with everything below it, variables included (decisions §13)."""
+    """Delete a cloud, region or cell with everything below it, variables included (docs/decisions.md §13)."""
     return functools.partial(delete_container, kind=kind)
 
 

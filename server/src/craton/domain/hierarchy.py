@@ -2,7 +2,7 @@
 
 Every reference a create or update makes (cloud, region, cell, parent device,
 network) must exist in the caller's own project and agree with the others
-(decisions §7-§8); otherwise the request is a 400 that says which one is wrong.
+(docs/decisions.md §7-§8); otherwise the request is a 400 that says which one is wrong.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ class Principal:
             raise Forbidden(f"This action requires the '{'root' if role is Role.ROOT else 'admin'}' role")
 
     def scope(self, project_column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-        """The tenancy filter: only root crosses projects (decisions §3)."""
+        """The tenancy filter: only root crosses projects (docs/decisions.md §3)."""
         if self.is_root:
             return sa.true()
         return project_column == self.project_id

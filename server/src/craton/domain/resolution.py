@@ -2,7 +2,7 @@
 
 Every resource that has parents resolves along a chain of owners, nearest
 first; for each top-level key the nearest owner that defines it wins, with no
-deep merge (decisions §9). Chains are computed from the rows' own columns plus
+deep merge (docs/decisions.md §9). Chains are computed from the rows' own columns plus
 one ancestor map for nested devices, and all variables of all owners on a page
 are read in one query.
 """

@@ -42,7 +42,7 @@ class NewUser:
 
 
 def authenticate(conn: sa.Connection, project_header: str | None, username: str | None, token: str | None) -> Principal:
-    """Local auth: the three X-Auth headers against a hashed key (original §2.2, decisions §4)."""
+    """Local auth: the three X-Auth headers against a hashed key (original §2.2, docs/decisions.md §4)."""
     project_id = parse_uuid(project_header) if project_header else None
     if project_id is None:
         raise NotAuthenticated(f"Project ID ('{project_header}') is not a valid UUID")

@@ -135,7 +135,7 @@ def identity_from_token_info(token_info: Mapping[str, Any]) -> TokenIdentity:
     roles = tuple(str(role.get("name")) for role in token.get("roles") or () if role.get("name"))
     # Keystone only includes is_admin_project when its [resource] admin_project_name is set.
     # keystoneauth reads a missing flag as True; Craton reads it as False, so an unconfigured
-    # Keystone never turns a project's admin into Craton's root (decisions §3, §14).
+    # Keystone never turns a project's admin into Craton's root (docs/decisions.md §3, §14).
     flag = token.get("is_admin_project")
     is_admin_project = flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
     return TokenIdentity(

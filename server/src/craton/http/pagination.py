@@ -1,4 +1,4 @@
-"""Pagination parameters in, ``links`` out (first, prev, self, next; decisions §5)."""
+"""Pagination parameters in, ``links`` out (first, prev, self, next; docs/decisions.md §5)."""
 
 from __future__ import annotations
 
