@@ -37,10 +37,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(conn: sa.Connection, principal: Principal, lifetime: dt.timedelta) -> tuple[str, Session]:
-    """Open a session for an authenticated caller; returns the cookie token (shown once)."""
-    if principal.user_id is None:
-        raise NotAuthenticated("Only Craton users can sign in to the web UI.")
+def start(
+    conn: sa.Connection, principal: Principal, lifetime: dt.timedelta, ends_by: dt.datetime | None = None
+) -> tuple[str, Session]:
+    """Open a session for an authenticated caller; returns the cookie token (shown once).
+
+    ``ends_by`` caps the session, e.g. at the expiry of the Keystone token it was opened with.
+    """
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     now = principal.acted_at
@@ -50,9 +53,11 @@ def start(conn: sa.Connection, principal: Principal, lifetime: dt.timedelta) -> 
             token_hash=_digest(token),
             user_id=principal.user_id,
             project_id=principal.project_id,
+            username=principal.username,
+            role=int(principal.role),
             csrf_token=csrf_token,
             created_at=now,
-            expires_at=now + lifetime,
+            expires_at=min(now + lifetime, ends_by) if ends_by else now + lifetime,
         )
     )
     return token, Session(principal, csrf_token)
@@ -63,12 +68,14 @@ _RESUME = (
         ui_sessions.c.project_id,
         ui_sessions.c.csrf_token,
         ui_sessions.c.expires_at,
-        users.c.id,
+        ui_sessions.c.user_id,
+        ui_sessions.c.username.label("session_username"),
+        ui_sessions.c.role,
         users.c.username,
         users.c.is_admin,
         users.c.is_root,
     )
-    .join(users, users.c.id == ui_sessions.c.user_id)
+    .outerjoin(users, users.c.id == ui_sessions.c.user_id)
     .where(ui_sessions.c.token_hash == sa.bindparam("token_hash"))
 )
 
@@ -81,8 +88,12 @@ def resume(conn: sa.Connection, token: str | None, now: dt.datetime | None = Non
     row = conn.execute(_RESUME, {"token_hash": _digest(token)}).first()
     if row is None or row.expires_at <= now:
         raise NotAuthenticated(SIGNED_OUT)
-    role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER
-    principal = Principal(project_id=row.project_id, username=row.username, role=role, user_id=row.id, acted_at=now)
+    if row.user_id is not None:  # a Craton user: roles as they are now, not as they were at sign-in
+        role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER
+        username = row.username
+    else:  # a Keystone user: what the token said at sign-in, for at most the token's lifetime
+        role, username = Role(row.role), row.session_username
+    principal = Principal(project_id=row.project_id, username=username, role=role, user_id=row.user_id, acted_at=now)
     return Session(principal, row.csrf_token)
 
 

@@ -16,6 +16,7 @@ a cache miss never blocks the event loop. See docs/keystone.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -242,6 +243,8 @@ class KeystoneAuthenticator:
         self._www_authenticate = (
             f'Keystone uri="{config.www_authenticate_uri}"' if config.www_authenticate_uri else None
         )
+        # Where people get their tokens (the web UI signs in with a password there).
+        self.public_auth_url = config.www_authenticate_uri or config.plugin_options.get("auth_url")
         # A private oslo.config object, as an OpenStack service would have, holding the service
         # user's auth plugin options: nothing is read from /etc or the command line, and the
         # process-wide cfg.CONF is left alone. The middleware's own options go in the conf dict.
@@ -299,13 +302,52 @@ class KeystoneAuthenticator:
         token = headers.get("x-auth-token")
         if not token or not token.strip():
             raise self._refused()
-        identity = identity_from_token_info(self.validate(token, headers.get("x-service-token")))
+        return self.with_expiry(conn, token, headers.get("x-service-token"))[0]
+
+    def with_expiry(
+        self, conn: sa.Connection, token: str, service_token: str | None = None
+    ) -> tuple[Principal, dt.datetime | None]:
+        """The caller a token names, and when the token expires (a web UI session ends then too)."""
+        token_info = self.validate(token, service_token)
+        identity = identity_from_token_info(token_info)
         _ensure_project(conn, identity)
-        return Principal(
+        principal = Principal(
             project_id=identity.project_id,
             username=identity.username,
             role=self.roles.role_for(identity.roles, identity.is_admin_project),
         )
+        return principal, _expiry(token_info)
+
+    def password_token(self, username: str, password: str, project_name: str, domain: str) -> str:
+        """A project-scoped token for a person signing in to the web UI with a password."""
+        from keystoneauth1 import exceptions, session
+        from keystoneauth1.identity import v3
+
+        if not self.public_auth_url:
+            raise IdentityUnavailable("No Keystone URL is configured ([keystone_authtoken] www_authenticate_uri).")
+        auth = v3.Password(
+            auth_url=self.public_auth_url,
+            username=username,
+            password=password,
+            project_name=project_name,
+            user_domain_name=domain,
+            project_domain_name=domain,
+        )
+        try:
+            return str(session.Session(auth=auth, timeout=10).get_token())
+        except exceptions.Unauthorized:
+            raise self._refused() from None
+        except exceptions.ClientException as error:
+            log.warning("password sign-in could not reach Keystone: %s", type(error).__name__)
+            raise IdentityUnavailable("The identity service is unavailable.") from None
+
+
+def _expiry(token_info: Mapping[str, Any]) -> dt.datetime | None:
+    text = (token_info.get("token") or {}).get("expires_at")
+    try:
+        return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
 
 
 def _ensure_project(conn: sa.Connection, identity: TokenIdentity) -> None:

@@ -241,11 +241,15 @@ ui_sessions = sa.Table(
     "ui_sessions",
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    # A Craton user (roles read live from ``users``), or none for a Keystone user, whose
+    # name and role come from the validated token and are kept here.
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True),
     sa.Column("project_id", sa.String(36), nullable=False),
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("username", name_type(), nullable=True),
+    sa.Column("role", sa.Integer, nullable=True),
     **MYSQL_TABLE_ARGS,
 )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from starlette.requests import Request
@@ -10,12 +12,14 @@ from starlette.responses import RedirectResponse, Response
 
 from craton.domain import ratelimits, sessions
 from craton.domain.errors import CratonError, NotAuthenticated
+from craton.domain.principal import Principal
 from craton.domain.ratelimits import RateLimited
 from craton.domain.users import authenticate
 from craton.http.endpoint import answer_busy
 from craton.ui.pipeline import COOKIE, read_form, render
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
+BAD_KEY = "The project ID, username or API key is not right."
 
 
 def _safe_next(target: str | None) -> str:
@@ -25,29 +29,63 @@ def _safe_next(target: str | None) -> str:
     return "/ui/"
 
 
+def _keystone(request: Request) -> bool:
+    return bool(request.app.state.settings.auth_strategy == "keystone")
+
+
 async def login_form(request: Request) -> Response:
-    return render(request, "login.html", next=_safe_next(request.query_params.get("next")), error=None, form={})
+    target = _safe_next(request.query_params.get("next"))
+    return render(request, "login.html", next=target, error=None, form={}, keystone=_keystone(request))
+
+
+def _opener(request: Request, form: dict[str, str]) -> Callable[[sa.Connection], tuple[Principal, Any]]:
+    """How this deployment checks who signs in: Craton's API keys, or Keystone (token or password)."""
+    if not _keystone(request):
+
+        def local(conn: sa.Connection) -> tuple[Principal, Any]:
+            return authenticate(
+                conn, form.get("project_id", "").strip(), form.get("username", "").strip(), form.get("api_key", "")
+            ), None
+
+        return local
+    keystone = request.app.state.authenticator
+
+    def with_keystone(conn: sa.Connection) -> tuple[Principal, Any]:
+        token = form.get("token", "").strip()
+        if not token:
+            token = keystone.password_token(
+                form.get("username", "").strip(),
+                form.get("password", ""),
+                form.get("project_name", "").strip(),
+                form.get("domain", "").strip() or "Default",
+            )
+        principal, expires = keystone.with_expiry(conn, token)
+        return principal, expires
+
+    return with_keystone
 
 
 async def login(request: Request) -> Response:
     form = await read_form(request)
-    project_id = form.get("project_id", "").strip()
+    project = (form.get("project_id") or form.get("project_name") or "").strip()
     username = form.get("username", "").strip()
-    api_key = form.get("api_key", "")
     target = _safe_next(form.get("next"))
     client = request.client.host if request.client else "-"
+    opener = _opener(request, form)
 
     def attempt(conn: sa.Connection) -> None:
-        ratelimits.take_sign_in_attempt(conn, client, project_id, username)
+        ratelimits.take_sign_in_attempt(conn, client, project, username)
 
     def work(conn: sa.Connection) -> str:
-        principal = authenticate(conn, project_id, username, api_key)
-        token, _session = sessions.start(conn, principal, SESSION_LIFETIME)
+        principal, token_expires = opener(conn)
+        token, _session = sessions.start(conn, principal, SESSION_LIFETIME, token_expires)
         return token
 
     def failed(status: int, message: str) -> Response:
-        shown = {"project_id": project_id, "username": username}
-        return render(request, "login.html", status, next=target, error=message, form=shown)
+        shown = {key: form.get(key, "") for key in ("project_id", "username", "project_name", "domain")}
+        return render(
+            request, "login.html", status, next=target, error=message, form=shown, keystone=_keystone(request)
+        )
 
     run = request.app.state.offload
     engine = request.app.state.engine
@@ -57,7 +95,7 @@ async def login(request: Request) -> Response:
     except RateLimited as exc:
         return failed(429, f"Too many sign-in attempts; retry after {exc.headers['Retry-After']} s.")
     except NotAuthenticated:
-        return failed(401, "The project ID, username or API key is not right.")
+        return failed(401, "These credentials are not right." if _keystone(request) else BAD_KEY)
     except CratonError as exc:
         return failed(exc.status, exc.message)
     response = RedirectResponse(target, status_code=303)
