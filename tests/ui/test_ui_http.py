@@ -105,7 +105,7 @@ def test_repeated_failures_are_rate_limited(craton: Craton, fleet: dict[str, Any
     statuses = [browser.post("/ui/login", data=data).status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] == 429
     blocked = browser.post("/ui/login", data={**data, "api_key": who.api_key})
-    assert blocked.status_code == 429 and "Too many sign-in attempts" in blocked.text
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.text
     assert "set-cookie" not in blocked.headers
 
 

@@ -31,15 +31,25 @@ def take_token(conn: sa.Connection, principal: Principal, rate: float, burst: in
     _take(conn, bucket_of(principal), rate, burst)
 
 
-# Sign-ins to the web UI per client address, project and user: 5 at once, then one every 12 s.
+# Failed sign-ins to the web UI per client address, project and user: 5 at once, then one every 12 s.
 SIGN_IN_RATE = 1 / 12
 SIGN_IN_BURST = 5
 
 
-def take_sign_in_attempt(conn: sa.Connection, client: str, project_id: str, username: str) -> None:
-    """Spend one sign-in attempt; commit it on its own, so a failed attempt still counts."""
-    bucket = hashlib.sha256(f"sign-in\x00{client}\x00{project_id}\x00{username}".encode()).hexdigest()
-    _take(conn, bucket, SIGN_IN_RATE, SIGN_IN_BURST)
+def _sign_in_bucket(client: str, project: str, username: str) -> str:
+    return hashlib.sha256(f"sign-in\x00{client}\x00{project}\x00{username}".encode()).hexdigest()
+
+
+def check_sign_in_allowed(conn: sa.Connection, client: str, project: str, username: str) -> None:
+    """429 while too many sign-ins from this client for this user failed; spends nothing."""
+    left = store.available(conn, _sign_in_bucket(client, project, username), SIGN_IN_RATE, SIGN_IN_BURST, time.time())
+    if left < 1:
+        raise RateLimited(max(1, math.ceil((1 - left) / SIGN_IN_RATE)))
+
+
+def count_failed_sign_in(conn: sa.Connection, client: str, project: str, username: str) -> None:
+    """Spend one attempt for a failed sign-in; run in its own transaction so that it stays spent."""
+    _take(conn, _sign_in_bucket(client, project, username), SIGN_IN_RATE, SIGN_IN_BURST)
 
 
 def _take(conn: sa.Connection, bucket: str, rate: float, burst: int) -> None:

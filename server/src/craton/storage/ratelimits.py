@@ -48,3 +48,13 @@ def take(conn: sa.Connection, bucket: str, rate: float, burst: int, now: float) 
             return left
         # The bucket appeared (committed by another process) between the two statements: again.
     return 0.0
+
+
+def available(conn: sa.Connection, bucket: str, rate: float, burst: int, now: float) -> float:
+    """The tokens ``bucket`` holds now, without taking one (a bucket never used is full)."""
+    row = conn.execute(
+        sa.select(rate_limits.c.tokens, rate_limits.c.stamp).where(rate_limits.c.bucket == bucket)
+    ).first()
+    if row is None:
+        return float(burst)
+    return float(min(burst, row.tokens + max(0.0, now - row.stamp) * rate))

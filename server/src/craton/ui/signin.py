@@ -73,10 +73,11 @@ async def login(request: Request) -> Response:
     client = request.client.host if request.client else "-"
     opener = _opener(request, form)
 
-    def attempt(conn: sa.Connection) -> None:
-        ratelimits.take_sign_in_attempt(conn, client, project, username)
+    def failure(conn: sa.Connection) -> None:
+        ratelimits.count_failed_sign_in(conn, client, project, username)
 
     def work(conn: sa.Connection) -> str:
+        ratelimits.check_sign_in_allowed(conn, client, project, username)
         principal, token_expires = opener(conn)
         token, _session = sessions.start(conn, principal, SESSION_LIFETIME, token_expires)
         return token
@@ -90,11 +91,14 @@ async def login(request: Request) -> Response:
     run = request.app.state.offload
     engine = request.app.state.engine
     try:
-        await run(answer_busy, engine, True, attempt)  # its own transaction: failures count too
         token = await run(answer_busy, engine, True, work)
     except RateLimited as exc:
-        return failed(429, f"Too many sign-in attempts; retry after {exc.headers['Retry-After']} s.")
+        return failed(429, f"Too many failed sign-ins; retry after {exc.headers['Retry-After']} s.")
     except NotAuthenticated:
+        try:  # in its own transaction: the failed attempt's has been rolled back
+            await run(answer_busy, engine, True, failure)
+        except RateLimited as exc:
+            return failed(429, f"Too many failed sign-ins; retry after {exc.headers['Retry-After']} s.")
         return failed(401, "These credentials are not right." if _keystone(request) else BAD_KEY)
     except CratonError as exc:
         return failed(exc.status, exc.message)
