@@ -1,7 +1,7 @@
 """Web UI sessions of Keystone users: no Craton user row, so the session keeps name and role.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from craton.storage.types import name_type
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
