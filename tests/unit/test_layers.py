@@ -54,3 +54,11 @@ def test_presentation_reaches_storage_only_through_the_domain() -> None:
             if module.startswith("craton.storage") and module not in HTTP_MAY_IMPORT_FROM_STORAGE:
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")
     assert offenders == []
+
+
+def test_the_presenter_holds_no_connection() -> None:
+    """Rows become JSON without the database: the domain loads what a page shows (domain/readmodel.py)."""
+    assert not any(
+        module == "sqlalchemy" or module.startswith("sqlalchemy.")
+        for module in imported_modules(SERVER / "http" / "representation.py")
+    )

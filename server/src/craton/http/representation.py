@@ -1,7 +1,8 @@
 """Rows out as JSON objects: declared fields only, plus variables, labels and up-links.
 
-Everything a page needs beyond its rows (variables, labels, parent kinds) is
-loaded in a fixed number of queries for the whole page.
+Everything a page shows beyond its rows (variables, blame, labels, parent kinds)
+comes from the domain (``domain/readmodel.py``), loaded in a fixed number of
+queries for the whole page; this module holds no database connection.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.requests import Request
 
-from craton.domain import devices as device_domain
-from craton.domain import kinds, resolution
-from craton.domain.history import blame as history_blame
+from craton.domain import kinds
+from craton.domain.readmodel import Details
 from craton.http.jsonio import timestamp
 from craton.http.urls import base_url
 
@@ -47,44 +46,18 @@ def up_link(base: str, row: Row, parent_kinds: Mapping[int, str]) -> dict[str, s
     return {"href": f"{base}/v1/{path}", "rel": "up"}
 
 
-def present(
-    request: Request,
-    conn: sa.Connection,
-    shape: Shape,
-    rows: Sequence[Row],
-    with_variables: bool = False,
-    resolved: bool = False,
-    given_variables: Mapping[str, Any] | None = None,
-    with_blame: bool = False,
-) -> list[dict[str, Any]]:
-    """JSON objects for ``rows``; ``given_variables`` skips the read right after a create."""
-    if not rows:
-        return []
-    variables: dict[Any, dict[str, Any]] = {}
-    if given_variables is not None:
-        variables = {row["id"]: dict(given_variables) for row in rows}
-    elif with_variables:
-        variables = resolution.variables_for(conn, shape.owner_kind, list(rows), resolved)
-    blame = history_blame.blame(conn, shape.owner_kind, list(rows), resolved) if with_blame else {}
-    labels: dict[int, list[str]] = {}
-    parent_kinds: dict[int, str] = {}
+def present(request: Request, shape: Shape, rows: Sequence[Row], details: Details) -> list[dict[str, Any]]:
+    """JSON objects for ``rows``, with the details the domain loaded for them (no database here)."""
     base = base_url(request)
-    if shape.device:
-        labels = device_domain.labels_of(conn, [row["id"] for row in rows])
-        parent_kinds = device_domain.parent_kinds(conn, rows)
     result = []
     for row in rows:
         item = {name: _field(row[name]) for name in shape.fields}
-        if with_variables or given_variables is not None:
-            item["variables"] = variables.get(row["id"], {})
-        if with_blame:
-            item["blame"] = blame.get(row["id"], {})
+        if details.variables is not None:
+            item["variables"] = details.variables.get(row["id"], {})
+        if details.blame is not None:
+            item["blame"] = details.blame.get(row["id"], {})
         if shape.device:
-            item["labels"] = labels.get(row["id"], [])
-            item["links"] = [up_link(base, row, parent_kinds)]
+            item["labels"] = (details.labels or {}).get(row["id"], [])
+            item["links"] = [up_link(base, row, details.parent_kinds)]
         result.append(item)
     return result
-
-
-def present_one(request: Request, conn: sa.Connection, shape: Shape, row: Row, **options: Any) -> dict[str, Any]:
-    return present(request, conn, shape, [row], **options)[0]

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import crud, tenancy, versions
+from craton.domain import crud, readmodel, tenancy, versions
 from craton.domain import variables as variable_domain
 from craton.domain.crud import Page
 from craton.domain.errors import InvalidInput, NotFound
@@ -30,7 +30,7 @@ from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links, page_request, pagination_params
-from craton.http.representation import Shape, present, present_one
+from craton.http.representation import Shape, present
 from craton.http.urls import base_url
 from craton.http.validation import Param
 
@@ -150,6 +150,16 @@ def normalise_addresses(values: dict[str, Any], names: Sequence[str]) -> None:
                 raise InvalidInput(f"{name}: {values[name]!r} is not a valid IPv4 or IPv6 address.") from None
 
 
+def shown(call: Call, shape: Shape, rows: Sequence[Row], **options: Any) -> list[dict[str, Any]]:
+    """The JSON objects of ``rows``: the domain loads their details, the presenter shapes them."""
+    details = readmodel.load(call.conn, shape.owner_kind, rows, device=shape.device, **options)
+    return present(call.request, shape, rows, details)
+
+
+def shown_one(call: Call, shape: Shape, row: Row, **options: Any) -> dict[str, Any]:
+    return shown(call, shape, [row], **options)[0]
+
+
 def list_where(res: Resource, call: Call) -> list[sa.ColumnElement[bool]]:
     where = [
         res.kind.table.c[column] == call.query[param]
@@ -174,7 +184,7 @@ def _single_lookup(res: Resource, call: Call) -> Response:
     rows = tenancy.find(call.conn, call.principal, res.kind, *where)
     if not rows:
         raise NotFound()
-    return JSONResponse({res.key: present(call.request, call.conn, res.shape, rows), "links": []})
+    return JSONResponse({res.key: shown(call, res.shape, rows), "links": []})
 
 
 def list_page(res: Resource, call: Call) -> Page:
@@ -205,7 +215,7 @@ def list_operation(res: Resource) -> Operation:
         if res.single_lookup and (call.query.get("id") is not None or call.query.get("name") is not None):
             return _single_lookup(res, call)
         page = list_page(res, call)
-        items = present(call.request, call.conn, res.shape, page.rows, **detail_options(call))
+        items = shown(call, res.shape, page.rows, **detail_options(call))
         return JSONResponse({res.key: items, "links": links(call.request, call.query, page)})
 
     return Operation(
@@ -236,9 +246,7 @@ def tagged(response: Response, res: Resource, row: Row) -> Response:
 def get_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
         row = crud.get(call.conn, call.principal, res.kind, call.path["id"])
-        item = present_one(
-            call.request, call.conn, res.shape, row, with_variables=True, resolved=call.query["resolved-values"]
-        )
+        item = shown_one(call, res.shape, row, with_variables=True, resolved=call.query["resolved-values"])
         return tagged(JSONResponse(item), res, row)
 
     return Operation(
@@ -265,7 +273,7 @@ def create_operation(res: Resource) -> Operation:
         variables = values.pop("variables", None) or {}
         normalise_addresses(values, res.ip_fields)
         row = creator(call, values, variables)
-        item = present_one(call.request, call.conn, res.shape, row, given_variables=variables)
+        item = shown_one(call, res.shape, row, given_variables=variables)
         location = f"{base_url(call.request)}{res.path}/{row['id']}"
         return tagged(JSONResponse(item, status_code=201, headers={"Location": location}), res, row)
 
@@ -289,7 +297,7 @@ def update_operation(res: Resource) -> Operation:
             row = res.update(call, row_id, values)
         else:
             row = crud.update(call.conn, call.principal, res.kind, row_id, values)
-        return tagged(JSONResponse(present_one(call.request, call.conn, res.shape, row)), res, row)
+        return tagged(JSONResponse(shown_one(call, res.shape, row)), res, row)
 
     return Operation(
         "PUT",

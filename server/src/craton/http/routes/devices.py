@@ -9,8 +9,7 @@ from craton.domain import kinds
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links
-from craton.http.representation import present
-from craton.http.resources import Resource, boolean, detail_options, list_page
+from craton.http.resources import Resource, boolean, detail_options, list_page, shown
 from craton.http.routes import device_common as common
 from craton.http.routes import kind_module
 from craton.http.validation import Param
@@ -36,9 +35,7 @@ RESOURCE = Resource(
 def list_devices(call: Call) -> Response:
     page = list_page(RESOURCE, call)
     grouped = {
-        key: present(
-            call.request, call.conn, shape, [row for row in page.rows if row["kind"] == kind], **detail_options(call)
-        )
+        key: shown(call, shape, [row for row in page.rows if row["kind"] == kind], **detail_options(call))
         for kind, (key, shape) in _SHAPES.items()
     }
     return JSONResponse({"devices": grouped, "links": links(call.request, call.query, page)})
