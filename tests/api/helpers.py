@@ -68,24 +68,50 @@ def expect_error(
     *,
     startswith: str | tuple[str, ...] | None = None,
     contains: Iterable[str] = (),
+    detail: str | None = None,
 ) -> str:
-    """Assert an error response: the status and a body of exactly {"message", "status"}."""
+    """Assert an error response: the status and a body of {"message", "status", "detail"?}.
+
+    ``contains`` fragments may be in ``message`` or in ``detail``; ``detail`` must be a
+    fragment of the body's ``detail``.
+    """
     body = expect(response, status)
-    assert isinstance(body, dict) and set(body) == {"message", "status"}, describe(response)
+    assert isinstance(body, dict), describe(response)
+    assert set(body) in ({"message", "status"}, {"message", "status", "detail"}), describe(response)
     assert body["status"] == status, describe(response)
     assert isinstance(body["message"], str) and body["message"], describe(response)
+    if "detail" in body:
+        assert isinstance(body["detail"], str) and body["detail"], describe(response)
     if message is not None:
         assert body["message"] == message, describe(response)
     if startswith is not None:
         assert body["message"].startswith(startswith), describe(response)
+    everything = f"{body['message']}\n{body.get('detail', '')}"
     for fragment in contains:
-        assert fragment in body["message"], f"{fragment!r} not in message: {describe(response)}"
+        assert fragment in everything, f"{fragment!r} not in message or detail: {describe(response)}"
+    if detail is not None:
+        assert detail in body.get("detail", ""), f"{detail!r} not in detail: {describe(response)}"
     return body["message"]
 
 
-def expect_not_found(response: httpx.Response) -> None:
+def original(body: Any) -> Any:
+    """An error body without its optional ``detail``: what the original Craton sent."""
+    if isinstance(body, dict):
+        return {key: value for key, value in body.items() if key != "detail"}
+    return body
+
+
+ERROR_KEYS = ({"message", "status"}, {"message", "status", "detail"})
+
+
+def expect_not_found(response: httpx.Response, detail: str | None = None) -> None:
+    """The original 404 body: ``message`` exactly ``Not Found``; ``detail`` names the object."""
     assert response.status_code == 404, describe(response)
-    assert response.json() == NOT_FOUND, describe(response)
+    body = response.json()
+    assert {key: body.get(key) for key in NOT_FOUND} == NOT_FOUND, describe(response)
+    assert set(body) <= {"message", "status", "detail"}, describe(response)
+    if detail is not None:
+        assert detail in body.get("detail", ""), f"{detail!r} not in detail: {describe(response)}"
 
 
 def expect_invalid(response: httpx.Response, *messages: str, exact: bool = False) -> list[str]:

@@ -27,6 +27,7 @@ from tests.api.helpers import (
     expect_invalid,
     expect_not_found,
     ids_of,
+    original,
     required_message,
     unique,
 )
@@ -545,7 +546,8 @@ def test_list_details_adds_variables(spec: Spec, client: Any, tenant: Tenant) ->
 
 def test_not_found_body_is_exact(root: Any) -> None:
     response = root.get(f"/v1/clouds/{MISSING_ID}")
-    assert response.status_code == 404 and response.json() == NOT_FOUND
+    assert response.status_code == 404 and original(response.json()) == NOT_FOUND
+    assert response.json()["detail"] == f"Cloud {MISSING_ID} not found"
 
 
 # --- per-resource special cases ------------------------------------------------------------------

@@ -222,7 +222,7 @@ def test_history_pages_and_outlives_the_object(site: Site) -> None:
     _ok(cli("--reason", "decommissioned", "cloud-delete", cloud, "--yes"))  # it has a region below
     last = cli.json("cloud-history", cloud, "--all")[-1]
     assert (last["action"], last["reason"], last["summary"]) == ("delete", "decommissioned", "deleted")
-    assert cli.fails("cloud-history", "2000000000").strip() == "ERROR: Not Found"
+    assert cli.fails("cloud-history", "2000000000").strip() == "ERROR: Not Found: Cloud 2000000000 not found"
 
 
 # --- changes ------------------------------------------------------------------------------------

@@ -94,8 +94,12 @@ def test_project_commands_as_root(cli: CLI) -> None:
     assert cli.json("project-vars-get", project) == {"tier": "gold", "seats": 5}
     cli.ok("project-vars-delete", project, "seats")
     assert cli.json("project-vars-get", project) == {"tier": "gold"}
+    renamed = cli.json("project-update", project, "-n", name + "-renamed")
+    assert (renamed["id"], renamed["name"]) == (project, name + "-renamed")
+    assert cli.json("project-show", project)["name"] == name + "-renamed"
+    assert "nothing to update" in cli.fails("project-update", project, code=2)
     assert cli.ok("project-delete", project).strip() == f"Project {project} was deleted."
-    assert cli.fails("project-show", project).strip() == "ERROR: Not Found"
+    assert cli.fails("project-show", project).strip() == f"ERROR: Not Found: Project {project} not found"
 
 
 def test_cloud_region_cell_lifecycle(tenant: CLI) -> None:
@@ -198,7 +202,7 @@ def test_host_commands_with_the_original_flags(site: dict[str, Any]) -> None:
     ops.ok("host-labels-delete", host, "eu")
     assert ops.json("host-update", host, "-l", "gold")["labels"] == ["backup", "db", "gold"]
     assert ops.ok("host-delete", host).strip() == f"Host {host} was deleted."
-    assert ops.fails("host-show", host).strip() == "ERROR: Not Found"
+    assert ops.fails("host-show", host).strip() == f"ERROR: Not Found: Host {host} not found"
 
 
 def test_host_variables_resolve_through_the_hierarchy(site: dict[str, Any]) -> None:
@@ -335,7 +339,7 @@ def test_network_devices_networks_and_interfaces(site: dict[str, Any]) -> None:
     ops.ok("network-interface-delete", nic)
     ops.ok("network-delete", net)
     ops.ok("network-device-delete", dev)
-    assert ops.fails("network-device-show", dev).strip() == "ERROR: Not Found"
+    assert ops.fails("network-device-show", dev).strip() == f"ERROR: Not Found: Network device {dev} not found"
     # Their history outlives them.
     for kind, item in (("network-device", dev), ("network", net), ("network-interface", nic)):
         actions = [r["action"] for r in ops.json(f"{kind}-history", item, "--all")]
@@ -527,11 +531,19 @@ def test_vars_set_on_a_terminal_needs_arguments(site: dict[str, Any]) -> None:
 
 def test_server_errors_exit_1_with_the_server_message(live_server: Any, site: dict[str, Any]) -> None:
     ops = site["cli"]
-    assert ops.fails("cloud-show", "999999").strip() == "ERROR: Not Found"  # 404
+    # ``message: detail``: the original sentence first, then what exactly was wrong
+    assert ops.fails("cloud-show", "999999").strip() == "ERROR: Not Found: Cloud 999999 not found"  # 404
     duplicate = ops.fails("cloud-create", "-n", "cloud-a")  # 409
     assert duplicate.strip() == "ERROR: A cloud with the given name already exists."
     assert "is not JSON" in ops.fails("cloud-list", "--vars", "a:{")  # 400
-    assert ops.fails("cloud-show", "1", env={"OS_PASSWORD": "wrong"}).startswith("ERROR: ")  # 401
+    bad_path = ops.fails("cloud-list", "--vars", "[*]foo:1")
+    assert bad_path.startswith("ERROR: The query contains an invalid JSON Path expression.: In '[*]foo' at position 0")
+    refused = ops.fails("cloud-show", "1", env={"OS_PASSWORD": "wrong"}).strip()  # 401 names what it tried
+    assert refused.startswith(
+        f"ERROR: The request could not be authenticated.: X-Auth-User and X-Auth-Token do not match a user of "
+        f"project {ops.project_id}. (tried {ops.url}/v1/clouds"
+    )
+    assert refused.endswith(f" as user {ops.username!r} of project {ops.project_id})")
     project = site["cloud"]["project_id"]
     member, key = live_server.create_user(project, unique("member"), is_admin=False)
     plain = CLI(ops.url, project, member, key)
@@ -559,7 +571,7 @@ def test_connection_failures_name_the_url(cli: CLI) -> None:
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     stderr = cli.fails("cloud-list", env={"CRATON_URL": url})
-    assert stderr.strip() == f"ERROR: could not connect to Craton at {url}: Connection refused"
+    assert stderr.strip() == f"ERROR: could not connect to Craton at {url}/v1/clouds: Connection refused"
     assert "no Craton URL" in cli.fails("cloud-list", env={"CRATON_URL": ""})
     assert "missing credentials" in cli.fails("cloud-list", env={"OS_PASSWORD": ""})
 

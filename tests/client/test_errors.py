@@ -21,7 +21,11 @@ def assert_carries_details(error: exc.HTTPError, status: int) -> None:
     assert error.response is not None and error.response.status_code == status
     assert REQUEST_ID.match(error.request_id or ""), error.request_id
     assert error.message == error.response.json()["message"]
+    assert error.detail == error.response.json().get("detail")
+    assert error.url == error.response.request.url
     assert f"HTTP {status}" in str(error) and error.request_id in str(error)
+    if error.detail:
+        assert str(error).startswith(f"{error.message}: {error.detail} (")
 
 
 # ----------------------------------------------------------------- from the live server
@@ -39,6 +43,8 @@ def test_401_unauthorized(live_server, make_client, tenant):
     with pytest.raises(exc.Unauthorized) as caught:
         list(craton.clouds.list())
     assert_carries_details(caught.value, 401)
+    assert caught.value.message == "The request could not be authenticated."
+    assert caught.value.detail == f"X-Auth-User and X-Auth-Token do not match a user of project {tenant.project_id}."
 
 
 def test_403_forbidden_for_a_failed_role_check(new_tenant):
@@ -52,6 +58,9 @@ def test_404_not_found(craton):
     with pytest.raises(exc.NotFound) as caught:
         craton.clouds.get(987654)
     assert_carries_details(caught.value, 404)
+    # the original sentence stays the message; what was not found is the detail
+    assert (caught.value.message, caught.value.detail) == ("Not Found", "Cloud 987654 not found")
+    assert caught.value.explanation == "Not Found: Cloud 987654 not found"
 
 
 def test_404_for_a_delete_of_a_missing_id(craton):
@@ -60,9 +69,8 @@ def test_404_for_a_delete_of_a_missing_id(craton):
 
 
 def test_405_method_not_allowed(craton, tenant):
-    # The manager refuses projects.update() itself; go through the session to reach the server.
     with pytest.raises(exc.MethodNotAllowed) as caught:
-        craton._session.put(f"{craton.url}/projects/{tenant.project_id}", json={"name": "x"})
+        craton._session.patch(f"{craton.url}/projects/{tenant.project_id}", json={"name": "x"})
     assert_carries_details(caught.value, 405)
 
 

@@ -238,7 +238,9 @@ def test_project_crud_and_variables(root, unique):
     project.variables.update(region="eu")
     project.variables.delete("tier")
     assert root.projects.get(project.id).variables.get().to_dict() == {"region": "eu"}
-    assert not hasattr(root.projects, "update")
+    renamed = root.projects.update(project.id, name=project.name + "-renamed")
+    assert isinstance(renamed, projects.Project) and renamed.name == project.name + "-renamed"
+    assert root.projects.get(project.id).name == renamed.name
 
     assert root.projects.delete(project.id) is True
     with pytest.raises(exc.NotFound):

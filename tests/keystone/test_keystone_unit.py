@@ -214,7 +214,11 @@ def keystone_mode_app(tmp_path: Path) -> Iterator[httpx.Client]:
 def test_no_token_is_a_401_without_asking_keystone(keystone_mode_app: httpx.Client) -> None:
     response = keystone_mode_app.get("/v1/clouds")
     assert response.status_code == 401
-    assert response.json() == {"message": "The request could not be authenticated.", "status": 401}
+    assert response.json() == {
+        "message": "The request could not be authenticated.",
+        "status": 401,
+        "detail": "Missing header: X-Auth-Token (a Keystone token).",
+    }
     assert response.headers["www-authenticate"] == 'Keystone uri="http://keystone.test/v3"'
 
 

@@ -245,7 +245,7 @@ def test_hostile_credentials_are_a_plain_401(craton: Craton, tenant: Tenant) -> 
     for headers in variants:
         response = httpx.get(f"{craton.url}/v1/clouds", headers=headers, timeout=30)
         assert response.status_code == 401, describe(response)
-        assert set(response.json()) == {"message", "status"}
+        assert set(response.json()) <= {"message", "status", "detail"}
     assert httpx.get(f"{craton.url}/v1/clouds", headers=good, timeout=30).status_code == 200
     bad_project = {**good, "x-auth-project": "p" * 10_000}
     response = httpx.get(f"{craton.url}/v1/clouds", headers=bad_project, timeout=30)
@@ -328,7 +328,7 @@ def test_nul_characters_are_rejected_cleanly(
         if response.status_code >= 500:
             problems.append(describe(response))
         elif response.status_code >= 400:
-            assert set(response.json()) == {"message", "status"}, describe(response)
+            assert set(response.json()) <= {"message", "status", "detail"}, describe(response)
     for path, params in NUL_QUERIES:
         response = fresh(craton, tenant).get(path, params=params)
         if response.status_code >= 500:

@@ -16,7 +16,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.helpers import MISSING_ID, NOT_FOUND, describe, expect, get_href, ids_of, items_of, links_of, unique
+from tests.api.helpers import (
+    MISSING_ID,
+    NOT_FOUND,
+    describe,
+    expect,
+    get_href,
+    ids_of,
+    items_of,
+    links_of,
+    original,
+    unique,
+)
 from tests.security.helpers import (
     DEVICES,
     INVENTORY,
@@ -232,7 +243,7 @@ def test_users_cannot_be_created_in_or_moved_to_other_projects_by_admins(world: 
     theirs = world.admin.post("/v1/users", json={"username": unique("x"), "project_id": world.b.project_id})
     missing = world.admin.post("/v1/users", json={"username": unique("x"), "project_id": MISSING_PROJECT})
     same_answer(theirs, missing, world.b.project_id, MISSING_PROJECT)
-    assert theirs.json() == NOT_FOUND
+    assert original(theirs.json()) == NOT_FOUND
 
 
 # --- the vars filter ------------------------------------------------------------------------------
@@ -349,9 +360,9 @@ def test_if_match_on_a_foreign_object_is_404_not_412(world: World, who: str, kin
     for tag in ('"stale"', "*", real_tag):
         headers = {"If-Match": tag}
         for path in (item, missing):
-            assert client.put(path, json={"name": unique("x")}, headers=headers).json() == NOT_FOUND
-            assert client.put(f"{path}/variables", json={"x": 1}, headers=headers).json() == NOT_FOUND
-            assert client.request("DELETE", path, headers=headers).json() == NOT_FOUND
+            assert original(client.put(path, json={"name": unique("x")}, headers=headers).json()) == NOT_FOUND
+            assert original(client.put(f"{path}/variables", json={"x": 1}, headers=headers).json()) == NOT_FOUND
+            assert original(client.request("DELETE", path, headers=headers).json()) == NOT_FOUND
     assert world.b.owner.get(item).headers["etag"] == real_tag, "a refused request changed the object"
 
 

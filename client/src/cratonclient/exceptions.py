@@ -22,8 +22,10 @@
 
 Any other status (an unexpected 1xx or 3xx, say) becomes a plain ``HTTPError``: an unknown
 code never crashes the client. Each exception carries ``status_code``, the server's
-``message`` and the ``request_id`` from the ``x-openstack-request-id`` header, so a report to
-an operator can point at the exact server log line.
+``message`` (the original Craton sentence, e.g. ``Not Found``), its ``detail`` when the server
+says more (``Host 9999 not found``), the ``url`` of the request and the ``request_id`` from
+the ``x-openstack-request-id`` header, so a report to an operator can point at the exact
+server log line. ``str(error)`` shows ``message: detail (HTTP 404, request req-...)``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class ClientException(Exception):
         exception: BaseException | None = None,
         status_code: int | None = None,
         request_id: str | None = None,
+        detail: str | None = None,
+        url: str | None = None,
     ) -> None:
         self.response = response
         # ``exception=`` is the keyword the original client used; keep both spellings.
@@ -66,8 +70,22 @@ class ClientException(Exception):
         self.request_id = request_id
         if message is None and response is not None:
             message = server_message(response)
+        if detail is None and response is not None:
+            detail = server_detail(response)
+        if url is None and response is not None and response.request is not None:
+            url = response.request.url
         self.message = message or type(self).message or type(self).__name__
+        #: The server's explanation beside its ``message``, when it gave one.
+        self.detail = detail
+        #: The URL of the request that failed, when there was one.
+        self.url = url
         super().__init__(self.message)
+
+    @property
+    def explanation(self) -> str:
+        """``message: detail``, or the message alone when the server said nothing more."""
+        message = str(self.message)
+        return f"{message}: {self.detail}" if self.detail else message
 
     def __str__(self) -> str:
         details = []
@@ -75,7 +93,7 @@ class ClientException(Exception):
             details.append(f"HTTP {self.status_code}")
         if self.request_id:
             details.append(f"request {self.request_id}")
-        message = str(self.message)
+        message = self.explanation
         return f"{message} ({', '.join(details)})" if details else message
 
 
@@ -266,6 +284,17 @@ def server_message(response: requests.Response) -> str | None:
     return response.reason or None
 
 
+def server_detail(response: requests.Response) -> str | None:
+    """The ``detail`` of a JSON error body: what exactly was wrong, when the server says."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"]:
+        return str(body["detail"])
+    return None
+
+
 __all__ = [
     "REQUEST_ID_HEADER",
     "BadGateway",
@@ -300,5 +329,6 @@ __all__ = [
     "UnsupportedMediaType",
     "error_class_for",
     "error_from",
+    "server_detail",
     "server_message",
 ]

@@ -254,13 +254,16 @@ class Session:
             raise exc.Timeout(
                 f"No answer from {url} within {timeout} seconds",
                 original_exception=error,
+                url=url,
             ) from error
         except requests.exceptions.ConnectionError as error:
             raise exc.ConnectionFailed(
-                f"Unable to establish connection to {url}: {error}", original_exception=error
+                f"Unable to establish connection to {url}: {error}", original_exception=error, url=url
             ) from error
         except requests.exceptions.RequestException as error:
-            raise exc.ClientException(f"Could not send {method} {url}: {error}", original_exception=error) from error
+            raise exc.ClientException(
+                f"Could not send {method} {url}: {error}", original_exception=error, url=url
+            ) from error
 
 
 def check_reason(text: str | None) -> str | None:

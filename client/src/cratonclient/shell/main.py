@@ -336,9 +336,11 @@ class CratonShell:
         except KeystoneUnreachable as error:
             return self._fail(args, error, connection_message(error.auth_url, error, "Keystone"))
         except exceptions.ConnectionFailed as error:
-            return self._fail(args, error, connection_message(args.craton_url, error))
+            return self._fail(args, error, connection_message(error.url or args.craton_url, error))
+        except exceptions.Unauthorized as error:
+            return self._fail(args, error, f"{error.explanation} ({credentials_tried(args, error)})")
         except exceptions.ClientException as error:
-            return self._fail(args, error, error.message or type(error).__name__)
+            return self._fail(args, error, error.explanation or type(error).__name__)
         except KeyboardInterrupt:
             print("Interrupted.", file=self.stderr)
             return 130
@@ -460,6 +462,14 @@ def default_client(options: argparse.Namespace) -> Any:
         return client.Client(session=session, url=options.craton_url)
     except ValueError as error:
         raise exceptions.CommandError(str(error)) from None
+
+
+def credentials_tried(options: argparse.Namespace, error: exceptions.ClientException) -> str:
+    """``tried http://.../v1/clouds as user 'root' of project <id>``: what a 401 refused."""
+    url = error.url or options.craton_url
+    if getattr(options, "os_auth_url", None):
+        return f"tried {url} with a Keystone token for user {options.os_username!r} from {options.os_auth_url}"
+    return f"tried {url} as user {options.os_username!r} of project {options.os_project_id}"
 
 
 def connection_message(url: str | None, error: BaseException, service: str = "Craton") -> str:

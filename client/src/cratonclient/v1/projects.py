@@ -1,4 +1,7 @@
-"""Projects (tenants). Their ids are UUID strings; listing and creating them needs root."""
+"""Projects (tenants). Their ids are UUID strings; listing and creating them needs root.
+
+``update(project_id, name=...)`` renames a project: root renames any, a project admin its own.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +18,6 @@ class ProjectManager(HistoryMixin, crud.CRUDClient):
     key = "project"
     base_path = "/projects"
     resource_class = Project
-
-    # The API has no PUT on projects: names are fixed, variables change through .variables.
-    update = crud.unsupported()
 
 
 __all__ = ["Project", "ProjectManager"]

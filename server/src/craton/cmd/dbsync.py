@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import ipaddress
 import os
+import re
 import shlex
 import sys
 
@@ -13,6 +15,7 @@ from craton.domain.bootstrap import bootstrap
 from craton.domain.errors import CratonError
 from craton.domain.history import feed as history_feed
 from craton.domain.principal import Role
+from craton.settings import Settings
 from craton.storage import migrate
 from craton.storage.engine import create_engine
 from craton.storage.types import utcnow
@@ -38,8 +41,28 @@ def parser() -> argparse.ArgumentParser:
     boot.add_argument("--api-key", help="use this key instead of a random one")
     boot.add_argument("--role", choices=["root", "admin", "member"], default="root")
     boot.add_argument("--write-rc", metavar="PATH", help="also write the credentials as a shell file (mode 0600)")
-    boot.add_argument("--url", default="http://127.0.0.1:7780", help="service URL recorded in --write-rc")
+    boot.add_argument(
+        "--url", help="service URL recorded in --write-rc (default: from [api] host and port, CRATON_API_HOST/PORT)"
+    )
+    rc_url = commands.add_parser(
+        "update-rc", help="point CRATON_URL in a file written by --write-rc at the service's URL"
+    )
+    rc_url.add_argument("path", metavar="PATH", help="the rc file, e.g. cratonrc")
+    rc_url.add_argument("--url", help="the URL to write (default: from [api] host and port, CRATON_API_HOST/PORT)")
     return p
+
+
+def service_url(settings: Settings) -> str:
+    """The URL a client on this machine reaches ``craton-api`` at, from its host and port."""
+    host = settings.api_host.strip("[]") or "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{settings.api_port}"
+    if address.is_unspecified:  # listening everywhere: this machine reaches it on loopback
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{shown}:{settings.api_port}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "version":
         print(migrate.version(url) or "none")
     elif args.command == "bootstrap":
-        return _bootstrap(url, args)
+        return _bootstrap(url, args, args.url or service_url(settings))
+    elif args.command == "update-rc":
+        return _update_rc(args.path, args.url or service_url(settings))
     elif args.command == "prune-history":
         return _prune(url, args.days if args.days is not None else settings.history_retention_days)
     return 0
@@ -77,7 +102,7 @@ def _prune(url: str, days: int) -> int:
     return 0
 
 
-def _bootstrap(url: str, args: argparse.Namespace) -> int:
+def _bootstrap(url: str, args: argparse.Namespace, service: str) -> int:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
@@ -95,7 +120,7 @@ def _bootstrap(url: str, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.write_rc and credentials.api_key is not None:
-        write_rc(args.write_rc, args.url, credentials.project_id, credentials.username, credentials.api_key)
+        write_rc(args.write_rc, service, credentials.project_id, credentials.username, credentials.api_key)
     print()
     print(f"ProjectId: {credentials.project_id}")
     print(f"Username: {credentials.username}")
@@ -120,6 +145,30 @@ def write_rc(path: str, url: str, project_id: str, username: str, api_key: str) 
     with os.fdopen(descriptor, "w") as rc:
         rc.write("\n".join(lines) + "\n")
     os.chmod(path, 0o600)
+
+
+_URL_LINE = re.compile(r"^export CRATON_URL=.*$", re.MULTILINE)
+
+
+def _update_rc(path: str, service: str) -> int:
+    """Rewrite the ``CRATON_URL`` line of an rc file; the credentials in it stay as they are."""
+    try:
+        with open(path, encoding="utf-8") as rc:
+            text = rc.read()
+    except OSError as exc:
+        print(f"ERROR: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    line = f"export CRATON_URL={shlex.quote(service)}"
+    match = _URL_LINE.search(text)
+    if match is not None and match.group(0) == line:
+        print(f"{path}: CRATON_URL is {service}")
+        return 0
+    text = _URL_LINE.sub(lambda _: line, text, count=1) if match else f"{line}\n{text}"
+    descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as rc:
+        rc.write(text)
+    print(f"{path}: CRATON_URL set to {service}")
+    return 0
 
 
 if __name__ == "__main__":

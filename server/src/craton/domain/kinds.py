@@ -78,18 +78,23 @@ class KindInfo:
     def role_for(self, action: str) -> Role:
         return self.roles.get(action, self.read_role)
 
+    @property
+    def label(self) -> str:
+        """How error details name the kind: ``Host``, ``Network device``, ``Cloud``."""
+        return self.resource_type.replace("_", " ").replace("-", " ").capitalize()
+
     def parse_id(self, raw: Any) -> Any:
         """An id as the database holds it; text that cannot be an id is simply not found."""
         if self.text_ids:
             try:
                 return str(uuid.UUID(str(raw)))
             except ValueError:
-                raise NotFound() from None
+                raise NotFound.of(self.label, raw) from None
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw
         text = str(raw)
         if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) >= 2**31:
-            raise NotFound()
+            raise NotFound.of(self.label, raw)
         return int(text)
 
     @property
@@ -129,7 +134,8 @@ PROJECT = KindInfo(
     "projects",
     "/v1/projects",
     conflict_message="A project with the given id already exists.",
-    roles={"list": Role.ROOT, "create": Role.ROOT, "get": Role.ADMIN, "update": Role.ROOT, "delete": Role.ROOT},
+    # an admin renames its own project (tenancy makes any other one 404); root renames any
+    roles={"list": Role.ROOT, "create": Role.ROOT, "get": Role.ADMIN, "update": Role.ADMIN, "delete": Role.ROOT},
     text_ids=True,
 )
 USER = KindInfo(
@@ -307,6 +313,10 @@ class Kind:
     def resource_type(self) -> str:
         """The public name of the kind: hosts and network devices are told apart."""
         return self.info.resource_type
+
+    @property
+    def label(self) -> str:
+        return self.info.label
 
     @property
     def id_column(self) -> sa.Column[Any]:

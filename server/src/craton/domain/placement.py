@@ -47,7 +47,7 @@ def _locked(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) 
     row_id = crud.get(conn, principal, kind, row_id, action="update")["id"]
     row = conn.execute(sa.select(kind.table).where(kind.id_column == row_id).with_for_update()).first()
     if row is None:
-        raise NotFound()
+        raise NotFound.of(kind.label, row_id)
     return as_row(row)
 
 

@@ -1,4 +1,4 @@
-"""Projects: the tenants. Only root creates, lists and deletes them (roles in domain/kinds.py)."""
+"""Projects: the tenants. Root creates, lists and deletes them; an admin renames its own (domain/kinds.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,33 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import cascade, crud, kinds
+from craton.domain.errors import Conflict
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.engine import savepoint
 from craton.storage.tables import projects
 
 _PROJECT_EXISTS = sa.select(projects.c.id).where(projects.c.id == sa.bindparam("project_id"))
-KIND = Kind(kinds.PROJECT)
+DUPLICATE_NAME = "A project with the given name already exists."
+
+
+def _check_rename(conn: sa.Connection, principal: Principal, values: dict[str, Any], existing: Row | None) -> None:
+    """A rename may not take another project's name.
+
+    Creating a project with a name already in use stays allowed, as in the original (its
+    functional suite creates two ``project-0``); a rename is new, and refuses the clash.
+    """
+    name = values.get("name")
+    if existing is None or name is None or name == existing["name"]:
+        return
+    taken = conn.execute(
+        sa.select(projects.c.id).where(projects.c.name == name, projects.c.id != existing["id"]).limit(1)
+    ).first()
+    if taken is not None:
+        raise Conflict(DUPLICATE_NAME, f"Another project is already named {name!r}.")
+
+
+KIND = Kind(kinds.PROJECT, check_references=_check_rename)
 
 
 def parse_uuid(value: Any) -> str | None:

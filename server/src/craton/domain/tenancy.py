@@ -55,7 +55,7 @@ def get(
         params["scope_project"] = principal.project_id
     row = conn.execute(_by_id(kind, not principal.is_root, lock), params).first()
     if row is None:
-        raise NotFound()
+        raise NotFound.of(kind.label, row_id)
     return as_row(row)
 
 

@@ -43,14 +43,34 @@ class NewUser:
 
 def authenticate(conn: sa.Connection, project_header: str | None, username: str | None, token: str | None) -> Principal:
     """Local auth: the three X-Auth headers against a hashed key (original §2.2, docs/decisions.md §4)."""
+    missing = missing_headers(project_header, username, token)
     project_id = parse_uuid(project_header) if project_header else None
     if project_id is None:
-        raise NotAuthenticated(f"Project ID ('{project_header}') is not a valid UUID")
+        raise NotAuthenticated(
+            f"Project ID ('{project_header}') is not a valid UUID",
+            missing or "X-Auth-Project must be the id (a UUID) of the caller's project.",
+        )
+    if missing:
+        raise NotAuthenticated(BAD_CREDENTIALS, missing)
     row = conn.execute(_CREDENTIALS, {"project_id": project_id, "username": username or ""}).first()
     if row is None or not (verify_api_key(token, row.api_key_hash) or _previous_key_valid(row, token)):
-        raise NotAuthenticated(BAD_CREDENTIALS)
+        raise NotAuthenticated(
+            BAD_CREDENTIALS, f"X-Auth-User and X-Auth-Token do not match a user of project {project_id}."
+        )
     role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER
     return Principal(project_id=project_id, username=row.username, role=role, user_id=row.id)
+
+
+def missing_headers(project: str | None, username: str | None, token: str | None) -> str | None:
+    """``Missing header(s): X-Auth-User, X-Auth-Token.``, or None when all three were sent."""
+    sent = {"X-Auth-Project": project, "X-Auth-User": username, "X-Auth-Token": token}
+    absent = [name for name, value in sent.items() if not value]
+    if not absent:
+        return None
+    return (
+        f"Missing header{'s' if len(absent) > 1 else ''}: {', '.join(absent)}. Every request needs "
+        "X-Auth-Project (project UUID), X-Auth-User (user name) and X-Auth-Token (API key)."
+    )
 
 
 def _previous_key_valid(row: Any, token: str | None) -> bool:
@@ -95,7 +115,7 @@ def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_se
     """Give a user a new key; the old one keeps working for ``grace_seconds`` (0: stops now)."""
     row = get_user(conn, principal, user_id, action="update")
     if row["is_root"] and not principal.is_root:
-        raise NotFound()
+        raise NotFound.of("User", user_id)
     api_key = generate_api_key()
     now = principal.acted_at
     previous: dict[str, Any] = {"previous_api_key_hash": None, "previous_key_expires_at": None}
@@ -116,7 +136,7 @@ def rotate_key(conn: sa.Connection, principal: Principal, user_id: Any, grace_se
 def delete_user(conn: sa.Connection, principal: Principal, user_id: Any, preview: bool = False) -> dict[str, int]:
     row = get_user(conn, principal, user_id, action="delete")
     if row["is_root"] and not principal.is_root:
-        raise NotFound()
+        raise NotFound.of("User", user_id)
     if not preview:
         crud.delete_row(conn, principal, KIND, row, "The user is still referenced.")
     return {"users": 1}

@@ -90,7 +90,7 @@ def contains(target: Any, candidate: Any) -> bool:
 
 
 def _path_error(path: str, position: int, reason: str) -> InvalidInput:
-    return InvalidInput(f"{INVALID_PATH} In {path!r} at position {position}: {reason}.")
+    return InvalidInput(INVALID_PATH, f"In {path!r} at position {position}: {reason}.")
 
 
 def _quoted(path: str, pos: int, quotes: str) -> tuple[str, int]:
@@ -157,7 +157,7 @@ def parse_value(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise InvalidInput(f'{INVALID_VALUE} {text!r} is not JSON; strings need double quotes, e.g. "value".') from None
+        raise InvalidInput(INVALID_VALUE, f'{text!r} is not JSON; strings need double quotes, e.g. "value".') from None
 
 
 def parse(query: str) -> list[Condition]:
@@ -169,7 +169,7 @@ def parse(query: str) -> list[Condition]:
     for part in parts:
         path, colon, value = part.partition(":")
         if not colon:
-            raise InvalidInput(f"{INVALID_PATH} {part!r} has no ':'; each condition is <path>:<json-value>.")
+            raise InvalidInput(INVALID_PATH, f"{part!r} has no ':'; each condition is <path>:<json-value>.")
         key, steps = parse_path(path)
         by_path[path] = Condition(key=key, steps=steps, value=parse_value(value))
     return list(by_path.values())

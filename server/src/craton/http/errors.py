@@ -1,4 +1,9 @@
-"""Every error leaves as ``{"message": ..., "status": ...}``; anything unexpected is a logged 500."""
+"""Every error leaves as ``{"message", "status", "detail"?}``; anything unexpected is a logged 500.
+
+``message`` is the original Craton v1 sentence wherever the original had one (clients and
+the original functional suite compare it); ``detail``, present when there is more to say,
+explains what exactly was wrong.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +28,22 @@ _HTTP_MESSAGES = {
 }
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"message": message, "status": status}, status_code=status, headers=headers)
+def error_body(status: int, message: str, detail: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"message": message, "status": status}
+    if detail:
+        body["detail"] = detail
+    return body
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, detail: str | None = None
+) -> Response:
+    return JSONResponse(error_body(status, message, detail), status_code=status, headers=headers)
 
 
 async def craton_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CratonError)
-    return error_response(exc.status, exc.message, getattr(exc, "headers", None))
+    return error_response(exc.status, exc.message, getattr(exc, "headers", None), exc.detail)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -38,11 +52,22 @@ async def http_error(request: Request, exc: Exception) -> Response:
         try:
             await identify_standalone(request)
         except CratonError as auth_error:
-            return error_response(auth_error.status, auth_error.message)
+            return error_response(
+                auth_error.status, auth_error.message, getattr(auth_error, "headers", None), auth_error.detail
+            )
         except sa.exc.DBAPIError as db_error:  # an unknown URL while the database is down: 503 like the rest
             return await database_error(request, db_error)
     message = _HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
-    return error_response(exc.status_code, message, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    return error_response(exc.status_code, message, headers, _http_detail(exc.status_code, headers))
+
+
+def _http_detail(status: int, headers: dict[str, str]) -> str | None:
+    if status == 404:
+        return "No API route has this path; /openapi.json lists them all."
+    if status == 405 and headers.get("Allow"):
+        return f"This path allows {', '.join(sorted(m.strip() for m in headers['Allow'].split(',')))}."
+    return None
 
 
 async def database_error(request: Request, exc: Exception) -> Response:

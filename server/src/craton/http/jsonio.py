@@ -13,6 +13,8 @@ from starlette.responses import Response
 
 from craton.domain.errors import CratonError, InvalidInput
 
+#: Werkzeug's text for a body it could not parse: the original's message for malformed JSON.
+BAD_REQUEST = "The browser (or proxy) sent a request that this server could not understand."
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
@@ -118,10 +120,7 @@ def is_json(content_type: str) -> bool:
 
 
 def _not_json(reason: str) -> InvalidInput:
-    return InvalidInput(
-        f"The browser (or proxy) sent a request that this server could not understand. The body is not valid JSON: "
-        f"{reason}."
-    )
+    return InvalidInput(BAD_REQUEST, f"The body is not valid JSON: {reason}.")
 
 
 def parse_body(raw: bytes, content_type: str, max_depth: int) -> Any:

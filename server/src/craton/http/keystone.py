@@ -53,8 +53,8 @@ class IdentityUnavailable(CratonError):
 class KeystoneNotAuthenticated(NotAuthenticated):
     """401 with the ``WWW-Authenticate: Keystone uri=...`` header keystonemiddleware builds."""
 
-    def __init__(self, message: str, www_authenticate: str | None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, www_authenticate: str | None, detail: str | None = None) -> None:
+        super().__init__(message, detail)
         self.headers = {"WWW-Authenticate": www_authenticate} if www_authenticate else None
 
 
@@ -295,13 +295,13 @@ class KeystoneAuthenticator:
             raise NotAuthenticated(BAD_CREDENTIALS)
         return token_info
 
-    def _refused(self, www_authenticate: str | None = None) -> NotAuthenticated:
-        return KeystoneNotAuthenticated(BAD_CREDENTIALS, www_authenticate or self._www_authenticate)
+    def _refused(self, www_authenticate: str | None = None, missing: str | None = None) -> NotAuthenticated:
+        return KeystoneNotAuthenticated(BAD_CREDENTIALS, www_authenticate or self._www_authenticate, missing)
 
     def __call__(self, conn: sa.Connection, headers: Headers) -> Principal:
         token = headers.get("x-auth-token")
         if not token or not token.strip():
-            raise self._refused()
+            raise self._refused(missing="Missing header: X-Auth-Token (a Keystone token).")
         return self.with_expiry(conn, token, headers.get("x-service-token"))[0]
 
     def with_expiry(

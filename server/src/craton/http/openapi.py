@@ -14,8 +14,15 @@ from craton.http.validation import Param
 
 _ERROR = {
     "type": "object",
-    "properties": {"message": {"type": "string"}, "status": {"type": "integer"}},
+    "description": "Every error answer. `message` is the original Craton v1 sentence where the original had one "
+    "(clients compare it); `detail`, present when there is more to say, explains what exactly was wrong.",
+    "properties": {
+        "message": {"type": "string", "description": "The original Craton v1 sentence, e.g. `Not Found`"},
+        "status": {"type": "integer", "description": "The HTTP status code again"},
+        "detail": {"type": "string", "description": "What exactly was wrong, e.g. `Host 9999 not found`"},
+    },
     "required": ["message", "status"],
+    "additionalProperties": False,
 }
 
 

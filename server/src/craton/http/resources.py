@@ -177,13 +177,15 @@ def _single_lookup(res: Resource, call: Call) -> Response:
     table = res.kind.table
     if call.query.get("id") is not None:
         where = [table.c.id == call.query["id"]]
+        missing = f"{res.kind.label} {call.query['id']} not found"
     else:
         where = [table.c.name == call.query["name"]]
+        missing = f"No {res.kind.label.lower()} named {call.query['name']!r}"
     if call.query.get("name_contains"):
         where.append(crud.name_contains(res.kind, call.query["name_contains"]))
     rows = tenancy.find(call.conn, call.principal, res.kind, *where)
     if not rows:
-        raise NotFound()
+        raise NotFound(detail=missing)
     return JSONResponse({res.key: shown(call, res.shape, rows), "links": []})
 
 

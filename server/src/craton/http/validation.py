@@ -54,9 +54,26 @@ def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft4Validator:
     return cached[1]
 
 
+# jsonschema 2.x, which the original ran, worded these without the special cases later
+# versions added for 0 and 1 ("... is expected to be empty", "... should be non-empty").
+_ORIGINAL_WORDING = {
+    "maxProperties": "{!r} has too many properties",
+    "minProperties": "{!r} does not have enough properties",
+    "maxItems": "{!r} is too long",
+    "minItems": "{!r} is too short",
+    "maxLength": "{!r} is too long",
+    "minLength": "{!r} is too short",
+}
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    wording = _ORIGINAL_WORDING.get(str(error.validator))
+    return wording.format(error.instance) if wording else error.message
+
+
 def check(schema: Mapping[str, Any], value: Any) -> None:
     validator = _validator(schema)
-    messages = sorted(error.message for error in validator.iter_errors(value))
+    messages = sorted(_message(error) for error in validator.iter_errors(value))
     if messages:
         raise InvalidInput(PREFIX + "\n- ".join(messages))
 
@@ -84,11 +101,14 @@ def cached_query_schema(params: Mapping[str, Param]) -> dict[str, Any]:
 
 
 def query_schema(params: Mapping[str, Param]) -> dict[str, Any]:
-    return {
+    schema: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {name: param.as_schema() for name, param in params.items()},
     }
+    if not params:  # the original's "no-params" schemas (§1.4) also carried maxProperties: 0
+        schema["maxProperties"] = 0
+    return schema
 
 
 def parse_query(params: Mapping[str, Param], items: list[tuple[str, str]]) -> dict[str, Any]:

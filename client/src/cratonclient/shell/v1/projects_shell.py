@@ -1,4 +1,4 @@
-"""Projects (tenants): root manages them; ids are UUIDs; the API has no project update."""
+"""Projects (tenants): root manages them, an admin renames its own; ids are UUIDs."""
 
 from __future__ import annotations
 
@@ -13,5 +13,6 @@ SPEC = ResourceSpec(
     detail_fields=("created_at", "updated_at", "variables"),
     filters=(common.name_filter("projects"), common.vars_filter("projects")),
     create=(common.name_option("project", required=True),),
+    update=(common.name_option("project"),),
     variables=True,
 )

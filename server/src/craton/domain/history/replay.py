@@ -104,7 +104,7 @@ def variables_as_of(
     types = kinds.resource_types_of(kind.name)
     state = _replay_states(conn, principal, types, [str(row_id)], at).get(str(row_id))
     if state is None:
-        raise NotFound(f"{kind.resource_type} {row_id} has no recorded state at {at.isoformat()}.")
+        raise NotFound(detail=f"{kind.label} {row_id} has no recorded state at {at.isoformat()}.")
     parents: dict[int, int | None] = {}
     parent = state.get("parent_id") if kind.info.nested else None
     for _ in range(MAX_DEPTH):

@@ -1,4 +1,4 @@
-"""/v1/projects: root lists, creates and deletes; an admin reads its own project (domain/kinds.py)."""
+"""/v1/projects: root lists, creates and deletes; an admin reads and renames its own project (domain/kinds.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ RESOURCE = Resource(
     kind=projects.KIND,
     shape=Shape("project", FIELDS),
     create_body=schemas.obj({"name": schemas.NAME, "variables": schemas.VARIABLES}, required=["name"]),
+    update_body=schemas.obj({"name": schemas.NAME}),
     filters={"name": Param("string")},
     filter_columns={"name": "name"},
     create=_create,
