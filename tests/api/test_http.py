@@ -61,8 +61,8 @@ def test_every_response_has_a_request_id(craton: Craton, tenant: Tenant) -> None
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("PUT", "/v1/projects/{project}", {"GET", "DELETE"}),
-        ("POST", "/v1/projects/{project}", {"GET", "DELETE"}),
+        ("PATCH", "/v1/projects/{project}", {"GET", "PUT", "DELETE"}),
+        ("POST", "/v1/projects/{project}", {"GET", "PUT", "DELETE"}),
         ("PUT", "/v1/users/1", {"GET", "DELETE"}),
         ("PUT", "/v1/clouds", {"GET", "POST"}),
         ("DELETE", "/v1/hosts", {"GET", "POST"}),
