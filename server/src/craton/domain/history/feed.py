@@ -29,7 +29,7 @@ def entries_for(conn: sa.Connection, principal: Principal, kind: Kind, resource_
     where = [changes.c.resource_type == kind.resource_type, changes.c.resource_id == str(resource_id)]
     result = crud.list_page(conn, principal, CHANGES, page, where)
     if not result.rows and page.marker is None:
-        raise NotFound.of(types[0].replace("_", " ").capitalize(), resource_id)
+        raise NotFound.of(kind.label, resource_id)
     return result
 
 
