@@ -79,6 +79,20 @@ class Resource:
         return self.kind.info.collection
 
     @property
+    def singular(self) -> str:
+        """``host``, ``network device``: how summaries name one object."""
+        return self.kind.label.lower()
+
+    @property
+    def a(self) -> str:
+        """``a host``, ``an interface``."""
+        return f"{'an' if self.singular[0] in 'aeiou' else 'a'} {self.singular}"
+
+    @property
+    def plural(self) -> str:
+        return self.key.replace("_", " ").replace("-", " ")
+
+    @property
     def marker_type(self) -> str:
         return "string" if self.kind.info.text_ids else "integer"
 
@@ -224,7 +238,7 @@ def list_operation(res: Resource) -> Operation:
         "GET",
         handler,
         query=res.list_params(),
-        summary=f"List {res.key}",
+        summary=f"List {res.plural}, filtered and paginated",
         response=list_schema(res.key, item_schema(res.kind.table, res.shape)),
     )
 
@@ -255,7 +269,7 @@ def get_operation(res: Resource) -> Operation:
         "GET",
         handler,
         query={"resolved-values": boolean(res.resolves)},
-        summary=f"Show one of {res.key}",
+        summary=f"Show {res.a} with its variables",
         response=item_schema(res.kind.table, res.shape),
     )
 
@@ -283,7 +297,7 @@ def create_operation(res: Resource) -> Operation:
         "POST",
         handler,
         body=res.create_body,
-        summary=f"Create one of {res.key}",
+        summary=f"Create {res.a}",
         success=201,
         response=item_schema(res.kind.table, res.shape),
     )
@@ -307,7 +321,7 @@ def update_operation(res: Resource) -> Operation:
         query=res.update_params,
         body=res.update_body,
         body_optional=True,
-        summary=f"Update one of {res.key}",
+        summary=f"Rename {res.a}" if res.key == "projects" else f"Change fields of {res.a}",
         response=item_schema(res.kind.table, res.shape),
     )
 
@@ -346,7 +360,7 @@ def delete_operation(res: Resource) -> Operation:
         "DELETE",
         handler,
         query=params,
-        summary=f"Delete one of {res.key} with everything below it (or preview what would go)",
+        summary=f"Delete {res.a} and everything below it, or preview what would go",
         success=204,
         other_responses={200: PREVIEW_RESPONSE},
     )
@@ -371,7 +385,7 @@ def history_operation(res: Resource) -> Operation:
         items = [change_item(row) for row in page.rows]
         return JSONResponse({"history": items, "links": links(call.request, call.query, page)})
 
-    return Operation("GET", handler, query=params, summary=f"Change history of one of {res.key}")
+    return Operation("GET", handler, query=params, summary=f"Change history of {res.a}")
 
 
 def change_item(row: Row) -> dict[str, Any]:
@@ -439,11 +453,19 @@ def variables_operations(res: Resource) -> list[Operation]:
             "GET",
             read,
             query=variables_params(res),
-            summary="Read variables (blame, as_of, diff_from/diff_to)",
+            summary=f"Read the variables of {res.a}: own or resolved, with blame, as of a time or as a diff",
             response=VARIABLES_RESPONSE,
         ),
-        Operation("PUT", write, body=schemas.VARIABLES, summary="Set variables (merge)", response=VARIABLES_RESPONSE),
-        Operation("DELETE", remove, body=schemas.VARIABLE_KEYS, summary="Delete variable keys", success=204),
+        Operation(
+            "PUT",
+            write,
+            body=schemas.VARIABLES,
+            summary=f"Set variables of {res.a} (merged key by key)",
+            response=VARIABLES_RESPONSE,
+        ),
+        Operation(
+            "DELETE", remove, body=schemas.VARIABLE_KEYS, summary=f"Delete variable keys of {res.a}", success=204
+        ),
     ]
 
 
