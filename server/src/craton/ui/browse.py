@@ -90,7 +90,7 @@ def list_page(call: PageCall) -> Response:
         )
         rows, has_next = page.rows, page.has_next
     except CratonError as exc:
-        error = exc.message
+        error = str(exc)
     return call.render(
         "list.html",
         item=item,
@@ -214,7 +214,7 @@ def _point_in_time(call: PageCall, item: Browsable, row_id: int) -> dict[str, An
                 "variables": replay.variables_as_of(call.conn, call.principal, item.kind, row_id, at, True),
             }
     except CratonError as exc:
-        return {"error": exc.message, "as_of": as_of or "", "diff_from": diff_from or "", "diff_to": diff_to or ""}
+        return {"error": str(exc), "as_of": as_of or "", "diff_from": diff_from or "", "diff_to": diff_to or ""}
     return None
 
 
@@ -240,7 +240,7 @@ def search(call: PageCall) -> Response:
         try:
             condition = vars_query.parse(f"{key}:{literal}")[0]
         except CratonError as exc:
-            error, key = exc.message, ""
+            error, key = str(exc), ""
     for slug in SEARCHED if text else ():
         item = BROWSABLE[slug]
         table = item.kind.table

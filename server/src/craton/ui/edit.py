@@ -76,7 +76,7 @@ def variables_save(call: PageCall) -> Response:
     try:
         wanted = _parse_variables(call, text)
     except CratonError as exc:
-        return again(400, exc.message)
+        return again(400, str(exc))
     current = variable_domain.read(call.conn, item.kind, row, resolved=False)
     try:
         versions.check_version(call.conn, call.principal, item.kind, row_id, etag or '""')

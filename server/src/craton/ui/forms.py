@@ -149,7 +149,7 @@ def create(call: PageCall) -> Response:
         normalise_addresses(values, item.resource.ip_fields)
         row = _create(call.conn, call.principal, item, values)
     except CratonError as exc:
-        raise Refused(_render(call, item, None, call.form, error=exc.message), exc.status) from None
+        raise Refused(_render(call, item, None, call.form, error=str(exc)), exc.status) from None
     return RedirectResponse(f"/ui/{item.slug}/{row['id']}?saved=1", status_code=303)
 
 
@@ -178,5 +178,5 @@ def update(call: PageCall) -> Response:
         message = "Someone changed this object after you opened the form. Nothing was saved: check the current values."
         raise Refused(_render(call, item, fresh, call.form, error=message, theirs=_shown(fresh, fields)), 409) from None
     except CratonError as exc:
-        raise Refused(_render(call, item, row, call.form, error=exc.message), exc.status) from None
+        raise Refused(_render(call, item, row, call.form, error=str(exc)), exc.status) from None
     return RedirectResponse(f"/ui/{item.slug}/{row['id']}?saved=1", status_code=303)

@@ -121,6 +121,6 @@ def page(handler: PageHandler, writes: bool = False) -> Callable[[Request], Awai
             target = urllib.parse.quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
             return RedirectResponse(f"/ui/login?next={target}", status_code=303)
         except CratonError as error:
-            return render(request, "error.html", error.status, status=error.status, message=error.message)
+            return render(request, "error.html", error.status, status=error.status, message=str(error))
 
     return endpoint

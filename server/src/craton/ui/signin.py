@@ -101,7 +101,7 @@ async def login(request: Request) -> Response:
             return failed(429, f"Too many failed sign-ins; retry after {exc.headers['Retry-After']} s.")
         return failed(401, "These credentials are not right." if _keystone(request) else BAD_KEY)
     except CratonError as exc:
-        return failed(exc.status, exc.message)
+        return failed(exc.status, str(exc))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
