@@ -26,11 +26,37 @@ _ERROR = {
 }
 
 
+# What a query parameter means wherever its declaration says nothing more specific.
+PARAMETER_DESCRIPTIONS = {
+    "active": "Only active (true) or inactive (false) devices",
+    "blame": "With details: per variable, the object that set it, who and when",
+    "cell_id": "Only objects in this cell",
+    "cloud_id": "Only objects in this cloud",
+    "descendants": "With parent_id: the whole subtree below the parent, not only its children",
+    "details": "Include each object's variables",
+    "device_id": "Only interfaces of this device",
+    "device_type": "Only devices of this type, e.g. server or switch",
+    "id": "Only the object with this id",
+    "interface_type": "Only interfaces of this type",
+    "ip_address": "Only objects with this IP address",
+    "limit": "Page size, 10 to 100 (default 30)",
+    "name": "Exact name",
+    "network_id": "Only interfaces on this network",
+    "parent_id": "Only the children of this device",
+    "region_id": "Only objects in this region",
+    "resolved-values": "Variables resolved through the parents (nearest level wins per key), or own only",
+    "resource_type": "Only changes of this kind of object",
+    "sort_dir": "Sort direction: asc or desc",
+    "sort_keys": "Fields to sort by, comma-separated (id breaks ties)",
+}
+
+
 def _parameter(name: str, param: Param) -> dict[str, Any]:
     schema = dict(param.as_schema())
     if param.default is not None:
         schema["default"] = param.default
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": param.description}
+    description = param.description or PARAMETER_DESCRIPTIONS.get(name, "")
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
 def _success(schema: dict[str, Any] | None) -> dict[str, Any]:
@@ -86,7 +112,8 @@ def _path_id(path: str) -> dict[str, Any]:
         if path.startswith("/v1/projects/")
         else {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
     )
-    return {"name": "id", "in": "path", "required": True, "schema": schema}
+    what = path.split("/")[2].replace("-", " ").rstrip("s")
+    return {"name": "id", "in": "path", "required": True, "schema": schema, "description": f"Id of the {what}"}
 
 
 def _operation(path: str, op: Any) -> dict[str, Any]:
