@@ -51,7 +51,7 @@ import sqlalchemy as sa
 from craton.domain.bootstrap import bootstrap
 from craton.storage import migrate
 from craton.storage.engine import create_engine
-from craton.storage.tables import cells, clouds, devices, labels, projects, regions, variables
+from craton.storage.tables import cells, clouds, devices, labels, merge_strategies, projects, regions, variables
 
 DEFAULT_SIZES: dict[str, int] = {
     "projects": 1,
@@ -97,6 +97,10 @@ SHARED_KEYS = tuple(
     ]
     + [f"custom_{n:02d}" for n in range(25)]
 )
+#: Keys the ``strategies`` option shapes (dictionaries for ``deep``, lists for ``union``) and,
+#: with ``strategies="declared"``, declares in every project (issue 16: 3 deep, 2 union).
+MERGED_KEYS = {"sysctl": "deep", "sshd": "deep", "monitoring": "deep", "ntp_servers": "union", "dns_servers": "union"}
+STRATEGY_MODES = ("none", "shaped", "declared")
 TAG_KEYS = {
     "project": "project_tag",
     "cloud": "cloud_tag",
@@ -336,6 +340,7 @@ def generate(
     run_migrations: bool = True,
     analyze: bool = True,
     progress: Callable[[str], None] | None = None,
+    strategies: str = "none",
     **sizes: int,
 ) -> dict[str, Any]:
     """Create the fleet in ``database_url`` and return what a benchmark needs to use it.
@@ -347,6 +352,10 @@ def generate(
     ``counts``, ``seconds`` taken, and ``vars_probe``: a ``region_tag`` value
     with the number of hosts and network devices that resolve to it.
 
+    ``strategies``: ``none`` (default), ``shaped`` (the :data:`MERGED_KEYS` hold dictionaries
+    and lists worth merging) or ``declared`` (the same data, and the keys declared with their
+    strategies in every project): ``shaped`` is the replace-only baseline of ``declared``.
+
     ``analyze`` refreshes the planner statistics of PostgreSQL and MariaDB
     afterwards, as their autovacuum and InnoDB's automatic recalculation would
     soon do anyway in production; SQLite never gathers them on its own, so it
@@ -355,6 +364,8 @@ def generate(
     unknown = set(sizes) - set(DEFAULT_SIZES)
     if unknown:
         raise TypeError(f"unknown sizes: {', '.join(sorted(unknown))}")
+    if strategies not in STRATEGY_MODES:
+        raise ValueError(f"strategies must be one of {', '.join(STRATEGY_MODES)}")
     size = {**DEFAULT_SIZES, **{k: int(v) for k, v in sizes.items()}}
     _check_sizes(size)
     say = progress or (lambda message: None)
@@ -380,7 +391,16 @@ def generate(
                 project_name="bench-project-0",
                 username=f"bench-root-{project_ids[0][:8]}",
             )
-            result = _write_fleet(conn, size, rng, values, project_ids, batch_size, say)
+            result = _write_fleet(conn, size, rng, values, project_ids, batch_size, say, strategies != "none")
+            if strategies == "declared":
+                conn.execute(
+                    sa.insert(merge_strategies),
+                    [
+                        {"project_id": project, "key": key, "strategy": strategy, "created_at": dt.datetime.now(dt.UTC)}
+                        for project in project_ids
+                        for key, strategy in MERGED_KEYS.items()
+                    ],
+                )
         if analyze and engine.dialect.name != "sqlite":
             _analyze(engine)
             say("analyzed")
@@ -397,15 +417,31 @@ def generate(
         "sizes": size,
         "seed": seed,
         "seconds": round(seconds, 3),
+        "strategies": strategies,
         **result,
     }
 
 
-def _variables_for(rng: random.Random, values: list[Any], size: dict[str, int], kind: str, tag: Any) -> dict[str, Any]:
+def _shaped(rng: random.Random, strategy: str) -> Any:
+    """A value worth merging: a nested dictionary for ``deep``, a list with likely repeats for ``union``."""
+    if strategy == "deep":
+        return {
+            "net": {f"k{rng.randrange(6)}": rng.randrange(100) for _ in range(2)},
+            f"opt{rng.randrange(8)}": rng.random() < 0.5,
+            "level": rng.randrange(5),
+        }
+    return [f"10.0.{rng.randrange(4)}.{rng.randrange(1, 8)}" for _ in range(3)]
+
+
+def _variables_for(
+    rng: random.Random, values: list[Any], size: dict[str, int], kind: str, tag: Any, shaped: bool = False
+) -> dict[str, Any]:
     count = rng.randint(size["vars_min"], size["vars_max"])
     chosen = {TAG_KEYS[kind]: tag}
     for key in rng.sample(SHARED_KEYS, count - 1):
         chosen[key] = values[rng.randrange(len(values))]
+        if shaped and key in MERGED_KEYS:
+            chosen[key] = _shaped(rng, MERGED_KEYS[key])
     return chosen
 
 
@@ -417,6 +453,7 @@ def _write_fleet(
     project_ids: list[str],
     batch_size: int,
     say: Callable[[str], None],
+    shaped: bool = False,
 ) -> dict[str, Any]:
     writer = _Writer(conn, batch_size)
     variable_row = _row_factory(
@@ -436,7 +473,7 @@ def _write_fleet(
 
     def add_variables(kind: str, owner_id: Any, project_id: str, when: dt.datetime, tag: Any) -> None:
         owner = str(owner_id)
-        for key, value in _variables_for(rng, values, size, kind, tag).items():
+        for key, value in _variables_for(rng, values, size, kind, tag, shaped).items():
             writer.add(variables, variable_row(kind, owner, key, value, project_id, when, None))
 
     # Projects: the first one exists already (bootstrap made it); it gets its variables here.
@@ -629,6 +666,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--credentials-out", type=Path, help="write credentials and fleet facts as JSON here")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--no-analyze", action="store_true", help="skip ANALYZE on PostgreSQL and MariaDB")
+    p.add_argument(
+        "--strategies",
+        choices=STRATEGY_MODES,
+        default="none",
+        help="shaped: 3 keys hold dictionaries and 2 lists worth merging; declared: the same, declared "
+        "deep and union in every project (default none)",
+    )
     return p
 
 
@@ -643,6 +687,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             progress=progress,
             analyze=not args.no_analyze,
+            strategies=args.strategies,
             **sizes,
         )
     except ValueError as exc:

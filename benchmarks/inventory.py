@@ -253,7 +253,7 @@ def measure(backend: str, hosts: int, args: argparse.Namespace, workdir: Path) -
     shape = shape_for(hosts)
     with throwaway_database(backend, workdir, args.postgres_url, prefix="craton_bench_inventory") as url:
         say(f"{backend}: generating {hosts} hosts {shape}")
-        facts = generate(url, progress=say, **shape)
+        facts = generate(url, progress=say, strategies=args.strategies, **shape)
         headers = {
             "X-Auth-Project": facts["project_id"],
             "X-Auth-User": facts["username"],
@@ -400,6 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=10_000,
         help="skip the script's ansible-inventory run above this many hosts (default 10000)",
+    )
+    p.add_argument(
+        "--strategies",
+        choices=("none", "shaped", "declared"),
+        default="none",
+        help="merge strategies (issue 16): shaped = 3 keys hold dictionaries and 2 lists, all replace; "
+        "declared = the same data with those keys declared deep and union",
     )
     p.add_argument("--json-out", type=Path, help="write all figures as JSON here")
     p.add_argument("--write-docs", type=Path, help="replace the figures section of this Markdown file")

@@ -648,7 +648,9 @@ def bench_backend(backend: str, args: argparse.Namespace, sizes: dict[str, int],
     with throwaway_database(backend, work_dir, ADMIN_URLS.get(backend), keep=args.keep_databases) as url:
         result["database_version"] = database_version(url)
         say(f"generating {sizes['hosts']} hosts into {sa.engine.make_url(url).render_as_string()}")
-        fleet = generate(url, seed=args.seed, progress=lambda m: say(f"generate: {m}"), **sizes)
+        fleet = generate(
+            url, seed=args.seed, progress=lambda m: say(f"generate: {m}"), strategies=args.strategies, **sizes
+        )
         result["fleet"] = {k: fleet[k] for k in ("counts", "seconds", "vars_probe", "sizes")}
         headers = {
             "X-Auth-Project": fleet["project_id"],
@@ -818,7 +820,7 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, sizes: dic
         f"- Fleet: {sizes['projects']} project, {sizes['clouds']} clouds, {sizes['regions']} regions, "
         f"{sizes['cells']} cells, {sizes['hosts']:,} hosts, {sizes['network_devices']:,} network devices "
         f"nested under hosts, {sizes['vars_min']}-{sizes['vars_max']} variables per object on every level, "
-        f"{sizes['labels']} labels per device",
+        f"{sizes['labels']} labels per device; merge strategies: {args.strategies}",
         f"- Loads: at most {args.requests:,} requests or {args.duration:g} s per figure, after "
         f"{args.warmup} warm-up requests; host ids uniformly random",
         "- Load average (1 min) before/after each backend: "
@@ -984,6 +986,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="profile the server during each load figure with py-spy (pip install py-spy) into DIR, "
         "as collapsed stacks; the profiler's overhead lowers the figures",
+    )
+    p.add_argument(
+        "--strategies",
+        choices=("none", "shaped", "declared"),
+        default="none",
+        help="merge strategies (issue 16): shaped = 3 keys hold dictionaries and 2 lists, all replace "
+        "(the baseline); declared = the same data with those keys declared deep and union",
     )
     p.add_argument("--markdown-out", type=Path, help="also write the Markdown here")
     p.add_argument("--json-out", type=Path, help="write every figure as JSON here")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.generate import TAG_KEYS, generate
+from benchmarks.generate import MERGED_KEYS, TAG_KEYS, generate
 from craton.storage.engine import create_engine
 from craton.storage.tables import cells, clouds, devices, labels, projects, regions, variables
 from tests.conftest import BACKENDS, running_server, throwaway_database
@@ -183,3 +183,20 @@ def test_server_databases_keep_accepting_creates(backend: str, tmp_path: Path) -
             assert cloud.status_code == 201, cloud.text
             variables_now = api.get(f"/v1/hosts/{host['id']}/variables").json()["variables"]
             assert variables_now[TAG_KEYS["device"]] == f"SN{host['id']:010d}"
+
+
+def test_declared_strategies_shape_and_declare_the_merged_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'merged.sqlite'}"
+    fleet = generate(url, strategies="declared", **{**TINY, "vars_min": 20, "vars_max": 26})
+    with running_server("sqlite", url) as live:
+        api = live.client(_headers(fleet))
+        declared = api.get(f"/v1/projects/{fleet['project_id']}/merge-strategies").json()["merge_strategies"]
+        assert declared == MERGED_KEYS
+        hosts = _walk(api, "/v1/hosts?details=true&limit=10", "hosts")
+    for host in hosts:
+        for key, strategy in MERGED_KEYS.items():
+            if key in host["variables"]:
+                assert isinstance(host["variables"][key], dict if strategy == "deep" else list), (key, host)
+    assert any(len(h["variables"].get("ntp_servers", [])) > 3 for h in hosts), "union merges lists of several levels"
+    with pytest.raises(ValueError):
+        generate(url, strategies="sometimes", **TINY)

@@ -69,6 +69,9 @@ def _item_ops() -> list[Op]:
             Op("GET", item + "/variables", kind, 200),
             Op("PUT", item + "/variables", kind, 200, body=lambda: {"matrix": unique()}),
             Op("DELETE", item + "/variables", kind, 204, body=lambda: ["matrix"]),
+            Op("GET", item + "/variables/masks", kind, 200),
+            Op("PUT", item + "/variables/masks", kind, 200, body=lambda: ["matrix"]),
+            Op("DELETE", item + "/variables/masks", kind, 204, body=lambda: ["matrix"]),
             Op("GET", item + "/history", kind, 200),
         ]
     for kind in DEVICES:
@@ -86,6 +89,11 @@ def _item_ops() -> list[Op]:
         Op("GET", "/v1/projects/{id}/variables", "projects", 200, role="admin"),
         Op("PUT", "/v1/projects/{id}/variables", "projects", 200, role="admin", body=lambda: {"matrix": unique()}),
         Op("DELETE", "/v1/projects/{id}/variables", "projects", 204, role="admin", body=lambda: ["matrix"]),
+        Op("GET", "/v1/projects/{id}/variables/masks", "projects", 200, role="admin"),
+        Op("PUT", "/v1/projects/{id}/variables/masks", "projects", 200, role="admin", body=lambda: ["matrix"]),
+        Op("DELETE", "/v1/projects/{id}/variables/masks", "projects", 204, role="admin", body=lambda: ["matrix"]),
+        Op("GET", "/v1/projects/{id}/merge-strategies", "projects", 200, role="admin"),
+        Op("PUT", "/v1/projects/{id}/merge-strategies", "projects", 200, role="admin", body=lambda: {"matrix": "deep"}),
         # project variables and users are admin-only, so their change records are too
         Op("GET", "/v1/projects/{id}/history", "projects", 200, role="admin"),
         Op("GET", "/v1/users/{id}/history", "users", 200, role="admin"),

@@ -85,11 +85,12 @@ def summary(record: Mapping[str, Any]) -> str:
         return "deleted"
     if action == "rotate_key":
         return "API key rotated"
-    if action == "labels":
+    if action in ("labels", "masks"):
         old_labels, new_labels = set(old or ()), set(new or ())
         changes = [f"+{label}" for label in sorted(new_labels - old_labels)]
         changes += [f"-{label}" for label in sorted(old_labels - new_labels)]
-        return " ".join(changes) or "labels unchanged"
+        prefix = "masks " if action == "masks" else ""
+        return prefix + " ".join(changes) if changes else f"{action} unchanged"
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         parts = []
         for key in sorted(old.keys() | new.keys()):
@@ -121,6 +122,23 @@ def blame_row(blame: Blame) -> dict[str, Any]:
             {"source_type": o.source.type, "source_id": o.source.id, "source_name": o.source.name, "value": o.value}
             for o in blame.overrides
         ],
+        **(
+            {
+                "strategy": blame.strategy,
+                "contributions": [
+                    {
+                        "source_type": c.source.type,
+                        "source_id": c.source.id,
+                        "source_name": c.source.name,
+                        "part": c.part,
+                    }
+                    for c in blame.contributions
+                ],
+            }
+            if blame.strategy is not None
+            else {}
+        ),
+        **({"masked_at": str(blame.masked_at)} if blame.masked_at is not None else {}),
     }
 
 

@@ -491,9 +491,17 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
         variables_of(ctx, args).delete(*keys)
         return MessageResult(f"Deleted variables of {spec.title} {args.id}: {', '.join(keys)}")
 
+    def mask_handler(ctx: Context, args: argparse.Namespace) -> ValuesResult:
+        return ValuesResult("mask", variables_of(ctx, args).mask(*args.keys))
+
+    def unmask_handler(ctx: Context, args: argparse.Namespace) -> MessageResult:
+        variables_of(ctx, args).unmask(*args.keys)
+        return MessageResult(f"Unmasked variables of {spec.title} {args.id}: {', '.join(args.keys)}")
+
     resolved_help = (
-        "Show the resolved variables: the nearest definition of each key along the "
-        "hierarchy (device, parents, cell, region, cloud, project)."
+        "Show the resolved variables: each key along the hierarchy (device, parents, cell, "
+        "region, cloud, project), the nearest definition winning unless the project declares "
+        "another merge strategy for the key (see project-merge-strategies-get)."
     )
     return [
         item_command(
@@ -553,6 +561,23 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             epilog=_STDIN_HELP.format(
                 what="keys", shape="array of names", example='["a", "b"]', command=f"{spec.name}-vars-delete"
             ),
+        ),
+        item_command(
+            spec,
+            "vars-mask",
+            f"Stop a {spec.title} from inheriting variables.",
+            mask_handler,
+            arg("keys", nargs="+", metavar="KEY", help="Variables not to inherit from the levels above."),
+            description=f"Mask variable keys on a {spec.title}: values set on the levels above it "
+            "no longer reach it or anything below it; its own value, and values set below it, "
+            "still count. Shows every key the object masks.",
+        ),
+        item_command(
+            spec,
+            "vars-unmask",
+            f"Let a {spec.title} inherit masked variables again.",
+            unmask_handler,
+            arg("keys", nargs="+", metavar="KEY", help="Masked variables to inherit again."),
         ),
     ]
 

@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from cratonclient import crud
+from cratonclient.session import json_body
 from cratonclient.v1.history import HistoryMixin
 from cratonclient.v1.variables import VariableManager
 
@@ -18,6 +22,21 @@ class ProjectManager(HistoryMixin, crud.CRUDClient):
     key = "project"
     base_path = "/projects"
     resource_class = Project
+
+    def merge_strategies(self, project_id: Any, strategies: Mapping[str, str] | None = None) -> dict[str, str]:
+        """How each variable key of the project merges along the chain of levels.
+
+        Without ``strategies``, reads the declaration; with it, replaces the whole declaration
+        (``{}`` clears it) and returns the new one. Strategies are ``replace`` (the nearest level
+        wins; every key not listed), ``deep``, ``append`` and ``union``: see docs/variables.md.
+        Needs a project admin (root: any project).
+        """
+        url = self.build_url({f"{self.key}_id": project_id}) + "/merge-strategies"
+        if strategies is None:
+            response = self.session.get(url)
+        else:
+            response = self.session.put(url, json=dict(strategies))
+        return dict(json_body(response).get("merge_strategies") or {})
 
 
 __all__ = ["Project", "ProjectManager"]

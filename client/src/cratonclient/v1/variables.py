@@ -12,6 +12,7 @@ when, and the values it overrides), ``get(as_of=when)`` the variables as they we
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ class Variables(MutableMapping[str, Variable]):
         self.manager = manager
         self._loaded = loaded
         self.as_of: str | None = info.get("as_of")
+        #: The keys this object masks: it does not inherit them from the levels above.
+        self.masks: list[str] = list(info.get("masks") or [])
         self._variables = {name: Variable(name, value) for name, value in (info.get("variables") or {}).items()}
 
     def __getitem__(self, name: str) -> Variable:
@@ -138,6 +141,20 @@ class VariableManager(CRUDClient):
         response = self.session.delete(self.build_url(), json=list(keys))
         return 200 <= response.status_code < 300
 
+    def masks(self) -> builtins.list[str]:
+        """The keys the object masks: it does not inherit them from the levels above."""
+        return list(json_body(self.session.get(self.build_url() + "/masks")).get("masks") or [])
+
+    def mask(self, *keys: str) -> builtins.list[str]:
+        """Stop inheriting ``keys`` here (and below, unless a nearer level sets them); returns all masks."""
+        response = self.session.put(self.build_url() + "/masks", json=list(keys))
+        return list(json_body(response).get("masks") or [])
+
+    def unmask(self, *keys: str) -> bool:
+        """Inherit ``keys`` again; keys that are not masked are ignored."""
+        response = self.session.delete(self.build_url() + "/masks", json=list(keys))
+        return 200 <= response.status_code < 300
+
 
 @dataclass(frozen=True)
 class Source:
@@ -169,10 +186,45 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """One level's share of a merged value: its own ``value`` and the ``part`` of the result
+    that comes from it (for ``union``, the elements no farther level had)."""
+
+    source: Source
+    value: Any
+    part: Any
+    set_at: str | None = None
+    set_by: str | None = None
+
+    @classmethod
+    def from_dict(cls, info: Mapping[str, Any]) -> Contribution:
+        return cls(
+            Source.from_dict(info.get("source") or {}),
+            info.get("value"),
+            info.get("part"),
+            info.get("set_at"),
+            info.get("set_by"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source.to_dict(),
+            "value": self.value,
+            "part": self.part,
+            "set_at": self.set_at,
+            "set_by": self.set_by,
+        }
+
+
+@dataclass(frozen=True)
 class Blame:
     """Where one variable's value comes from: the level that sets it, who set it and when
     (``set_by`` and ``set_at`` may be None for values set before history was kept), and the
-    values it overrides, nearest first."""
+    values it overrides, nearest first.
+
+    A key the project merges (``strategy`` ``deep``, ``append`` or ``union``) also lists its
+    ``contributions``, nearest first; ``masked_at`` is the level whose mask stopped the key
+    from being inherited from farther up, if any."""
 
     key: str
     value: Any
@@ -180,6 +232,9 @@ class Blame:
     set_at: str | None = None
     set_by: str | None = None
     overrides: tuple[Override, ...] = ()
+    strategy: str | None = None
+    contributions: tuple[Contribution, ...] = ()
+    masked_at: Source | None = None
 
     @classmethod
     def from_dict(cls, key: str, info: Mapping[str, Any]) -> Blame:
@@ -187,6 +242,7 @@ class Blame:
             Override(Source.from_dict(item.get("source") or {}), item.get("value"))
             for item in info.get("overrides") or ()
         )
+        masked_at = info.get("masked_at")
         return cls(
             key=key,
             value=info.get("value"),
@@ -194,17 +250,27 @@ class Blame:
             set_at=info.get("set_at"),
             set_by=info.get("set_by"),
             overrides=overrides,
+            strategy=info.get("strategy"),
+            contributions=tuple(Contribution.from_dict(item) for item in info.get("contributions") or ()),
+            masked_at=Source.from_dict(masked_at) if masked_at else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The server's shape: ``value``, ``source``, ``set_at``, ``set_by``, ``overrides``."""
-        return {
+        """The server's shape: ``value``, ``source``, ``set_at``, ``set_by``, ``overrides``, and
+        ``strategy``, ``contributions`` and ``masked_at`` when the server sent them."""
+        result: dict[str, Any] = {
             "value": self.value,
             "source": self.source.to_dict(),
             "set_at": self.set_at,
             "set_by": self.set_by,
             "overrides": [{"source": o.source.to_dict(), "value": o.value} for o in self.overrides],
         }
+        if self.strategy is not None:
+            result["strategy"] = self.strategy
+            result["contributions"] = [c.to_dict() for c in self.contributions]
+        if self.masked_at is not None:
+            result["masked_at"] = self.masked_at.to_dict()
+        return result
 
 
 def parse_blame(blame: Mapping[str, Any] | None) -> dict[str, Blame]:
@@ -283,6 +349,7 @@ class VariablesDiff:
 __all__ = [
     "Blame",
     "BlamedVariables",
+    "Contribution",
     "Override",
     "Source",
     "ValueChange",

@@ -24,15 +24,16 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from craton.domain import resolution
+from craton.domain import merging, resolution
 from craton.domain.devices import ANY_DEVICE, HOST, label_filter
 from craton.domain.principal import Principal
 from craton.domain.tenancy import visible
 from craton.domain.variables import matcher
 from craton.domain.vars_query import Condition
 from craton.storage import variables as variable_store
+from craton.storage.devices import parent_links
 from craton.storage.rows import as_rows
-from craton.storage.tables import cells, clouds, devices, labels, projects, regions
+from craton.storage.tables import cells, clouds, devices, labels, merge_strategies, projects, regions, variable_masks
 from craton.storage.tables import variables as variables_table
 
 BATCH = 2000
@@ -74,8 +75,9 @@ class Filters:
 def fingerprint(conn: sa.Connection, principal: Principal) -> str:
     """Changes whenever anything the inventory shows changes (counts and newest timestamps)."""
     parts = []
-    for table in (projects, clouds, regions, cells, devices, variables_table):
-        stamp = sa.func.max(sa.func.coalesce(table.c.updated_at, table.c.created_at))
+    for table in (projects, clouds, regions, cells, devices, variables_table, variable_masks, merge_strategies):
+        updated = table.c.updated_at if "updated_at" in table.c else table.c.created_at
+        stamp = sa.func.max(sa.func.coalesce(updated, table.c.created_at))
         scope = principal.scope(table.c.id if table is projects else table.c.project_id)
         count, newest = conn.execute(sa.select(sa.func.count(), stamp).where(scope)).one()
         parts.append(f"{table.name}:{count}:{newest}")
@@ -203,11 +205,13 @@ def render(
         + [("region", str(i)) for i in region_group]
         + [("cell", str(i)) for i in cell_group],
     )
+    strategies = _strategies(conn, hosts)
+    with_masks, masked_below = _masked_below(conn, principal, hosts)
     groups: dict[str, dict[str, Any]] = {}
     group_vars: dict[str, Mapping[str, Any]] = {}
     for kind, named in (("cloud", cloud_group), ("region", region_group), ("cell", cell_group)):
         for row_id, gname in named.items():
-            group_vars[gname] = owned.get((kind, str(row_id)), {})
+            group_vars[gname] = _group_vars(owned, (kind, str(row_id)), masked_below)
             groups[gname] = {"hosts": [], "vars": group_vars[gname]}
             if kind != "cell":
                 groups[gname]["children"] = []
@@ -274,7 +278,7 @@ def render(
     yield b',"_meta":{"hostvars":{'
     first = True
     invalid_hosts: dict[str, list[str]] = {}
-    for fragment in _hostvars(conn, hosts, names, invalid_hosts):
+    for fragment in _hostvars(conn, hosts, names, invalid_hosts, strategies, with_masks):
         yield fragment if first else b"," + fragment
         first = False
     yield b"}"
@@ -288,21 +292,79 @@ def render(
     yield b"}}"
 
 
+def _strategies(conn: sa.Connection, hosts: list[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """The non-``replace`` strategies of the hosts' projects (none: the plain nearest-wins path)."""
+    declared = variable_store.load_strategies(conn, {h["project_id"] for h in hosts})
+    return {project: merging.merging_only(keys) for project, keys in declared.items() if merging.merging_only(keys)}
+
+
+def _masked_below(
+    conn: sa.Connection, principal: Principal, hosts: list[Mapping[str, Any]]
+) -> tuple[bool, dict[tuple[str, str], set[str]]]:
+    """Whether any masks exist, and per cloud, region and cell the keys masked on a level below it.
+
+    Ansible hands a group's variables to every host in the group (and its child
+    groups), so a key that a host does not inherit must not come back to it
+    through a cloud's, region's or cell's group variables; the hosts that do
+    inherit it have it in their own variables.
+    """
+    scope = principal.scope(variable_masks.c.project_id)
+    masks = variable_store.masks_of_kinds(conn, ("device", "cell", "region"), scope)
+    if not masks:
+        return variable_store.any_masks(conn, scope), {}
+    parents = parent_links(conn, principal.scope(devices.c.project_id)) if any(o[0] == "device" for o in masks) else {}
+    below: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for host in hosts:
+        cloud, region = ("cloud", str(host["cloud_id"])), ("region", str(host["region_id"]))
+        cell = ("cell", str(host["cell_id"])) if host["cell_id"] is not None else None
+        device_keys: set[str] = set()
+        device, seen = host["id"], set()
+        while device is not None and device not in seen:
+            seen.add(device)
+            device_keys |= masks.get(("device", str(device)), set())
+            device = parents.get(device)
+        cell_keys = masks.get(cell, set()) if cell else set()
+        for group, keys in (
+            (cell, device_keys),
+            (region, device_keys | cell_keys),
+            (cloud, device_keys | cell_keys | masks.get(region, set())),
+        ):
+            if group is not None and keys:
+                below[group] |= keys
+    return True, below
+
+
+def _group_vars(
+    owned: Mapping[tuple[str, str], dict[str, Any]],
+    owner: tuple[str, str],
+    masked_below: Mapping[tuple[str, str], set[str]],
+) -> dict[str, Any]:
+    own = owned.get(owner, {})
+    hidden = masked_below.get(owner)
+    return {key: value for key, value in own.items() if key not in hidden} if hidden else own
+
+
 def _hostvars(
     conn: sa.Connection,
     hosts: list[Mapping[str, Any]],
     names: Mapping[int, str],
     invalid: dict[str, list[str]],
+    strategies: Mapping[str, Mapping[str, str]],
+    with_masks: bool,
 ) -> Iterator[bytes]:
     """Resolved variables per host, a batch at a time; container variables are read once.
 
     The database hands over each owner's variables as one JSON object, so the
-    Python work per host is one decode, one merge and one encode, all in C.
-    Keys Ansible would refuse are found once per owner, not once per host, and
-    collected into ``invalid`` by host name.
+    Python work per host is one decode, one merge and one encode, mostly in C.
+    Projects that declare no strategies and have no masks take the plain
+    nearest-wins path of :func:`merging.resolve`. Keys Ansible would refuse are
+    found once per owner, not once per host, and collected into ``invalid`` by
+    host name.
     """
     containers: dict[tuple[str, str], dict[str, Any]] = {}
     container_invalid: dict[tuple[str, str], list[str]] = {}
+    memos: dict[str, merging.Memo] = {}  # per project: what the shared tails of the chains resolve to
+    container_masks: dict[tuple[str, str], set[str]] = {}
     for start in range(0, len(hosts), BATCH):
         batch = hosts[start : start + BATCH]
         parents = resolution.parent_map_for(conn, "device", batch)
@@ -316,9 +378,17 @@ def _hostvars(
             container_invalid[owner] = _invalid_keys(containers[owner])
         owned = {**containers, **decoded}
         bad_keys = {**container_invalid, **{owner: _invalid_keys(values) for owner, values in decoded.items()}}
+        masks: dict[tuple[str, str], set[str]] = {}
+        if with_masks:
+            fresh = variable_store.load_masks(conn, [o for o in wanted if o[0] == "device"] + sorted(missing))
+            for owner in missing:
+                container_masks[owner] = fresh.pop(owner, set())
+            masks = {**container_masks, **fresh}
         for host in batch:
             chain = chains[host["id"]]
-            merged = resolution.merge(chain, owned)
+            project = host["project_id"]
+            memo = memos.setdefault(project, {}) if project in strategies or masks else None
+            merged = merging.resolve(chain, owned, masks, strategies.get(project), memo)
             merged.setdefault("ansible_host", host["ip_address"])
             bad = {key for owner in chain for key in bad_keys.get(owner, ())}
             if bad:

@@ -7,10 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import cascade, crud, kinds
-from craton.domain.errors import Conflict
+from craton.domain import cascade, crud, kinds, merging, tenancy, versions
+from craton.domain.errors import Conflict, InvalidInput
+from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
+from craton.storage import variables as variable_store
 from craton.storage.engine import savepoint
 from craton.storage.tables import projects
 
@@ -84,3 +86,27 @@ def ensure_project(conn: sa.Connection, project_id: str, name: str | None) -> bo
         return False
     conn.execute(sa.insert(projects).values(id=project_id, name=name))
     return True
+
+
+def merge_strategies(conn: sa.Connection, principal: Principal, project_id: Any) -> dict[str, str]:
+    """The project's declared strategy per variable key (keys not listed use ``replace``)."""
+    row = tenancy.get(conn, principal, KIND, project_id)
+    return variable_store.load_strategies(conn, [row["id"]]).get(row["id"], {})
+
+
+def set_merge_strategies(
+    conn: sa.Connection, principal: Principal, project_id: Any, strategies: dict[str, str]
+) -> dict[str, str]:
+    """Replace the project's whole declaration; recorded in the history so that past reads resolve as they did."""
+    row = tenancy.get(conn, principal, KIND, project_id, lock=True)  # concurrent declarations queue here
+    unknown = sorted({value for value in strategies.values() if value not in merging.STRATEGIES})
+    if unknown:
+        raise InvalidInput(
+            f"Unknown merge strategy {unknown[0]!r}: use one of {', '.join(merging.STRATEGIES)}.",
+        )
+    versions.touch(conn, principal, KIND, row["id"])
+    before = variable_store.load_strategies(conn, [row["id"]]).get(row["id"], {})
+    variable_store.replace_strategies(conn, row["id"], strategies, principal.username, principal.acted_at)
+    if before != strategies:
+        history.record(conn, principal, "merge_strategies", KIND.resource_type, row, old=before, new=strategies)
+    return dict(sorted(strategies.items()))

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import resolution, tenancy, versions
+from craton.domain import merging, resolution, tenancy, versions
 from craton.domain.errors import PreconditionFailed
 from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
@@ -17,7 +17,8 @@ from craton.domain.vars_query import Condition
 from craton.storage import variables as variable_store
 from craton.storage.devices import parent_links
 from craton.storage.keyset import RowPredicate
-from craton.storage.tables import devices
+from craton.storage.owners import OwnerRef
+from craton.storage.tables import devices, merge_strategies, variable_masks
 from craton.storage.tables import variables as variables_table
 
 
@@ -32,6 +33,45 @@ def owning_row(conn: sa.Connection, principal: Principal, kind: Kind, row_id: An
 def read(conn: sa.Connection, kind: Kind, row: Row, resolved: bool) -> dict[str, Any]:
     """Own or resolved variables of a row already read with :func:`owning_row`."""
     return resolution.variables_for(conn, kind.name, [row], resolved)[row["id"]]
+
+
+def read_with_masks(conn: sa.Connection, kind: Kind, row: Row, resolved: bool) -> tuple[dict[str, Any], list[str]]:
+    """Like :func:`read`, with the keys the row itself masks (read in the same query)."""
+    inputs = resolution.inputs_for(conn, kind.name, [row], resolved)
+    return inputs.resolve(row["id"]), inputs.own_masks(kind.name, row["id"])
+
+
+def masks(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> list[str]:
+    """The keys the object masks."""
+    row = owning_row(conn, principal, kind, row_id)
+    return variable_store.masks_of(conn, kind.owner(row["id"]))
+
+
+def mask(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> list[str]:
+    """Stop inheritance of ``keys`` at the object; returns all its masks afterwards."""
+    row = owning_row(conn, principal, kind, row_id, lock=True)
+    versions.touch(conn, principal, kind, row["id"])
+    owner = kind.owner(row["id"])
+    before = variable_store.masks_of(conn, owner)
+    variable_store.add_masks(
+        conn, owner, kind.project_of(row), set(keys) - set(before), principal.username, principal.acted_at
+    )
+    after = sorted(set(before) | set(keys))
+    if after != before:
+        history.record(conn, principal, "masks", kind.resource_type, row, old=before, new=after)
+    return after
+
+
+def unmask(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> None:
+    """Let ``keys`` be inherited again; keys not masked are ignored."""
+    row = owning_row(conn, principal, kind, row_id, lock=True)
+    versions.touch(conn, principal, kind, row["id"])
+    owner = kind.owner(row["id"])
+    before = variable_store.masks_of(conn, owner)
+    variable_store.delete_masks(conn, owner, keys)
+    after = sorted(set(before) - set(keys))
+    if after != before:
+        history.record(conn, principal, "masks", kind.resource_type, row, old=before, new=after)
 
 
 @dataclass(frozen=True)
@@ -137,27 +177,35 @@ def matcher(
 ) -> RowPredicate:
     """A row test for ``vars``: each condition must hold for the row's own or resolved value.
 
-    The variables that define the keys are read in one query;
-    a row then matches when the nearest owner on its chain that defines the key
-    holds a matching value, so a closer definition shadows a matching ancestor.
+    The variables and masks of the conditions' keys, and the projects' strategies
+    for them, are read in three queries; each row's value of a key is then
+    resolved by :func:`merging.resolve`, exactly as a read of the row would show it.
     """
+    keys = {c.key for c in conditions}
     owner_kinds = resolution.owner_kinds_above(kind.name) | {kind.name} if resolved else {kind.name}
     project_filter = principal.scope(variables_table.c.project_id)
-    rows = variable_store.rows_with_keys(conn, [c.key for c in conditions], owner_kinds, project_filter)
-    verdicts: list[dict[tuple[str, str], bool]] = [
-        {(kind, owner_id): condition.matches(value) for key, kind, owner_id, value in rows if key == condition.key}
-        for condition in conditions
-    ]
+    owned: dict[OwnerRef, dict[str, Any]] = {}
+    for key, owner_kind, owner_id, value in variable_store.rows_with_keys(conn, keys, owner_kinds, project_filter):
+        owned.setdefault((owner_kind, owner_id), {})[key] = value
+    masked: Mapping[OwnerRef, set[str]] = {}
+    strategies: dict[str, dict[str, str]] = {}
     parents: dict[int, int | None] = {}
-    if resolved and kind.info.nested:
-        parents = parent_links(conn, principal.scope(devices.c.project_id))
+    if resolved:
+        masked = variable_store.masks_with_keys(conn, keys, owner_kinds, principal.scope(variable_masks.c.project_id))
+        strategies = variable_store.strategies_with_keys(conn, keys, principal.scope(merge_strategies.c.project_id))
+        if kind.info.nested:
+            parents = parent_links(conn, principal.scope(devices.c.project_id))
+
+    memos: dict[str, merging.Memo] = {}
 
     def matches(row: Mapping[str, Any]) -> bool:
-        owners = resolution.chain(kind.name, row, parents) if resolved else [kind.owner(row["id"])]
-        for verdict in verdicts:
-            decided = next((verdict[owner] for owner in owners if owner in verdict), False)
-            if not decided:
-                return False
-        return True
+        if resolved:
+            project = resolution.project_of(kind.name, row)
+            chain = resolution.chain(kind.name, row, parents)
+            memo = memos.setdefault(project, {}) if project in strategies or masked else None
+            values = merging.resolve(chain, owned, masked, strategies.get(project), memo)
+        else:
+            values = owned.get(kind.owner(row["id"]), {})
+        return all(condition.key in values and condition.matches(values[condition.key]) for condition in conditions)
 
     return matches

@@ -414,9 +414,12 @@ def variables_operations(res: Resource) -> list[Operation]:
             return JSONResponse(variables_diff(call, row, resolved))
         if query["as_of"] is not None:
             at = replay.parse_time(query["as_of"], "as_of")
-            values = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
-            return JSONResponse({"variables": values, "as_of": at})
-        body: dict[str, Any] = {"variables": variable_domain.read(call.conn, res.kind, row, resolved)}
+            values, masks = replay.state_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
+            return JSONResponse({"variables": values, **({"masks": masks} if masks else {}), "as_of": at})
+        values, masks = variable_domain.read_with_masks(call.conn, res.kind, row, resolved)
+        body: dict[str, Any] = {"variables": values}
+        if masks:  # only when there are any: Craton v1 clients see the v1 body
+            body["masks"] = masks
         if query["blame"]:
             body["blame"] = history_blame.blame(call.conn, res.kind.name, [row], resolved)[row["id"]]
         return tagged(JSONResponse(body), res, row)
@@ -469,6 +472,43 @@ def variables_operations(res: Resource) -> list[Operation]:
     ]
 
 
+MASKS_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"masks": {"type": "array", "items": {"type": "string"}}},
+    "required": ["masks"],
+}
+
+
+def masks_operations(res: Resource) -> list[Operation]:
+    """``.../variables/masks``: keys the object does not inherit from the levels above it."""
+
+    def read(call: Call) -> Response:
+        return JSONResponse({"masks": variable_domain.masks(call.conn, call.principal, res.kind, call.path["id"])})
+
+    def add(call: Call) -> Response:
+        honour_if_match(res, call, "get")
+        masks = variable_domain.mask(call.conn, call.principal, res.kind, call.path["id"], call.body)
+        row = variable_domain.owning_row(call.conn, call.principal, res.kind, call.path["id"])
+        return tagged(JSONResponse({"masks": masks}), res, row)
+
+    def remove(call: Call) -> Response:
+        honour_if_match(res, call, "get")
+        variable_domain.unmask(call.conn, call.principal, res.kind, call.path["id"], call.body)
+        return Response(status_code=204, media_type="application/json")
+
+    return [
+        Operation("GET", read, summary="List masked variable keys", response=MASKS_RESPONSE),
+        Operation(
+            "PUT",
+            add,
+            body=schemas.MASK_KEYS,
+            summary="Mask variable keys: stop inheriting them from the levels above",
+            response=MASKS_RESPONSE,
+        ),
+        Operation("DELETE", remove, body=schemas.MASK_KEYS, summary="Unmask variable keys", success=204),
+    ]
+
+
 def routes(res: Resource, create: Operation | None = None) -> list[Route]:
     """Collection, item and variables routes for ``res``."""
     collection = [list_operation(res)]
@@ -485,5 +525,8 @@ def routes(res: Resource, create: Operation | None = None) -> list[Route]:
     ]
     if res.kind.info.has_variables:
         built.append(build_route(res.path + "/{id}/variables", variables_operations(res), name=f"{res.key}_variables"))
+        built.append(
+            build_route(res.path + "/{id}/variables/masks", masks_operations(res), name=f"{res.key}_variable_masks")
+        )
     built.append(build_route(res.path + "/{id}/history", [history_operation(res)], name=f"{res.key}_history"))
     return built

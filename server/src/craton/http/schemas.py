@@ -28,6 +28,13 @@ LABELS_BODY: dict[str, Any] = {
     "additionalProperties": False,
 }
 VARIABLE_KEYS: dict[str, Any] = {"type": "array", "items": STRING, "maxItems": 1000}
+MASK_KEYS: dict[str, Any] = {"type": "array", "items": NAME, "maxItems": 1000}
+MERGE_STRATEGIES: dict[str, Any] = {
+    "type": "object",
+    "patternProperties": {"^[^\u0000]{1,255}$": {"type": "string", "enum": ["replace", "deep", "append", "union"]}},
+    "additionalProperties": False,
+    "maxProperties": 1000,
+}
 
 
 def obj(properties: Mapping[str, Mapping[str, Any]], required: Iterable[str] = ()) -> dict[str, Any]:

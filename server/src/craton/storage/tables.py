@@ -209,6 +209,33 @@ variables = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# Masks: a key that an owner does not inherit from the owners above it. A row
+# here, not a value in ``variables``, because any JSON value is legal data.
+variable_masks = sa.Table(
+    "variable_masks",
+    metadata,
+    sa.Column("owner_kind", sa.String(20), primary_key=True),
+    sa.Column("owner_id", sa.String(36), primary_key=True),
+    sa.Column("key", name_type(), primary_key=True),
+    sa.Column("project_id", sa.String(36), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
+    sa.Column("updated_by", name_type(), nullable=True),
+    **MYSQL_TABLE_ARGS,
+)
+
+# How each top-level variable key merges along a chain, per project; keys not
+# listed use ``replace`` (the nearest level wins), Craton v1's rule.
+merge_strategies = sa.Table(
+    "merge_strategies",
+    metadata,
+    sa.Column("project_id", sa.String(36), sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", name_type(), primary_key=True),
+    sa.Column("strategy", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
+    sa.Column("updated_by", name_type(), nullable=True),
+    **MYSQL_TABLE_ARGS,
+)
+
 # Every change to the inventory, written in the same transaction as the change.
 # No foreign keys: the record of a deletion outlives what was deleted.
 changes = sa.Table(

@@ -13,29 +13,31 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from craton.storage.owners import OwnerRef
-from craton.storage.tables import variables
+from craton.storage.tables import merge_strategies, variable_masks, variables
 from craton.storage.types import utcnow
 
 _CHUNK = 2000
 
 
 @functools.lru_cache(maxsize=256)
-def _by_owner_kinds(kinds: tuple[tuple[str, bool], ...], columns: tuple[str, ...]) -> sa.Select[Any]:
+def _by_owner_kinds(
+    kinds: tuple[tuple[str, bool], ...], columns: tuple[str, ...], table: sa.Table = variables
+) -> sa.Select[Any]:
     """``owner_kind = k AND owner_id IN (...)`` per kind: an index range scan on every backend.
 
     (A row-value ``(kind, id) IN (...)`` list is not turned into index lookups by PostgreSQL.)
     A kind with a single owner, the common case of a single-object read, compares with
     ``=``: an expanding ``IN`` is rendered anew on every execution.
     """
-    selected = [_COLUMNS[name] for name in columns]
+    selected = [_COLUMNS[name] for name in columns] if table is variables else [table.c[name] for name in columns]
     return sa.select(*selected).where(
         sa.or_(
             *(
                 sa.and_(
-                    variables.c.owner_kind == kind,
-                    variables.c.owner_id == sa.bindparam(f"ids_{kind}")
+                    table.c.owner_kind == kind,
+                    table.c.owner_id == sa.bindparam(f"ids_{kind}")
                     if single
-                    else variables.c.owner_id.in_(sa.bindparam(f"ids_{kind}", expanding=True)),
+                    else table.c.owner_id.in_(sa.bindparam(f"ids_{kind}", expanding=True)),
                 )
                 for kind, single in kinds
             )
@@ -54,6 +56,18 @@ _COLUMNS = {
 }
 
 
+def _chunks(owners: Iterable[OwnerRef]) -> Iterator[tuple[tuple[tuple[str, bool], ...], dict[str, Any]]]:
+    """The owners by kind, a chunk of ids at a time: the statement's shape and its parameters."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, owner_id in sorted(set(owners)):
+        by_kind[kind].append(owner_id)
+    for start in range(0, max((len(ids) for ids in by_kind.values()), default=0), _CHUNK):
+        chunk = {kind: ids[start : start + _CHUNK] for kind, ids in by_kind.items()}
+        chunk = {kind: ids for kind, ids in chunk.items() if ids}
+        shape = tuple((kind, len(chunk[kind]) == 1) for kind in sorted(chunk))
+        yield shape, {f"ids_{kind}": ids[0] if len(ids) == 1 else ids for kind, ids in chunk.items()}
+
+
 def _select_owned(
     conn: sa.Connection,
     owners: Iterable[OwnerRef],
@@ -64,16 +78,10 @@ def _select_owned(
 
     With ``per_owner``, an aggregate, the rows are grouped by owner instead.
     """
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, owner_id in sorted(set(owners)):
-        by_kind[kind].append(owner_id)
-    for start in range(0, max((len(ids) for ids in by_kind.values()), default=0), _CHUNK):
-        chunk = {kind: ids[start : start + _CHUNK] for kind, ids in by_kind.items()}
-        chunk = {kind: ids for kind, ids in chunk.items() if ids}
-        stmt = _by_owner_kinds(tuple((kind, len(chunk[kind]) == 1) for kind in sorted(chunk)), columns)
+    for shape, params in _chunks(owners):
+        stmt = _by_owner_kinds(shape, columns)
         if per_owner is not None:
             stmt = stmt.add_columns(per_owner).group_by(variables.c.owner_kind, variables.c.owner_id)
-        params = {f"ids_{kind}": ids[0] if len(ids) == 1 else ids for kind, ids in chunk.items()}
         yield from conn.execute(stmt, params).all()
 
 
@@ -219,10 +227,205 @@ def delete_keys(conn: sa.Connection, owner: OwnerRef, keys: Iterable[str]) -> No
         )
 
 
+# ---------------------------------------------------------------- masks and merge strategies
+
+_VARIABLE, _MASK, _STRATEGY = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=256)
+def _resolution_inputs(kinds: tuple[tuple[str, bool], ...], projects: int) -> sa.CompoundSelect[Any]:
+    """Variables and masks of the owners, strategies of the projects (none, one, several): one round trip.
+
+    Rows are ``(source, owner_kind, owner_id, key, value)``; a strategy row carries
+    the strategy in ``owner_kind`` and the project in ``owner_id``.
+    """
+    owned = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key", "value"))
+    masked = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key"), variable_masks)
+    project = (
+        merge_strategies.c.project_id == sa.bindparam("projects")
+        if projects == 1
+        else merge_strategies.c.project_id.in_(sa.bindparam("projects", expanding=True))
+    )
+    parts = [
+        owned.add_columns(sa.literal(_VARIABLE).label("source")),
+        masked.add_columns(sa.null().label("value"), sa.literal(_MASK).label("source")),
+    ]
+    if not projects:
+        return sa.union_all(*parts)
+    return sa.union_all(
+        *parts,
+        sa.select(
+            merge_strategies.c.strategy,
+            merge_strategies.c.project_id,
+            merge_strategies.c.key,
+            sa.null(),
+            sa.literal(_STRATEGY),
+        ).where(project, merge_strategies.c.strategy != "replace"),
+    )
+
+
+def load_for_resolution(
+    conn: sa.Connection, owners: Iterable[OwnerRef], project_ids: Iterable[str]
+) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]], dict[str, dict[str, str]]]:
+    """Everything resolution needs: each owner's variables and masks, each project's non-``replace`` strategies.
+
+    One query for a page-sized set of owners (more only past a few thousand owners).
+    """
+    owned: dict[OwnerRef, dict[str, Any]] = defaultdict(dict)
+    masks: dict[OwnerRef, set[str]] = defaultdict(set)
+    strategies: dict[str, dict[str, str]] = defaultdict(dict)
+    projects = sorted(set(project_ids))
+    first = True
+    for shape, params in _chunks(owners):
+        stmt = _resolution_inputs(shape, min(len(projects), 2) if first else 0)  # strategies come with the first chunk
+        if first and projects:
+            params["projects"] = projects[0] if len(projects) == 1 else projects
+        for kind, owner_id, key, value, source in conn.execute(stmt, params).all():
+            if source == _VARIABLE:
+                owned[(kind, owner_id)][key] = value
+            elif source == _MASK:
+                masks[(kind, owner_id)].add(key)
+            else:
+                strategies[owner_id][key] = kind
+        first = False
+    return owned, masks, strategies
+
+
+def load_masks(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, set[str]]:
+    """The masked keys of each of the given owners (owners without masks are left out)."""
+    masks: dict[OwnerRef, set[str]] = defaultdict(set)
+    for shape, params in _chunks(owners):
+        stmt = _by_owner_kinds(shape, ("owner_kind", "owner_id", "key"), variable_masks)
+        for kind, owner_id, key in conn.execute(stmt, params).all():
+            masks[(kind, owner_id)].add(key)
+    return masks
+
+
+def masks_of(conn: sa.Connection, owner: OwnerRef) -> list[str]:
+    return sorted(load_masks(conn, [owner]).get(owner, ()))
+
+
+def masks_with_keys(
+    conn: sa.Connection, keys: Iterable[str], owner_kinds: Iterable[str], project_filter: sa.ColumnElement[bool]
+) -> dict[OwnerRef, set[str]]:
+    """Masks of any of ``keys`` on owners of the given kinds: one query."""
+    stmt = sa.select(variable_masks.c.owner_kind, variable_masks.c.owner_id, variable_masks.c.key).where(
+        variable_masks.c.key.in_(sorted(set(keys))),
+        variable_masks.c.owner_kind.in_(sorted(owner_kinds)),
+        project_filter,
+    )
+    masks: dict[OwnerRef, set[str]] = defaultdict(set)
+    for kind, owner_id, key in conn.execute(stmt).all():
+        masks[(kind, owner_id)].add(key)
+    return masks
+
+
+def strategies_with_keys(
+    conn: sa.Connection, keys: Iterable[str], project_filter: sa.ColumnElement[bool]
+) -> dict[str, dict[str, str]]:
+    """Non-``replace`` strategies of any of ``keys``, per project: one query."""
+    stmt = sa.select(merge_strategies.c.project_id, merge_strategies.c.key, merge_strategies.c.strategy).where(
+        merge_strategies.c.key.in_(sorted(set(keys))), merge_strategies.c.strategy != "replace", project_filter
+    )
+    result: dict[str, dict[str, str]] = defaultdict(dict)
+    for project_id, key, strategy in conn.execute(stmt).all():
+        result[project_id][key] = strategy
+    return result
+
+
+def masks_of_kinds(
+    conn: sa.Connection, owner_kinds: Iterable[str], project_filter: sa.ColumnElement[bool]
+) -> dict[OwnerRef, set[str]]:
+    """Every mask on owners of the given kinds: one query."""
+    stmt = sa.select(variable_masks.c.owner_kind, variable_masks.c.owner_id, variable_masks.c.key).where(
+        variable_masks.c.owner_kind.in_(sorted(owner_kinds)), project_filter
+    )
+    masks: dict[OwnerRef, set[str]] = defaultdict(set)
+    for kind, owner_id, key in conn.execute(stmt).all():
+        masks[(kind, owner_id)].add(key)
+    return masks
+
+
+def any_masks(conn: sa.Connection, project_filter: sa.ColumnElement[bool]) -> bool:
+    return conn.execute(sa.select(variable_masks.c.key).where(project_filter).limit(1)).first() is not None
+
+
+def add_masks(
+    conn: sa.Connection,
+    owner: OwnerRef,
+    project_id: str,
+    keys: Iterable[str],
+    username: str | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """Mask the keys not masked yet (the caller has read the current ones, under the owner's lock)."""
+    rows = [
+        {
+            "owner_kind": owner[0],
+            "owner_id": owner[1],
+            "key": key,
+            "project_id": project_id,
+            "created_at": at or utcnow(),
+            "updated_by": username,
+        }
+        for key in sorted(set(keys))
+    ]
+    if rows:
+        conn.execute(sa.insert(variable_masks), rows)
+
+
+def delete_masks(conn: sa.Connection, owner: OwnerRef, keys: Iterable[str]) -> None:
+    keys = sorted(set(keys))
+    if keys:
+        conn.execute(
+            sa.delete(variable_masks).where(
+                variable_masks.c.owner_kind == owner[0],
+                variable_masks.c.owner_id == owner[1],
+                variable_masks.c.key.in_(keys),
+            )
+        )
+
+
+def load_strategies(conn: sa.Connection, project_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Each project's declared strategies, ``replace`` entries included."""
+    stmt = sa.select(merge_strategies.c.project_id, merge_strategies.c.key, merge_strategies.c.strategy).where(
+        merge_strategies.c.project_id.in_(sorted(set(project_ids)))
+    )
+    result: dict[str, dict[str, str]] = defaultdict(dict)
+    for project_id, key, strategy in conn.execute(stmt).all():
+        result[project_id][key] = strategy
+    return result
+
+
+def replace_strategies(
+    conn: sa.Connection,
+    project_id: str,
+    strategies: Mapping[str, str],
+    username: str | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """Make ``strategies`` the project's whole declaration."""
+    conn.execute(sa.delete(merge_strategies).where(merge_strategies.c.project_id == project_id))
+    rows = [
+        {
+            "project_id": project_id,
+            "key": key,
+            "strategy": strategy,
+            "created_at": at or utcnow(),
+            "updated_by": username,
+        }
+        for key, strategy in sorted(strategies.items())
+    ]
+    if rows:
+        conn.execute(sa.insert(merge_strategies), rows)
+
+
 def delete_owned_by(conn: sa.Connection, kind: str, owner_ids: sa.Select[Any] | list[str]) -> None:
     """Remove every variable of the owners of ``kind`` whose ids the subquery (as text) yields."""
-    conn.execute(sa.delete(variables).where(variables.c.owner_kind == kind, variables.c.owner_id.in_(owner_ids)))
+    for table in (variables, variable_masks):
+        conn.execute(sa.delete(table).where(table.c.owner_kind == kind, table.c.owner_id.in_(owner_ids)))
 
 
 def delete_project(conn: sa.Connection, project_id: str) -> None:
-    conn.execute(sa.delete(variables).where(variables.c.project_id == project_id))
+    for table in (variables, variable_masks, merge_strategies):
+        conn.execute(sa.delete(table).where(table.c.project_id == project_id))

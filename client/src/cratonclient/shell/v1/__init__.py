@@ -6,7 +6,7 @@ import importlib
 
 from cratonclient.shell.commands import Command
 from cratonclient.shell.resources import ResourceSpec, resource_commands
-from cratonclient.shell.v1 import changes_shell, devices_shell, inventory_shell, users_shell
+from cratonclient.shell.v1 import changes_shell, devices_shell, inventory_shell, projects_shell, users_shell
 from cratonclient.v1.client import kind_managers
 
 
@@ -29,4 +29,5 @@ def commands() -> list[Command]:
     result.extend(devices_shell.COMMANDS)
     result.extend(inventory_shell.COMMANDS)
     result.extend(changes_shell.COMMANDS)
+    result.extend(projects_shell.COMMANDS)
     return result

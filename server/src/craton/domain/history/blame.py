@@ -10,16 +10,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import kinds, resolution
+from craton.domain import kinds, merging, resolution
 from craton.domain.kinds import Row
 from craton.storage import owners as owner_store
 from craton.storage import variables as variable_store
+from craton.storage.owners import OwnerRef
 
 
 def blame(
     conn: sa.Connection, kind: str, rows: list[Row], resolved: bool = True
 ) -> dict[Any, dict[str, dict[str, Any]]]:
-    """Per row and key: the winning value's source, when and by whom it was set, and what it overrode."""
+    """Per row and key: where the resolved value comes from, when and by whom it was set, what it overrode.
+
+    A key merged by a strategy other than ``replace`` also lists every contributing
+    level, nearest first, with the part of the result each contributes; a key whose
+    inheritance a mask cut names the owner of that mask in ``masked_at``.
+    """
     if not rows:
         return {}
     parents = resolution.parent_map_for(conn, kind, rows) if resolved else {}
@@ -28,22 +34,57 @@ def blame(
     }
     everyone = {owner for chain in chains.values() for owner in chain}
     detailed = variable_store.load_detailed(conn, everyone)
-    described = owner_store.describe(conn, [owner for owner in everyone if owner in detailed], kinds.owner_tables())
+    masks = variable_store.load_masks(conn, everyone) if resolved else {}
+    projects = {row["id"]: resolution.project_of(kind, row) for row in rows}
+    strategies = variable_store.load_strategies(conn, projects.values()) if resolved else {}
+    described = owner_store.describe(
+        conn, [owner for owner in everyone if owner in detailed or owner in masks], kinds.owner_tables()
+    )
+    owned = {owner: {key: info["value"] for key, info in values.items()} for owner, values in detailed.items()}
+
+    def source(owner: OwnerRef) -> dict[str, Any]:
+        return described.get(owner, {"type": owner[0], "id": owner[1], "name": None})
+
     result: dict[Any, dict[str, dict[str, Any]]] = {}
     for row_id, chain in chains.items():
+        declared = merging.merging_only(strategies.get(projects[row_id], {}))
+        keys = {key for owner in chain for key in detailed.get(owner, {})}
         per_key: dict[str, dict[str, Any]] = {}
-        for owner in chain:
-            for key, info in detailed.get(owner, {}).items():
-                source = described.get(owner, {"type": owner[0], "id": owner[1], "name": None})
-                if key not in per_key:
-                    per_key[key] = {
-                        "value": info["value"],
-                        "source": source,
-                        "set_at": info["set_at"],
-                        "set_by": info["set_by"],
-                        "overrides": [],
+        for key in sorted(keys):
+            holders, cut = merging.levels(chain, key, owned, masks)
+            if not holders:
+                continue  # masked above every owner that sets it
+            strategy = declared.get(key, merging.REPLACE)
+            values = [owned[owner][key] for owner in reversed(holders)]
+            value, parts = merging.contributions(strategy, values)
+            parts.reverse()  # nearest first, like ``holders``
+            counted = [i for i, part in enumerate(parts) if part is not merging.ABSENT and part != {}] or [0]
+            nearest = holders[counted[0]]
+            entry: dict[str, Any] = {
+                "value": value,
+                "source": source(nearest),
+                "set_at": detailed[nearest][key]["set_at"],
+                "set_by": detailed[nearest][key]["set_by"],
+                "overrides": [
+                    {"source": source(owner), "value": owned[owner][key]}
+                    for i, owner in enumerate(holders)
+                    if i not in counted
+                ],
+            }
+            if strategy != merging.REPLACE:
+                entry["strategy"] = strategy
+                entry["contributions"] = [
+                    {
+                        "source": source(holders[i]),
+                        "value": owned[holders[i]][key],
+                        "part": parts[i],
+                        "set_at": detailed[holders[i]][key]["set_at"],
+                        "set_by": detailed[holders[i]][key]["set_by"],
                     }
-                else:
-                    per_key[key]["overrides"].append({"source": source, "value": info["value"]})
+                    for i in counted
+                ]
+            if cut is not None:
+                entry["masked_at"] = source(cut)
+            per_key[key] = entry
         result[row_id] = per_key
     return result

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import kinds, resolution
+from craton.domain import kinds, merging, resolution
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.principal import Principal
 from craton.storage.owners import OwnerRef
@@ -67,14 +67,14 @@ def _replay_states(
 
 def _variables_at(
     conn: sa.Connection, principal: Principal, owners: list[OwnerRef], at: dt.datetime
-) -> dict[OwnerRef, dict[str, Any]]:
-    """Every owner's own variables as of ``at``, replayed from its variable records (one query)."""
+) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]]]:
+    """Every owner's own variables and masks as of ``at``, replayed from its records (one query)."""
     pairs = sorted({(rtype, owner_id) for kind, owner_id in owners for rtype in kinds.resource_types_of(kind)})
     stmt = (
-        sa.select(changes.c.resource_type, changes.c.resource_id, changes.c.old, changes.c.new)
+        sa.select(changes.c.resource_type, changes.c.resource_id, changes.c.action, changes.c.old, changes.c.new)
         .where(
             sa.tuple_(changes.c.resource_type, changes.c.resource_id).in_(pairs),
-            changes.c.action.in_(("variables", "delete")),
+            changes.c.action.in_(("variables", "masks", "delete")),
             changes.c.occurred_at <= at,
             principal.scope(changes.c.project_id),
         )
@@ -82,23 +82,45 @@ def _variables_at(
     )
     kind_of = {info.resource_type: info.name for info in kinds.KINDS}
     values: dict[OwnerRef, dict[str, Any]] = {}
-    for rtype, owner_id, old, new in conn.execute(stmt).all():
+    masks: dict[OwnerRef, set[str]] = {}
+    for rtype, owner_id, action, old, new in conn.execute(stmt).all():
         owner = (kind_of.get(rtype, rtype), owner_id)
+        if action == "masks":  # each record holds the owner's whole list of masks afterwards
+            masks[owner] = set(new or ())
+            continue
         current = values.setdefault(owner, {})
-        if new is None:  # the owner was deleted: its variables went with it
+        if action == "delete":  # the owner was deleted: its variables and masks went with it
             current.clear()
+            masks.pop(owner, None)
             continue
         for key in old or {}:
             if key not in new:
                 current.pop(key, None)
         current.update(new)
-    return values
+    return values, masks
 
 
-def variables_as_of(
+def _strategies_at(conn: sa.Connection, principal: Principal, project_id: str, at: dt.datetime) -> dict[str, str]:
+    """The project's merge strategies as of ``at``: the last declaration recorded by then."""
+    stmt = (
+        sa.select(changes.c.new)
+        .where(
+            changes.c.resource_type == "project",
+            changes.c.resource_id == project_id,
+            changes.c.action == "merge_strategies",
+            changes.c.occurred_at <= at,
+            principal.scope(changes.c.project_id),
+        )
+        .order_by(changes.c.id.desc())
+        .limit(1)
+    )
+    return dict(conn.execute(stmt).scalar() or {})
+
+
+def state_as_of(
     conn: sa.Connection, principal: Principal, kind: kinds.Kind, row_id: Any, at: dt.datetime, resolved: bool
-) -> dict[str, Any]:
-    """Own or resolved variables of one resource as they were at ``at``."""
+) -> tuple[dict[str, Any], list[str]]:
+    """Own or resolved variables of one resource as they were at ``at``, and the keys it masked then."""
     if at > utcnow():
         raise InvalidInput("as_of is in the future.")
     types = kinds.resource_types_of(kind.name)
@@ -114,7 +136,17 @@ def variables_as_of(
         parents[parent] = parent_state.get("parent_id") if parent_state else None
         parent = parents[parent]
     chain = resolution.chain(kind.name, state, parents) if resolved else [(kind.name, str(row_id))]
-    return resolution.merge(chain, _variables_at(conn, principal, chain, at))
+    values, masks = _variables_at(conn, principal, chain, at)
+    strategies = _strategies_at(conn, principal, resolution.project_of(kind.name, state), at) if resolved else {}
+    own_masks = sorted(masks.get((kind.name, str(row_id)), ()))
+    return merging.resolve(chain, values, masks, strategies), own_masks
+
+
+def variables_as_of(
+    conn: sa.Connection, principal: Principal, kind: kinds.Kind, row_id: Any, at: dt.datetime, resolved: bool
+) -> dict[str, Any]:
+    """Own or resolved variables of one resource as they were at ``at``."""
+    return state_as_of(conn, principal, kind, row_id, at, resolved)[0]
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from craton.domain import projects
 from craton.http import schemas
-from craton.http.endpoint import Call
+from craton.http.endpoint import Call, Operation, build_route
+from craton.http.jsonio import JSONResponse
 from craton.http.representation import Shape
-from craton.http.resources import Resource, routes
+from craton.http.resources import Resource, check_if_match, routes
 from craton.http.validation import Param
 
 FIELDS = ("created_at", "updated_at", "id", "name")
@@ -29,4 +32,44 @@ RESOURCE = Resource(
     delete=projects.delete_project,
 )
 
-ROUTES = routes(RESOURCE)
+STRATEGIES_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "properties": {"merge_strategies": schemas.MERGE_STRATEGIES},
+    "required": ["merge_strategies"],
+}
+
+
+def read_strategies(call: Call) -> Response:
+    strategies = projects.merge_strategies(call.conn, call.principal, call.path["id"])
+    return JSONResponse({"merge_strategies": strategies})
+
+
+def write_strategies(call: Call) -> Response:
+    project_id = call.path["id"]
+    check_if_match(call, projects.KIND, project_id, action="get")
+    strategies = projects.set_merge_strategies(call.conn, call.principal, project_id, call.body)
+    return JSONResponse({"merge_strategies": strategies})
+
+
+ROUTES = [
+    *routes(RESOURCE),
+    build_route(
+        "/v1/projects/{id}/merge-strategies",
+        [
+            Operation(
+                "GET",
+                read_strategies,
+                summary="How each variable key merges along the chain (keys not listed: replace)",
+                response=STRATEGIES_RESPONSE,
+            ),
+            Operation(
+                "PUT",
+                write_strategies,
+                body=schemas.MERGE_STRATEGIES,
+                summary="Declare the merge strategy of each variable key (replaces the whole declaration)",
+                response=STRATEGIES_RESPONSE,
+            ),
+        ],
+        name="projects_merge_strategies",
+    ),
+]
