@@ -401,3 +401,20 @@ def test_editing_fields_and_moving_a_host_is_versioned_and_recorded(craton: Crat
     stale = browser.post(f"/ui/hosts/{host['id']}/edit", data={**data, "note": "again"})
     assert stale.status_code == 409 and "Someone changed this object" in form_error(stale.text)
     assert expect(tenant.client.get(f"/v1/hosts/{host['id']}"), 200)["note"] == "moved to the new rack"
+
+
+def test_merged_keys_show_each_levels_part(craton: Craton) -> None:
+    """A key declared ``union`` lists the part each level contributes (issue 16's blame)."""
+    tenant = craton.tenant()
+    expect(
+        tenant.client.put(f"/v1/projects/{tenant.project_id}/merge-strategies", json={"ntp_servers": "union"}),
+        200,
+    )
+    region = tenant.inventory.region(name="merge-region", variables={"ntp_servers": ["a", "b"]})
+    host = tenant.inventory.host(region, name="merge-host", variables={"ntp_servers": ["b", "c"]})
+    page = ui(craton, tenant.client).get(f"/ui/hosts/{host['id']}").text
+    shown = variables_table(page)
+    assert shown["ntp_servers"][0] == "[&#34;a&#34;, &#34;b&#34;, &#34;c&#34;]"
+    assert "<strong>union</strong> merge of:" in page
+    assert "region merge-region: <code>[&#34;a&#34;, &#34;b&#34;]</code>" in page
+    assert "host merge-host: <code>[&#34;c&#34;]</code>" in page
