@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from craton.domain import cascade, crud, hierarchy, kinds, tenancy, versions
 from craton.domain.errors import Conflict, InvalidInput
@@ -16,6 +15,7 @@ from craton.domain.history import recording as history
 from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.devices import descendant_ids_query
+from craton.storage.inserts import insert_ignoring_duplicates
 from craton.storage.tables import devices, labels
 
 
@@ -88,15 +88,6 @@ def parent_kinds(conn: sa.Connection, rows: Sequence[Row]) -> dict[int, str]:
     return {row.id: row.kind for row in conn.execute(stmt).all()}
 
 
-def _insert_ignoring_duplicates(conn: sa.Connection) -> sa.Insert:
-    """A label another request just added is not an error: the set union is the same."""
-    dialect = conn.dialect.name
-    if dialect in ("mysql", "mariadb"):
-        return mysql.insert(labels).prefix_with("IGNORE")
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(labels).on_conflict_do_nothing()
-
-
 def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_labels: list[str]) -> None:
     """Union with the existing set (the original's PUT semantics); duplicates are ignored."""
     current = labels_of(conn, [device["id"]])[device["id"]]
@@ -105,7 +96,10 @@ def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_label
         # Lock the device row first, so concurrent label writers queue instead of deadlocking
         # (the label insert's foreign-key check would otherwise share-lock it first).
         versions.touch(conn, principal, ANY_DEVICE, device["id"])
-        conn.execute(_insert_ignoring_duplicates(conn), [{"device_id": device["id"], "label": lb} for lb in missing])
+        # A label another request just added is not an error: the set union is the same.
+        conn.execute(
+            insert_ignoring_duplicates(conn, labels), [{"device_id": device["id"], "label": lb} for lb in missing]
+        )
         after = sorted([*current, *missing])
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 

@@ -8,17 +8,9 @@ atomic across processes. Only the first request of a key inserts its (full) buck
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from craton.storage.inserts import insert_ignoring_duplicates
 from craton.storage.tables import rate_limits
-
-
-def _insert_ignoring_duplicates(conn: sa.Connection) -> sa.Insert:
-    dialect = conn.dialect.name
-    if dialect in ("mysql", "mariadb"):
-        return mysql.insert(rate_limits).prefix_with("IGNORE")
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(rate_limits).on_conflict_do_nothing()
 
 
 def take(conn: sa.Connection, bucket: str, rate: float, burst: int, now: float) -> float | None:
@@ -41,7 +33,9 @@ def take(conn: sa.Connection, bucket: str, rate: float, burst: int, now: float) 
         if row is None:
             # A new key: a full bucket, from which the next pass takes this request's token.
             # Another process may insert it at the same moment: duplicates are ignored.
-            conn.execute(_insert_ignoring_duplicates(conn).values(bucket=bucket, tokens=float(burst), stamp=now))
+            conn.execute(
+                insert_ignoring_duplicates(conn, rate_limits).values(bucket=bucket, tokens=float(burst), stamp=now)
+            )
             continue
         left = float(min(burst, row.tokens + max(0.0, now - row.stamp) * rate))
         if left < 1:

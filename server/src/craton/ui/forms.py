@@ -137,16 +137,22 @@ def new_form(call: PageCall) -> Response:
     return _render(call, item, None, dict(call.request.query_params), error=None)
 
 
+def _submitted(
+    item: Browsable, schema: Mapping[str, Any] | None, form: Mapping[str, str], row: Row | None
+) -> dict[str, Any]:
+    """The form's values, typed, checked by the API's schema and with addresses normalised."""
+    if schema is None:
+        raise InvalidInput(f"{item.title} are not {'edited' if row else 'created'} here.")
+    values = typed_values(fields_of(schema), form, row)
+    check(schema, values)
+    normalise_addresses(values, item.resource.ip_fields)
+    return values
+
+
 def create(call: PageCall) -> Response:
     item = browsable(call.request.path_params["collection"])
-    schema = item.resource.create_body
-    if schema is None:
-        raise InvalidInput(f"{item.title} are not created here.")
-    fields = fields_of(schema)
     try:
-        values = typed_values(fields, call.form, None)
-        check(schema, values)
-        normalise_addresses(values, item.resource.ip_fields)
+        values = _submitted(item, item.resource.create_body, call.form, None)
         row = _create(call.conn, call.principal, item, values)
     except CratonError as exc:
         raise Refused(_render(call, item, None, call.form, error=str(exc)), exc.status) from None
@@ -162,21 +168,16 @@ def edit_form(call: PageCall) -> Response:
 def update(call: PageCall) -> Response:
     item = browsable(call.request.path_params["collection"])
     row = tenancy.get(call.conn, call.principal, item.kind, call.request.path_params["id"])
-    schema = item.resource.update_body
-    if schema is None:
-        raise InvalidInput(f"{item.title} are not edited here.")
-    fields = fields_of(schema)
     try:
-        values = typed_values(fields, call.form, row)
-        check(schema, values)
-        normalise_addresses(values, item.resource.ip_fields)
+        values = _submitted(item, item.resource.update_body, call.form, row)
         versions.check_version(call.conn, call.principal, item.kind, row["id"], call.form.get("etag") or '""')
         if values:
             _update(call.conn, call.principal, item, row["id"], values)
     except PreconditionFailed:
         fresh = tenancy.get(call.conn, call.principal, item.kind, row["id"])
         message = "Someone changed this object after you opened the form. Nothing was saved: check the current values."
-        raise Refused(_render(call, item, fresh, call.form, error=message, theirs=_shown(fresh, fields)), 409) from None
+        theirs = _shown(fresh, fields_of(item.resource.update_body))
+        raise Refused(_render(call, item, fresh, call.form, error=message, theirs=theirs), 409) from None
     except CratonError as exc:
         raise Refused(_render(call, item, row, call.form, error=str(exc)), exc.status) from None
     return RedirectResponse(f"/ui/{item.slug}/{row['id']}?saved=1", status_code=303)
