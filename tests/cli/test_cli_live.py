@@ -646,6 +646,53 @@ def _bash_complete(script: str, line: str) -> list[str]:
     return out.stdout.split()
 
 
+def test_masks_and_merge_strategies_on_every_kind(site: dict[str, Any]) -> None:
+    """``<kind>-vars-mask/unmask`` and the merge-strategy commands, live (tests/cli/test_cli_merge.py has more)."""
+    ops = site["cli"]
+    network = seed(
+        ops,
+        "/v1/networks",
+        [
+            {
+                "name": unique("net"),
+                "cidr": "10.9.0.0/24",
+                "gateway": "10.9.0.1",
+                "netmask": "255.255.255.0",
+                "cloud_id": site["cloud"]["id"],
+                "region_id": site["region"]["id"],
+            }
+        ],
+    )[0]
+    interface = seed(
+        ops,
+        "/v1/network-interfaces",
+        [
+            {
+                "name": unique("eth"),
+                "device_id": site["host"]["id"],
+                "interface_type": "ethernet",
+                "ip_address": "10.9.0.5",
+            }
+        ],
+    )[0]
+    owners = {
+        "project": ops.project_id,
+        "cloud": site["cloud"]["id"],
+        "region": site["region"]["id"],
+        "cell": site["cell"]["id"],
+        "host": site["host"]["id"],
+        "network-device": site["switch"]["id"],
+        "network": network["id"],
+        "network-interface": interface["id"],
+    }
+    for kind, owner in owners.items():
+        assert ops.json(f"{kind}-vars-mask", str(owner), "proxy") == ["proxy"], kind
+        ops.ok(f"{kind}-vars-unmask", str(owner), "proxy")
+    assert ops.json("project-merge-strategies-set", "--strategy", "ntp=union") == {"ntp": "union"}
+    assert ops.json("project-merge-strategies-get") == {"ntp": "union"}
+    assert ops.json("project-merge-strategies-set", "--clear") == {}
+
+
 # --- coverage of the command set ----------------------------------------------------------------
 
 
