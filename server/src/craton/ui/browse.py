@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.responses import RedirectResponse, Response
 
-from craton.domain import crud, devices, tenancy, vars_query
+from craton.domain import crud, devices, tenancy, vars_query, versions
 from craton.domain import inventory as inventory_domain
 from craton.domain import overview as fleet_overview
 from craton.domain import variables as variable_domain
@@ -51,7 +51,7 @@ def _where(item: Browsable, query: dict[str, str]) -> tuple[list[sa.ColumnElemen
         elif column == "active":
             where.append(table.c.active == (value.lower() not in ("0", "false", "no", "n")))
         elif column == "name":
-            where.append(sa.func.lower(table.c.name).contains(value.lower(), autoescape=True))
+            where.append(crud.name_contains(item.kind, value))
         elif column == "ip_address":
             where.append(devices.ip_address_filter(value))
         else:
@@ -73,10 +73,6 @@ def list_page(call: PageCall) -> Response:
     expression = (query.get("vars") or "").strip()
     try:
         where, shown = _where(item, query)
-        predicate = None
-        if expression:
-            conditions = vars_query.parse(expression)
-            predicate = variable_domain.matcher(call.conn, call.principal, item.kind, conditions, True)
         marker = query.get("marker")
         page = crud.list_page(
             call.conn,
@@ -86,7 +82,8 @@ def list_page(call: PageCall) -> Response:
                 limit=PAGE_SIZE, marker=int(marker) if marker and marker.isdigit() else None, sort_keys=("name", "id")
             ),
             where,
-            predicate,
+            vars_expression=expression,
+            resolved=True,
         )
         rows, has_next = page.rows, page.has_next
     except CratonError as exc:
@@ -157,9 +154,7 @@ def _id(call: PageCall) -> int:
 
 
 def _etag(item: Browsable, row: Any) -> str:
-    from craton.domain.versions import version_tag
-
-    return version_tag(item.kind, row)
+    return versions.version_tag(item.kind, row)
 
 
 def history(call: PageCall) -> Response:
@@ -244,7 +239,7 @@ def search(call: PageCall) -> Response:
     for slug in SEARCHED if text else ():
         item = BROWSABLE[slug]
         table = item.kind.table
-        options: list[sa.ColumnElement[bool]] = [sa.func.lower(table.c.name).contains(text.lower(), autoescape=True)]
+        options: list[sa.ColumnElement[bool]] = [crud.name_contains(item.kind, text)]
         if "ip_address" in table.c:
             options.append(table.c.ip_address == text)
         if item.has_labels:
