@@ -262,6 +262,20 @@ changes = sa.Table(
     **ID_TABLE_ARGS,
 )
 
+# Every change record also gets a row here, in the same transaction, until the event pump
+# (domain/events/pump.py) has derived its effects and handed it to subscribers. Taking all
+# pending rows, not "ids above a mark", is what keeps a slow transaction's change from being
+# skipped: auto-increment ids can commit out of order.
+event_outbox = sa.Table(
+    "event_outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.String(36), nullable=False),
+    sa.Column("change_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    **ID_TABLE_ARGS,
+)
+
 # Web UI sign-ins: the cookie holds a random token, the table only its SHA-256, so a
 # database dump cannot be replayed; every worker process sees the same sessions.
 ui_sessions = sa.Table(

@@ -1,7 +1,9 @@
 """The change history: every create, update and delete, every variable and label change.
 
 Records are written in the same transaction as the change they describe, so a
-request that fails leaves no record and a committed change always has one.
+request that fails leaves no record and a committed change always has one. Each
+record also gets an outbox row in that transaction (see domain/events), so the
+events derived from it are never lost to a crash after the commit.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain.principal import Principal
-from craton.storage.tables import changes
+from craton.storage.tables import changes, event_outbox
 
 Row = Mapping[str, Any]
 _SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "kind", "is_root"}
@@ -55,7 +57,8 @@ def record_many(
     """
     if principal.record_history and entries:
         rows = [{**_values(principal, action, *entry), "cascade_of": cascade_of} for entry in entries]
-        conn.execute(sa.insert(changes), rows)
+        ids = conn.execute(sa.insert(changes).returning(changes.c.id), rows).scalars().all()
+        _to_outbox(conn, principal, [(row["project_id"], change_id) for row, change_id in zip(rows, ids, strict=True)])
 
 
 def record(
@@ -70,7 +73,18 @@ def record(
     """Append one change made by ``principal`` to ``row`` (of public type ``kind``); returns the record's id."""
     if not principal.record_history:
         return None
-    result = conn.execute(sa.insert(changes).values(**_values(principal, action, kind, row, old, new)))
-    key = result.inserted_primary_key
+    values = _values(principal, action, kind, row, old, new)
+    key = conn.execute(sa.insert(changes).values(**values)).inserted_primary_key
     assert key is not None, "an INSERT always reports its primary key"
-    return int(key[0])
+    change_id = int(key[0])
+    _to_outbox(conn, principal, [(values["project_id"], change_id)])
+    return change_id
+
+
+def _to_outbox(conn: sa.Connection, principal: Principal, entries: Sequence[tuple[str, int]]) -> None:
+    """Queue ``(project_id, change_id)`` pairs for the event pump, in the caller's transaction."""
+    rows = [
+        {"project_id": project_id, "change_id": change_id, "created_at": principal.acted_at}
+        for project_id, change_id in entries
+    ]
+    conn.execute(sa.insert(event_outbox), rows)

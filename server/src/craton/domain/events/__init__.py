@@ -1,0 +1,1 @@
+"""Events derived from committed changes: the outbox pump and its subscribers."""
