@@ -8,6 +8,7 @@ validate, paginate, scope and shape responses the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ from craton.domain.history import blame as history_blame
 from craton.domain.history import feed as history_feed
 from craton.domain.history import replay
 from craton.domain.kinds import Deleter, Kind, Row
-from craton.http import schemas
+from craton.http import preview, schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links, page_request, pagination_params
@@ -326,43 +327,34 @@ def update_operation(res: Resource) -> Operation:
     )
 
 
-PREVIEW_RESPONSE = {
-    "type": "object",
-    "properties": {
-        "preview": {
-            "type": "object",
-            "properties": {"deleted": {"type": "object", "additionalProperties": {"type": "integer"}}},
-        }
-    },
-}
-
-
 def delete_operation(res: Resource) -> Operation:
-    params = {
-        "preview": Param(
-            "boolean",
-            False,
-            description="Answer 200 with how many objects of each kind the delete would remove; delete nothing",
-        )
-    }
-
     def handler(call: Call) -> Response:
-        row_id = call.path["id"]
-        assert res.delete is not None
-        if call.query["preview"]:
-            deleted = res.delete(call.conn, call.principal, row_id, True)
-            return JSONResponse({"preview": {"deleted": deleted}})
         honour_if_match(res, call, "delete")
-        res.delete(call.conn, call.principal, row_id, False)
+        delete(call)
         return Response(status_code=204, media_type="application/json")
 
-    return Operation(
+    def delete(call: Call) -> dict[str, int]:
+        assert res.delete is not None
+        return res.delete(call.conn, call.principal, call.path["id"], False)
+
+    def counts(call: Call) -> Response:
+        """The preview of a kind whose deletes reach no device: what it removes, nothing written."""
+        assert res.delete is not None
+        return JSONResponse({"preview": {"deleted": res.delete(call.conn, call.principal, call.path["id"], True)}})
+
+    op = Operation(
         "DELETE",
         handler,
-        query=params,
         summary=f"Delete {res.a} and everything below it, or preview what would go",
         success=204,
-        other_responses={200: PREVIEW_RESPONSE},
+    )
+    if preview.reaches_devices(res.kind):
+        return preview.previewable(op, res.kind, delete, deletes=True)
+    return dataclasses.replace(
+        op,
+        handler=lambda call: counts(call) if call.query["preview"] else handler(call),
+        query={"preview": preview.PARAMS["preview"]},
+        other_responses={200: preview.RESPONSE},
     )
 
 
@@ -459,15 +451,21 @@ def variables_operations(res: Resource) -> list[Operation]:
             summary=f"Read the variables of {res.a}: own or resolved, with blame, as of a time or as a diff",
             response=VARIABLES_RESPONSE,
         ),
-        Operation(
-            "PUT",
-            write,
-            body=schemas.VARIABLES,
-            summary=f"Set variables of {res.a} (merged key by key)",
-            response=VARIABLES_RESPONSE,
+        preview.previewable(
+            Operation(
+                "PUT",
+                write,
+                body=schemas.VARIABLES,
+                summary=f"Set variables of {res.a} (merged key by key)",
+                response=VARIABLES_RESPONSE,
+            ),
+            res.kind,
         ),
-        Operation(
-            "DELETE", remove, body=schemas.VARIABLE_KEYS, summary=f"Delete variable keys of {res.a}", success=204
+        preview.previewable(
+            Operation(
+                "DELETE", remove, body=schemas.VARIABLE_KEYS, summary=f"Delete variable keys of {res.a}", success=204
+            ),
+            res.kind,
         ),
     ]
 
@@ -498,14 +496,19 @@ def masks_operations(res: Resource) -> list[Operation]:
 
     return [
         Operation("GET", read, summary="List masked variable keys", response=MASKS_RESPONSE),
-        Operation(
-            "PUT",
-            add,
-            body=schemas.MASK_KEYS,
-            summary="Mask variable keys: stop inheriting them from the levels above",
-            response=MASKS_RESPONSE,
+        preview.previewable(
+            Operation(
+                "PUT",
+                add,
+                body=schemas.MASK_KEYS,
+                summary="Mask variable keys: stop inheriting them from the levels above",
+                response=MASKS_RESPONSE,
+            ),
+            res.kind,
         ),
-        Operation("DELETE", remove, body=schemas.MASK_KEYS, summary="Unmask variable keys", success=204),
+        preview.previewable(
+            Operation("DELETE", remove, body=schemas.MASK_KEYS, summary="Unmask variable keys", success=204), res.kind
+        ),
     ]
 
 
@@ -518,7 +521,7 @@ def routes(res: Resource, create: Operation | None = None) -> list[Route]:
     if res.delete is not None:
         item.append(delete_operation(res))
     if res.update_body is not None:
-        item.append(update_operation(res))
+        item.append(preview.previewable(update_operation(res), res.kind))
     built = [
         build_route(res.path, collection, name=res.key),
         build_route(res.path + "/{id}", item, name=f"{res.key}_id"),
