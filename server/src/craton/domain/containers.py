@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import cascade, crud, hierarchy, kinds
+from craton.domain import cascade, crud, hierarchy, kinds, placement
 from craton.domain.kinds import Deleter, Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.tables import clouds
@@ -25,7 +25,16 @@ def _check_region(conn: sa.Connection, principal: Principal, values: dict[str, A
 
 CLOUD = Kind(kinds.CLOUD)
 REGION = Kind(kinds.REGION, check_references=_check_cloud)
-CELL = Kind(kinds.CELL, check_references=_check_region)
+
+
+def _update_cell(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: dict[str, Any], with_children: bool
+) -> Row:
+    """A cell's update: a new region moves its devices and networks along (always: ``with_children`` is moot)."""
+    return placement.update_cell(conn, principal, kind, row_id, values)
+
+
+CELL = Kind(kinds.CELL, check_references=_check_region, update=_update_cell)
 
 
 def container_deleter(kind: Kind) -> Deleter:

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import cascade, crud, hierarchy, kinds, tenancy, versions
+from craton.domain import cascade, crud, hierarchy, kinds, placement, tenancy, versions
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.history import recording as history
 from craton.domain.kinds import Deleter, Kind, Row
@@ -29,8 +29,19 @@ def _check_device(conn: sa.Connection, principal: Principal, values: dict[str, A
         )
 
 
-HOST = Kind(kinds.HOST, check_references=_check_device)
-NETWORK_DEVICE = Kind(kinds.NETWORK_DEVICE, check_references=_check_device)
+def _create(
+    conn: sa.Connection, principal: Principal, kind: Kind, values: dict[str, Any], variables: dict[str, Any] | None
+) -> Row:
+    """A device's create: the row, then the ``labels`` given with it."""
+    values = dict(values)
+    device_labels = values.pop("labels", None)
+    return create_device(conn, principal, kind, values, variables, device_labels)
+
+
+HOST = Kind(kinds.HOST, check_references=_check_device, create=_create, update=placement.update_device)
+NETWORK_DEVICE = Kind(
+    kinds.NETWORK_DEVICE, check_references=_check_device, create=_create, update=placement.update_device
+)
 ANY_DEVICE = Kind(kinds.ANY_DEVICE, check_references=_check_device)
 
 

@@ -32,6 +32,10 @@ ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None]
 # A delete: ``(conn, principal, row_id, preview)`` -> how many objects of each kind it removes
 # (or, with ``preview``, would remove without writing anything).
 Deleter = Callable[[sa.Connection, Principal, Any, bool], dict[str, int]]
+# A whole create: ``(conn, principal, kind, values, variables)`` -> the new row.
+Creator = Callable[[sa.Connection, Principal, "Kind", dict[str, Any], dict[str, Any] | None], Row]
+# A whole update: ``(conn, principal, kind, row_id, values, with_children)`` -> the row as it is now.
+Updater = Callable[[sa.Connection, Principal, "Kind", Any, dict[str, Any], bool], Row]
 Parents = tuple[tuple[str, str], ...]
 # Never sort keys, whatever a kind declares: internal or secret-derived columns.
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "is_root"}
@@ -292,6 +296,10 @@ class Kind:
 
     info: KindInfo
     check_references: ReferenceCheck | None = None
+    #: The create and update of domain/objects.py when a kind has more to them than one row
+    #: (a device's labels and moves, a cell's move, a project's made id); None: the generic ones.
+    create: Creator | None = None
+    update: Updater | None = None
 
     @property
     def name(self) -> str:

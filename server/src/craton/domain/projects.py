@@ -36,7 +36,14 @@ def _check_rename(conn: sa.Connection, principal: Principal, values: dict[str, A
         raise Conflict(DUPLICATE_NAME, f"Another project is already named {name!r}.")
 
 
-KIND = Kind(kinds.PROJECT, check_references=_check_rename)
+def _create(
+    conn: sa.Connection, principal: Principal, kind: Kind, values: dict[str, Any], variables: dict[str, Any] | None
+) -> Row:
+    """A project's create: its id is made here unless the caller brings one."""
+    return create_project(conn, principal, values["name"], variables, values.get("id"))
+
+
+KIND = Kind(kinds.PROJECT, check_references=_check_rename, create=_create)
 
 
 def parse_uuid(value: Any) -> str | None:

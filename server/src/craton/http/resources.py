@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import crud, readmodel, tenancy, versions
+from craton.domain import crud, objects, readmodel, tenancy, versions
 from craton.domain import variables as variable_domain
 from craton.domain.crud import Page
 from craton.domain.errors import InvalidInput, NotFound
@@ -36,8 +36,6 @@ from craton.http.urls import base_url
 from craton.http.validation import Param
 
 ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
-Creator = Callable[[Call, dict[str, Any], dict[str, Any] | None], Row]
-Updater = Callable[[Call, Any, dict[str, Any]], Row]
 
 
 NAME_CONTAINS = Param(
@@ -64,8 +62,8 @@ class Resource:
     details_default: bool | None = False
     ip_fields: tuple[str, ...] = ()
     extra_where: ExtraWhere | None = None
-    create: Creator | None = None
-    update: Updater | None = None
+    #: Create-body fields accepted for compatibility and never stored.
+    ignored_fields: tuple[str, ...] = ()
     update_params: Mapping[str, Param] = field(default_factory=dict)
     delete: Deleter | None = None
     single_lookup: bool = False
@@ -275,21 +273,14 @@ def get_operation(res: Resource) -> Operation:
     )
 
 
-def _default_create(res: Resource) -> Creator:
-    def create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None) -> Row:
-        return crud.create(call.conn, call.principal, res.kind, values, variables)
-
-    return create
-
-
 def create_operation(res: Resource) -> Operation:
-    creator = res.create or _default_create(res)
-
     def handler(call: Call) -> Response:
         values = dict(call.body)
         variables = values.pop("variables", None) or {}
+        for name in res.ignored_fields:
+            values.pop(name, None)
         normalise_addresses(values, res.ip_fields)
-        row = creator(call, values, variables)
+        row = objects.create(call.conn, call.principal, res.kind, values, variables)
         item = shown_one(call, res.shape, row, given_variables=variables)
         location = f"{base_url(call.request)}{res.path}/{row['id']}"
         return tagged(JSONResponse(item, status_code=201, headers={"Location": location}), res, row)
@@ -308,12 +299,15 @@ def update_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
         values = dict(call.body)
         normalise_addresses(values, res.ip_fields)
-        honour_if_match(res, call, "update")
-        row_id = call.path["id"]
-        if res.update is not None:
-            row = res.update(call, row_id, values)
-        else:
-            row = crud.update(call.conn, call.principal, res.kind, row_id, values)
+        row = objects.update(
+            call.conn,
+            call.principal,
+            res.kind,
+            call.path["id"],
+            values,
+            call.request.headers.get("if-match"),
+            with_children=bool(call.query.get("with_children")),
+        )
         return tagged(JSONResponse(shown_one(call, res.shape, row)), res, row)
 
     return Operation(

@@ -12,14 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.responses import RedirectResponse, Response
 
-from craton.domain import crud, placement, tenancy, versions
-from craton.domain import devices as device_domain
+from craton.domain import objects, tenancy, versions
 from craton.domain.errors import CratonError, InvalidInput, PreconditionFailed
 from craton.domain.kinds import Row
-from craton.domain.principal import Principal
 from craton.http.resources import normalise_addresses
 from craton.http.validation import check
 from craton.ui.catalog import Browsable, browsable
@@ -94,21 +91,6 @@ def typed_values(fields: list[Field], form: Mapping[str, str], current: Row | No
     return values
 
 
-def _create(conn: sa.Connection, principal: Principal, item: Browsable, values: dict[str, Any]) -> Row:
-    if item.has_labels:
-        labels = values.pop("labels", None)
-        return device_domain.create_device(conn, principal, item.kind, values, None, labels)
-    return crud.create(conn, principal, item.kind, values, None)
-
-
-def _update(conn: sa.Connection, principal: Principal, item: Browsable, row_id: Any, values: dict[str, Any]) -> Row:
-    if item.info.nested:  # devices: a new cell or region is a move, checked like the API's
-        return placement.update_device(conn, principal, item.kind, row_id, values, False)
-    if item.info.resource_type == "cell":
-        return placement.update_cell(conn, principal, item.kind, row_id, values)
-    return crud.update(conn, principal, item.kind, row_id, values)
-
-
 def _render(call: PageCall, item: Browsable, row: Row | None, form: Mapping[str, Any], **extra: Any) -> Response:
     schema = item.resource.update_body if row is not None else item.resource.create_body
     return call.render(
@@ -153,7 +135,7 @@ def create(call: PageCall) -> Response:
     item = browsable(call.request.path_params["collection"])
     try:
         values = _submitted(item, item.resource.create_body, call.form, None)
-        row = _create(call.conn, call.principal, item, values)
+        row = objects.create(call.conn, call.principal, item.kind, values)
     except CratonError as exc:
         raise Refused(_render(call, item, None, call.form, error=str(exc)), exc.status) from None
     return RedirectResponse(f"/ui/{item.slug}/{row['id']}?saved=1", status_code=303)
@@ -170,9 +152,7 @@ def update(call: PageCall) -> Response:
     row = tenancy.get(call.conn, call.principal, item.kind, call.request.path_params["id"])
     try:
         values = _submitted(item, item.resource.update_body, call.form, row)
-        versions.check_version(call.conn, call.principal, item.kind, row["id"], call.form.get("etag") or '""')
-        if values:
-            _update(call.conn, call.principal, item, row["id"], values)
+        objects.update(call.conn, call.principal, item.kind, row["id"], values, call.form.get("etag") or '""')
     except PreconditionFailed:
         fresh = tenancy.get(call.conn, call.principal, item.kind, row["id"])
         message = "Someone changed this object after you opened the form. Nothing was saved: check the current values."

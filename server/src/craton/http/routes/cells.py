@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from craton.domain import containers, placement
+from craton.domain import containers
 from craton.http import schemas
 from craton.http.representation import Shape
 from craton.http.resources import Resource, routes
@@ -23,9 +23,6 @@ RESOURCE = Resource(
     shape=Shape("cell", FIELDS),
     create_body=schemas.obj(_BODY, required=["name", "region_id", "cloud_id"]),
     update_body=schemas.obj(schemas.pick(_BODY, "name", "note", "region_id")),
-    update=lambda call, row_id, values: placement.update_cell(
-        call.conn, call.principal, containers.CELL, row_id, values
-    ),
     filters={
         "id": Param("integer"),
         "name": Param("string"),

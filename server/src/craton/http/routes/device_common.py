@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.responses import Response
 
-from craton.domain import crud, placement
+from craton.domain import crud
 from craton.domain import devices as device_domain
 from craton.domain.kinds import Kind, Row
 from craton.http import schemas
@@ -94,23 +94,6 @@ UPDATE_PARAMS = {
     )
 }
 UPDATE_FIELDS = ("name", "note", "ip_address", "device_type", "active", "parent_id", "region_id", "cell_id")
-
-
-def updater(kind: Kind) -> Any:
-    def update(call: Call, row_id: Any, values: dict[str, Any]) -> Row:
-        return placement.update_device(call.conn, call.principal, kind, row_id, values, call.query["with_children"])
-
-    return update
-
-
-def creator(kind: Kind, ignored: tuple[str, ...] = ()) -> Any:
-    def create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None) -> Row:
-        labels = values.pop("labels", None)
-        for name in ignored:
-            values.pop(name, None)
-        return device_domain.create_device(call.conn, call.principal, kind, values, variables, labels)
-
-    return create
 
 
 def labels_route(path: str, kind: Kind) -> Any:

@@ -13,7 +13,6 @@ RESOURCE = Resource(
     shape=Shape("device", common.COMMON_FIELDS, device=True),
     create_body=schemas.obj(common.BODY, required=common.REQUIRED),
     update_body=schemas.obj({**schemas.pick(common.BODY, *common.UPDATE_FIELDS), "cell_id": schemas.NULLABLE_ID}),
-    update=common.updater(devices.HOST),
     update_params=common.UPDATE_PARAMS,
     filters=common.FILTERS,
     filter_columns=common.FILTER_COLUMNS,
@@ -22,7 +21,6 @@ RESOURCE = Resource(
     variables_resolve=True,
     details_default=None,
     ip_fields=("ip_address",),
-    create=common.creator(devices.HOST),
     delete=devices.device_deleter(devices.HOST),
 )
 

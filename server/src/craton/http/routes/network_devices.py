@@ -30,7 +30,6 @@ RESOURCE = Resource(
             "cell_id": schemas.NULLABLE_ID,
         }
     ),
-    update=common.updater(devices.NETWORK_DEVICE),
     update_params=common.UPDATE_PARAMS,
     filters=common.FILTERS,
     filter_columns=common.FILTER_COLUMNS,
@@ -38,7 +37,7 @@ RESOURCE = Resource(
     resolves=True,
     details_default=None,
     ip_fields=("ip_address",),
-    create=common.creator(devices.NETWORK_DEVICE, ignored=_IGNORED),
+    ignored_fields=_IGNORED,
     delete=devices.device_deleter(devices.NETWORK_DEVICE),
 )
 

@@ -17,10 +17,6 @@ from craton.http.validation import Param
 FIELDS = ("created_at", "updated_at", "id", "name")
 
 
-def _create(call: Call, values: dict[str, Any], variables: dict[str, Any] | None) -> Any:
-    return projects.create_project(call.conn, call.principal, values["name"], variables)
-
-
 RESOURCE = Resource(
     kind=projects.KIND,
     shape=Shape("project", FIELDS),
@@ -28,7 +24,6 @@ RESOURCE = Resource(
     update_body=schemas.obj({"name": schemas.NAME}),
     filters={"name": Param("string")},
     filter_columns={"name": "name"},
-    create=_create,
     delete=projects.delete_project,
 )
 

@@ -1,0 +1,108 @@
+"""The domain's whole use cases (domain/objects.py), called as import and preview call them.
+
+No HTTP in the call: a connection, a principal, the kind, plain values. What they write is
+then read back over the API, so both paths are seen to agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from craton.domain import containers, objects, projects, versions
+from craton.domain import devices as device_domain
+from craton.domain.errors import Forbidden, InvalidInput, PreconditionFailed
+from craton.domain.principal import Principal, Role
+from tests.api.helpers import Craton, Tenant, expect
+
+
+def _admin(tenant: Tenant) -> Principal:
+    return Principal(project_id=tenant.project_id, username="use-case", role=Role.ADMIN)
+
+
+def _host_values(inv: Any, **extra: Any) -> dict[str, Any]:
+    cloud = inv.cloud()
+    region = inv.region(cloud)
+    return {
+        "name": "uc-host",
+        "cloud_id": cloud["id"],
+        "region_id": region["id"],
+        "ip_address": "10.1.0.1",
+        "device_type": "server",
+        **extra,
+    }
+
+
+def test_create_a_device_with_labels_and_variables_in_one_call(craton: Craton) -> None:
+    tenant = craton.tenant()
+    values = _host_values(tenant.inventory, labels=["b", "a"])
+    with craton.server.engine.begin() as conn:
+        row = objects.create(conn, _admin(tenant), device_domain.HOST, values, {"role": "web"})
+    shown = expect(tenant.client.get(f"/v1/hosts/{row['id']}"), 200)
+    assert shown["labels"] == ["a", "b"]
+    assert shown["variables"] == {"role": "web"}
+    assert values["labels"] == ["b", "a"]  # the caller's values are not consumed
+
+
+def test_create_a_project_makes_its_id(craton: Craton) -> None:
+    root = Principal(project_id=craton.tenant().project_id, username="root", role=Role.ROOT)
+    with craton.server.engine.begin() as conn:
+        row = objects.create(conn, root, projects.KIND, {"name": "uc-project"}, {"tier": 1})
+    assert len(row["id"]) == 36 and row["name"] == "uc-project"
+    assert expect(craton.root.get(f"/v1/projects/{row['id']}/variables"), 200)["variables"] == {"tier": 1}
+
+
+def test_create_is_refused_without_the_role(craton: Craton) -> None:
+    tenant = craton.tenant()
+    member = Principal(project_id=tenant.project_id, username="m", role=Role.MEMBER)
+    with pytest.raises(Forbidden), craton.server.engine.begin() as conn:
+        objects.create(conn, member, projects.KIND, {"name": "not-allowed"})
+
+
+def test_update_with_a_stale_version_changes_nothing(craton: Craton) -> None:
+    tenant = craton.tenant()
+    cloud = tenant.inventory.cloud(name="uc-cloud")
+    stale = '"0123456789abcdef01234567"'
+    with pytest.raises(PreconditionFailed), craton.server.engine.begin() as conn:
+        objects.update(conn, _admin(tenant), containers.CLOUD, cloud["id"], {"name": "renamed"}, stale)
+    assert expect(tenant.client.get(f"/v1/clouds/{cloud['id']}"), 200)["name"] == "uc-cloud"
+
+
+def test_update_with_the_current_version_writes_and_moves_the_version(craton: Craton) -> None:
+    tenant = craton.tenant()
+    cloud = tenant.inventory.cloud(name="uc-cloud")
+    etag = tenant.client.get(f"/v1/clouds/{cloud['id']}").headers["etag"]
+    with craton.server.engine.begin() as conn:
+        row = objects.update(conn, _admin(tenant), containers.CLOUD, cloud["id"], {"name": "renamed"}, etag)
+    assert row["name"] == "renamed"
+    assert versions.version_tag(containers.CLOUD, row) != etag
+    assert expect(tenant.client.get(f"/v1/clouds/{cloud['id']}"), 200)["name"] == "renamed"
+
+
+def test_update_moves_a_cell_with_its_devices(craton: Craton) -> None:
+    tenant = craton.tenant()
+    inv = tenant.inventory
+    cloud = inv.cloud()
+    east, west = inv.region(cloud, name="east"), inv.region(cloud, name="west")
+    cell = inv.cell(east)
+    host = inv.host(cell=cell)
+    with craton.server.engine.begin() as conn:
+        objects.update(conn, _admin(tenant), containers.CELL, cell["id"], {"region_id": west["id"]})
+    assert expect(tenant.client.get(f"/v1/hosts/{host['id']}"), 200)["region_id"] == west["id"]
+
+
+def test_a_device_move_with_children_needs_with_children(craton: Craton) -> None:
+    tenant = craton.tenant()
+    inv = tenant.inventory
+    cloud = inv.cloud()
+    east, west = inv.region(cloud, name="east"), inv.region(cloud, name="west")
+    cell = inv.cell(east)
+    parent = inv.host(cell=cell)
+    child = inv.host(cell=cell, parent=parent)
+    move = {"region_id": west["id"], "cell_id": None}
+    with pytest.raises(InvalidInput, match="with_children"), craton.server.engine.begin() as conn:
+        objects.update(conn, _admin(tenant), device_domain.HOST, parent["id"], move)
+    with craton.server.engine.begin() as conn:
+        objects.update(conn, _admin(tenant), device_domain.HOST, parent["id"], move, with_children=True)
+    assert expect(tenant.client.get(f"/v1/hosts/{child['id']}"), 200)["region_id"] == west["id"]
