@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from craton import __version__
+from craton.domain import fleet
 from craton.http.jsonio import JSONResponse
 from craton.http.validation import Param
 
@@ -202,6 +203,9 @@ def routes(api_routes: list[BaseRoute]) -> list[BaseRoute]:
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(spec)
 
+    async def export_schema(request: Request) -> Response:
+        return JSONResponse(fleet.SCHEMA)
+
     async def docs(request: Request) -> Response:
         return HTMLResponse(_DOCS_PAGE)
 
@@ -210,6 +214,7 @@ def routes(api_routes: list[BaseRoute]) -> list[BaseRoute]:
 
     return [
         Route("/openapi.json", openapi_json),
+        Route("/export-schema.json", export_schema),
         Route("/docs", docs),
         Route("/docs/init.js", docs_init),
         Mount("/docs/static", app=StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui"),
