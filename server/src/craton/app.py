@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from craton import logs
+from craton.domain.events import runner
 from craton.http import metrics, openapi
 from craton.http.auth import authenticator_for
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
@@ -61,7 +62,18 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Background jobs (the event pump): every worker may run them, each job's lease lets one win a round.
+        # They get their own small pool, so they never take a connection a request waits for.
+        background = None
+        if settings.events_enabled:
+            jobs_engine = create_engine(settings.database_url, pool_size=1, max_overflow=1)
+            background = (jobs_engine, *runner.start_thread(jobs_engine, settings.events_interval))
         yield
+        if background is not None:
+            jobs_engine, thread, stop = background
+            stop.set()
+            thread.join(timeout=30)
+            jobs_engine.dispose()
         offload.shutdown()
         engine.dispose()
 

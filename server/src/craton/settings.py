@@ -41,6 +41,8 @@ class Settings:
     rate_limit_burst: int = 20
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    events_enabled: bool = True
+    events_interval: float = 1.0
     extra: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
@@ -65,6 +67,8 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "rate_limit_burst": ("CRATON_RATE_LIMIT_BURST", "api", "rate_limit_burst"),
     "db_pool_size": ("CRATON_DB_POOL_SIZE", "database", "max_pool_size"),
     "db_max_overflow": ("CRATON_DB_MAX_OVERFLOW", "database", "max_overflow"),
+    "events_enabled": ("CRATON_EVENTS_ENABLED", "events", "enabled"),
+    "events_interval": ("CRATON_EVENTS_INTERVAL", "events", "interval"),
 }
 
 # The original's Paste pipeline names are accepted as aliases.
@@ -141,6 +145,8 @@ def load_settings(
         raise SettingsError("workers must be at least 1")
     if settings.threads < 1:
         raise SettingsError("threads must be at least 1")
+    if not settings.events_interval > 0:
+        raise SettingsError(f"events_interval must be a positive number of seconds, not {settings.events_interval}")
     if settings.public_url:
         public = urlsplit(settings.public_url)
         if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:

@@ -276,6 +276,15 @@ event_outbox = sa.Table(
     **ID_TABLE_ARGS,
 )
 
+# One row per background job that must run in one process at a time (the event pump): the job's
+# transaction locks its row, so a second process skips the round instead of doing it twice.
+event_leases = sa.Table(
+    "event_leases",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    **MYSQL_TABLE_ARGS,
+)
+
 # Web UI sign-ins: the cookie holds a random token, the table only its SHA-256, so a
 # database dump cannot be replayed; every worker process sees the same sessions.
 ui_sessions = sa.Table(
