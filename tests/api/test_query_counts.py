@@ -190,3 +190,20 @@ def test_put_variables_costs_a_fixed_number_of_statements(craton: Craton, with_i
     assert response.headers["etag"] == client.get(item).headers["etag"], "the answer carries the new version"
     expected = PUT_VARIABLES_STATEMENTS + (craton.server.backend == "sqlite")
     assert counter.count == expected, counter.count
+
+
+def test_preview_of_a_variable_write_costs_the_same_for_5_and_100_devices(
+    craton: Craton, fleet: dict[str, Any]
+) -> None:
+    """A preview snapshots its devices set-based: a cell of 100 nested devices costs what one of 5 does."""
+    client = fleet["tenant"].client
+    counts = []
+    for cell, devices in (("small_cell", 5 + 2), ("big_cell", 100 + 3)):
+        path = f"/v1/cells/{fleet[cell]['id']}/variables"
+        params = {"preview": "true", "limit": 100}
+        expect(client.put(path, params=params, json={"x": "new"}), 200)  # warm
+        with craton.server.count_queries() as counter:
+            body = expect(client.put(path, params=params, json={"x": "new"}), 200)["preview"]
+        assert body["devices_affected"] == devices
+        counts.append(counter.count)
+    assert counts[0] == counts[1], f"a preview over 7 devices cost {counts[0]} statements, over 103 {counts[1]}"

@@ -379,3 +379,29 @@ def test_delete_preview_counts_and_keeps_everything(craton, unique):
     with pytest.raises(exc.NotFound):
         craton.regions.delete(2_000_000_000, preview=True)
     assert craton.regions.delete(region.id) is True
+
+
+def test_variable_and_move_previews_write_nothing(craton, unique):
+    cloud = craton.clouds.create(name=unique("cloud"))
+    region = craton.regions.create(name=unique("region"), cloud_id=cloud.id, variables={"ntp": "r"})
+    other = craton.regions.create(name=unique("region"), cloud_id=cloud.id, variables={"ntp": "o"})
+    hosts = [
+        craton.hosts.create(
+            name=unique("host"),
+            cloud_id=cloud.id,
+            region_id=region.id,
+            ip_address=f"10.2.0.{n + 1}",
+            device_type="server",
+        )
+        for n in range(12)
+    ]
+    impact = region.variables.update({"ntp": "new", "dns": "d"}, preview=True)
+    assert impact.devices_affected == 12
+    devices = list(impact.all_devices())
+    assert sorted(d["id"] for d in devices) == sorted(h.id for h in hosts)
+    assert devices[0]["added"] == {"dns": "d"} and devices[0]["changed"] == {"ntp": {"from": "r", "to": "new"}}
+    assert region.variables.delete("ntp", preview=True).devices_affected == 12
+    moved = craton.hosts.update_preview(hosts[0].id, region_id=other.id)
+    assert moved.devices_affected == 1 and moved.devices[0]["changed"] == {"ntp": {"from": "r", "to": "o"}}
+    assert craton.hosts.get(hosts[0].id).variables.get(resolved=True)["ntp"].value == "r"  # nothing written
+    assert craton.hosts.get(hosts[0].id).region_id == region.id

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 from urllib.parse import quote
 
 from cratonclient import exceptions
+from cratonclient.impact import Impact
+from cratonclient.impact import request as impact_request
 from cratonclient.session import json_body, next_link
 
 if TYPE_CHECKING:
@@ -381,6 +383,13 @@ class CRUDClient:
         url = self._item_url(item_id, kwargs, "update")
         self.merge_request_arguments(kwargs, skip_merge)
         return self._resource(json_body(self.session.put(url, json=kwargs)))
+
+    def update_preview(self, item_id: Any = None, skip_merge: bool = True, **kwargs: Any) -> Impact:
+        """What ``update`` with the same arguments would do to devices' resolved variables (a move),
+        without doing it."""
+        url = self._item_url(item_id, kwargs, "update")
+        self.merge_request_arguments(kwargs, skip_merge)
+        return impact_request(self.session, "PUT", url, kwargs)
 
     @overload
     def delete(

@@ -18,7 +18,9 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, overload
 
+from cratonclient import impact
 from cratonclient.crud import CRUDClient, encode_query, unsupported
+from cratonclient.impact import Impact
 from cratonclient.session import json_body
 from cratonclient.v1.history import time_param
 
@@ -125,19 +127,40 @@ class VariableManager(CRUDClient):
         body = json_body(self.session.get(self.build_url(), params=encode_query(query)))
         return VariablesDiff.from_body(body)
 
-    def update(  # type: ignore[override]
-        self, variables: Mapping[str, Any] | None = None, /, **kwargs: Any
-    ) -> Variables:
+    @overload  # type: ignore[override]
+    def update(
+        self, variables: Mapping[str, Any] | None = None, /, *, preview: Literal[True], **kwargs: Any
+    ) -> Impact: ...
+
+    @overload
+    def update(
+        self, variables: Mapping[str, Any] | None = None, /, *, preview: Literal[False] = ..., **kwargs: Any
+    ) -> Variables: ...
+
+    def update(
+        self, variables: Mapping[str, Any] | None = None, /, *, preview: bool = False, **kwargs: Any
+    ) -> Variables | Impact:
         """Set the given keys (others are kept) and return the object's own variables.
 
         Keys may be passed as a mapping, as keywords, or both; any string is a valid key.
+        With ``preview=True`` nothing is written: the result is the :class:`Impact` on devices.
         """
         body = {**(variables or {}), **kwargs}
+        if preview:
+            return impact.request(self.session, "PUT", self.build_url(), body)
         response = self.session.put(self.build_url(), json=body)
         return Variables(self, json_body(response), loaded=True)
 
-    def delete(self, *keys: str) -> bool:  # type: ignore[override]
-        """Remove the named keys; keys the object does not have are ignored."""
+    @overload  # type: ignore[override]
+    def delete(self, *keys: str, preview: Literal[True]) -> Impact: ...
+
+    @overload
+    def delete(self, *keys: str, preview: Literal[False] = ...) -> bool: ...
+
+    def delete(self, *keys: str, preview: bool = False) -> bool | Impact:
+        """Remove the named keys; keys the object does not have are ignored (``preview``: see update)."""
+        if preview:
+            return impact.request(self.session, "DELETE", self.build_url(), list(keys))
         response = self.session.delete(self.build_url(), json=list(keys))
         return 200 <= response.status_code < 300
 

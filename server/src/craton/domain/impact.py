@@ -11,7 +11,7 @@ real write, and nothing written (no data, history or events).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,17 +51,30 @@ def scope(kind: str, row_id: Any) -> sa.ColumnElement[bool]:
     return sa.or_(devices.c.id == row_id, devices.c.id.in_(descendant_ids_query(int(row_id))))
 
 
-def resolved_variables(conn: sa.Connection, where: sa.ColumnElement[bool]) -> Snapshot:
-    """Resolved variables of every device matching ``where``, by id (two or three queries per batch)."""
+def resolved_variables(
+    conn: sa.Connection, where: sa.ColumnElement[bool], keys: Collection[str] | None = None
+) -> Snapshot:
+    """Resolved variables of every device matching ``where``, by id (two or three queries per batch).
+
+    With ``keys``, only those keys are resolved (each key resolves on its own, so their
+    values are those of a full resolution): what a write that touches only them can change.
+    """
     stmt = sa.select(devices).where(where).order_by(devices.c.id)
     rows = as_rows(conn.execute(stmt))
     snapshot: Snapshot = {}
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        values = resolution.variables_for(conn, "device", batch, resolved=True)
+        inputs = resolution.inputs_for(conn, "device", batch, resolved=True)
+        if keys is not None:
+            wanted = set(keys)
+            inputs.owned = {owner: _only(values, wanted) for owner, values in inputs.owned.items()}
         for row in batch:
-            snapshot[row["id"]] = Device(row["kind"], row["name"], values[row["id"]])
+            snapshot[row["id"]] = Device(row["kind"], row["name"], inputs.resolve(row["id"]))
     return snapshot
+
+
+def _only(values: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key in keys}
 
 
 @dataclass(frozen=True)
@@ -113,20 +126,25 @@ class Impact:
 
 
 def preview(
-    conn: sa.Connection, scopes: Iterable[tuple[str, Any]], write: Callable[[], Any], deleted: bool = False
+    conn: sa.Connection,
+    scopes: Iterable[tuple[str, Any]],
+    write: Callable[[], Any],
+    deleted: bool = False,
+    keys: Collection[str] | None = None,
 ) -> Impact:
     """Run ``write`` (a domain use case) in a savepoint that is rolled back; return what it would change.
 
     ``scopes`` name the objects written (``(kind, id)``). The snapshot before and after
     is taken in the same transaction, so it is consistent; ``deleted`` asks that the
-    write's result (a delete's counts) be reported as what it removes.
+    write's result (a delete's counts) be reported as what it removes; ``keys`` limits the
+    snapshots to the keys a variable or mask write names (nothing else can change).
     """
     where = sa.or_(*(scope(kind, row_id) for kind, row_id in scopes))
-    before = resolved_variables(conn, where)
+    before = resolved_variables(conn, where, keys)
     savepoint = conn.begin_nested()
     try:
         result = write()
-        after = resolved_variables(conn, devices.c.id.in_(list(before))) if before else {}
+        after = resolved_variables(conn, devices.c.id.in_(list(before)), keys) if before else {}
     finally:
         savepoint.rollback()
     counts = result if deleted and isinstance(result, Mapping) else {}

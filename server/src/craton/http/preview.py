@@ -72,9 +72,17 @@ def reaches_devices(kind: Kind) -> bool:
 
 
 def previewable(
-    op: Operation, kind: Kind, write: Callable[[Call], Any] | None = None, deletes: bool = False
+    op: Operation,
+    kind: Kind,
+    write: Callable[[Call], Any] | None = None,
+    deletes: bool = False,
+    keyed: bool = False,
 ) -> Operation:
-    """``op`` with ``?preview=true``; ``write`` is the use case to run (default: the handler itself)."""
+    """``op`` with ``?preview=true``; ``write`` is the use case to run (default: the handler itself).
+
+    ``keyed``: the body names the only variable keys the write can change (an object's keys
+    or a list of them), so the snapshots resolve those keys alone.
+    """
     if not reaches_devices(kind):
         return op
     run = write or op.handler
@@ -82,9 +90,9 @@ def previewable(
     def handler(call: Call) -> Response:
         if not call.query.get("preview"):
             return op.handler(call)
-        outcome = impact.preview(
-            call.conn, [(kind.name, kind.info.parse_id(call.path["id"]))], lambda: run(call), deletes
-        )
+        keys = list(call.body) if keyed and isinstance(call.body, (dict, list)) else None
+        target = [(kind.name, kind.info.parse_id(call.path["id"]))]
+        outcome = impact.preview(call.conn, target, lambda: run(call), deletes, keys)
         return JSONResponse({"preview": body(call, outcome, deletes)})
 
     other = {**op.other_responses, 200: RESPONSE}

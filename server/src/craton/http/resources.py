@@ -454,12 +454,14 @@ def variables_operations(res: Resource) -> list[Operation]:
                 response=VARIABLES_RESPONSE,
             ),
             res.kind,
+            keyed=True,
         ),
         preview.previewable(
             Operation(
                 "DELETE", remove, body=schemas.VARIABLE_KEYS, summary=f"Delete variable keys of {res.a}", success=204
             ),
             res.kind,
+            keyed=True,
         ),
     ]
 
@@ -499,9 +501,12 @@ def masks_operations(res: Resource) -> list[Operation]:
                 response=MASKS_RESPONSE,
             ),
             res.kind,
+            keyed=True,
         ),
         preview.previewable(
-            Operation("DELETE", remove, body=schemas.MASK_KEYS, summary="Unmask variable keys", success=204), res.kind
+            Operation("DELETE", remove, body=schemas.MASK_KEYS, summary="Unmask variable keys", success=204),
+            res.kind,
+            keyed=True,
         ),
     ]
 
