@@ -169,8 +169,29 @@ def test_region_delete_records_every_removed_object(craton, server):
         client.get(f"/v1/hosts/{host['id']}/variables", params={"as_of": before, "resolved-values": "true"}), 200
     )
     assert past["variables"] == {"n": 2, "role": "tor", "rack": 1, "ntp": "r"}
+    # Blame at that moment too: each value's owner (named though deleted), who set it and when.
+    blamed = expect(client.get(f"/v1/hosts/{host['id']}/variables", params={"as_of": before, "blame": "true"}), 200)
+    assert blamed["variables"] == past["variables"]
+    sources = {key: entry["source"] for key, entry in blamed["blame"].items()}
+    assert sources == {
+        "n": {"type": "host", "id": host["id"], "name": host["name"]},
+        "role": {"type": "network_device", "id": tree["switch"]["id"], "name": tree["switch"]["name"]},
+        "rack": {"type": "cell", "id": tree["cell"]["id"], "name": tree["cell"]["name"]},
+        "ntp": {"type": "region", "id": tree["region"]["id"], "name": tree["region"]["name"]},
+    }
+    assert {entry["set_by"] for entry in blamed["blame"].values()} == {client.headers["x-auth-user"]}
+    assert all(entry["set_at"] < before for entry in blamed["blame"].values())
+    own = expect(
+        client.get(
+            f"/v1/hosts/{host['id']}/variables",
+            params={"as_of": before, "blame": "true", "resolved-values": "false"},
+        ),
+        200,
+    )
+    assert list(own["blame"]) == ["n"]
     after = moment()
     gone = expect(client.get(f"/v1/hosts/{host['id']}/variables", params={"as_of": after}), 404)
+    expect(client.get(f"/v1/hosts/{host['id']}/variables", params={"as_of": after, "blame": "true"}), 404)
     assert gone["status"] == 404
     diff = expect(
         client.get(f"/v1/cells/{tree['cell']['id']}/variables", params={"diff_from": before, "diff_to": after}), 200

@@ -200,6 +200,19 @@ def test_masks_refuse_bad_input_and_strangers(craton: Craton) -> None:
     expect_not_found(tenant.client.get(url))
 
 
+def test_a_variables_put_answers_with_the_masks_a_get_shows(craton: Craton) -> None:
+    """PUT and GET of ``.../variables`` agree on ``masks``: shown when there are any, absent (v1 body) otherwise."""
+    tenant = craton.tenant()
+    cell = tenant.inventory.cell()
+    url = f"/v1/cells/{cell['id']}/variables"
+    assert expect(tenant.client.put(url, json={"a": 1}), 200) == {"variables": {"a": 1}}
+    expect(tenant.client.put(f"{url}/masks", json=["proxy"]), 200)
+    written = expect(tenant.client.put(url, json={"b": 2}), 200)
+    assert written == {"variables": {"a": 1, "b": 2}, "masks": ["proxy"]}
+    read = expect(tenant.client.get(url), 200)
+    assert read["masks"] == written["masks"] and read["variables"] == written["variables"]
+
+
 def test_as_of_resolves_with_the_strategies_and_masks_of_then(craton: Craton) -> None:
     tenant = craton.tenant()
     client = tenant.client

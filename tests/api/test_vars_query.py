@@ -300,6 +300,21 @@ def test_several_conditions_are_anded(craton: Craton) -> None:
     assert _ids(client, "/v1/hosts", "hosts", "a:5,a:1") == {both["id"], only_a["id"]}
 
 
+def test_a_comma_inside_a_quoted_value_or_an_array_is_part_of_it(craton: Craton) -> None:
+    """``motd:"hello, world"`` is one condition (v1 split it and answered 400); plain commas still AND."""
+    tenant = craton.tenant()
+    inv, client = tenant.inventory, tenant.client
+    region = inv.region()
+    greeted = inv.host(region, variables={"motd": "hello, world", "n": 1, "tags": ["a", "b", "c"]})
+    other = inv.host(region, variables={"motd": "hello", "n": 1, "tags": ["a"]})
+    assert _ids(client, "/v1/hosts", "hosts", 'motd:"hello, world"') == {greeted["id"]}
+    assert _ids(client, "/v1/hosts", "hosts", 'motd:"hello, world",n:1') == {greeted["id"]}
+    assert _ids(client, "/v1/hosts", "hosts", 'motd:"with \\" and , inside"') == set()
+    assert _ids(client, "/v1/hosts", "hosts", 'tags:["a","b"]') == {greeted["id"]}
+    assert _ids(client, "/v1/hosts", "hosts", 'tags:["a"],n:1') == {greeted["id"], other["id"]}
+    assert _ids(client, "/v1/hosts", "hosts", 'motd:"hello",n:1') == {other["id"]}
+
+
 def test_vars_combines_with_other_filters_and_paging(craton: Craton) -> None:
     tenant = craton.tenant()
     inv, client = tenant.inventory, tenant.client

@@ -163,13 +163,43 @@ def test_vars_get_as_of_and_diff_with_times_and_change_ids(site: Site) -> None:
     assert table.startswith("No changes from ") and "| Key | Change | From | To |" in table
 
     for argv, message in (
-        (["--blame", "--as-of", "before:1"], "--blame and --as-of cannot be combined"),
+        (["--blame", "--diff-from", "before:1"], "--blame and --diff-from cannot be combined"),
         (["--diff-to", "before:1"], "--diff-to needs --diff-from"),
         (["--as-of", "yesterday"], "invalid time (ISO 8601, before:ID or after:ID) value: 'yesterday'"),
     ):
         assert message in cli.fails("host-vars-get", host, *argv, code=2)
     assert "Change 999999 does not exist" in cli.fails("host-vars-get", host, "--as-of", "before:999999")
     assert "no recorded state" in cli.fails("host-vars-get", host, "--as-of", "2001-01-01T00:00:00Z")
+
+
+def test_vars_get_blame_as_of_a_host_a_region_delete_removed(site: Site) -> None:
+    """``--blame --as-of before:ID`` of a host the region delete took with it; merged keys show
+    each level's contribution in the table."""
+    cli, host, region = site.cli, str(site.hosts[1]["id"]), str(site.region["id"])
+    cli.ok("project-merge-strategies-set", "--strategy", "tags=union")
+    site.put(f"/v1/regions/{region}/variables", tags=["a"])
+    site.put(f"/v1/hosts/{host}/variables", tags=["b"])
+    live = cli.ok("host-vars-get", host, "--blame")
+    assert "| Contributions " in live and "(union)" in live and f'host {host} (web-2): ["b"]' in live
+    cli.ok("region-delete", region, "--yes")
+    delete = site.history("host", host)[-1]
+    assert delete["action"] == "delete"
+
+    rows = cli.json("host-vars-get", host, "--blame", "--as-of", f"before:{delete['id']}")
+    by_key = {row["key"]: row for row in rows}
+    assert set(by_key) == {"ntp", "tags"}
+    assert (by_key["ntp"]["source_type"], by_key["ntp"]["source_name"], by_key["ntp"]["value"]) == (
+        "host",
+        "web-2",
+        "10.9.9.9",
+    )
+    assert by_key["ntp"]["overrides"][0]["source_name"] == "east"
+    assert by_key["tags"]["strategy"] == "union" and by_key["tags"]["value"] == ["a", "b"]
+    parts = {(c["source_type"], json.dumps(c["part"])) for c in by_key["tags"]["contributions"]}
+    assert parts == {("host", '["b"]'), ("region", '["a"]')}
+    table = cli.ok("host-vars-get", host, "--blame", "--as-of", f"before:{delete['id']}")
+    assert f'region {region} (east): ["a"]' in table
+    assert "no recorded state" in cli.fails("host-vars-get", host, "--blame", "--as-of", f"after:{delete['id']}")
 
 
 def test_list_blame_shows_where_each_object_gets_a_key(site: Site) -> None:

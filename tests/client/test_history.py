@@ -110,8 +110,8 @@ def test_as_of_and_diff_replay_what_the_api_returned(site: Site) -> None:
     assert not host.variables.diff(moment())
     assert region.variables.diff(before, resolved=False).added == {"zone": "east"}
 
-    with pytest.raises(ValueError, match="blame"):
-        host.variables.get(blame=True, as_of=before)
+    blamed_then = host.variables.get(blame=True, as_of=before)
+    assert blamed_then.values == {"ntp": "region-ntp"} and blamed_then["ntp"].source.id == region.id
     with pytest.raises(exc.BadRequest, match="ISO 8601"):
         host.variables.get(as_of="yesterday")
     with pytest.raises(exc.NotFound):
@@ -336,3 +336,19 @@ def test_non_ascii_reasons_round_trip(site: Site) -> None:
     with site.craton.reason("Wartung für Gerät ✓"):
         site.region.variables.update(b=1)
     assert last_reason(site.craton) == "Wartung für Gerät ✓"
+
+
+def test_blame_as_of_a_host_a_region_delete_removed(site: Site) -> None:
+    """Blame of an object deleted by a cascade, at a moment before the delete."""
+    host = site.hosts[1]
+    host.variables.update(ntp="host-ntp")
+    site.cell.variables.update(rack=4)
+    before = moment()
+    site.craton.regions.delete(site.region.id)
+    then = host.variables.get(blame=True, as_of=before)
+    assert then.values == {"ntp": "host-ntp", "rack": 4}
+    assert then["ntp"].source == Source("host", host.id, "web-2")
+    assert [(o.source.type, o.value) for o in then["ntp"].overrides] == [("region", "region-ntp")]
+    assert then["rack"].source == Source("cell", site.cell.id, "east-a")
+    with pytest.raises(exc.NotFound):
+        host.variables.get(blame=True, as_of=moment())

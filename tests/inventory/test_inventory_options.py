@@ -62,3 +62,34 @@ def test_group_by_network_devices_and_skipped_keys(fleet: dict[str, Any], ansibl
         "opt-web",
     )
     assert plain(json.loads(kept.stdout))["my key"] == 1
+
+
+def test_the_script_passes_group_by_and_network_devices(fleet: dict[str, Any], ansible: Ansible) -> None:
+    """``craton-inventory`` takes the plugin's ``group_by`` and ``network_devices``, as options or
+    from the environment (Ansible passes none to a script)."""
+    script = ansible.script()
+    cloud = str(fleet["cloud"]["id"])
+    env = {"CRATON_INVENTORY_CLOUD_ID": cloud}
+    default = ansible.listing(script, **env)
+    assert "opt-switch" not in default["_meta"]["hostvars"] and "server" not in default
+    assert (default.get("opt_east") or default["opt-east"])["hosts"] == ["opt-web"]
+
+    grouped = ansible.listing(
+        script, **env, CRATON_INVENTORY_GROUP_BY="device_type,cloud", CRATON_INVENTORY_NETWORK_DEVICES="true"
+    )
+    assert grouped["server"]["hosts"] == ["opt-web"] and grouped["switch"]["hosts"] == ["opt-switch"]
+    assert "opt_east" not in grouped and "opt-east" not in grouped
+    assert sorted(grouped["_meta"]["hostvars"]) == ["opt-switch", "opt-web"]
+
+    # The same as options, straight from the script; 'none' builds no groups at all.
+    direct = json.loads(
+        ansible.run(script, "--list", "--cloud-id", cloud, "--group-by", "device_type", "--network-devices").stdout
+    )
+    assert direct["server"]["hosts"] == ["opt-web"] and direct["switch"]["hosts"] == ["opt-switch"]
+    bare = json.loads(ansible.run(script, "--list", "--cloud-id", cloud, "--group-by", "none").stdout)
+    assert set(bare) - {"all", "_meta", "ungrouped"} == set()
+    assert sorted(bare["_meta"]["hostvars"]) == ["opt-web"]
+    refused = ansible.run(script, "--list", "--group-by", "rack", check=False)
+    assert refused.returncode == 2 and "unknown grouping 'rack'" in refused.stderr
+    wrong_env = ansible.run(script, "--list", check=False, CRATON_INVENTORY_GROUP_BY="rack")
+    assert wrong_env.returncode == 1 and "CRATON_INVENTORY_GROUP_BY" in wrong_env.stderr

@@ -151,6 +151,19 @@ def test_another_projects_objects_are_not_found(craton: Craton, fleet: dict[str,
     assert f'/ui/{collection}/{object_id}"' not in listing
 
 
+def test_a_path_id_that_cannot_be_an_id_is_not_found_as_in_the_api(craton: Craton, fleet: dict[str, Any]) -> None:
+    """``/ui/hosts/abc`` answers 404 like ``/v1/hosts/abc`` (not 400, nor a 500 on the edit pages)."""
+    browser = ui(craton, fleet["a"].client)
+    token = csrf_token(browser.get("/ui/").text)
+    assert fleet["a"].client.get("/v1/hosts/abc").status_code == 404
+    for path in ("/ui/hosts/abc", "/ui/hosts/abc/history", "/ui/hosts/abc/variables", "/ui/hosts/abc/delete"):
+        assert browser.get(path).status_code == 404, path
+    assert browser.get("/ui/devices/1x").status_code == 404
+    for path in ("/ui/hosts/abc/variables", "/ui/hosts/abc/labels", "/ui/hosts/abc/delete"):
+        response = browser.post(path, data={"csrf_token": token, "etag": "*", "variables": "{}", "labels": "x"})
+        assert response.status_code == 404, path
+
+
 def test_interfaces_are_isolated_too(craton: Craton, fleet: dict[str, Any]) -> None:
     path = f"/ui/network-interfaces/{fleet['objects']['network-interfaces']}"
     assert ui(craton, fleet["member_b"]).get(path).status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from craton.domain.errors import InvalidInput
-from craton.domain.vars_query import INVALID_PATH, INVALID_VALUE, contains, parse, parse_path
+from craton.domain.vars_query import INVALID_PATH, INVALID_VALUE, contains, parse, parse_path, split_conditions
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,23 @@ def test_values_must_be_json_literals():
 def test_a_condition_without_colon_is_a_400():
     with pytest.raises(InvalidInput, match="foo"):
         parse("foo")
+
+
+@pytest.mark.parametrize(
+    ("query", "parts"),
+    [
+        ("a:1,b:2", ["a:1", "b:2"]),
+        ('a:"x,y",b:2', ['a:"x,y"', "b:2"]),
+        ('a:"x\\",y",b:2', ['a:"x\\",y"', "b:2"]),
+        ('a:[1,2],b:{"c":1,"d":2}', ["a:[1,2]", 'b:{"c":1,"d":2}']),
+        ("a[1]:1,b:2", ["a[1]:1", "b:2"]),
+        ('"v3.0":"p,q"', ['"v3.0":"p,q"']),
+        ("a:1,", ["a:1", ""]),
+        ("a]:1,b:2", ["a]:1", "b:2"]),
+    ],
+)
+def test_commas_split_conditions_only_outside_strings_and_brackets(query, parts):
+    assert split_conditions(query) == parts
 
 
 def test_same_path_twice_keeps_the_last_value_and_conditions_are_separate():

@@ -9,7 +9,9 @@ served from one ``GET /v1/ansible-inventory`` request::
 Ansible passes no options to a script, so everything can also come from the environment:
 ``CRATON_URL``, ``OS_PROJECT_ID``, ``OS_USERNAME``, ``OS_PASSWORD`` (as for the ``craton``
 CLI), the filters ``CRATON_INVENTORY_CLOUD_ID``, ``..._REGION_ID``, ``..._CELL_ID``,
-``..._LABEL``, ``..._VARS``, and the cache settings below.
+``..._LABEL``, ``..._VARS``, the plugin's ``group_by`` and ``network_devices`` as
+``CRATON_INVENTORY_GROUP_BY`` (e.g. ``cloud,device_type``) and
+``CRATON_INVENTORY_NETWORK_DEVICES``, and the cache settings below.
 
 Ansible does not cache script output (scripts cache for themselves), so this one keeps an
 optional on-disk cache. It is off unless a TTL is given (``--cache-ttl`` or
@@ -51,6 +53,8 @@ DEFAULT_TIMEOUT = 120.0
 #: Ansible's default inventory cache timeout, used when only ANSIBLE_INVENTORY_CACHE is set.
 ANSIBLE_DEFAULT_CACHE_TIMEOUT = 3600
 FILTERS = ("cloud_id", "region_id", "cell_id", "label", "vars")
+#: What the server can group hosts by (``group_by``), as in the inventory plugin.
+GROUPINGS = ("cloud", "region", "cell", "label", "device_type")
 TRUE_WORDS = frozenset({"1", "y", "yes", "true", "on"})
 
 
@@ -118,6 +122,22 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
             f"--{name.replace('_', '-')}", dest=name, type=kind, default=default, help=f"{text} ({env_name})"
         )
 
+    groups = p.add_argument_group("grouping")
+    groups.add_argument(
+        "--network-devices",
+        action=argparse.BooleanOptionalAction,
+        default=(_env(environ, "CRATON_INVENTORY_NETWORK_DEVICES") or "").lower() in TRUE_WORDS,
+        help="also list network devices as hosts, grouped like hosts (CRATON_INVENTORY_NETWORK_DEVICES)",
+    )
+    groups.add_argument(
+        "--group-by",
+        action="append",
+        type=_groupings,
+        metavar="GROUPS",
+        help="which groups to build: any of " + ", ".join(GROUPINGS) + ", repeated or separated by "
+        "commas; 'none' for no groups (CRATON_INVENTORY_GROUP_BY; default: region,cell,label)",
+    )
+
     p.add_argument(
         "--allow-templates",
         action="store_true",
@@ -147,6 +167,32 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     cache.add_argument("--refresh", action="store_true", help="ignore the cache, fetch, and store the answer")
     return p
+
+
+def _groupings(text: str) -> list[str]:
+    """``region,cell`` -> ``["region", "cell"]``; an unknown grouping is a usage error naming the known ones."""
+    wanted = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in (*GROUPINGS, "none")]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown grouping {', '.join(map(repr, unknown))}; choose from {', '.join(GROUPINGS)} or none"
+        )
+    return wanted
+
+
+def grouping_of(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    """The ``group_by`` query value, or None for the server's default (region, cell, label)."""
+    if args.group_by is not None:
+        chosen = [group for groups in args.group_by for group in groups]
+    else:
+        raw = _env(environ, "CRATON_INVENTORY_GROUP_BY")
+        if raw is None:
+            return None
+        try:
+            chosen = _groupings(raw)
+        except argparse.ArgumentTypeError as exc:
+            raise InventoryError(f"CRATON_INVENTORY_GROUP_BY: {exc}") from None
+    return ",".join(chosen) or "none"
 
 
 def _default_ttl(environ: Mapping[str, str]) -> float | None:
@@ -179,7 +225,7 @@ class Source:
     timeout: float
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> Source:
+    def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Source:
         if not args.url:
             raise InventoryError("no Craton URL: pass --url or set CRATON_URL")
         missing = [
@@ -197,6 +243,11 @@ class Source:
         if not root.endswith("/v1"):
             root += "/v1"
         query = {name: getattr(args, name) for name in FILTERS if getattr(args, name) not in (None, "")}
+        if args.network_devices:
+            query["network_devices"] = "true"
+        group_by = grouping_of(args, os.environ if environ is None else environ)
+        if group_by is not None:
+            query["group_by"] = group_by
         url = requests.Request("GET", f"{root}/ansible-inventory", params=query).prepare().url or ""
         headers = {
             "Accept": "application/json",
@@ -349,7 +400,7 @@ def main(
     parser = build_parser(environ)
     args = parser.parse_args(argv)
     try:
-        source = Source.from_args(args)
+        source = Source.from_args(args, environ)
         body = load_inventory(source, args.cache_ttl, args.cache_dir, refresh=args.refresh)
         if args.host is None:
             if not args.allow_templates:

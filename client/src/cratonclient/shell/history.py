@@ -55,6 +55,7 @@ BLAME_FIELDS = (
     "set_by",
     "set_at",
     "overrides",
+    "contributions",
 )
 #: ``<resource>-list --blame KEY``: one row per object, for one key.
 BLAME_LIST_FIELDS = ("id", "name", *BLAME_FIELDS[1:])
@@ -131,6 +132,7 @@ def blame_row(blame: Blame) -> dict[str, Any]:
                         "source_id": c.source.id,
                         "source_name": c.source.name,
                         "part": c.part,
+                        "value": c.value,
                     }
                     for c in blame.contributions
                 ],
@@ -167,6 +169,12 @@ def blame_display(row: Mapping[str, Any]) -> dict[str, Any]:
     shown["overrides"] = "\n".join(
         f"{_source_label(o)}: {variable_text(o['value'])}" for o in row.get("overrides") or ()
     )
+    if row.get("strategy") is not None:  # merged, not replaced: each level's part of the value
+        shown["contributions"] = f"({row['strategy']})\n" + "\n".join(
+            f"{_source_label(c)}: {variable_text(c['part'])}" for c in row.get("contributions") or ()
+        )
+    else:
+        shown["contributions"] = ""
     return shown
 
 

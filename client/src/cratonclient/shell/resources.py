@@ -447,9 +447,16 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
         # The resource is fetched first, as the original did: a missing id is a clear 404.
         return manager_of(ctx, spec).get(args.id).variables
 
+    def past_variables_of(ctx: Context, args: argparse.Namespace) -> Any:
+        """For --as-of and --diff-from: not fetched, so an object deleted since (by a cascade
+        too) is read from its records; the server says when it has none."""
+        manager = manager_of(ctx, spec)
+        return manager.resource_class(manager, {"id": args.id}, loaded=False).variables
+
     def get_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult | ListResult:
         _check_point_in_time(args)
-        manager = variables_of(ctx, args)
+        past = args.as_of is not None or args.diff_from is not None
+        manager = past_variables_of(ctx, args) if past else variables_of(ctx, args)
         if args.diff_from is not None:
             until = provenance.resolve_time(ctx, args.diff_to) if args.diff_to is not None else None
             diff = manager.diff(provenance.resolve_time(ctx, args.diff_from), until, resolved=args.resolved)
@@ -460,7 +467,8 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
                 message=provenance.diff_message(diff),
             )
         if args.blame:
-            blamed = manager.get(resolved=args.resolved, blame=True)
+            when = None if args.as_of is None else provenance.resolve_time(ctx, args.as_of)
+            blamed = manager.get(resolved=args.resolved, blame=True, as_of=when)
             rows = provenance.blame_rows(blamed.blame)
             return ListResult(rows, provenance.BLAME_FIELDS, display=provenance.blame_display)
         if args.as_of is not None:
@@ -521,7 +529,8 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
                 "--blame",
                 action="store_true",
                 help="Show where each value comes from: the level that sets it, who set it and "
-                "when, and the values it overrides on farther levels.",
+                "when, the values it overrides on farther levels and, for merged keys, each level's "
+                "contribution. With --as-of: as it was then (also for an object deleted since).",
             ),
             arg("--as-of", metavar="TIME", type=provenance.time_arg, help="Show the variables as they were at TIME."),
             arg(
@@ -583,8 +592,9 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
 
 
 def _check_point_in_time(args: argparse.Namespace) -> None:
-    """--blame, --as-of and --diff-from are three different views: one at a time."""
-    given = {"--blame": args.blame, "--as-of": args.as_of is not None, "--diff-from": args.diff_from is not None}
+    """--blame (now, or with --as-of then), --as-of and --diff-from are different views: one at a time."""
+    given = {"--blame": args.blame, "--as-of": args.as_of is not None and not args.blame}
+    given["--diff-from"] = args.diff_from is not None
     chosen = [flag for flag, present in given.items() if present]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} cannot be combined; choose one")

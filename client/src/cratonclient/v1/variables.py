@@ -89,7 +89,9 @@ class VariableManager(CRUDClient):
     ) -> Variables: ...
 
     @overload
-    def get(self, resolved: bool | None = None, *, blame: Literal[True]) -> BlamedVariables: ...
+    def get(
+        self, resolved: bool | None = None, *, blame: Literal[True], as_of: When | None = None
+    ) -> BlamedVariables: ...
 
     def get(
         self, resolved: bool | None = None, *, blame: bool = False, as_of: When | None = None
@@ -100,10 +102,10 @@ class VariableManager(CRUDClient):
         ancestors' variables, others return their own); True or False asks explicitly.
         ``blame=True`` returns :class:`BlamedVariables`: the values plus where each comes from.
         ``as_of`` (a datetime, or an ISO 8601 string) returns the variables as they were at
-        that moment, replayed from the change history (``NotFound`` before the object existed).
+        that moment, replayed from the change history (``NotFound`` before the object existed);
+        with ``blame=True`` too, where each of those values came from then (this works for an
+        object deleted since, e.g. by a cascade).
         """
-        if blame and as_of is not None:
-            raise ValueError("blame describes the current values; it cannot be combined with as_of")
         query = {
             "resolved": resolved,
             "blame": True if blame else None,

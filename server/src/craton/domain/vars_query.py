@@ -163,7 +163,7 @@ def parse_value(text: str) -> Any:
 def parse(query: str) -> list[Condition]:
     """Parse a whole ``vars`` expression; the same path given twice keeps the last value."""
     by_path: dict[str, Condition] = {}
-    parts = query.split(",")
+    parts = split_conditions(query)
     if len(parts) > MAX_CONDITIONS:
         raise InvalidInput(f"A vars query may have at most {MAX_CONDITIONS} conditions; this one has {len(parts)}.")
     for part in parts:
@@ -173,3 +173,35 @@ def parse(query: str) -> list[Condition]:
         key, steps = parse_path(path)
         by_path[path] = Condition(key=key, steps=steps, value=parse_value(value))
     return list(by_path.values())
+
+
+def split_conditions(query: str) -> list[str]:
+    """Split a ``vars`` expression at the commas between conditions.
+
+    A comma inside a double-quoted string (``"a,b"``, with JSON's backslash escapes) or
+    inside ``[...]``/``{...}`` belongs to its condition, so ``motd:"hello, world"`` and
+    ``tags:["a","b"]`` are one condition each. Every expression that was valid when the
+    server split at every comma (v1) splits the same way: a valid condition has no comma.
+    """
+    parts: list[str] = []
+    start = depth = 0
+    quoted = escaped = False
+    for pos, char in enumerate(query):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            parts.append(query[start:pos])
+            start = pos + 1
+    parts.append(query[start:])
+    return parts

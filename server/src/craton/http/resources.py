@@ -401,7 +401,10 @@ def variables_operations(res: Resource) -> list[Operation]:
         if query["as_of"] is not None:
             at = replay.parse_time(query["as_of"], "as_of")
             values, masks = replay.state_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
-            return JSONResponse({"variables": values, **({"masks": masks} if masks else {}), "as_of": at})
+            then: dict[str, Any] = {"variables": values, **({"masks": masks} if masks else {}), "as_of": at}
+            if query["blame"]:
+                then["blame"] = history_blame.blame_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
+            return JSONResponse(then)
         values, masks = variable_domain.read_with_masks(call.conn, res.kind, row, resolved)
         body: dict[str, Any] = {"variables": values}
         if masks:  # only when there are any: Craton v1 clients see the v1 body
@@ -427,7 +430,11 @@ def variables_operations(res: Resource) -> list[Operation]:
         written = variable_domain.set_variables(
             call.conn, call.principal, res.kind, call.path["id"], call.body, call.request.headers.get("if-match")
         )
-        response = JSONResponse({"variables": written.variables})
+        body: dict[str, Any] = {"variables": written.variables}
+        masks = variable_domain.masks(call.conn, call.principal, res.kind, written.row["id"])
+        if masks:  # as the GET shows them: only when there are any, so v1 clients see the v1 body
+            body["masks"] = masks
+        response = JSONResponse(body)
         response.headers["ETag"] = written.etag
         return response
 

@@ -20,7 +20,7 @@ from craton.domain.errors import CratonError, InvalidInput, NotFound
 from craton.domain.history import blame as history_blame
 from craton.domain.history import feed as history_feed
 from craton.domain.history import replay
-from craton.ui.catalog import BROWSABLE, LINKS, Browsable, browsable, device_slug
+from craton.ui.catalog import BROWSABLE, LINKS, Browsable, browsable, device_slug, object_id
 from craton.ui.pipeline import PageCall
 
 PAGE_SIZE = 50
@@ -121,10 +121,10 @@ def _children(call: PageCall, item: Browsable, row: Any) -> list[dict[str, Any]]
 def detail(call: PageCall) -> Response:
     slug = call.request.path_params["collection"]
     if slug == "devices":  # parent_id and device_id links do not say which kind of device
-        row = tenancy.get(call.conn, call.principal, devices.ANY_DEVICE, _id(call))
+        row = tenancy.get(call.conn, call.principal, devices.ANY_DEVICE, object_id(call, devices.ANY_DEVICE))
         return RedirectResponse(f"/ui/{device_slug(row)}/{row['id']}", status_code=303)
     item = browsable(slug)
-    row = tenancy.get(call.conn, call.principal, item.kind, _id(call))
+    row = tenancy.get(call.conn, call.principal, item.kind, object_id(call, item.kind))
     own_only = call.request.query_params.get("own") == "1"
     variables: dict[str, Any] = {}
     if item.has_variables:
@@ -146,13 +146,6 @@ def detail(call: PageCall) -> Response:
     )
 
 
-def _id(call: PageCall) -> int:
-    raw = call.request.path_params["id"]
-    if not str(raw).isdigit():
-        raise InvalidInput(f"{raw!r} is not an id.")
-    return int(raw)
-
-
 def _etag(item: Browsable, row: Any) -> str:
     return versions.version_tag(item.kind, row)
 
@@ -160,7 +153,7 @@ def _etag(item: Browsable, row: Any) -> str:
 def history(call: PageCall) -> Response:
     """The object's changes, newest first, and its resolved variables at a chosen time."""
     item = browsable(call.request.path_params["collection"])
-    row_id = _id(call)
+    row_id = object_id(call, item.kind)
     marker = call.request.query_params.get("marker")
     request = PageRequest(
         limit=PAGE_SIZE, marker=int(marker) if marker and marker.isdigit() else None, sort_keys=("id",), sort_dir="desc"

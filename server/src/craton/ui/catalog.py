@@ -115,3 +115,8 @@ def browsable(slug: str) -> Browsable:
 
 def device_slug(row: Any) -> str:
     return _slug(kinds.by_resource_type(row["kind"]))
+
+
+def object_id(call: Any, kind: Kind) -> Any:
+    """The path's id as ``kind`` holds it; text that cannot be an id is not found (404, as in the API)."""
+    return kind.info.parse_id(call.request.path_params["id"])

@@ -18,7 +18,7 @@ from craton.domain.kinds import Deleter
 from craton.http import schemas
 from craton.http.jsonio import parse_body
 from craton.http.validation import check
-from craton.ui.catalog import Browsable, browsable
+from craton.ui.catalog import Browsable, browsable, object_id
 from craton.ui.pipeline import PageCall
 
 
@@ -37,7 +37,7 @@ def variables_form(call: PageCall) -> Response:
     item = browsable(call.request.path_params["collection"])
     if not item.has_variables:
         raise InvalidInput(f"{item.title} have no variables.")
-    row = variable_domain.owning_row(call.conn, call.principal, item.kind, int(call.request.path_params["id"]))
+    row = variable_domain.owning_row(call.conn, call.principal, item.kind, object_id(call, item.kind))
     own = variable_domain.read(call.conn, item.kind, row, resolved=False)
     return call.render(
         "variables_edit.html",
@@ -54,7 +54,7 @@ def variables_form(call: PageCall) -> Response:
 def variables_save(call: PageCall) -> Response:
     """POST: replace the own variables with the edited document, if nobody changed them meanwhile."""
     item = browsable(call.request.path_params["collection"])
-    row_id = int(call.request.path_params["id"])
+    row_id = object_id(call, item.kind)
     text = call.form.get("variables", "")
     etag = call.form.get("etag", "")
     reason = call.form.get("reason", "")
@@ -115,7 +115,7 @@ def _counts_text(deleted: dict[str, int], item: Browsable) -> list[str]:
 def delete_form(call: PageCall) -> Response:
     """GET: what the delete would remove (the API's ?preview=true), and a form to confirm it."""
     item = browsable(call.request.path_params["collection"])
-    row_id = int(call.request.path_params["id"])
+    row_id = object_id(call, item.kind)
     row = tenancy.get(call.conn, call.principal, item.kind, row_id)
     deleted = _deleter(item)(call.conn, call.principal, row_id, True)
     return call.render(
@@ -131,7 +131,7 @@ def delete_form(call: PageCall) -> Response:
 def delete(call: PageCall) -> Response:
     """POST: delete the object and what hangs below it, if it is still at the version confirmed."""
     item = browsable(call.request.path_params["collection"])
-    row_id = int(call.request.path_params["id"])
+    row_id = object_id(call, item.kind)
     row = tenancy.get(call.conn, call.principal, item.kind, row_id)
     try:
         versions.check_version(call.conn, call.principal, item.kind, row_id, call.form.get("etag") or '""')
@@ -161,7 +161,7 @@ def labels_save(call: PageCall) -> Response:
     item = browsable(call.request.path_params["collection"])
     if not item.has_labels:
         raise InvalidInput(f"{item.title} have no labels.")
-    row_id = int(call.request.path_params["id"])
+    row_id = object_id(call, item.kind)
     row = tenancy.get(call.conn, call.principal, item.kind, row_id)
     versions.check_version(call.conn, call.principal, item.kind, row_id, call.form.get("etag") or '""')
     wanted = sorted({label.strip() for label in call.form.get("labels", "").split(",") if label.strip()})

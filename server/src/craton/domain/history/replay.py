@@ -69,9 +69,25 @@ def _variables_at(
     conn: sa.Connection, principal: Principal, owners: list[OwnerRef], at: dt.datetime
 ) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]]]:
     """Every owner's own variables and masks as of ``at``, replayed from its records (one query)."""
+    detailed, masks = detailed_variables_at(conn, principal, owners, at)
+    return {owner: {key: info["value"] for key, info in keys.items()} for owner, keys in detailed.items()}, masks
+
+
+def detailed_variables_at(
+    conn: sa.Connection, principal: Principal, owners: list[OwnerRef], at: dt.datetime
+) -> tuple[dict[OwnerRef, dict[str, dict[str, Any]]], dict[OwnerRef, set[str]]]:
+    """Like ``_variables_at``, with when and by whom each value was set (what blame needs)."""
     pairs = sorted({(rtype, owner_id) for kind, owner_id in owners for rtype in kinds.resource_types_of(kind)})
     stmt = (
-        sa.select(changes.c.resource_type, changes.c.resource_id, changes.c.action, changes.c.old, changes.c.new)
+        sa.select(
+            changes.c.resource_type,
+            changes.c.resource_id,
+            changes.c.action,
+            changes.c.old,
+            changes.c.new,
+            changes.c.occurred_at,
+            changes.c.username,
+        )
         .where(
             sa.tuple_(changes.c.resource_type, changes.c.resource_id).in_(pairs),
             changes.c.action.in_(("variables", "masks", "delete")),
@@ -81,9 +97,9 @@ def _variables_at(
         .order_by(changes.c.id)
     )
     kind_of = {info.resource_type: info.name for info in kinds.KINDS}
-    values: dict[OwnerRef, dict[str, Any]] = {}
+    values: dict[OwnerRef, dict[str, dict[str, Any]]] = {}
     masks: dict[OwnerRef, set[str]] = {}
-    for rtype, owner_id, action, old, new in conn.execute(stmt).all():
+    for rtype, owner_id, action, old, new, occurred_at, username in conn.execute(stmt).all():
         owner = (kind_of.get(rtype, rtype), owner_id)
         if action == "masks":  # each record holds the owner's whole list of masks afterwards
             masks[owner] = set(new or ())
@@ -96,11 +112,33 @@ def _variables_at(
         for key in old or {}:
             if key not in new:
                 current.pop(key, None)
-        current.update(new)
+        for key, value in (new or {}).items():
+            current[key] = {"value": value, "set_at": occurred_at, "set_by": username}
     return values, masks
 
 
-def _strategies_at(conn: sa.Connection, principal: Principal, project_id: str, at: dt.datetime) -> dict[str, str]:
+def placement_as_of(
+    conn: sa.Connection, principal: Principal, kind: kinds.Kind, row_id: Any, at: dt.datetime
+) -> tuple[dict[str, Any], dict[int, int | None]]:
+    """One resource's recorded fields at ``at`` and its parents then (NotFound: it did not exist)."""
+    if at > utcnow():
+        raise InvalidInput("as_of is in the future.")
+    types = kinds.resource_types_of(kind.name)
+    state = _replay_states(conn, principal, types, [str(row_id)], at).get(str(row_id))
+    if state is None:
+        raise NotFound(detail=f"{kind.label} {row_id} has no recorded state at {at.isoformat()}.")
+    parents: dict[int, int | None] = {}
+    parent = state.get("parent_id") if kind.info.nested else None
+    for _ in range(MAX_DEPTH):
+        if parent is None or parent in parents:
+            break
+        parent_state = _replay_states(conn, principal, types, [str(parent)], at).get(str(parent))
+        parents[parent] = parent_state.get("parent_id") if parent_state else None
+        parent = parents[parent]
+    return state, parents
+
+
+def strategies_at(conn: sa.Connection, principal: Principal, project_id: str, at: dt.datetime) -> dict[str, str]:
     """The project's merge strategies as of ``at``: the last declaration recorded by then."""
     stmt = (
         sa.select(changes.c.new)
@@ -121,23 +159,10 @@ def state_as_of(
     conn: sa.Connection, principal: Principal, kind: kinds.Kind, row_id: Any, at: dt.datetime, resolved: bool
 ) -> tuple[dict[str, Any], list[str]]:
     """Own or resolved variables of one resource as they were at ``at``, and the keys it masked then."""
-    if at > utcnow():
-        raise InvalidInput("as_of is in the future.")
-    types = kinds.resource_types_of(kind.name)
-    state = _replay_states(conn, principal, types, [str(row_id)], at).get(str(row_id))
-    if state is None:
-        raise NotFound(detail=f"{kind.label} {row_id} has no recorded state at {at.isoformat()}.")
-    parents: dict[int, int | None] = {}
-    parent = state.get("parent_id") if kind.info.nested else None
-    for _ in range(MAX_DEPTH):
-        if parent is None or parent in parents:
-            break
-        parent_state = _replay_states(conn, principal, types, [str(parent)], at).get(str(parent))
-        parents[parent] = parent_state.get("parent_id") if parent_state else None
-        parent = parents[parent]
+    state, parents = placement_as_of(conn, principal, kind, row_id, at)
     chain = resolution.chain(kind.name, state, parents) if resolved else [(kind.name, str(row_id))]
     values, masks = _variables_at(conn, principal, chain, at)
-    strategies = _strategies_at(conn, principal, resolution.project_of(kind.name, state), at) if resolved else {}
+    strategies = strategies_at(conn, principal, resolution.project_of(kind.name, state), at) if resolved else {}
     own_masks = sorted(masks.get((kind.name, str(row_id)), ()))
     return merging.resolve(chain, values, masks, strategies), own_masks
 
