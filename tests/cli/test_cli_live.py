@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+from cratonclient import auth
+from cratonclient.v1.client import Client
 from tests.cli.helpers import CLI, COMMANDS_RUN, seed, unique
 
 # --- a small inventory shared by the read-only tests -------------------------------------------
@@ -383,6 +385,24 @@ def test_user_commands(tenant: CLI) -> None:
     assert "could not be authenticated" in CLI(tenant.url, tenant.project_id, "dave", rotated["api_key"]).fails(
         "cloud-list"
     )
+
+
+def test_export_prints_the_fleet_document(site: dict[str, Any]) -> None:
+    """``craton export`` prints what ``craton.fleet.export()`` returns; ``--format yaml`` reads the same."""
+    ops = site["cli"]
+    document = ops.json("export")
+    assert (document["format"], document["version"]) == ("craton-fleet", 1)
+    [cloud] = document["clouds"]
+    assert (cloud["name"], cloud["note"]) == ("cloud-a", "primary")
+    [cell] = cloud["regions"][0]["cells"]
+    assert {device["name"] for device in cell["devices"]} >= {"sw1", site["host"]["name"]}
+    assert yaml.safe_load(ops.ok("export", "--format", "yaml")) == document
+    by_cell = ops.json("export", "--cell", str(site["cell"]["id"]))
+    assert "project" not in by_cell and by_cell["clouds"][0]["regions"][0]["cells"] == [cell]
+    assert "Not Found" in ops.fails("export", "--cloud", "999999")
+    craton = Client(auth.craton_auth(username=ops.username, token=ops.api_key, project_id=ops.project_id), ops.url)
+    assert craton.fleet.export() == document
+    assert yaml.safe_load(craton.fleet.export_yaml()) == document
 
 
 def test_ansible_inventory(site: dict[str, Any]) -> None:

@@ -50,6 +50,7 @@ def test_every_resource_has_a_guide():
         "network-interfaces",
         "devices",
         "inventory",
+        "fleet",
         "history",
     }
     assert {page.stem for page in PAGES} == expected

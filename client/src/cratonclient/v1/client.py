@@ -12,6 +12,7 @@ from cratonclient.session import Session
 from cratonclient.v1.cells import CellManager
 from cratonclient.v1.clouds import CloudManager
 from cratonclient.v1.devices import DeviceManager
+from cratonclient.v1.fleet import FleetManager
 from cratonclient.v1.history import ChangeManager
 from cratonclient.v1.hosts import HostManager
 from cratonclient.v1.inventory import AnsibleInventoryManager
@@ -53,6 +54,7 @@ class Client:
     network_interfaces: NetworkInterfaceManager
     devices: DeviceManager
     inventory: AnsibleInventoryManager
+    fleet: FleetManager
 
     def __init__(self, session: Session, url: str) -> None:
         self._session = session
@@ -85,7 +87,7 @@ class Client:
 
 
 #: Managers of :class:`Client` that list several kinds together rather than one kind.
-VIEWS = frozenset({"devices", "inventory"})
+VIEWS = frozenset({"devices", "inventory", "fleet"})
 
 
 @functools.cache

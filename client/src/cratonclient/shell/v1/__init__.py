@@ -6,7 +6,14 @@ import importlib
 
 from cratonclient.shell.commands import Command
 from cratonclient.shell.resources import ResourceSpec, resource_commands
-from cratonclient.shell.v1 import changes_shell, devices_shell, inventory_shell, projects_shell, users_shell
+from cratonclient.shell.v1 import (
+    changes_shell,
+    devices_shell,
+    fleet_shell,
+    inventory_shell,
+    projects_shell,
+    users_shell,
+)
 from cratonclient.v1.client import kind_managers
 
 
@@ -28,6 +35,7 @@ def commands() -> list[Command]:
     result.extend(users_shell.COMMANDS)
     result.extend(devices_shell.COMMANDS)
     result.extend(inventory_shell.COMMANDS)
+    result.extend(fleet_shell.COMMANDS)
     result.extend(changes_shell.COMMANDS)
     result.extend(projects_shell.COMMANDS)
     return result
