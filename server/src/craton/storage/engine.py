@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from craton.storage.writequeue import WriteQueue
+
 WRITE_OPTION = "craton_writes"
+# SQLite engines of a file: the queue their writers line up in (storage/writequeue.py).
+_write_queues: weakref.WeakKeyDictionary[sa.Engine, WriteQueue] = weakref.WeakKeyDictionary()
 T = TypeVar("T")
 log = logging.getLogger("craton.api")
 
@@ -51,7 +57,8 @@ def transaction(engine: sa.Engine, writes: bool) -> Iterator[sa.Connection]:
     options: dict[str, Any] = {WRITE_OPTION: writes}
     if not writes and engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
-    with engine.connect() as conn:
+    queue = _write_queues.get(engine) if writes else None
+    with queue.turn() if queue is not None else contextlib.nullcontext(), engine.connect() as conn:
         conn.execution_options(**options)
         with conn.begin():
             yield conn
@@ -115,6 +122,10 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.E
     engine = sa.create_engine(url, **kwargs)
     if backend == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        database = make_url(url).database
+        if database not in (None, "", ":memory:") and not database.startswith("file:"):
+            # Writers of transaction() take turns (storage/writequeue.py) before BEGIN IMMEDIATE.
+            _write_queues[engine] = WriteQueue(os.path.abspath(database))
 
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so
         # that a request's writes are one atomic unit. Writers take the write lock

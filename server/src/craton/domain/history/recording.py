@@ -19,6 +19,7 @@ from craton.storage.tables import changes, event_outbox
 Row = Mapping[str, Any]
 _SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "kind", "is_root"}
 MAX_REASON = 1000
+_INSERT = sa.insert(changes)
 
 
 def snapshot(row: Row) -> dict[str, Any]:
@@ -74,7 +75,9 @@ def record(
     if not principal.record_history:
         return None
     values = _values(principal, action, kind, row, old, new)
-    key = conn.execute(sa.insert(changes).values(**values)).inserted_primary_key
+    # The values go as parameters of a constant statement, which SQLAlchemy compiles once;
+    # ``.values(...)`` would build and compile a new statement for every record.
+    key = conn.execute(_INSERT, values).inserted_primary_key
     assert key is not None, "an INSERT always reports its primary key"
     change_id = int(key[0])
     _to_outbox(conn, principal, [(values["project_id"], change_id)])
