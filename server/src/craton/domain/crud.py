@@ -161,13 +161,15 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
         return existing
     if kind.check_references is not None:
         kind.check_references(conn, principal, values, existing)
+    stmt = sa.update(kind.table).where(kind.id_column == existing["id"]).values(**values, updated_at=principal.acted_at)
+    # The row as written comes back with the UPDATE where the database can (SQLite, PostgreSQL):
+    # one statement instead of a second read. MariaDB has no UPDATE ... RETURNING.
+    returning = conn.dialect.update_returning
     with conflicts_as(kind.conflict_message):
-        conn.execute(
-            sa.update(kind.table)
-            .where(kind.id_column == existing["id"])
-            .values(**values, updated_at=principal.acted_at)
-        )
-    row = get(conn, principal, kind, row_id)
+        written = conn.execute(stmt.returning(*kind.table.c) if returning else stmt)
+        row = as_row(written.one()) if returning else None
+    if row is None:
+        row = get(conn, principal, kind, row_id)
     changed = {name for name in values if existing[name] != row[name]}
     if changed:
         history.record(
