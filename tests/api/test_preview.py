@@ -93,6 +93,10 @@ def test_variable_writes_on_every_level(craton: Craton) -> None:
     _check(tenant, "DELETE", f"/v1/hosts/{f['hosts'][0]['id']}/variables", ["level"])
     _check(tenant, "DELETE", project, ["new"])
     _check(tenant, "PUT", f"/v1/regions/{f['west']['id']}/variables/masks", ["ntp"])
+    _check(tenant, "PUT", f"/v1/clouds/{f['cloud']['id']}/variables", {"tags": {"c": 1}})
+    _check(tenant, "PUT", f"/v1/cells/{f['e1']['id']}/variables", {"tags": {"e1": 2}})
+    preview = _check(tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {"tags": "deep"})
+    assert preview["devices_affected"] == 4  # e1's three hosts and the switch now see both tags
 
 
 def test_moves_and_deletes(craton: Craton) -> None:

@@ -10,6 +10,7 @@ from craton.domain import projects
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
+from craton.http.preview import previewable
 from craton.http.representation import Shape
 from craton.http.resources import Resource, check_if_match, routes
 from craton.http.validation import Param
@@ -57,12 +58,15 @@ ROUTES = [
                 summary="How each variable key merges along the chain (keys not listed: replace)",
                 response=STRATEGIES_RESPONSE,
             ),
-            Operation(
-                "PUT",
-                write_strategies,
-                body=schemas.MERGE_STRATEGIES,
-                summary="Declare the merge strategy of each variable key (replaces the whole declaration)",
-                response=STRATEGIES_RESPONSE,
+            previewable(
+                Operation(
+                    "PUT",
+                    write_strategies,
+                    body=schemas.MERGE_STRATEGIES,
+                    summary="Declare the merge strategy of each variable key (replaces the whole declaration)",
+                    response=STRATEGIES_RESPONSE,
+                ),
+                RESOURCE.kind,
             ),
         ],
         name="projects_merge_strategies",
