@@ -108,8 +108,16 @@ def measure(backend: str, url: str, hosts: int, per_host: int) -> dict[str, floa
     try:
         project_id, cell_id = fill(engine, hosts, per_host)
         principal = Principal(project_id=project_id, username="bench", role=Role.ADMIN, request_id="req-bench")
-        delete = containers.container_deleter(containers.CELL)
-        previews = "preview" in inspect.signature(containers.delete_container).parameters
+        if hasattr(containers.CELL, "delete"):  # the domain's whole delete (domain/objects.py)
+            from craton.domain import objects
+
+            def delete(conn: sa.Connection, principal: Principal, row_id: int, preview: bool) -> dict[str, int]:
+                return objects.delete(conn, principal, containers.CELL, row_id, preview=preview)
+
+            previews = True
+        else:  # older trees, for A/B runs
+            delete = containers.container_deleter(containers.CELL)  # type: ignore[attr-defined]
+            previews = "preview" in inspect.signature(containers.delete_container).parameters
         figures: dict[str, float] = {}
         if previews:
             start = time.perf_counter()

@@ -168,27 +168,34 @@ def test_later_pages_cost_the_same_as_each_other(craton: Craton, fleet: dict[str
     assert second_count <= first_count + 2, (first_count, second_count)  # the marker row and the prev page
 
 
-# Statements of one PUT .../variables, authentication (one) included: the owner read and locked,
-# its variables, the upsert, the version bump, the history record and its event-outbox row; SQLite
-# adds its explicit BEGIN IMMEDIATE. If-Match is compared with the locked row, so it costs nothing
-# more. (Before variables.set_variables: 8, and 10 with If-Match; on SQLite 9 and 11.)
-PUT_VARIABLES_STATEMENTS = 7
+# Statements of one whole variables or masks write (PUT .../variables, PUT .../variables/masks),
+# authentication (one) included: the owner read and locked (If-Match is compared with it, so it
+# costs nothing more), its variables or masks, the upsert or insert, the version bump, the history
+# record and its event-outbox row; SQLite adds its explicit BEGIN IMMEDIATE. The answer's ETag is
+# computed, not re-read. (Before variables.set_variables: 8, and 10 with If-Match; before
+# variables.mask took If-Match: the same 8 and 10. On SQLite one more each.)
+PUT_STATEMENTS = 7
+WRITES = {
+    "variables": ({"warm": True}, {"b": 2}, {"variables": {"a": 1, "warm": True, "b": 2}}),
+    "variables/masks": (["warm"], ["ntp"], {"masks": ["ntp", "warm"]}),
+}
 
 
 @pytest.mark.parametrize("with_if_match", [False, True], ids=["plain", "if-match"])
-def test_put_variables_costs_a_fixed_number_of_statements(craton: Craton, with_if_match: bool) -> None:
+@pytest.mark.parametrize("write", list(WRITES))
+def test_a_variables_write_costs_a_fixed_number_of_statements(craton: Craton, write: str, with_if_match: bool) -> None:
+    warm, sent, answered = WRITES[write]
     tenant = craton.tenant()
     host = tenant.inventory.host(variables={"a": 1})
     client = tenant.client
     item = f"/v1/hosts/{host['id']}"
-    expect(client.put(f"{item}/variables", json={"warm": True}), 200)
+    expect(client.put(f"{item}/{write}", json=warm), 200)
     headers = {"If-Match": client.get(item).headers["etag"]} if with_if_match else {}
     with craton.server.count_queries() as counter:
-        response = client.put(f"{item}/variables", json={"b": 2}, headers=headers)
-    body = expect(response, 200)
-    assert body["variables"] == {"a": 1, "warm": True, "b": 2}
+        response = client.put(f"{item}/{write}", json=sent, headers=headers)
+    assert expect(response, 200) == answered
     assert response.headers["etag"] == client.get(item).headers["etag"], "the answer carries the new version"
-    expected = PUT_VARIABLES_STATEMENTS + (craton.server.backend == "sqlite")
+    expected = PUT_STATEMENTS + (craton.server.backend == "sqlite")
     assert counter.count == expected, counter.count
 
 

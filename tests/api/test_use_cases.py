@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from craton.domain import containers, objects, projects, versions
+from craton.domain import containers, kinds, objects, projects, versions
 from craton.domain import devices as device_domain
 from craton.domain.errors import Forbidden, InvalidInput, PreconditionFailed
 from craton.domain.principal import Principal, Role
+from craton.http.routes import kind_module
 from tests.api.helpers import Craton, Tenant, expect
 
 
@@ -106,3 +107,27 @@ def test_a_device_move_with_children_needs_with_children(craton: Craton) -> None
     with craton.server.engine.begin() as conn:
         objects.update(conn, _admin(tenant), device_domain.HOST, parent["id"], move, with_children=True)
     assert expect(tenant.client.get(f"/v1/hosts/{child['id']}"), 200)["region_id"] == west["id"]
+
+
+def test_delete_previews_then_refuses_a_stale_version_then_deletes(craton: Craton) -> None:
+    tenant = craton.tenant()
+    inv = tenant.inventory
+    cell = inv.cell(inv.region(inv.cloud()))
+    inv.host(cell=cell)
+    principal = _admin(tenant)
+    with craton.server.engine.begin() as conn:
+        counted = objects.delete(conn, principal, containers.CELL, cell["id"], '"stale"', preview=True)
+    assert counted["cells"] == 1 and counted["hosts"] == 1
+    with pytest.raises(PreconditionFailed), craton.server.engine.begin() as conn:
+        objects.delete(conn, principal, containers.CELL, cell["id"], '"stale"')
+    expect(tenant.client.get(f"/v1/cells/{cell['id']}"), 200)
+    etag = tenant.client.get(f"/v1/cells/{cell['id']}").headers["etag"]
+    with craton.server.engine.begin() as conn:
+        objects.delete(conn, principal, containers.CELL, cell["id"], etag)
+    expect(tenant.client.get(f"/v1/cells/{cell['id']}"), 404)
+
+
+def test_every_kind_declares_its_delete_on_the_kind_the_routes_use() -> None:
+    """The DELETE routes exist because the route's kind declares a delete: none may lose it."""
+    for info in kinds.KINDS:
+        assert kind_module(info).RESOURCE.kind.delete is not None, info.resource_type

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import sqlalchemy as sa
 
 from craton.domain import cascade, crud, hierarchy, kinds, placement
-from craton.domain.kinds import Deleter, Kind, Row
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.tables import clouds
 
@@ -23,28 +22,10 @@ def _check_region(conn: sa.Connection, principal: Principal, values: dict[str, A
         hierarchy.check_placement(conn, principal, values)
 
 
-CLOUD = Kind(kinds.CLOUD)
-REGION = Kind(kinds.REGION, check_references=_check_cloud)
-
-
-def _update_cell(
-    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: dict[str, Any], with_children: bool
-) -> Row:
-    """A cell's update: a new region moves its devices and networks along (always: ``with_children`` is moot)."""
-    return placement.update_cell(conn, principal, kind, row_id, values)
-
-
-CELL = Kind(kinds.CELL, check_references=_check_region, update=_update_cell)
-
-
-def container_deleter(kind: Kind) -> Deleter:
-    """Delete a cloud, region or cell with everything below it, variables included (docs/decisions.md §13)."""
-    return functools.partial(delete_container, kind=kind)
-
-
 def delete_container(
-    conn: sa.Connection, principal: Principal, row_id: Any, preview: bool = False, *, kind: Kind
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, preview: bool = False
 ) -> dict[str, int]:
+    """Delete a cloud, region or cell with everything below it, variables included (docs/decisions.md §13)."""
     row = crud.get(conn, principal, kind, row_id, lock=not preview, action="delete")
     return cascade.delete(
         conn,
@@ -54,3 +35,17 @@ def delete_container(
         f"The {kind.name} is still referenced by devices or networks outside it; move them first.",
         preview,
     )
+
+
+CLOUD = Kind(kinds.CLOUD, delete=delete_container)
+REGION = Kind(kinds.REGION, check_references=_check_cloud, delete=delete_container)
+
+
+def _update_cell(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, values: dict[str, Any], with_children: bool
+) -> Row:
+    """A cell's update: a new region moves its devices and networks along (always: ``with_children`` is moot)."""
+    return placement.update_cell(conn, principal, kind, row_id, values)
+
+
+CELL = Kind(kinds.CELL, check_references=_check_region, update=_update_cell, delete=delete_container)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from craton.domain import cascade, crud, hierarchy, kinds, placement, tenancy, versions
 from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.history import recording as history
-from craton.domain.kinds import Deleter, Kind, Row
+from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.devices import descendant_ids_query
 from craton.storage.inserts import insert_ignoring_duplicates
@@ -38,10 +37,13 @@ def _create(
     return create_device(conn, principal, kind, values, variables, device_labels)
 
 
-HOST = Kind(kinds.HOST, check_references=_check_device, create=_create, update=placement.update_device)
-NETWORK_DEVICE = Kind(
-    kinds.NETWORK_DEVICE, check_references=_check_device, create=_create, update=placement.update_device
-)
+def _delete(conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, preview: bool) -> dict[str, int]:
+    return delete_device(conn, principal, device_id, preview, kind=kind)
+
+
+_DEVICE_CASES: dict[str, Any] = {"create": _create, "update": placement.update_device, "delete": _delete}
+HOST = Kind(kinds.HOST, check_references=_check_device, **_DEVICE_CASES)
+NETWORK_DEVICE = Kind(kinds.NETWORK_DEVICE, check_references=_check_device, **_DEVICE_CASES)
 ANY_DEVICE = Kind(kinds.ANY_DEVICE, check_references=_check_device)
 
 
@@ -125,6 +127,50 @@ def remove_labels(conn: sa.Connection, principal: Principal, device: Row, old_la
         history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
 
 
+def read_labels(conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any) -> list[str]:
+    """The device's labels (``GET .../labels``)."""
+    row = crud.get(conn, principal, kind, device_id)
+    return labels_of(conn, [row["id"]])[row["id"]]
+
+
+def _locked_device(conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, if_match: str | None) -> Row:
+    """The device, checked against ``If-Match`` and locked: a concurrent delete cannot leave labels behind."""
+    if if_match:
+        versions.check_version(conn, principal, kind, device_id, if_match)
+    return crud.get(conn, principal, kind, device_id, lock=True)
+
+
+def label(
+    conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, new: list[str], if_match: str | None = None
+) -> list[str]:
+    """Add to the device's labels (the whole ``PUT .../labels``); all its labels afterwards."""
+    row = _locked_device(conn, principal, kind, device_id, if_match)
+    add_labels(conn, principal, row, new)
+    return labels_of(conn, [row["id"]])[row["id"]]
+
+
+def unlabel(
+    conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, old: list[str], if_match: str | None = None
+) -> None:
+    """Remove the listed labels (the whole ``DELETE .../labels``); labels it does not carry are ignored."""
+    remove_labels(conn, principal, _locked_device(conn, principal, kind, device_id, if_match), old)
+
+
+def set_labels(
+    conn: sa.Connection,
+    principal: Principal,
+    kind: Kind,
+    device_id: Any,
+    wanted: list[str],
+    if_match: str | None = None,
+) -> None:
+    """Make the device carry exactly ``wanted`` (the web UI's labels form)."""
+    row = _locked_device(conn, principal, kind, device_id, if_match)
+    current = labels_of(conn, [row["id"]])[row["id"]]
+    remove_labels(conn, principal, row, [existing for existing in current if existing not in wanted])
+    add_labels(conn, principal, row, wanted)
+
+
 def create_device(
     conn: sa.Connection,
     principal: Principal,
@@ -137,10 +183,6 @@ def create_device(
     if device_labels:
         add_labels(conn, principal, row, device_labels)
     return row
-
-
-def device_deleter(kind: Kind) -> Deleter:
-    return functools.partial(delete_device, kind=kind)
 
 
 def delete_device(

@@ -29,13 +29,13 @@ from craton.storage.rows import Row
 from craton.storage.tables import cells, clouds, devices, network_interfaces, networks, projects, regions, users
 
 ReferenceCheck = Callable[[sa.Connection, Principal, dict[str, Any], Row | None], None]
-# A delete: ``(conn, principal, row_id, preview)`` -> how many objects of each kind it removes
-# (or, with ``preview``, would remove without writing anything).
-Deleter = Callable[[sa.Connection, Principal, Any, bool], dict[str, int]]
 # A whole create: ``(conn, principal, kind, values, variables)`` -> the new row.
 Creator = Callable[[sa.Connection, Principal, "Kind", dict[str, Any], dict[str, Any] | None], Row]
 # A whole update: ``(conn, principal, kind, row_id, values, with_children)`` -> the row as it is now.
 Updater = Callable[[sa.Connection, Principal, "Kind", Any, dict[str, Any], bool], Row]
+# A delete: ``(conn, principal, kind, row_id, preview)`` -> how many objects of each kind it
+# removes (or, with ``preview``, would remove without writing anything).
+Deleter = Callable[[sa.Connection, Principal, "Kind", Any, bool], dict[str, int]]
 Parents = tuple[tuple[str, str], ...]
 # Never sort keys, whatever a kind declares: internal or secret-derived columns.
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "is_root"}
@@ -300,6 +300,8 @@ class Kind:
     #: (a device's labels and moves, a cell's move, a project's made id); None: the generic ones.
     create: Creator | None = None
     update: Updater | None = None
+    #: The delete of the kind's objects (with what goes along); None: not deleted at all.
+    delete: Deleter | None = None
 
     @property
     def name(self) -> str:

@@ -30,8 +30,16 @@ def _check_interface(conn: sa.Connection, principal: Principal, values: dict[str
                 )
 
 
-NETWORK = Kind(kinds.NETWORK, check_references=_check_network)
-NETWORK_INTERFACE = Kind(kinds.NETWORK_INTERFACE, check_references=_check_interface)
+def _delete_network(conn: sa.Connection, principal: Principal, _: Kind, row_id: Any, preview: bool) -> dict[str, int]:
+    return delete_network(conn, principal, row_id, preview)
+
+
+def _delete_interface(conn: sa.Connection, principal: Principal, _: Kind, row_id: Any, preview: bool) -> dict[str, int]:
+    return delete_interface(conn, principal, row_id, preview)
+
+
+NETWORK = Kind(kinds.NETWORK, check_references=_check_network, delete=_delete_network)
+NETWORK_INTERFACE = Kind(kinds.NETWORK_INTERFACE, check_references=_check_interface, delete=_delete_interface)
 
 
 def delete_network(conn: sa.Connection, principal: Principal, network_id: Any, preview: bool = False) -> dict[str, int]:

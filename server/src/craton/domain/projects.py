@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import cascade, crud, kinds, merging, tenancy, versions
-from craton.domain.errors import Conflict, InvalidInput
+from craton.domain.errors import Conflict, InvalidInput, PreconditionFailed
 from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
@@ -43,7 +43,11 @@ def _create(
     return create_project(conn, principal, values["name"], variables, values.get("id"))
 
 
-KIND = Kind(kinds.PROJECT, check_references=_check_rename, create=_create)
+def _delete(conn: sa.Connection, principal: Principal, _: Kind, row_id: Any, preview: bool) -> dict[str, int]:
+    return delete_project(conn, principal, row_id, preview)
+
+
+KIND = Kind(kinds.PROJECT, check_references=_check_rename, create=_create, delete=_delete)
 
 
 def parse_uuid(value: Any) -> str | None:
@@ -102,10 +106,19 @@ def merge_strategies(conn: sa.Connection, principal: Principal, project_id: Any)
 
 
 def set_merge_strategies(
-    conn: sa.Connection, principal: Principal, project_id: Any, strategies: dict[str, str]
+    conn: sa.Connection,
+    principal: Principal,
+    project_id: Any,
+    strategies: dict[str, str],
+    if_match: str | None = None,
 ) -> dict[str, str]:
-    """Replace the project's whole declaration; recorded in the history so that past reads resolve as they did."""
+    """Replace the project's whole declaration; recorded in the history so that past reads resolve as they did.
+
+    ``if_match`` is compared with the locked row: stale is a 412 and nothing changes.
+    """
     row = tenancy.get(conn, principal, KIND, project_id, lock=True)  # concurrent declarations queue here
+    if if_match and not versions.matches(KIND, row, if_match):
+        raise PreconditionFailed(versions.STALE)
     unknown = sorted({value for value in strategies.values() if value not in merging.STRATEGIES})
     if unknown:
         raise InvalidInput(

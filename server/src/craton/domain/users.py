@@ -20,7 +20,12 @@ from craton.storage.rows import as_row
 from craton.storage.tables import users
 from craton.storage.types import utcnow
 
-KIND = Kind(kinds.USER)
+
+def _delete(conn: sa.Connection, principal: Principal, _: Kind, row_id: Any, preview: bool) -> dict[str, int]:
+    return delete_user(conn, principal, row_id, preview)
+
+
+KIND = Kind(kinds.USER, delete=_delete)
 BAD_CREDENTIALS = "The request could not be authenticated."
 _CREDENTIALS = sa.select(
     users.c.id,

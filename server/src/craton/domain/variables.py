@@ -47,10 +47,27 @@ def masks(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) ->
     return variable_store.masks_of(conn, kind.owner(row["id"]))
 
 
-def mask(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> list[str]:
-    """Stop inheritance of ``keys`` at the object; returns all its masks afterwards."""
+@dataclass(frozen=True)
+class Masked:
+    """What a masks write answers: all the object's masks afterwards, and its new version."""
+
+    masks: list[str]
+    etag: str
+
+
+def _locked(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str | None) -> Row:
+    """The owner, locked and checked against ``If-Match``: no writer can move it in between."""
     row = owning_row(conn, principal, kind, row_id, lock=True)
-    versions.touch(conn, principal, kind, row["id"])
+    if if_match and not versions.matches(kind, row, if_match):
+        raise PreconditionFailed(versions.STALE)
+    return row
+
+
+def mask(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str], if_match: str | None = None
+) -> Masked:
+    """Stop inheritance of ``keys`` at the object: the whole ``PUT .../variables/masks``."""
+    row = _touched(conn, principal, kind, _locked(conn, principal, kind, row_id, if_match))
     owner = kind.owner(row["id"])
     before = variable_store.masks_of(conn, owner)
     variable_store.add_masks(
@@ -59,13 +76,14 @@ def mask(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, key
     after = sorted(set(before) | set(keys))
     if after != before:
         history.record(conn, principal, "masks", kind.resource_type, row, old=before, new=after)
-    return after
+    return Masked(after, versions.version_tag(kind, row))
 
 
-def unmask(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str]) -> None:
-    """Let ``keys`` be inherited again; keys not masked are ignored."""
-    row = owning_row(conn, principal, kind, row_id, lock=True)
-    versions.touch(conn, principal, kind, row["id"])
+def unmask(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str], if_match: str | None = None
+) -> None:
+    """Let ``keys`` be inherited again (keys not masked are ignored): the whole ``DELETE .../masks``."""
+    row = _touched(conn, principal, kind, _locked(conn, principal, kind, row_id, if_match))
     owner = kind.owner(row["id"])
     before = variable_store.masks_of(conn, owner)
     variable_store.delete_masks(conn, owner, keys)
@@ -91,9 +109,7 @@ def _locked_owner(
     The row stays locked until the transaction ends, so comparing its version here is as
     safe as a conditional update: no other writer can move it in between.
     """
-    row = owning_row(conn, principal, kind, row_id, lock=True)
-    if if_match and not versions.matches(kind, row, if_match):
-        raise PreconditionFailed(versions.STALE)
+    row = _locked(conn, principal, kind, row_id, if_match)
     return row, variable_store.load_own(conn, kind.owner(row["id"]))
 
 

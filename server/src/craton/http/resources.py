@@ -26,7 +26,7 @@ from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.history import blame as history_blame
 from craton.domain.history import feed as history_feed
 from craton.domain.history import replay
-from craton.domain.kinds import Deleter, Kind, Row
+from craton.domain.kinds import Kind, Row
 from craton.http import preview, schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
@@ -65,7 +65,6 @@ class Resource:
     #: Create-body fields accepted for compatibility and never stored.
     ignored_fields: tuple[str, ...] = ()
     update_params: Mapping[str, Param] = field(default_factory=dict)
-    delete: Deleter | None = None
     single_lookup: bool = False
 
     @property
@@ -242,17 +241,6 @@ def list_operation(res: Resource) -> Operation:
     )
 
 
-def honour_if_match(res: Resource, call: Call, action: str) -> None:
-    """Optimistic concurrency: a stale ``If-Match`` is a 412 and changes nothing."""
-    check_if_match(call, res.kind, call.path["id"], action)
-
-
-def check_if_match(call: Call, kind: Kind, row_id: Any, action: str = "update") -> None:
-    if_match = call.request.headers.get("if-match")
-    if if_match:
-        versions.check_version(call.conn, call.principal, kind, row_id, if_match, action)
-
-
 def tagged(response: Response, res: Resource, row: Row) -> Response:
     response.headers["ETag"] = versions.version_tag(res.kind, row)
     return response
@@ -323,18 +311,16 @@ def update_operation(res: Resource) -> Operation:
 
 def delete_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
-        honour_if_match(res, call, "delete")
-        delete(call)
+        objects.delete(call.conn, call.principal, res.kind, call.path["id"], call.request.headers.get("if-match"))
         return Response(status_code=204, media_type="application/json")
 
     def delete(call: Call) -> dict[str, int]:
-        assert res.delete is not None
-        return res.delete(call.conn, call.principal, call.path["id"], False)
+        return objects.delete(call.conn, call.principal, res.kind, call.path["id"])
 
     def counts(call: Call) -> Response:
         """The preview of a kind whose deletes reach no device: what it removes, nothing written."""
-        assert res.delete is not None
-        return JSONResponse({"preview": {"deleted": res.delete(call.conn, call.principal, call.path["id"], True)}})
+        deleted = objects.delete(call.conn, call.principal, res.kind, call.path["id"], preview=True)
+        return JSONResponse({"preview": {"deleted": deleted}})
 
     op = Operation(
         "DELETE",
@@ -487,14 +473,15 @@ def masks_operations(res: Resource) -> list[Operation]:
         return JSONResponse({"masks": variable_domain.masks(call.conn, call.principal, res.kind, call.path["id"])})
 
     def add(call: Call) -> Response:
-        honour_if_match(res, call, "get")
-        masks = variable_domain.mask(call.conn, call.principal, res.kind, call.path["id"], call.body)
-        row = variable_domain.owning_row(call.conn, call.principal, res.kind, call.path["id"])
-        return tagged(JSONResponse({"masks": masks}), res, row)
+        if_match = call.request.headers.get("if-match")
+        written = variable_domain.mask(call.conn, call.principal, res.kind, call.path["id"], call.body, if_match)
+        response = JSONResponse({"masks": written.masks})
+        response.headers["ETag"] = written.etag
+        return response
 
     def remove(call: Call) -> Response:
-        honour_if_match(res, call, "get")
-        variable_domain.unmask(call.conn, call.principal, res.kind, call.path["id"], call.body)
+        if_match = call.request.headers.get("if-match")
+        variable_domain.unmask(call.conn, call.principal, res.kind, call.path["id"], call.body, if_match)
         return Response(status_code=204, media_type="application/json")
 
     return [
@@ -524,7 +511,7 @@ def routes(res: Resource, create: Operation | None = None) -> list[Route]:
     if create is not None or res.create_body is not None:
         collection.append(create or create_operation(res))
     item = [get_operation(res)]
-    if res.delete is not None:
+    if res.kind.delete is not None:
         item.append(delete_operation(res))
     if res.update_body is not None:
         item.append(preview.previewable(update_operation(res), res.kind))

@@ -11,10 +11,9 @@ from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
-from craton.domain import devices, tenancy, versions
+from craton.domain import devices, objects, tenancy, versions
 from craton.domain import variables as variable_domain
 from craton.domain.errors import CratonError, InvalidInput, PreconditionFailed
-from craton.domain.kinds import Deleter
 from craton.http import schemas
 from craton.http.jsonio import parse_body
 from craton.http.validation import check
@@ -117,7 +116,7 @@ def delete_form(call: PageCall) -> Response:
     item = browsable(call.request.path_params["collection"])
     row_id = object_id(call, item.kind)
     row = tenancy.get(call.conn, call.principal, item.kind, row_id)
-    deleted = _deleter(item)(call.conn, call.principal, row_id, True)
+    deleted = objects.delete(call.conn, call.principal, item.kind, row_id, preview=True)
     return call.render(
         "delete.html",
         item=item,
@@ -134,9 +133,9 @@ def delete(call: PageCall) -> Response:
     row_id = object_id(call, item.kind)
     row = tenancy.get(call.conn, call.principal, item.kind, row_id)
     try:
-        versions.check_version(call.conn, call.principal, item.kind, row_id, call.form.get("etag") or '""')
+        objects.delete(call.conn, call.principal, item.kind, row_id, call.form.get("etag") or '""')
     except PreconditionFailed:
-        deleted = _deleter(item)(call.conn, call.principal, row_id, True)
+        deleted = objects.delete(call.conn, call.principal, item.kind, row_id, preview=True)
         return call.render(
             "delete.html",
             status_code=409,
@@ -146,14 +145,7 @@ def delete(call: PageCall) -> Response:
             etag=versions.version_tag(item.kind, tenancy.get(call.conn, call.principal, item.kind, row_id)),
             error="It changed after you opened this page; check what would go and confirm again.",
         )
-    _deleter(item)(call.conn, call.principal, row_id, False)
     return RedirectResponse(f"/ui/{item.slug}?deleted={urllib.parse.quote(row['name'])}", status_code=303)
-
-
-def _deleter(item: Browsable) -> Deleter:
-    if item.resource.delete is None:
-        raise InvalidInput(f"{item.title} cannot be deleted.")
-    return item.resource.delete
 
 
 def labels_save(call: PageCall) -> Response:
@@ -162,11 +154,7 @@ def labels_save(call: PageCall) -> Response:
     if not item.has_labels:
         raise InvalidInput(f"{item.title} have no labels.")
     row_id = object_id(call, item.kind)
-    row = tenancy.get(call.conn, call.principal, item.kind, row_id)
-    versions.check_version(call.conn, call.principal, item.kind, row_id, call.form.get("etag") or '""')
     wanted = sorted({label.strip() for label in call.form.get("labels", "").split(",") if label.strip()})
     check(schemas.LABELS, wanted)
-    current = devices.labels_of(call.conn, [row_id])[row_id]
-    devices.remove_labels(call.conn, call.principal, row, [label for label in current if label not in wanted])
-    devices.add_labels(call.conn, call.principal, row, wanted)
+    devices.set_labels(call.conn, call.principal, item.kind, row_id, wanted, call.form.get("etag") or '""')
     return RedirectResponse(f"/ui/{item.slug}/{row_id}?saved=1", status_code=303)

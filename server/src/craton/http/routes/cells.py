@@ -32,7 +32,6 @@ RESOURCE = Resource(
     filter_columns={"id": "id", "name": "name", "region_id": "region_id", "cloud_id": "cloud_id"},
     resolves=True,
     details_default=None,
-    delete=containers.container_deleter(containers.CELL),
 )
 
 ROUTES = routes(RESOURCE)

@@ -19,7 +19,6 @@ RESOURCE = Resource(
     update_body=schemas.obj(schemas.pick(_BODY, "name", "note")),
     filters={"name": Param("string"), "id": Param("integer")},
     single_lookup=True,
-    delete=containers.container_deleter(containers.CLOUD),
 )
 
 ROUTES = routes(RESOURCE)

@@ -7,13 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.responses import Response
 
-from craton.domain import crud
 from craton.domain import devices as device_domain
-from craton.domain.kinds import Kind, Row
+from craton.domain.kinds import Kind
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
-from craton.http.resources import check_if_match
 from craton.http.validation import Param
 
 COMMON_FIELDS = (
@@ -99,26 +97,17 @@ UPDATE_FIELDS = ("name", "note", "ip_address", "device_type", "active", "parent_
 def labels_route(path: str, kind: Kind) -> Any:
     """GET/PUT/DELETE ``<device>/labels``: PUT adds to the set, DELETE removes the listed labels."""
 
-    def device(call: Call, lock: bool = False) -> Row:
-        # A label write locks the device, so a concurrent delete cannot leave its labels behind.
-        return crud.get(call.conn, call.principal, kind, call.path["id"], lock=lock)
-
-    def labels_of(call: Call, device_id: int) -> Response:
-        return JSONResponse({"labels": device_domain.labels_of(call.conn, [device_id])[device_id]})
-
     def read(call: Call) -> Response:
-        return labels_of(call, device(call)["id"])
+        return JSONResponse({"labels": device_domain.read_labels(call.conn, call.principal, kind, call.path["id"])})
 
     def add(call: Call) -> Response:
-        check_if_match(call, kind, call.path["id"])
-        row = device(call, lock=True)
-        device_domain.add_labels(call.conn, call.principal, row, call.body["labels"])
-        return labels_of(call, row["id"])
+        if_match = call.request.headers.get("if-match")
+        after = device_domain.label(call.conn, call.principal, kind, call.path["id"], call.body["labels"], if_match)
+        return JSONResponse({"labels": after})
 
     def remove(call: Call) -> Response:
-        check_if_match(call, kind, call.path["id"])
-        row = device(call, lock=True)
-        device_domain.remove_labels(call.conn, call.principal, row, call.body["labels"])
+        if_match = call.request.headers.get("if-match")
+        device_domain.unlabel(call.conn, call.principal, kind, call.path["id"], call.body["labels"], if_match)
         return Response(status_code=204, media_type="application/json")
 
     return build_route(

@@ -21,7 +21,6 @@ RESOURCE = Resource(
     variables_resolve=True,
     details_default=None,
     ip_fields=("ip_address",),
-    delete=devices.device_deleter(devices.HOST),
 )
 
 ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.HOST)]

@@ -38,7 +38,6 @@ RESOURCE = Resource(
     details_default=None,
     ip_fields=("ip_address",),
     ignored_fields=_IGNORED,
-    delete=devices.device_deleter(devices.NETWORK_DEVICE),
 )
 
 ROUTES = [*routes(RESOURCE), common.labels_route(RESOURCE.path, devices.NETWORK_DEVICE)]

@@ -69,7 +69,6 @@ RESOURCE = Resource(
         "interface_type": "interface_type",
     },
     ip_fields=("ip_address",),
-    delete=networks.delete_interface,
 )
 
 ROUTES = routes(RESOURCE)

@@ -50,7 +50,6 @@ RESOURCE = Resource(
         "cloud_id": Param("integer"),
     },
     filter_columns={"id": "id", "name": "name", "region_id": "region_id", "cell_id": "cell_id", "cloud_id": "cloud_id"},
-    delete=networks.delete_network,
 )
 
 ROUTES = routes(RESOURCE)

@@ -12,7 +12,7 @@ from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.preview import previewable
 from craton.http.representation import Shape
-from craton.http.resources import Resource, check_if_match, routes
+from craton.http.resources import Resource, routes
 from craton.http.validation import Param
 
 FIELDS = ("created_at", "updated_at", "id", "name")
@@ -25,7 +25,6 @@ RESOURCE = Resource(
     update_body=schemas.obj({"name": schemas.NAME}),
     filters={"name": Param("string")},
     filter_columns={"name": "name"},
-    delete=projects.delete_project,
 )
 
 STRATEGIES_RESPONSE: dict[str, Any] = {
@@ -41,9 +40,8 @@ def read_strategies(call: Call) -> Response:
 
 
 def write_strategies(call: Call) -> Response:
-    project_id = call.path["id"]
-    check_if_match(call, projects.KIND, project_id, action="get")
-    strategies = projects.set_merge_strategies(call.conn, call.principal, project_id, call.body)
+    if_match = call.request.headers.get("if-match")
+    strategies = projects.set_merge_strategies(call.conn, call.principal, call.path["id"], call.body, if_match)
     return JSONResponse({"merge_strategies": strategies})
 
 

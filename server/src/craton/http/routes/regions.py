@@ -22,7 +22,6 @@ RESOURCE = Resource(
     resolves=True,
     details_default=None,
     single_lookup=True,
-    delete=containers.container_deleter(containers.REGION),
 )
 
 ROUTES = routes(RESOURCE)

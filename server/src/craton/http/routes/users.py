@@ -61,7 +61,6 @@ RESOURCE = Resource(
     shape=SHAPE,
     filters={"id": Param("integer"), "name": Param("string")},
     filter_columns={"id": "id", "name": "username"},
-    delete=users.delete_user,
 )
 
 ROUTES = [
