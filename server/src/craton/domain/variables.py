@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,6 +99,8 @@ class Written:
     row: Row
     variables: dict[str, Any]
     etag: str
+    #: The keys it masks (read by :func:`set_variables` only: its answer shows them).
+    masks: list[str] = field(default_factory=list)
 
 
 def _locked_owner(
@@ -141,7 +143,8 @@ def set_variables(
     if changed:
         old = {key: before[key] for key in changed if key in before}
         history.record(conn, principal, "variables", kind.resource_type, row, old=old, new=changed)
-    return Written(row, {**before, **values}, versions.version_tag(kind, row))
+    masks = variable_store.masks_of(conn, kind.owner(row["id"]))
+    return Written(row, {**before, **values}, versions.version_tag(kind, row), masks)
 
 
 def remove_variables(

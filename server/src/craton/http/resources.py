@@ -417,7 +417,7 @@ def variables_operations(res: Resource) -> list[Operation]:
             call.conn, call.principal, res.kind, call.path["id"], call.body, call.request.headers.get("if-match")
         )
         body: dict[str, Any] = {"variables": written.variables}
-        masks = variable_domain.masks(call.conn, call.principal, res.kind, written.row["id"])
+        masks = written.masks
         if masks:  # as the GET shows them: only when there are any, so v1 clients see the v1 body
             body["masks"] = masks
         response = JSONResponse(body)
