@@ -156,6 +156,7 @@ def running_server(backend: str, database_url: str, **settings: Any) -> Iterator
     with engine.begin() as conn:
         creds = bootstrap(conn)
     port = free_port()
+    settings.setdefault("webhooks_dispatch", False)  # tests that want deliveries start their own
     app = create_app(Settings(database_url=database_url, access_log=False, **settings), engine=engine)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

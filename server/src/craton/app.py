@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from craton import logs
 from craton.domain.events import runner
+from craton.domain.webhook_delivery import Dispatcher, Policy
 from craton.http import metrics, openapi
 from craton.http.auth import authenticator_for
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
@@ -68,7 +69,13 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         if settings.events_enabled:
             jobs_engine = create_engine(settings.database_url, pool_size=1, max_overflow=1)
             background = (jobs_engine, *runner.start_thread(jobs_engine, settings.events_interval))
+        dispatcher = None
+        if settings.webhooks_dispatch:
+            dispatcher = Dispatcher(engine, Policy.from_settings(settings), settings.webhooks_poll_seconds)
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            dispatcher.stop()
         if background is not None:
             jobs_engine, thread, stop = background
             stop.set()

@@ -43,6 +43,16 @@ class Settings:
     db_max_overflow: int = 20
     events_enabled: bool = True
     events_interval: float = 1.0
+    webhooks_allow_private_targets: bool = False
+    webhooks_max_attempts: int = 8
+    webhooks_backoff_seconds: float = 10.0
+    webhooks_backoff_max_seconds: float = 3600.0
+    webhooks_timeout_seconds: float = 10.0
+    webhooks_max_response_bytes: int = 65536
+    webhooks_disable_after: int = 5
+    webhooks_poll_seconds: float = 2.0
+    # Whether craton-api runs the webhook delivery loop in a background thread.
+    webhooks_dispatch: bool = True
     extra: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
@@ -69,6 +79,15 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "db_max_overflow": ("CRATON_DB_MAX_OVERFLOW", "database", "max_overflow"),
     "events_enabled": ("CRATON_EVENTS_ENABLED", "events", "enabled"),
     "events_interval": ("CRATON_EVENTS_INTERVAL", "events", "interval"),
+    "webhooks_allow_private_targets": ("CRATON_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "webhooks", "allow_private_targets"),
+    "webhooks_max_attempts": ("CRATON_WEBHOOKS_MAX_ATTEMPTS", "webhooks", "max_attempts"),
+    "webhooks_backoff_seconds": ("CRATON_WEBHOOKS_BACKOFF_SECONDS", "webhooks", "backoff_seconds"),
+    "webhooks_backoff_max_seconds": ("CRATON_WEBHOOKS_BACKOFF_MAX_SECONDS", "webhooks", "backoff_max_seconds"),
+    "webhooks_timeout_seconds": ("CRATON_WEBHOOKS_TIMEOUT_SECONDS", "webhooks", "timeout_seconds"),
+    "webhooks_max_response_bytes": ("CRATON_WEBHOOKS_MAX_RESPONSE_BYTES", "webhooks", "max_response_bytes"),
+    "webhooks_disable_after": ("CRATON_WEBHOOKS_DISABLE_AFTER", "webhooks", "disable_after"),
+    "webhooks_poll_seconds": ("CRATON_WEBHOOKS_POLL_SECONDS", "webhooks", "poll_seconds"),
+    "webhooks_dispatch": ("CRATON_WEBHOOKS_DISPATCH", "webhooks", "dispatch"),
 }
 
 # The original's Paste pipeline names are accepted as aliases.
@@ -147,6 +166,8 @@ def load_settings(
         raise SettingsError("threads must be at least 1")
     if not settings.events_interval > 0:
         raise SettingsError(f"events_interval must be a positive number of seconds, not {settings.events_interval}")
+    if settings.webhooks_max_attempts < 1:
+        raise SettingsError("webhooks max_attempts must be at least 1")
     if settings.public_url:
         public = urlsplit(settings.public_url)
         if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:

@@ -314,6 +314,47 @@ rate_limits = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# Webhooks: the secret is kept as given (not hashed) because every delivery is signed
+# with it (HMAC-SHA256); the API never shows it again after creation (docs/webhooks.md).
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _project_fk(),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret", sa.String(255), nullable=False),
+    sa.Column("events", JSONText(), nullable=False),
+    sa.Column("filters", JSONText(), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, default=True),
+    sa.Column("disabled_reason", text_type(), nullable=True),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    *_timestamps(),
+    **ID_TABLE_ARGS,
+)
+
+# One row per event and webhook, written in the transaction that produced the event;
+# ``status`` pending -> delivering (claimed until ``claimed_until``) -> succeeded | failed.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("webhook_id", sa.Integer, sa.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("event_kind", sa.String(32), nullable=False),
+    sa.Column("payload", JSONText(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("claimed_until", UTCDateTime(), nullable=True),
+    sa.Column("last_error", text_type(), nullable=True),
+    sa.Column("response_code", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("delivered_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),
+    sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    **ID_TABLE_ARGS,
+)
+
 for _table in (clouds, regions, cells, networks, network_interfaces, users):
     sa.Index(f"ix_{_table.name}_created_at_id", _table.c.created_at, _table.c.id)
 sa.Index("ix_projects_created_at_id", projects.c.created_at, projects.c.id)

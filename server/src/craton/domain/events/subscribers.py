@@ -16,7 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from craton.domain import webhooks
+
 Event = tuple[str, dict[str, Any]]
 Subscriber = Callable[[sa.Connection, str, Sequence[Event]], None]
 
-SUBSCRIBERS: list[Subscriber] = []
+SUBSCRIBERS: list[Subscriber] = [webhooks.enqueue_deliveries]

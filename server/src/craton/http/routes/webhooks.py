@@ -1,0 +1,142 @@
+"""/v1/webhooks: project admins subscribe URLs to their project's events; the secret is shown once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from craton.domain import webhooks
+from craton.http import schemas
+from craton.http.endpoint import Call, Operation, build_route
+from craton.http.jsonio import JSONResponse
+from craton.http.urls import base_url
+from craton.http.validation import Param
+
+_NAMES = {"type": "array", "items": schemas.STRING, "maxItems": 100}
+_IDS = {"type": "array", "items": schemas.INTEGER, "maxItems": 100}
+FILTERS = schemas.obj(
+    {
+        "resource_types": _NAMES,
+        "actions": _NAMES,
+        "keys": _NAMES,
+        "key_prefixes": _NAMES,
+        "cell_ids": _IDS,
+        "region_ids": _IDS,
+        "labels": _NAMES,
+    }
+)
+PROPERTIES: dict[str, Any] = {
+    "url": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": schemas.NO_NUL},
+    "secret": {"type": "string", "minLength": webhooks.MIN_SECRET, "maxLength": 255, "pattern": schemas.NO_NUL},
+    "events": {
+        "type": "array",
+        "items": {"type": "string", "enum": list(webhooks.EVENT_KINDS)},
+        "minItems": 1,
+        "maxItems": 2,
+    },
+    "filters": FILTERS,
+    "enabled": schemas.BOOLEAN,
+    "project_id": {"type": "string", "maxLength": 64, "pattern": schemas.NO_NUL},
+}
+CREATE_BODY = schemas.obj(PROPERTIES, required=["url", "secret"])
+UPDATE_BODY = schemas.obj({k: v for k, v in PROPERTIES.items() if k != "project_id"})
+REDELIVER_BODY = schemas.obj({"delivery_id": schemas.BIG_INTEGER}, required=["delivery_id"])
+PAGE = {
+    "limit": Param("integer", 100, {"minimum": 1, "maximum": 1000}),
+    "marker": Param("integer", description="Last id of the previous page."),
+}
+DELIVERY_PAGE = {
+    **PAGE,
+    "status": Param(
+        "string",
+        schema={"enum": ["pending", "delivering", "succeeded", "failed"]},
+        description="Only deliveries in this state.",
+    ),
+}
+
+
+def _allow_private(call: Call) -> bool:
+    return bool(call.request.app.state.settings.webhooks_allow_private_targets)
+
+
+def _next(call: Call, rows: list[Any], limit: int) -> str | None:
+    if len(rows) < limit:
+        return None
+    return f"{base_url(call.request)}{call.request.url.path}?limit={limit}&marker={rows[-1]['id']}"
+
+
+def create(call: Call) -> Response:
+    row, secret = webhooks.create(call.conn, call.principal, call.body, _allow_private(call))
+    item = webhooks.shown(row)
+    item["secret"] = secret  # this once only
+    location = f"{base_url(call.request)}/v1/webhooks/{row['id']}"
+    return JSONResponse(item, status_code=201, headers={"Location": location})
+
+
+def list_hooks(call: Call) -> Response:
+    limit = call.query["limit"]
+    rows = webhooks.list_all(call.conn, call.principal, limit, call.query["marker"])
+    return JSONResponse({"webhooks": [webhooks.shown(r) for r in rows], "links": {"next": _next(call, rows, limit)}})
+
+
+def show(call: Call) -> Response:
+    return JSONResponse(webhooks.shown(webhooks.get(call.conn, call.principal, call.path["id"])))
+
+
+def update(call: Call) -> Response:
+    row = webhooks.update(call.conn, call.principal, call.path["id"], call.body, _allow_private(call))
+    return JSONResponse(webhooks.shown(row))
+
+
+def delete(call: Call) -> Response:
+    webhooks.delete(call.conn, call.principal, call.path["id"])
+    return Response(status_code=204)
+
+
+def deliveries(call: Call) -> Response:
+    limit = call.query["limit"]
+    rows = webhooks.deliveries(
+        call.conn, call.principal, call.path["id"], limit, call.query["marker"], call.query["status"]
+    )
+    return JSONResponse({"deliveries": [dict(r) for r in rows], "links": {"next": _next(call, rows, limit)}})
+
+
+def redeliver(call: Call) -> Response:
+    row = webhooks.redeliver(call.conn, call.principal, call.path["id"], call.body["delivery_id"])
+    return JSONResponse(dict(row), status_code=202)
+
+
+ROUTES = [
+    build_route(
+        "/v1/webhooks",
+        [
+            Operation("POST", create, body=CREATE_BODY, summary="Create a webhook", success=201),
+            Operation("GET", list_hooks, query=PAGE, summary="List webhooks"),
+        ],
+    ),
+    build_route(
+        "/v1/webhooks/{id}",
+        [
+            Operation("GET", show, summary="Show a webhook"),
+            Operation("PUT", update, body=UPDATE_BODY, summary="Update a webhook"),
+            Operation("DELETE", delete, summary="Delete a webhook", success=204),
+        ],
+    ),
+    build_route(
+        "/v1/webhooks/{id}/deliveries",
+        [Operation("GET", deliveries, query=DELIVERY_PAGE, summary="A webhook's delivery log")],
+    ),
+    build_route(
+        "/v1/webhooks/{id}/redeliver",
+        [
+            Operation(
+                "POST",
+                redeliver,
+                body=REDELIVER_BODY,
+                summary="Redeliver a failed delivery (same event id)",
+                success=202,
+            )
+        ],
+    ),
+]

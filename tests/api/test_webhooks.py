@@ -1,0 +1,320 @@
+"""Webhooks end to end: a real receiver on loopback checks signatures and fails on demand.
+
+Events enter through the agreed subscriber interface (``SUBSCRIBERS``, what the event
+pump calls in its transaction); deliveries go out through the real delivery loop over HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from craton.domain import webhooks as webhook_domain
+from craton.domain.errors import InvalidInput
+from craton.domain.events.subscribers import SUBSCRIBERS
+from craton.domain.webhook_delivery import Policy, claim, deliver_due
+from tests.api.helpers import Craton, expect, expect_error, expect_invalid, expect_not_found
+from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
+
+SECRET = "s3cret-s3cret-s3cret"
+FAST = Policy(max_attempts=3, backoff_seconds=0.01, backoff_max_seconds=0.05, timeout_seconds=0.5, disable_after=2)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server per backend that accepts loopback targets (the receiver runs on 127.0.0.1)."""
+    with (
+        throwaway_database(request.param, tmp_path_factory.mktemp("db")) as url,
+        running_server(request.param, url, webhooks_allow_private_targets=True) as live,
+    ):
+        yield live
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on loopback that records verified deliveries; ``plan`` scripts its answers."""
+
+    secret: str = SECRET
+    plan: list[str] = field(default_factory=list)  # "ok", "500", "slow"; empty: ok
+    received: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+    def answer(self) -> str:
+        return self.plan.pop(0) if self.plan else "ok"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            stamp = self.headers["X-Craton-Timestamp"]
+            expected = (
+                "sha256=" + hmac.new(state.secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+            )
+            valid = hmac.compare_digest(expected, self.headers["X-Craton-Signature"])
+            action = state.answer()
+            state.received.append(
+                {"body": json.loads(body), "valid": valid, "id": self.headers["X-Craton-Event-Id"], "action": action}
+            )
+            if action == "slow":
+                time.sleep(1.5)
+            code = 200 if action == "ok" and valid else 500 if action != "ok" else 401
+            self.send_response(code)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/hook"
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def publish(server: LiveServer, project_id: str, events: list[tuple[str, Any]]) -> None:
+    """What the event pump does: call every subscriber in one transaction."""
+    with server.engine.begin() as conn:
+        for subscriber in SUBSCRIBERS:
+            subscriber(conn, project_id, events)
+
+
+def drain(server: LiveServer, policy: Policy = FAST, passes: int = 50) -> None:
+    """Run the delivery loop until nothing is due or retrying."""
+    for _ in range(passes):
+        if not deliver_due(server.engine, policy):
+            time.sleep(0.06)  # let a backoff pass
+            if not deliver_due(server.engine, policy):
+                return
+
+
+def effective(device_id: int, **changed: Any) -> tuple[str, dict[str, Any]]:
+    return (
+        "effective-change",
+        {
+            "id": 1,
+            "device_type": "host",
+            "device_id": device_id,
+            "device_name": "h",
+            "added": {},
+            "removed": {},
+            "changed": {k: {"old": None, "new": v} for k, v in changed.items()},
+        },
+    )
+
+
+def make_hook(client: httpx.Client, url: str, **extra: Any) -> dict[str, Any]:
+    return expect(client.post("/v1/webhooks", json={"url": url, "secret": SECRET, **extra}), 201)
+
+
+def test_secret_is_shown_once_and_never_again(craton: Craton, receiver: Receiver) -> None:
+    tenant = craton.tenant()
+    created = make_hook(tenant.client, receiver.url)
+    assert created["secret"] == SECRET
+    assert created["events"] == ["change", "effective-change"] and created["enabled"] is True
+    shown = expect(tenant.client.get(f"/v1/webhooks/{created['id']}"), 200)
+    listed = expect(tenant.client.get("/v1/webhooks"), 200)["webhooks"]
+    updated = expect(tenant.client.put(f"/v1/webhooks/{created['id']}", json={"events": ["change"]}), 200)
+    for item in (shown, *listed, updated):
+        assert "secret" not in item and SECRET not in json.dumps(item)
+        assert item["secret_hint"] == "..." + SECRET[-4:]
+    assert updated["events"] == ["change"]
+    response = tenant.client.delete(f"/v1/webhooks/{created['id']}")
+    assert response.status_code == 204
+    expect_not_found(tenant.client.get(f"/v1/webhooks/{created['id']}"), "Webhook")
+
+
+def test_validation_errors_name_the_problem(craton: Craton) -> None:
+    tenant = craton.tenant()
+    post = tenant.client.post
+    expect_invalid(post("/v1/webhooks", json={"url": "http://127.0.0.1/"}), "'secret' is a required property")
+    expect_error(
+        post("/v1/webhooks", json={"url": "ftp://example.net/", "secret": SECRET}), 400, contains=["http or https"]
+    )
+    expect_error(
+        post("/v1/webhooks", json={"url": "http://u:p@127.0.0.1/", "secret": SECRET}), 400, contains=["credentials"]
+    )
+    expect_invalid(post("/v1/webhooks", json={"url": "http://127.0.0.1/", "secret": "short"}))
+    expect_invalid(post("/v1/webhooks", json={"url": "http://127.0.0.1/", "secret": SECRET, "events": ["nope"]}))
+    expect_invalid(
+        post("/v1/webhooks", json={"url": "http://127.0.0.1/", "secret": SECRET, "filters": {"colour": ["red"]}})
+    )
+
+
+def test_private_targets_refused_unless_allowed() -> None:
+    for url in ("http://127.0.0.1/", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://[::1]:80/"):
+        with pytest.raises(InvalidInput, match="allow_private_targets"):
+            webhook_domain.check_url(url, allow_private=False)
+        webhook_domain.check_url(url, allow_private=True)
+    webhook_domain.check_url("https://93.184.216.34/hook", allow_private=False)
+
+
+def test_tenancy_admins_only_and_own_project_only(craton: Craton, receiver: Receiver, server: LiveServer) -> None:
+    mine, theirs = craton.tenant(), craton.tenant()
+    hook = make_hook(mine.client, receiver.url)
+    expect_error(mine.member().get("/v1/webhooks"), 403)
+    expect_error(mine.member().post("/v1/webhooks", json={"url": receiver.url, "secret": SECRET}), 403)
+    assert expect(theirs.client.get("/v1/webhooks"), 200)["webhooks"] == []
+    for response in (
+        theirs.client.get(f"/v1/webhooks/{hook['id']}"),
+        theirs.client.put(f"/v1/webhooks/{hook['id']}", json={"enabled": False}),
+        theirs.client.delete(f"/v1/webhooks/{hook['id']}"),
+        theirs.client.get(f"/v1/webhooks/{hook['id']}/deliveries"),
+        theirs.client.post(f"/v1/webhooks/{hook['id']}/redeliver", json={"delivery_id": 1}),
+    ):
+        expect_not_found(response)
+    expect_error(
+        theirs.client.post("/v1/webhooks", json={"url": receiver.url, "secret": SECRET, "project_id": mine.project_id}),
+        403,
+    )
+    # Root may manage any project's webhooks.
+    assert hook["id"] in [h["id"] for h in expect(craton.root.get("/v1/webhooks"), 200)["webhooks"]]
+    # Events of one project never reach another project's webhook.
+    publish(server, theirs.project_id, [effective(1, ntp="x")])
+    drain(server)
+    assert receiver.received == []
+
+
+def test_real_change_delivered_signed_with_stable_id_across_retries(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, receiver.url, events=["change"])
+    host = tenant.inventory.host(variables={"ntp": "a"})
+    change = [c for c in expect(tenant.client.get("/v1/changes"), 200)["changes"] if c["resource_type"] == "host"][-1]
+    receiver.plan = ["500", "500", "ok"]
+    publish(server, tenant.project_id, [("change", change)])
+    drain(server)
+    assert [r["action"] for r in receiver.received] == ["500", "500", "ok"]
+    assert all(r["valid"] for r in receiver.received)
+    assert len({r["id"] for r in receiver.received}) == 1
+    assert receiver.received[0]["body"]["id"] == receiver.received[0]["id"]
+    assert receiver.received[-1]["body"]["kind"] == "change"
+    assert receiver.received[-1]["body"]["data"]["resource_id"] == str(host["id"])
+    log = expect(tenant.client.get(f"/v1/webhooks/{hook['id']}/deliveries"), 200)["deliveries"]
+    assert [(d["status"], d["attempts"], d["response_code"], d["last_error"]) for d in log] == [
+        ("succeeded", 3, 200, None)
+    ]
+
+
+def test_failing_webhook_is_disabled_with_reason_and_redelivery_works(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, receiver.url)
+    receiver.plan = ["500"] * FAST.max_attempts * FAST.disable_after
+    publish(server, tenant.project_id, [effective(1, a=1), effective(2, a=2)])
+    drain(server)
+    assert len(receiver.received) == FAST.max_attempts * FAST.disable_after
+    shown = expect(tenant.client.get(f"/v1/webhooks/{hook['id']}"), 200)
+    assert shown["enabled"] is False
+    assert "2 deliveries failed in a row" in shown["disabled_reason"] and "HTTP 500" in shown["disabled_reason"]
+    log = expect(tenant.client.get(f"/v1/webhooks/{hook['id']}/deliveries", params={"status": "failed"}), 200)
+    failed = log["deliveries"]
+    assert [(d["attempts"], d["response_code"], d["last_error"]) for d in failed] == [(3, 500, "HTTP 500")] * 2
+    # A disabled webhook gets no new deliveries; re-enabling clears the reason.
+    publish(server, tenant.project_id, [effective(3, a=3)])
+    enabled = expect(tenant.client.put(f"/v1/webhooks/{hook['id']}", json={"enabled": True}), 200)
+    assert enabled["disabled_reason"] is None
+    redone = tenant.client.post(f"/v1/webhooks/{hook['id']}/redeliver", json={"delivery_id": failed[0]["id"]})
+    assert redone.status_code == 202, redone.text
+    drain(server)
+    assert receiver.received[-1]["id"] == failed[0]["event_id"] and receiver.received[-1]["action"] == "ok"
+    again = tenant.client.post(f"/v1/webhooks/{hook['id']}/redeliver", json={"delivery_id": failed[0]["id"]})
+    expect_error(again, 409, contains=["succeeded"])
+    expect_not_found(tenant.client.post(f"/v1/webhooks/{hook['id']}/redeliver", json={"delivery_id": 999999999}))
+
+
+def test_timeouts_and_refused_connections_are_retried_and_logged(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    tenant = craton.tenant()
+    slow = make_hook(tenant.client, receiver.url)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    refused = make_hook(tenant.client, f"http://127.0.0.1:{closed_port}/")
+    receiver.plan = ["slow", "ok"]
+    publish(server, tenant.project_id, [effective(1, a=1)])
+    drain(server)
+    ok = expect(tenant.client.get(f"/v1/webhooks/{slow['id']}/deliveries"), 200)["deliveries"]
+    assert [(d["status"], d["attempts"]) for d in ok] == [("succeeded", 2)]
+    bad = expect(tenant.client.get(f"/v1/webhooks/{refused['id']}/deliveries"), 200)["deliveries"]
+    assert bad[0]["status"] == "failed" and bad[0]["attempts"] == 3 and bad[0]["response_code"] is None
+    assert "ConnectError" in bad[0]["last_error"]
+
+
+def test_filters_select_events(craton: Craton, receiver: Receiver, server: LiveServer) -> None:
+    tenant = craton.tenant()
+    region = tenant.inventory.region()
+    cell = tenant.inventory.cell(region)
+    in_cell = tenant.inventory.host(cell=cell)
+    elsewhere = tenant.inventory.host(region=region)
+    expect(tenant.client.put(f"/v1/hosts/{in_cell['id']}/labels", json={"labels": ["gpu"]}), 200)
+    make_hook(tenant.client, receiver.url, filters={"key_prefixes": ["ntp_"], "cell_ids": [cell["id"]]})
+    make_hook(
+        tenant.client, receiver.url, events=["change"], filters={"resource_types": ["cell"], "actions": ["update"]}
+    )
+    make_hook(tenant.client, receiver.url, events=["effective-change"], filters={"labels": ["gpu"], "keys": ["dns"]})
+    publish(
+        server,
+        tenant.project_id,
+        [
+            effective(in_cell["id"], ntp_server="x"),  # hook 1
+            effective(in_cell["id"], dns="y"),  # hook 3
+            effective(elsewhere["id"], ntp_server="x"),  # none: outside the cell
+            effective(in_cell["id"], other="z"),  # none
+            ("change", {"resource_type": "cell", "action": "update", "resource_id": str(cell["id"])}),  # hook 2
+            ("change", {"resource_type": "cell", "action": "create", "resource_id": str(cell["id"])}),  # none
+        ],
+    )
+    drain(server)
+    got = sorted(
+        (r["body"]["webhook_id"], json.dumps(r["body"]["data"].get("changed") or r["body"]["data"].get("action")))
+        for r in receiver.received
+    )
+    hooks = sorted(h["id"] for h in expect(tenant.client.get("/v1/webhooks"), 200)["webhooks"])
+    assert got == sorted(
+        [
+            (hooks[0], json.dumps({"ntp_server": {"old": None, "new": "x"}})),
+            (hooks[1], json.dumps("update")),
+            (hooks[2], json.dumps({"dns": {"old": None, "new": "y"}})),
+        ]
+    )
+
+
+def test_a_delivery_is_claimed_by_one_process_only(craton: Craton, receiver: Receiver, server: LiveServer) -> None:
+    tenant = craton.tenant()
+    make_hook(tenant.client, receiver.url, events=["effective-change"])
+    publish(server, tenant.project_id, [effective(1, a=1)])
+    first, second = claim(server.engine), claim(server.engine)
+    assert len(first) == 1 and second == []
+    # A claim is a lease: when its holder died, the delivery is sent again with the same event id.
+    with server.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE webhook_deliveries SET claimed_until = :t WHERE id = :i"),
+            {"t": first[0]["created_at"].replace(year=2000), "i": first[0]["id"]},
+        )
+    drain(server)
+    assert [r["id"] for r in receiver.received] == [first[0]["event_id"]]
