@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -321,3 +323,30 @@ def test_a_delivery_is_claimed_by_one_process_only(craton: Craton, receiver: Rec
         )
     drain(server)
     assert [r["id"] for r in receiver.received] == [first[0]["event_id"]]
+
+
+def test_craton_events_pumps_and_delivers_a_real_change(craton: Craton, receiver: Receiver, server: LiveServer) -> None:
+    """One real write: outbox -> pump -> webhook subscriber -> delivery job, all run by ``craton-events --once``."""
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, receiver.url, events=["change"], filters={"resource_types": ["host"]})
+    host = tenant.inventory.host(variables={"ntp": "a"})
+    expect(tenant.client.put(f"/v1/hosts/{host['id']}/variables", json={"ntp": "b"}), 200)
+    done = subprocess.run(
+        [sys.executable, "-m", "craton.cmd.events", "--once", "--database-url", server.database_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    recorded = {
+        c["id"]
+        for c in expect(tenant.client.get("/v1/changes"), 200)["changes"]
+        if c["resource_type"] == "host" and c["resource_id"] == str(host["id"])
+    }
+    assert len(recorded) >= 2  # the create and the variables write
+    mine = [r for r in receiver.received if r["body"]["data"]["resource_id"] == str(host["id"])]
+    assert all(r["valid"] for r in mine)
+    assert sorted(r["body"]["data"]["id"] for r in mine) == sorted(recorded)
+    log = expect(tenant.client.get(f"/v1/webhooks/{hook['id']}/deliveries"), 200)["deliveries"]
+    assert log and all(d["status"] == "succeeded" for d in log)

@@ -220,7 +220,10 @@ def record(engine: sa.Engine, delivery: Row, code: int | None, error: str | None
         )
 
 
-def deliver_due(engine: sa.Engine, policy: Policy, limit: int = 50) -> int:
+DELIVERY_BATCH = 50
+
+
+def deliver_due(engine: sa.Engine, policy: Policy, limit: int = DELIVERY_BATCH) -> int:
     """One pass of the delivery loop; returns how many deliveries were attempted."""
     batch = claim(engine, limit)
     if not batch:
