@@ -159,43 +159,23 @@ def record(engine: sa.Engine, delivery: Row, code: int | None, error: str | None
     now = utcnow()
     attempts = delivery["attempts"] + 1
     mine = sa.and_(webhook_deliveries.c.id == delivery["id"], webhook_deliveries.c.status == "delivering")
+    outcome = {"attempts": attempts, "response_code": code, "last_error": error, "claimed_until": None}
     with engine.begin() as conn:
         if error is None:
             conn.execute(
-                sa.update(webhook_deliveries)
-                .where(mine)
-                .values(
-                    status="succeeded",
-                    attempts=attempts,
-                    response_code=code,
-                    last_error=None,
-                    delivered_at=now,
-                    claimed_until=None,
-                )
+                sa.update(webhook_deliveries).where(mine).values(status="succeeded", delivered_at=now, **outcome)
             )
             conn.execute(
                 sa.update(webhooks).where(webhooks.c.id == delivery["webhook_id"]).values(consecutive_failures=0)
             )
             return
         if attempts < policy.max_attempts:
+            retry_at = now + dt.timedelta(seconds=policy.delay(attempts))
             conn.execute(
-                sa.update(webhook_deliveries)
-                .where(mine)
-                .values(
-                    status="pending",
-                    attempts=attempts,
-                    response_code=code,
-                    last_error=error,
-                    claimed_until=None,
-                    next_attempt_at=now + dt.timedelta(seconds=policy.delay(attempts)),
-                )
+                sa.update(webhook_deliveries).where(mine).values(status="pending", next_attempt_at=retry_at, **outcome)
             )
             return
-        failed = conn.execute(
-            sa.update(webhook_deliveries)
-            .where(mine)
-            .values(status="failed", attempts=attempts, response_code=code, last_error=error, claimed_until=None)
-        ).rowcount
+        failed = conn.execute(sa.update(webhook_deliveries).where(mine).values(status="failed", **outcome)).rowcount
         if not failed:
             return
         conn.execute(
