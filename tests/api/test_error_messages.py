@@ -127,7 +127,10 @@ CASES = [
         lambda w: _as(w, project="not-a-uuid").get("/v1/clouds"),
         401,
         lambda w: "Project ID ('not-a-uuid') is not a valid UUID",
-        lambda w: "X-Auth-Project must be the id (a UUID) of the caller's project.",
+        lambda w: (
+            "X-Auth-Project is neither a project UUID nor the name of a project where X-Auth-User and "
+            "X-Auth-Token are valid."
+        ),
     ),
     Case(
         "no token",

@@ -6,7 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from craton.storage.tables import users
 from tests import kinds
 from tests.api.helpers import (
     BAD_CREDENTIALS,
@@ -110,6 +112,38 @@ def test_credentials_work_only_in_the_users_own_project(craton: Craton, b: dict[
     cloud = expect(craton.client(dashless).post("/v1/clouds", json={"name": unique("dashless")}), 201)
     assert cloud["project_id"] == craton.server.project_id.lower()
     assert expect(craton.root.get(f"/v1/clouds/{cloud['id']}"), 200)["project_id"] == craton.server.project_id.lower()
+
+
+def test_the_project_header_may_name_the_project_and_the_key_decides(craton: Craton) -> None:
+    """Project names need not be unique; with a name, the key picks the one project it opens."""
+    name = unique("shared-name")
+    first, second = (expect(craton.root.post("/v1/projects", json={"name": name}), 201)["id"] for _ in range(2))
+    clients = {}
+    for project_id in (first, second):
+        body = {"username": "alice", "project_id": project_id, "is_admin": True}
+        key = expect(craton.root.post("/v1/users", json=body), 201)["api_key"]
+        clients[project_id] = {"X-Auth-Project": name, "X-Auth-User": "alice", "X-Auth-Token": key}
+    for project_id, headers in clients.items():
+        cloud = expect(craton.client(headers).post("/v1/clouds", json={"name": unique("by-name")}), 201)
+        assert cloud["project_id"] == project_id
+    wrong_key = {**clients[first], "X-Auth-Token": "not-the-key"}
+    expect_error(craton.client(wrong_key).get("/v1/clouds"), 401, "Project ID ('%s') is not a valid UUID" % name)
+    absent = unique("no-such-project")
+    wrong_name = {**clients[first], "X-Auth-Project": absent}
+    expect_error(craton.client(wrong_name).get("/v1/clouds"), 401, "Project ID ('%s') is not a valid UUID" % absent)
+    # The same key valid in both projects of that name (only a database edit can do this): ambiguous, both ids named.
+    with craton.server.engine.begin() as conn:
+        digest = conn.execute(
+            sa.select(users.c.api_key_hash).where(users.c.project_id == first, users.c.username == "alice")
+        ).scalar_one()
+        conn.execute(
+            sa.update(users)
+            .where(users.c.project_id == second, users.c.username == "alice")
+            .values(api_key_hash=digest)
+        )
+    answer = craton.client(clients[first]).get("/v1/clouds")
+    expect_error(answer, 401, BAD_CREDENTIALS)
+    assert first in answer.text and second in answer.text
 
 
 def test_unknown_url_with_good_credentials_is_404(craton: Craton) -> None:

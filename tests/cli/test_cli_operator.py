@@ -434,3 +434,21 @@ def test_hosts_and_network_devices_move_by_name(fleet: dict[str, Any]) -> None:
     lone = ops.fails("host-update", "web-01", "--note", "n", "--with-children", code=2)
     assert "--with-children goes with a move" in lone
     assert ops.fails("host-update", "web-01", "--cloud", "prod").startswith("ERROR:")  # clouds do not change
+
+
+def test_the_project_option_takes_a_name(live_server: Any, cli: CLI, fleet: dict[str, Any]) -> None:
+    """--os-project-id / OS_PROJECT_ID may name the project: the server resolves it with the key."""
+    ops = fleet["cli"]
+    name = fleet["project"]["name"]
+    by_name = CLI(live_server.url, name, ops.username, ops.api_key)
+    assert "prod" in [cloud["name"] for cloud in by_name.json("cloud-list")]
+    assert by_name.json("cloud-list") == ops.json("cloud-list")
+    assert by_name.json("host-list", "--region", "east") == ops.json("host-list", "--region", "east")
+    wrong = CLI(live_server.url, unique("no-such-project"), ops.username, ops.api_key)
+    assert "is not a valid UUID" in wrong.fails("cloud-list")
+    # Commands that default to the caller's project turn the name into its id (the project list: root only).
+    root_by_name = CLI(live_server.url, cli.json("project-show", cli.project_id)["name"], cli.username, cli.api_key)
+    carol = root_by_name.json("user-create", "-n", unique("carol"))
+    assert carol["project_id"] == cli.project_id
+    assert root_by_name.json("project-merge-strategies-get", name) == {}
+    assert "needs the project's id" in by_name.fails("project-merge-strategies-get")

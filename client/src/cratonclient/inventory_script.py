@@ -82,7 +82,7 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
 
     conn = p.add_argument_group("connection")
     conn.add_argument("--url", default=_env(environ, "CRATON_URL"), help="Craton API URL (CRATON_URL)")
-    conn.add_argument("--project-id", default=_env(environ, "OS_PROJECT_ID"), help="project UUID (OS_PROJECT_ID)")
+    conn.add_argument("--project-id", default=_env(environ, "OS_PROJECT_ID"), help="project id or name (OS_PROJECT_ID)")
     conn.add_argument("--username", default=_env(environ, "OS_USERNAME"), help="user name (OS_USERNAME)")
     conn.add_argument("--api-key", default=_env(environ, "OS_PASSWORD"), help="API key (OS_PASSWORD)")
     conn.add_argument(

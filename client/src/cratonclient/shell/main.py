@@ -99,8 +99,8 @@ def global_arguments(environ: Mapping[str, str]) -> tuple[Arg, ...]:
         arg(
             "--os-project-id",
             default=cliutils.env(environ, "OS_PROJECT_ID"),
-            metavar="UUID",
-            help="Project to work in (env OS_PROJECT_ID).",
+            metavar="ID_OR_NAME",
+            help="Project to work in, by UUID or name (env OS_PROJECT_ID).",
         ),
         arg(
             "--os-auth-url",

@@ -55,6 +55,22 @@ def is_id(kind: str, value: str) -> bool:
     return value.isdigit()
 
 
+def own_project_id(ctx: Context) -> str | None:
+    """The id of the project ``--os-project-id`` gives, which may be a name (the server accepts both).
+
+    Turning the name into an id needs the project list, which only root may read.
+    """
+    value = getattr(ctx.options, "os_project_id", None)
+    if not value:
+        return None
+    try:
+        return str(Resolver(ctx).id_of("project", value))
+    except exceptions.Forbidden:
+        raise exceptions.CommandError(
+            f"--os-project-id {value!r} is a name; this command needs the project's id (a UUID)"
+        ) from None
+
+
 class Resolver:
     """Looks names up for one command, remembering what it found (so parents come free)."""
 

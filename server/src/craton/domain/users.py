@@ -17,7 +17,7 @@ from craton.domain.principal import Principal, Role
 from craton.domain.projects import KIND as PROJECT
 from craton.domain.projects import parse_uuid
 from craton.storage.rows import as_row
-from craton.storage.tables import users
+from craton.storage.tables import projects, users
 from craton.storage.types import utcnow
 
 
@@ -36,6 +36,12 @@ _CREDENTIALS = sa.select(
     users.c.is_root,
     users.c.is_admin,
 ).where(users.c.project_id == sa.bindparam("project_id"), users.c.username == sa.bindparam("username"))
+_CREDENTIALS_BY_PROJECT_NAME = (
+    sa.select(users.c.project_id, *_CREDENTIALS.selected_columns)
+    .join(projects, projects.c.id == users.c.project_id)
+    .where(projects.c.name == sa.bindparam("name"), users.c.username == sa.bindparam("username"))
+    .limit(20)
+)
 
 
 @dataclass(frozen=True)
@@ -51,17 +57,50 @@ def authenticate(conn: sa.Connection, project_header: str | None, username: str 
     missing = missing_headers(project_header, username, token)
     project_id = parse_uuid(project_header) if project_header else None
     if project_id is None:
+        if project_header and not missing:
+            return _authenticate_by_project_name(conn, project_header, username or "", token)
         raise NotAuthenticated(
             f"Project ID ('{project_header}') is not a valid UUID",
-            missing or "X-Auth-Project must be the id (a UUID) of the caller's project.",
+            missing,
         )
     if missing:
         raise NotAuthenticated(BAD_CREDENTIALS, missing)
     row = conn.execute(_CREDENTIALS, {"project_id": project_id, "username": username or ""}).first()
-    if row is None or not (verify_api_key(token, row.api_key_hash) or _previous_key_valid(row, token)):
+    if row is None or not _key_valid(row, token):
         raise NotAuthenticated(
             BAD_CREDENTIALS, f"X-Auth-User and X-Auth-Token do not match a user of project {project_id}."
         )
+    return _principal(project_id, row)
+
+
+def _authenticate_by_project_name(conn: sa.Connection, name: str, username: str, token: str | None) -> Principal:
+    """X-Auth-Project may name the project, as people think in names (docs/api.md, Authentication).
+
+    Project names need not be unique, so the key decides: it is checked against the user of that
+    name in every project of that name (keys are SHA-256 digests, cheap to compare), and exactly one
+    must match. Nothing about projects the key does not open is revealed.
+    """
+    candidates = conn.execute(_CREDENTIALS_BY_PROJECT_NAME, {"name": name, "username": username}).all()
+    opened = [row for row in candidates if _key_valid(row, token)]
+    if not opened:
+        raise NotAuthenticated(
+            f"Project ID ('{name}') is not a valid UUID",
+            "X-Auth-Project is neither a project UUID nor the name of a project where X-Auth-User and "
+            "X-Auth-Token are valid.",
+        )
+    if len(opened) > 1:
+        ids = ", ".join(sorted(str(row.project_id) for row in opened))
+        raise NotAuthenticated(
+            BAD_CREDENTIALS, f"The project name {name!r} is ambiguous for this user and key: use one of {ids}."
+        )
+    return _principal(str(opened[0].project_id), opened[0])
+
+
+def _key_valid(row: Any, token: str | None) -> bool:
+    return verify_api_key(token, row.api_key_hash) or _previous_key_valid(row, token)
+
+
+def _principal(project_id: str, row: Any) -> Principal:
     role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER
     return Principal(project_id=project_id, username=row.username, role=role, user_id=row.id)
 

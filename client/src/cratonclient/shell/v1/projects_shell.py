@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cratonclient.shell import cliutils
+from cratonclient.shell import cliutils, names
 from cratonclient.shell.commands import Command, Context, VariablesResult, arg
 from cratonclient.shell.errors import UsageError
 from cratonclient.shell.resources import ResourceSpec
@@ -26,7 +26,7 @@ SPEC = ResourceSpec(
 
 
 def _project(ctx: Context, args: argparse.Namespace) -> str:
-    project = args.id or getattr(ctx.options, "os_project_id", None)
+    project = names.Resolver(ctx).id_of("project", args.id) if args.id else names.own_project_id(ctx)
     if not project:
         raise UsageError("give the project id (or set OS_PROJECT_ID)")
     return str(project)

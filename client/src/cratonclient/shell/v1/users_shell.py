@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cratonclient.shell import names
 from cratonclient.shell.commands import Context, ObjectResult, arg
 from cratonclient.shell.resources import ResourceSpec, item_command
 
@@ -14,7 +15,7 @@ MAX_GRACE_SECONDS = 604800
 
 def _own_project(ctx: Context) -> dict[str, Any]:
     """New users join the caller's project unless --project says otherwise."""
-    project = getattr(ctx.options, "os_project_id", "")
+    project = names.own_project_id(ctx)
     return {"project_id": project} if project else {}
 
 
