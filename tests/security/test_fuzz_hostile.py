@@ -232,6 +232,9 @@ def fuzz_world(craton: Craton) -> dict[str, Any]:
         for i in range(11)
     ]
     ids["users"] = [u["id"] for u in users]
+    # A literal public address: no DNS lookup, and the test servers deliver nothing.
+    hook = {"url": "https://8.8.8.8/hook", "secret": "s" * 16}
+    ids["webhooks"] = [expect(tenant.client.post("/v1/webhooks", json=hook), 201)["id"]]
     return {"tenant": tenant, "ids": ids, "cloud": cloud, "region": regions[0], "cell": cells[0], "host": hosts[0]}
 
 

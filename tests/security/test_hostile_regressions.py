@@ -95,6 +95,10 @@ def objects(craton: Craton) -> dict[str, Any]:
         "network-devices": switch["id"],
         "networks": network["id"],
         "network-interfaces": interface["id"],
+        # A literal public address: no DNS lookup, and the test servers deliver nothing.
+        "webhooks": expect(
+            tenant.client.post("/v1/webhooks", json={"url": "https://8.8.8.8/h", "secret": "s" * 16}), 201
+        )["id"],
     }
 
 

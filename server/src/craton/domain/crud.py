@@ -167,9 +167,9 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
     returning = conn.dialect.update_returning
     with conflicts_as(kind.conflict_message):
         written = conn.execute(stmt.returning(*kind.table.c) if returning else stmt)
-        row = as_row(written.one()) if returning else None
-    if row is None:
-        row = get(conn, principal, kind, row_id)
+        found = written.first() if returning else None
+    # No row back: deleted by a concurrent transaction since the read above; get() says 404.
+    row = as_row(found) if found is not None else get(conn, principal, kind, row_id)
     changed = {name for name in values if existing[name] != row[name]}
     if changed:
         history.record(

@@ -238,6 +238,9 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 busy = deliver_due(self.engine, self.policy)
+            except sa.exc.OperationalError as exc:  # the database is away: say so, without a traceback
+                log.warning("webhook delivery pass: database unavailable (%s)", type(exc.orig).__name__)
+                busy = 0
             except Exception:  # a database hiccup must not end the loop
                 log.exception("webhook delivery pass failed")
                 busy = 0

@@ -36,6 +36,12 @@ def run_round(engine: sa.Engine, jobs: list[Job]) -> bool:
     for job in jobs:
         try:
             busy = job.run(engine) >= job.full_batch or busy
+        except sa.exc.OperationalError as exc:  # the database is away: say so, without a traceback
+            log.warning(
+                "background job %s: database unavailable (%s); it runs again next round",
+                job.name,
+                type(exc.orig).__name__,
+            )
         except Exception:  # noqa: BLE001 - a background loop must outlive one bad round
             log.exception("background job %s failed; it runs again next round", job.name)
     return busy
