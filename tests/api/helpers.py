@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -371,3 +373,15 @@ def table_count(server: Any, table_name: str, **where: Any) -> int:
             stmt = stmt.where(table.c[column] == value)
     with server.engine.connect() as conn:
         return int(conn.execute(stmt).scalar_one())
+
+
+def run_craton_events_once(database_url: str) -> None:
+    """``craton-events --once`` as its own process: it must drain every backlog and exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-m", "craton.cmd.events", "--once", "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -12,6 +10,7 @@ import sqlalchemy as sa
 
 from craton.domain.events import pump, subscribers
 from craton.storage.tables import changes, event_outbox
+from tests.api.helpers import run_craton_events_once
 from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
 
 
@@ -149,14 +148,7 @@ def test_one_pump_at_a_time_holds_the_lease(paused):
 def test_craton_events_once_drains_the_outbox(paused):
     paused.client().post("/v1/clouds", json={"name": f"cmd-{time.monotonic_ns()}"}).raise_for_status()
     assert pending(paused) != {}
-    done = subprocess.run(
-        [sys.executable, "-m", "craton.cmd.events", "--once", "--database-url", paused.database_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    run_craton_events_once(paused.database_url)
     assert pending(paused) == {}
 
 

@@ -10,8 +10,6 @@ import hashlib
 import hmac
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ from craton.domain import webhooks as webhook_domain
 from craton.domain.errors import InvalidInput
 from craton.domain.events.subscribers import SUBSCRIBERS
 from craton.domain.webhook_delivery import Policy, claim, deliver_due
-from tests.api.helpers import Craton, expect, expect_error, expect_invalid, expect_not_found
+from tests.api.helpers import Craton, expect, expect_error, expect_invalid, expect_not_found, run_craton_events_once
 from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
 
 SECRET = "s3cret-s3cret-s3cret"
@@ -331,14 +329,7 @@ def test_craton_events_pumps_and_delivers_a_real_change(craton: Craton, receiver
     hook = make_hook(tenant.client, receiver.url, events=["change"], filters={"resource_types": ["host"]})
     host = tenant.inventory.host(variables={"ntp": "a"})
     expect(tenant.client.put(f"/v1/hosts/{host['id']}/variables", json={"ntp": "b"}), 200)
-    done = subprocess.run(
-        [sys.executable, "-m", "craton.cmd.events", "--once", "--database-url", server.database_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    run_craton_events_once(server.database_url)
     recorded = {
         c["id"]
         for c in expect(tenant.client.get("/v1/changes"), 200)["changes"]
