@@ -45,7 +45,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         "added": {k: after[k] for k in after.keys() - before.keys()},
         "removed": {k: before[k] for k in before.keys() - after.keys()},
         "changed": {
-            k: {"from": before[k], "to": after[k]} for k in before.keys() & after.keys() if before[k] != after[k]
+            k: {"old": before[k], "new": after[k]} for k in before.keys() & after.keys() if before[k] != after[k]
         },
     }
 
@@ -67,12 +67,16 @@ def _check(
     response = client.request(method, path, params=params, **kwargs)
     assert response.status_code in (200, 204), response.text
     after = _resolved(client)
-    expected = {
-        key: _diff(before[key], after[key]) for key in sorted(before.keys() & after.keys()) if before[key] != after[key]
+    expected = {  # a deleted device loses every resolved variable
+        key: {**_diff(before[key], after.get(key, {})), "deleted": key not in after}
+        for key in sorted(before)
+        if before[key] != after.get(key)
     }
-    got = {(d["type"], d["id"]): {k: d[k] for k in ("added", "removed", "changed")} for d in preview["devices"]}
+    keys = ("added", "removed", "changed", "deleted")
+    got = {(d["type"], d["id"]): {k: d[k] for k in keys} for d in preview["devices"]}
     assert got == expected
     assert preview["devices_affected"] == len(expected)
+    assert [d["id"] for d in preview["devices"]] == sorted(d["id"] for d in preview["devices"])
     return preview
 
 
@@ -107,9 +111,13 @@ def test_moves_and_deletes(craton: Craton) -> None:
     _check(tenant, "PUT", f"/v1/cells/{f['e1']['id']}", {"region_id": f["west"]["id"]})
     preview = _check(tenant, "DELETE", f"/v1/cells/{f['w1']['id']}")
     assert preview["deleted"]["hosts"] >= 1
+    assert preview["devices_affected"] == sum(preview["deleted"].get(k, 0) for k in ("hosts", "network_devices"))
+    assert all(d["deleted"] and d["removed"] and not d["added"] for d in preview["devices"])
     preview = _check(tenant, "DELETE", f"/v1/hosts/{f['hosts'][3]['id']}")
-    assert preview["deleted"]["hosts"] == 1 and preview["devices_affected"] == 0
-    _check(tenant, "DELETE", f"/v1/regions/{f['east']['id']}")
+    assert preview["deleted"]["hosts"] == 1 and preview["devices_affected"] == 1
+    assert preview["devices"][0]["id"] == f["hosts"][3]["id"] and preview["devices"][0]["deleted"]
+    preview = _check(tenant, "DELETE", f"/v1/regions/{f['east']['id']}")
+    assert preview["devices_affected"] == sum(preview["deleted"].get(k, 0) for k in ("hosts", "network_devices"))
 
 
 def test_preview_pages_and_refuses_like_the_write(craton: Craton) -> None:

@@ -399,9 +399,9 @@ def test_variable_and_move_previews_write_nothing(craton, unique):
     assert impact.devices_affected == 12
     devices = list(impact.all_devices())
     assert sorted(d["id"] for d in devices) == sorted(h.id for h in hosts)
-    assert devices[0]["added"] == {"dns": "d"} and devices[0]["changed"] == {"ntp": {"from": "r", "to": "new"}}
+    assert devices[0]["added"] == {"dns": "d"} and devices[0]["changed"] == {"ntp": {"old": "r", "new": "new"}}
     assert region.variables.delete("ntp", preview=True).devices_affected == 12
     moved = craton.hosts.update_preview(hosts[0].id, region_id=other.id)
-    assert moved.devices_affected == 1 and moved.devices[0]["changed"] == {"ntp": {"from": "r", "to": "o"}}
+    assert moved.devices_affected == 1 and moved.devices[0]["changed"] == {"ntp": {"old": "r", "new": "o"}}
     assert craton.hosts.get(hosts[0].id).variables.get(resolved=True)["ntp"].value == "r"  # nothing written
     assert craton.hosts.get(hosts[0].id).region_id == region.id

@@ -11,19 +11,31 @@ real write, and nothing written (no data, history or events).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+import bisect
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 
 from craton.domain import resolution
-from craton.domain.history.replay import diff as variables_diff
 from craton.storage.devices import descendant_ids_query
-from craton.storage.rows import as_rows
+from craton.storage.rows import Row, as_rows
 from craton.storage.tables import devices
 
 BATCH = 2000
+
+#: What a snapshot reads of a device: its name and what its chain of owners needs.
+_COLUMNS = (
+    devices.c.id,
+    devices.c.kind,
+    devices.c.name,
+    devices.c.parent_id,
+    devices.c.project_id,
+    devices.c.cloud_id,
+    devices.c.region_id,
+    devices.c.cell_id,
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,11 @@ def scope(kind: str, row_id: Any) -> sa.ColumnElement[bool]:
     return sa.or_(devices.c.id == row_id, devices.c.id.in_(descendant_ids_query(int(row_id))))
 
 
+def device_rows(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Row]:
+    """The devices matching ``where``, by id: only the columns a snapshot needs."""
+    return as_rows(conn.execute(sa.select(*_COLUMNS).where(where).order_by(devices.c.id)))
+
+
 def resolved_variables(
     conn: sa.Connection, where: sa.ColumnElement[bool], keys: Collection[str] | None = None
 ) -> Snapshot:
@@ -58,28 +75,40 @@ def resolved_variables(
 
     With ``keys``, only those keys are resolved (each key resolves on its own, so their
     values are those of a full resolution): what a write that touches only them can change.
+    The database filters the keys: the other keys' rows are never read.
     """
-    stmt = sa.select(devices).where(where).order_by(devices.c.id)
-    rows = as_rows(conn.execute(stmt))
+    return snapshot_of(conn, device_rows(conn, where), keys)
+
+
+def snapshot_of(conn: sa.Connection, rows: Sequence[Row], keys: Collection[str] | None = None) -> Snapshot:
+    """Resolved variables of the given device rows (of :func:`device_rows`), by id."""
     snapshot: Snapshot = {}
     for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
-        inputs = resolution.inputs_for(conn, "device", batch, resolved=True)
-        if keys is not None:
-            wanted = set(keys)
-            inputs.owned = {owner: _only(values, wanted) for owner, values in inputs.owned.items()}
+        batch = list(rows[start : start + BATCH])
+        inputs = resolution.inputs_for(conn, "device", batch, resolved=True, keys=keys)
+        resolve = inputs.resolve
         for row in batch:
-            snapshot[row["id"]] = Device(row["kind"], row["name"], inputs.resolve(row["id"]))
+            row_id = row["id"]
+            snapshot[row_id] = Device(row["kind"], row["name"], resolve(row_id))
     return snapshot
 
 
-def _only(values: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if key in keys}
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys added, removed and changed (``{"old": ..., "new": ...}``) between two variable sets."""
+    return {
+        "added": {key: after[key] for key in sorted(after.keys() - before.keys())},
+        "removed": {key: before[key] for key in sorted(before.keys() - after.keys())},
+        "changed": {
+            key: {"old": before[key], "new": after[key]}
+            for key in sorted(before.keys() & after.keys())
+            if before[key] != after[key]
+        },
+    }
 
 
 @dataclass(frozen=True)
 class DeviceChange:
-    """How one device's resolved variables differ between two snapshots."""
+    """How one device's resolved variables differ between two snapshots (``deleted``: it goes)."""
 
     id: int
     kind: str
@@ -87,9 +116,10 @@ class DeviceChange:
     added: dict[str, Any]
     removed: dict[str, Any]
     changed: dict[str, Any]
+    deleted: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.kind, "id": self.id, "name": self.name, **self.diff()}
+        return {"type": self.kind, "id": self.id, "name": self.name, **self.diff(), "deleted": self.deleted}
 
     def diff(self) -> dict[str, Any]:
         return {"added": self.added, "removed": self.removed, "changed": self.changed}
@@ -98,7 +128,7 @@ class DeviceChange:
 def diff_snapshots(before: Snapshot, after: Snapshot) -> list[DeviceChange]:
     """Devices present in both snapshots whose resolved variables differ, by id.
 
-    A device missing from ``after`` was deleted (a delete reports counts, not diffs);
+    A device missing from ``after`` was deleted (see :class:`Changes` for those);
     one missing from ``before`` did not exist yet.
     """
     changes = []
@@ -106,21 +136,74 @@ def diff_snapshots(before: Snapshot, after: Snapshot) -> list[DeviceChange]:
         old, new = before[device_id], after[device_id]
         if old.variables == new.variables:
             continue
-        parts = variables_diff(old.variables, new.variables)
-        changes.append(DeviceChange(device_id, new.kind, new.name, **parts))
+        changes.append(DeviceChange(device_id, new.kind, new.name, **diff(old.variables, new.variables)))
     return changes
+
+
+class Changes(Sequence[DeviceChange]):
+    """Every affected device of a preview, by id, each diffed only when it is looked at.
+
+    ``ids`` are the affected devices (their count is the answer's ``devices_affected``);
+    a device missing from ``after`` is deleted: all its resolved variables are removed.
+    ``before_of`` resolves the "before" variables of the given device rows when the preview
+    did not snapshot them (a delete, once rolled back: the same transaction, the same state).
+    """
+
+    def __init__(
+        self,
+        ids: list[int],
+        before: Snapshot,
+        after: Snapshot,
+        before_of: Callable[[list[int]], Snapshot] | None = None,
+    ) -> None:
+        self.ids, self.before, self.after, self.before_of = ids, before, after, before_of
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> DeviceChange: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DeviceChange]: ...
+
+    def __getitem__(self, index: int | slice) -> DeviceChange | list[DeviceChange]:
+        if isinstance(index, slice):
+            return self.details(self.ids[index])
+        return self.details([self.ids[index]])[0]
+
+    def after_marker(self, marker: int | None) -> int:
+        """The position of the first affected device whose id is above ``marker``."""
+        return 0 if marker is None else bisect.bisect_right(self.ids, marker)
+
+    def details(self, ids: list[int]) -> list[DeviceChange]:
+        missing = [device_id for device_id in ids if device_id not in self.before]
+        if missing and self.before_of is not None:
+            self.before.update(self.before_of(missing))
+        changes = []
+        for device_id in ids:
+            old = self.before[device_id]
+            new = self.after.get(device_id)
+            if new is None:
+                changes.append(DeviceChange(device_id, old.kind, old.name, {}, dict(old.variables), {}, True))
+            else:
+                changes.append(DeviceChange(device_id, new.kind, new.name, **diff(old.variables, new.variables)))
+        return changes
 
 
 @dataclass
 class Impact:
-    """The outcome of a preview: every changed device and, for a delete, what it removes."""
+    """The outcome of a preview: every affected device and, for a delete, what it removes."""
 
-    changes: list[DeviceChange]
+    changes: Sequence[DeviceChange]
     deleted: dict[str, int] = field(default_factory=dict)
     result: Any = None
 
     def page(self, limit: int, marker: int | None) -> tuple[list[DeviceChange], bool]:
         """Changes after ``marker`` (a device id), at most ``limit``, and whether more follow."""
+        if isinstance(self.changes, Changes):
+            start = self.changes.after_marker(marker)
+            return self.changes[start : start + limit], len(self.changes) - start > limit
         rest = [change for change in self.changes if marker is None or change.id > marker]
         return rest[:limit], len(rest) > limit
 
@@ -138,14 +221,45 @@ def preview(
     is taken in the same transaction, so it is consistent; ``deleted`` asks that the
     write's result (a delete's counts) be reported as what it removes; ``keys`` limits the
     snapshots to the keys a variable or mask write names (nothing else can change).
+
+    Only the devices' resolved values are compared for all of them (that is the count);
+    a device's diff is built when its page asks for it. A delete snapshots no "before"
+    for the devices it removes: after the rollback their variables are resolved for the
+    page alone.
     """
     where = sa.or_(*(scope(kind, row_id) for kind, row_id in scopes))
-    before = resolved_variables(conn, where, keys)
+    rows = device_rows(conn, where)
+    if not rows:
+        savepoint = conn.begin_nested()
+        try:
+            result = write()
+        finally:
+            savepoint.rollback()
+        return Impact(Changes([], {}, {}), _counts(result, deleted), result)
+    before = {} if deleted else snapshot_of(conn, rows, keys)
     savepoint = conn.begin_nested()
     try:
         result = write()
-        after = resolved_variables(conn, devices.c.id.in_(list(before)), keys) if before else {}
+        after = resolved_variables(conn, where, keys)
+        gone = [row["id"] for row in rows if row["id"] not in after]
+        for start in range(0, len(gone), BATCH):  # moved out of the scope, or deleted
+            moved = device_rows(conn, devices.c.id.in_(gone[start : start + BATCH]))
+            after.update(snapshot_of(conn, moved, keys))
     finally:
         savepoint.rollback()
-    counts = result if deleted and isinstance(result, Mapping) else {}
-    return Impact(diff_snapshots(before, after), dict(counts), result)
+    if deleted:  # the state before the write again: resolve the survivors to compare them
+        survivors = [row for row in rows if row["id"] in after]
+        before = snapshot_of(conn, survivors, keys)
+    ids = [
+        row["id"] for row in rows if row["id"] not in after or before[row["id"]].variables != after[row["id"]].variables
+    ]
+    by_id = {row["id"]: row for row in rows}
+
+    def before_of(missing: list[int]) -> Snapshot:
+        return snapshot_of(conn, [by_id[device_id] for device_id in missing], keys)
+
+    return Impact(Changes(ids, before, after, before_of), _counts(result, deleted), result)
+
+
+def _counts(result: Any, deleted: bool) -> dict[str, int]:
+    return dict(result) if deleted and isinstance(result, Mapping) else {}

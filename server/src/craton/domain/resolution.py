@@ -11,7 +11,7 @@ their projects, are read in one query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,13 +81,20 @@ class Inputs:
         return sorted(self.masks.get((kind, str(row_id)), ()))
 
 
-def inputs_for(conn: sa.Connection, kind: str, rows: list[Mapping[str, Any]], resolved: bool) -> Inputs:
-    """Read what resolving ``rows`` needs (own variables only, unless ``resolved``): one query for a page."""
+def inputs_for(
+    conn: sa.Connection, kind: str, rows: list[Mapping[str, Any]], resolved: bool, keys: Collection[str] | None = None
+) -> Inputs:
+    """Read what resolving ``rows`` needs (own variables only, unless ``resolved``): one query for a page.
+
+    ``keys``: only those keys (the others' rows are not read; see ``load_for_resolution``).
+    """
     parents = parent_map_for(conn, kind, rows) if resolved else {}
     chains = {row["id"]: (chain(kind, row, parents) if resolved else [(kind, str(row["id"]))]) for row in rows}
     projects = {row["id"]: project_of(kind, row) for row in rows}
     owners = {owner for owners in chains.values() for owner in owners}
-    owned, masks, strategies = variable_store.load_for_resolution(conn, owners, projects.values() if resolved else ())
+    owned, masks, strategies = variable_store.load_for_resolution(
+        conn, owners, projects.values() if resolved else (), keys
+    )
     return Inputs(chains, projects, owned, masks, strategies)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -238,11 +238,15 @@ _VARIABLE, _MASK, _STRATEGY = 0, 1, 2
 
 
 @functools.lru_cache(maxsize=256)
-def _resolution_inputs(kinds: tuple[tuple[str, bool], ...], projects: int) -> sa.CompoundSelect[Any]:
+def _resolution_inputs(
+    kinds: tuple[tuple[str, bool], ...], projects: int, keyed: bool = False
+) -> sa.CompoundSelect[Any]:
     """Variables and masks of the owners, strategies of the projects (none, one, several): one round trip.
 
     Rows are ``(source, owner_kind, owner_id, key, value)``; a strategy row carries
-    the strategy in ``owner_kind`` and the project in ``owner_id``.
+    the strategy in ``owner_kind`` and the project in ``owner_id``. ``keyed``: only the
+    rows of the keys bound as ``keys`` (the database filters, so the other keys' rows
+    are neither sent nor decoded).
     """
     owned = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key", "value"))
     masked = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key"), variable_masks)
@@ -251,6 +255,10 @@ def _resolution_inputs(kinds: tuple[tuple[str, bool], ...], projects: int) -> sa
         if projects == 1
         else merge_strategies.c.project_id.in_(sa.bindparam("projects", expanding=True))
     )
+    if keyed:
+        owned = owned.where(variables.c.key.in_(sa.bindparam("keys", expanding=True)))
+        masked = masked.where(variable_masks.c.key.in_(sa.bindparam("keys", expanding=True)))
+        project = sa.and_(project, merge_strategies.c.key.in_(sa.bindparam("keys", expanding=True)))
     parts = [
         owned.add_columns(sa.literal(_VARIABLE).label("source")),
         masked.add_columns(sa.null().label("value"), sa.literal(_MASK).label("source")),
@@ -270,21 +278,32 @@ def _resolution_inputs(kinds: tuple[tuple[str, bool], ...], projects: int) -> sa
 
 
 def load_for_resolution(
-    conn: sa.Connection, owners: Iterable[OwnerRef], project_ids: Iterable[str]
+    conn: sa.Connection,
+    owners: Iterable[OwnerRef],
+    project_ids: Iterable[str],
+    keys: Collection[str] | None = None,
 ) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]], dict[str, dict[str, str]]]:
     """Everything resolution needs: each owner's variables and masks, each project's non-``replace`` strategies.
 
     One query for a page-sized set of owners (more only past a few thousand owners).
+    With ``keys``, only those keys' variables, masks and strategies are read (each key
+    resolves on its own, so their resolved values are those of a full read).
     """
     owned: dict[OwnerRef, dict[str, Any]] = defaultdict(dict)
     masks: dict[OwnerRef, set[str]] = defaultdict(set)
     strategies: dict[str, dict[str, str]] = defaultdict(dict)
     projects = sorted(set(project_ids))
+    wanted = sorted(set(keys)) if keys is not None else None
+    if wanted is not None and not wanted:
+        return owned, masks, strategies
     first = True
     for shape, params in _chunks(owners):
-        stmt = _resolution_inputs(shape, min(len(projects), 2) if first else 0)  # strategies come with the first chunk
+        # strategies come with the first chunk
+        stmt = _resolution_inputs(shape, min(len(projects), 2) if first else 0, wanted is not None)
         if first and projects:
             params["projects"] = projects[0] if len(projects) == 1 else projects
+        if wanted is not None:
+            params["keys"] = wanted
         for kind, owner_id, key, value, source in conn.execute(stmt, params).all():
             if source == _VARIABLE:
                 owned[(kind, owner_id)][key] = value
