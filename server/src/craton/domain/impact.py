@@ -12,15 +12,18 @@ real write, and nothing written (no data, history or events).
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import sqlalchemy as sa
 
-from craton.domain import resolution
+from craton.domain import kinds, resolution
+from craton.storage import variables as variable_store
 from craton.storage.devices import descendant_ids_query
-from craton.storage.rows import Row, as_rows
+from craton.storage.owners import OwnerRef
+from craton.storage.rows import as_row
 from craton.storage.tables import devices
 
 BATCH = 2000
@@ -38,8 +41,7 @@ _COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(NamedTuple):
     """One device of a snapshot: its kind, name and resolved variables."""
 
     kind: str
@@ -48,6 +50,8 @@ class Device:
 
 
 Snapshot = dict[int, Device]
+#: A row of :func:`device_rows`: an ``sa.Row`` of :data:`_COLUMNS` (read by attribute and position).
+DeviceRow = Any
 
 
 def scope(kind: str, row_id: Any) -> sa.ColumnElement[bool]:
@@ -63,9 +67,9 @@ def scope(kind: str, row_id: Any) -> sa.ColumnElement[bool]:
     return sa.or_(devices.c.id == row_id, devices.c.id.in_(descendant_ids_query(int(row_id))))
 
 
-def device_rows(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[Row]:
-    """The devices matching ``where``, by id: only the columns a snapshot needs."""
-    return as_rows(conn.execute(sa.select(*_COLUMNS).where(where).order_by(devices.c.id)))
+def device_rows(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[DeviceRow]:
+    """The devices matching ``where``, by id: only the columns a snapshot needs (:data:`_COLUMNS`)."""
+    return list(conn.execute(sa.select(*_COLUMNS).where(where).order_by(devices.c.id)).all())
 
 
 def resolved_variables(
@@ -77,19 +81,57 @@ def resolved_variables(
     values are those of a full resolution): what a write that touches only them can change.
     The database filters the keys: the other keys' rows are never read.
     """
-    return snapshot_of(conn, device_rows(conn, where), keys)
+    shared = snapshot_of(conn, device_rows(conn, where), keys)
+    return {device_id: device._replace(variables=dict(device.variables)) for device_id, device in shared.items()}
 
 
-def snapshot_of(conn: sa.Connection, rows: Sequence[Row], keys: Collection[str] | None = None) -> Snapshot:
-    """Resolved variables of the given device rows (of :func:`device_rows`), by id."""
+#: Where the containers of a device are in a :func:`device_rows` row, nearest first, and their owner kinds.
+_TAIL = tuple(
+    (owner_kind, [column.name for column in _COLUMNS].index(name)) for owner_kind, name in kinds.parents_of("device")
+)
+_TAIL_OF = operator.itemgetter(*(index for _, index in _TAIL))
+
+
+def snapshot_of(conn: sa.Connection, rows: Sequence[DeviceRow], keys: Collection[str] | None = None) -> Snapshot:
+    """Resolved variables of the given device rows (of :func:`device_rows`), by id.
+
+    Set-based per level: a device that is not nested and has no variable or mask of its
+    own (of ``keys``) resolves to what its containers resolve to, so those are resolved
+    once per distinct cell (or region) and that one dict is shared by all such devices (do
+    not change it). Only nested devices and those with values or masks of their own go
+    through their whole chain. The values are those of :func:`resolution.variables_for`.
+    """
     snapshot: Snapshot = {}
     for start in range(0, len(rows), BATCH):
-        batch = list(rows[start : start + BATCH])
-        inputs = resolution.inputs_for(conn, "device", batch, resolved=True, keys=keys)
-        resolve = inputs.resolve
+        batch = rows[start : start + BATCH]
+        own = [("device", str(row.id)) for row in batch]
+        tails: dict[tuple[Any, ...], list[OwnerRef]] = {}
         for row in batch:
-            row_id = row["id"]
-            snapshot[row_id] = Device(row["kind"], row["name"], resolve(row_id))
+            values = _TAIL_OF(row)
+            if values not in tails:
+                tails[values] = [
+                    (kind, str(value)) for (kind, _), value in zip(_TAIL, values, strict=True) if value is not None
+                ]
+        nested = [as_row(row) for row in batch if row.parent_id is not None]
+        parents = resolution.parent_map_for(conn, "device", nested)
+        chains = {row["id"]: resolution.chain("device", row, parents) for row in nested}
+        owners = set(own).union(*tails.values(), *chains.values())
+        projects: dict[Any, str] = {row.id: str(row.project_id) for row in batch}
+        projects.update((("tail", values), str(values[-1])) for values in tails)  # the project is the farthest
+        owned, masks, strategies = variable_store.load_for_resolution(conn, owners, projects.values(), keys)
+        inputs = resolution.Inputs(chains, projects, owned, masks, strategies)
+        inputs.chains.update((("tail", values), chain) for values, chain in tails.items())
+        by_tail: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row, owner in zip(batch, own, strict=True):
+            values = _TAIL_OF(row)
+            if row.parent_id is None and owner not in owned and owner not in masks:
+                variables = by_tail.get(values)
+                if variables is None:
+                    variables = by_tail[values] = inputs.resolve(("tail", values))
+            else:
+                inputs.chains.setdefault(row.id, [owner, *tails[values]])
+                variables = inputs.resolve(row.id)
+            snapshot[row.id] = Device(row.kind, row.name, variables)
     return snapshot
 
 
@@ -220,7 +262,8 @@ def preview(
     ``scopes`` name the objects written (``(kind, id)``). The snapshot before and after
     is taken in the same transaction, so it is consistent; ``deleted`` asks that the
     write's result (a delete's counts) be reported as what it removes; ``keys`` limits the
-    snapshots to the keys a variable or mask write names (nothing else can change).
+    snapshots to the keys a variable or mask write names (nothing else can change, and no
+    device moves or goes).
 
     Only the devices' resolved values are compared for all of them (that is the count);
     a device's diff is built when its page asks for it. A delete snapshots no "before"
@@ -240,20 +283,20 @@ def preview(
     savepoint = conn.begin_nested()
     try:
         result = write()
-        after = resolved_variables(conn, where, keys)
-        gone = [row["id"] for row in rows if row["id"] not in after]
-        for start in range(0, len(gone), BATCH):  # moved out of the scope, or deleted
-            moved = device_rows(conn, devices.c.id.in_(gone[start : start + BATCH]))
-            after.update(snapshot_of(conn, moved, keys))
+        if keys is not None:  # a variables or masks write: no device moves or goes
+            after = snapshot_of(conn, rows, keys)
+        else:
+            after = snapshot_of(conn, device_rows(conn, where))
+            gone = [row.id for row in rows if row.id not in after]
+            for start in range(0, len(gone), BATCH):  # moved out of the scope, or deleted
+                moved = device_rows(conn, devices.c.id.in_(gone[start : start + BATCH]))
+                after.update(snapshot_of(conn, moved))
     finally:
         savepoint.rollback()
     if deleted:  # the state before the write again: resolve the survivors to compare them
-        survivors = [row for row in rows if row["id"] in after]
-        before = snapshot_of(conn, survivors, keys)
-    ids = [
-        row["id"] for row in rows if row["id"] not in after or before[row["id"]].variables != after[row["id"]].variables
-    ]
-    by_id = {row["id"]: row for row in rows}
+        before = snapshot_of(conn, [row for row in rows if row.id in after], keys)
+    ids = [row.id for row in rows if row.id not in after or before[row.id].variables != after[row.id].variables]
+    by_id = {row.id: row for row in rows}
 
     def before_of(missing: list[int]) -> Snapshot:
         return snapshot_of(conn, [by_id[device_id] for device_id in missing], keys)
