@@ -8,6 +8,7 @@ create (201) so that a failing set-up points at the request that failed.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
 import sys
@@ -375,13 +376,17 @@ def table_count(server: Any, table_name: str, **where: Any) -> int:
         return int(conn.execute(stmt).scalar_one())
 
 
-def run_craton_events_once(database_url: str) -> None:
-    """``craton-events --once`` as its own process: it must drain every backlog and exit 0."""
+def run_craton_events_once(database_url: str, env: dict[str, str] | None = None) -> None:
+    """``craton-events --once`` as its own process: it must drain every backlog and exit 0.
+
+    ``env``: extra ``CRATON_*`` settings for it.
+    """
     done = subprocess.run(
         [sys.executable, "-m", "craton.cmd.events", "--once", "--database-url", database_url],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     assert done.returncode == 0, done.stderr

@@ -6,10 +6,15 @@ pump calls in its transaction); deliveries go out through the real delivery loop
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,15 +26,25 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from craton.domain import webhook_delivery
 from craton.domain import webhooks as webhook_domain
 from craton.domain.errors import InvalidInput
 from craton.domain.events.subscribers import SUBSCRIBERS
-from craton.domain.webhook_delivery import Policy, claim, deliver_due
+from craton.domain.webhook_delivery import Policy, Refused, claim, deliver_due, prune, target
 from tests.api.helpers import Craton, expect, expect_error, expect_invalid, expect_not_found, run_craton_events_once
 from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
 
 SECRET = "s3cret-s3cret-s3cret"
-FAST = Policy(max_attempts=3, backoff_seconds=0.01, backoff_max_seconds=0.05, timeout_seconds=0.5, disable_after=2)
+#: The receivers listen on 127.0.0.1: processes that deliver must allow private targets.
+PRIVATE_TARGETS = {"CRATON_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}
+FAST = Policy(
+    max_attempts=3,
+    backoff_seconds=0.01,
+    backoff_max_seconds=0.05,
+    timeout_seconds=0.5,
+    disable_after=2,
+    allow_private_targets=True,
+)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -47,9 +62,11 @@ class Receiver:
     """An HTTP server on loopback that records verified deliveries; ``plan`` scripts its answers."""
 
     secret: str = SECRET
-    plan: list[str] = field(default_factory=list)  # "ok", "500", "slow"; empty: ok
+    plan: list[str] = field(default_factory=list)  # "ok", "500", "slow", "hang"; empty: ok
     received: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    #: "hang" answers only once this is set.
+    release: threading.Event = field(default_factory=threading.Event)
 
     def answer(self) -> str:
         return self.plan.pop(0) if self.plan else "ok"
@@ -73,7 +90,9 @@ def receiver() -> Iterator[Receiver]:
             )
             if action == "slow":
                 time.sleep(1.5)
-            code = 200 if action == "ok" and valid else 500 if action != "ok" else 401
+            if action == "hang":
+                state.release.wait(30)
+            code = 200 if action in ("ok", "hang") and valid else 500 if action not in ("ok", "hang") else 401
             try:
                 self.send_response(code)
                 self.send_header("Content-Length", "2")
@@ -92,6 +111,7 @@ def receiver() -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        state.release.set()
         httpd.shutdown()
         httpd.server_close()
 
@@ -329,7 +349,7 @@ def test_craton_events_pumps_and_delivers_a_real_change(craton: Craton, receiver
     hook = make_hook(tenant.client, receiver.url, events=["change"], filters={"resource_types": ["host"]})
     host = tenant.inventory.host(variables={"ntp": "a"})
     expect(tenant.client.put(f"/v1/hosts/{host['id']}/variables", json={"ntp": "b"}), 200)
-    run_craton_events_once(server.database_url)
+    run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)
     recorded = {
         c["id"]
         for c in expect(tenant.client.get("/v1/changes"), 200)["changes"]
@@ -341,3 +361,149 @@ def test_craton_events_pumps_and_delivers_a_real_change(craton: Craton, receiver
     assert sorted(r["body"]["data"]["id"] for r in mine) == sorted(recorded)
     log = expect(tenant.client.get(f"/v1/webhooks/{hook['id']}/deliveries"), 200)["deliveries"]
     assert log and all(d["status"] == "succeeded" for d in log)
+
+
+def _log(tenant_client: httpx.Client, hook_id: int) -> list[dict[str, Any]]:
+    return expect(tenant_client.get(f"/v1/webhooks/{hook_id}/deliveries", params={"limit": 1000}), 200)["deliveries"]
+
+
+def test_sigkill_of_craton_events_mid_batch_loses_nothing(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    """The dispatcher process dies while a delivery is in flight: every event still arrives, same ids."""
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, receiver.url, events=["effective-change"])
+    publish(server, tenant.project_id, [effective(n, a=n) for n in range(1, 11)])
+    receiver.plan = ["ok", "ok", "ok", "hang"]  # the 4th request hangs until the process is gone
+    process = subprocess.Popen(
+        [sys.executable, "-m", "craton.cmd.events", "--database-url", server.database_url],
+        env={**os.environ, **PRIVATE_TARGETS},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(receiver.received) < 4:
+            assert time.monotonic() < deadline and process.poll() is None, "craton-events did not deliver"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    receiver.release.set()
+    log = _log(tenant.client, hook["id"])
+    states = sorted(d["status"] for d in log)
+    assert len(log) == 10 and states == ["delivering"] * 7 + ["succeeded"] * 3  # claimed, not lost
+    in_flight = receiver.received[3]["id"]
+    # The lease of the dead process runs out (here: moved into the past), and the next run re-sends.
+    with server.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE webhook_deliveries SET claimed_until = :t WHERE webhook_id = :h AND status = 'delivering'"),
+            {"t": dt.datetime(2000, 1, 1), "h": hook["id"]},
+        )
+    run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)
+    log = _log(tenant.client, hook["id"])
+    assert [d["status"] for d in log] == ["succeeded"] * 10
+    got = [r["id"] for r in receiver.received]
+    assert set(got) == {d["event_id"] for d in log}  # every event arrived, under its one id
+    assert got.count(in_flight) == 2  # the one in flight at the kill came again with the same id
+    assert len(got) == 11
+
+
+def test_delivery_rechecks_the_address_and_refuses_a_name_now_private(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    """Saved while private targets were allowed (standing in for a name that resolved publicly then)."""
+    tenant = craton.tenant()
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    hook = make_hook(tenant.client, url, events=["effective-change"])
+    publish(server, tenant.project_id, [effective(1, a=1)])
+    strict = Policy(max_attempts=1, timeout_seconds=1, allow_private_targets=False)
+    drain(server, strict)
+    assert receiver.received == []
+    (delivery,) = _log(tenant.client, hook["id"])
+    assert delivery["status"] == "failed" and delivery["response_code"] is None
+    assert delivery["last_error"].startswith("refused: host localhost resolves to the non-public address")
+    assert "allow_private_targets" in delivery["last_error"]
+    expect(tenant.client.post(f"/v1/webhooks/{hook['id']}/redeliver", json={"delivery_id": delivery["id"]}), 202)
+    drain(server)  # allowed: delivered by name
+    assert [r["id"] for r in receiver.received] == [delivery["event_id"]]
+
+
+def test_target_connects_to_the_address_it_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = [["93.184.216.34", "2606:2800:220:1::1"], ["10.0.0.7"]]
+
+    def resolver(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        assert host == "hooks.example.net"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in answers.pop(0)]
+
+    monkeypatch.setattr(webhook_delivery.socket, "getaddrinfo", resolver)
+    url, headers, extensions = target("https://hooks.example.net:8443/in?x=1", allow_private=False)
+    assert url == "https://93.184.216.34:8443/in?x=1"
+    assert headers == {"Host": "hooks.example.net:8443"} and extensions == {"sni_hostname": "hooks.example.net"}
+    with pytest.raises(Refused, match="non-public address 10.0.0.7"):  # the name moved to a private address
+        target("https://hooks.example.net/in", allow_private=False)
+    assert target("http://10.0.0.7/in", allow_private=True) == ("http://10.0.0.7/in", {}, {})
+    assert target("http://93.184.216.34/in", allow_private=False) == ("http://93.184.216.34/in", {}, {})
+    with pytest.raises(Refused, match="169.254.169.254"):
+        target("http://169.254.169.254/latest/meta-data", allow_private=False)
+
+
+def test_finished_deliveries_are_pruned_after_the_retention(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, receiver.url)
+    publish(server, tenant.project_id, [effective(n, a=n) for n in range(1, 7)])
+    expect(tenant.client.put(f"/v1/webhooks/{hook['id']}", json={"enabled": False}), 200)  # nothing is sent
+    ids = sorted(d["id"] for d in _log(tenant.client, hook["id"]))
+    long_ago, lately = dt.datetime(2000, 1, 1), dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    states = [
+        ("succeeded", long_ago, long_ago),  # pruned
+        ("failed", None, long_ago),  # pruned: its last attempt is old
+        ("succeeded", lately, long_ago),  # kept: delivered lately
+        ("failed", None, lately),  # kept
+        ("pending", None, long_ago),  # kept: never pruned before it is finished
+        ("delivering", None, long_ago),  # kept
+    ]
+    with server.engine.begin() as conn:
+        for delivery_id, (status, delivered_at, last) in zip(ids, states, strict=True):
+            conn.execute(
+                sa.text(
+                    "UPDATE webhook_deliveries SET status = :s, delivered_at = :d, next_attempt_at = :n WHERE id = :i"
+                ),
+                {"s": status, "d": delivered_at, "n": last, "i": delivery_id},
+            )
+    assert prune(server.engine, Policy(delivery_retention_days=0)) == 0  # 0 keeps everything
+    assert prune(server.engine, Policy(delivery_retention_days=30), limit=1) == 1  # in batches
+    prune(server.engine, Policy(delivery_retention_days=30))
+    assert sorted(d["id"] for d in _log(tenant.client, hook["id"])) == ids[2:]
+
+
+def test_the_api_runs_pump_and_delivery_in_one_loop(
+    receiver: Receiver, tmp_path_factory: pytest.TempPathFactory, server: LiveServer
+) -> None:
+    """As ``make run`` starts it: a real write reaches the receiver with no other process, one thread."""
+    with (
+        throwaway_database(server.backend, tmp_path_factory.mktemp("db")) as url,
+        running_server(
+            server.backend,
+            url,
+            webhooks_allow_private_targets=True,
+            webhooks_dispatch=True,
+            webhooks_poll_seconds=0.2,
+            events_interval=0.2,
+        ) as live,
+    ):
+        admin = live.client()
+        hook = make_hook(admin, receiver.url, events=["change"], filters={"resource_types": ["cloud"]})
+        cloud = expect(admin.post("/v1/clouds", json={"name": "one-loop"}), 201)
+        deadline = time.monotonic() + 30
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [r["body"]["data"]["resource_id"] for r in receiver.received] == [str(cloud["id"])]
+        assert receiver.received[0]["body"]["webhook_id"] == hook["id"] and receiver.received[0]["valid"]
+        names = [thread.name for thread in threading.enumerate()]
+        assert "craton-webhooks" not in names and names.count("craton-events") == 1

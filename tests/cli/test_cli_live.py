@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 from cratonclient import auth
@@ -711,6 +712,56 @@ def test_masks_and_merge_strategies_on_every_kind(site: dict[str, Any]) -> None:
     assert ops.json("project-merge-strategies-set", "--strategy", "ntp=union") == {"ntp": "union"}
     assert ops.json("project-merge-strategies-get") == {"ntp": "union"}
     assert ops.json("project-merge-strategies-set", "--clear") == {}
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+#: A public address written as such: accepted without allow_private_targets and without DNS.
+PUBLIC_HOOK = "https://93.184.216.34/hook"
+
+
+def test_webhook_commands(live_server: Any, tenant: CLI, site: dict[str, Any]) -> None:
+    """Create (secret printed once), list, show, update, deliveries, redeliver, delete."""
+    created = tenant("--format", "json", "webhook-create", "--url", PUBLIC_HOOK, "--key-prefix", "ntp_", "--cell", "5")
+    assert created.returncode == 0, created.stderr
+    hook = json.loads(created.stdout)
+    assert len(hook["secret"]) >= 16 and "shown only now" in created.stderr  # generated, and said so
+    assert hook["filters"] == {"key_prefixes": ["ntp_"], "cell_ids": [5]}
+    given = tenant.json("webhook-create", "--url", PUBLIC_HOOK, "--secret", "x" * 20, "--event", "change")
+    assert given["secret"] == "x" * 20 and given["events"] == ["change"]
+    table = tenant.ok("webhook-list")
+    assert PUBLIC_HOOK in table and "| Secret Hint |" in table and "x" * 20 not in table
+    assert [h["id"] for h in tenant.json("webhook-list")] == [hook["id"], given["id"]]
+    shown = tenant.json("webhook-show", str(hook["id"]))
+    assert "secret" not in shown and shown["secret_hint"] == "..." + hook["secret"][-4:]
+    updated = tenant.json("webhook-update", str(hook["id"]), "--disable", "--no-filters")
+    assert updated["enabled"] is False and updated["filters"] == {}
+    assert "nothing to update" in tenant.fails("webhook-update", str(hook["id"]), code=2)
+    assert "allow_private_targets" in tenant.fails("webhook-create", "--url", "http://10.0.0.1/")
+
+    # Two deliveries queued as the event pump queues them; one has failed for good.
+    from craton.domain.webhooks import enqueue_deliveries
+
+    tenant.json("webhook-update", str(given["id"]), "--enable")
+    events = [("change", {"resource_type": "cell", "action": "update", "resource_id": str(n)}) for n in (1, 2)]
+    with live_server.engine.begin() as conn:
+        enqueue_deliveries(conn, tenant.project_id, events)
+    # (The server's own event pump may queue changes of this project, too: look at ours only.)
+    log = [d for d in tenant.json("webhook-deliveries", str(given["id"])) if d["payload"]["resource_type"] == "cell"]
+    assert [d["status"] for d in log] == ["pending", "pending"] and log[0]["id"] > log[1]["id"]
+    with live_server.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE webhook_deliveries SET status = 'failed', attempts = 8 WHERE id = :id"),
+            {"id": log[1]["id"]},
+        )
+    failed = tenant.json("webhook-deliveries", str(given["id"]), "--status", "failed")
+    assert [d["id"] for d in failed] == [log[1]["id"]]
+    again = tenant("webhook-redeliver", str(given["id"]), str(log[1]["id"]))
+    assert again.returncode == 0 and log[1]["event_id"] in again.stderr + again.stdout
+    assert tenant.json("webhook-deliveries", str(given["id"]), "--status", "failed") == []
+    assert "failed" in tenant.fails("webhook-redeliver", str(given["id"]), str(log[1]["id"]))  # pending now
+    assert "webhook" in tenant.ok("webhook-delete", str(given["id"])).lower()
+    assert "Not Found" in tenant.fails("webhook-show", str(given["id"]))
 
 
 # --- coverage of the command set ----------------------------------------------------------------

@@ -52,6 +52,7 @@ def test_every_resource_has_a_guide():
         "inventory",
         "fleet",
         "history",
+        "webhooks",
     }
     assert {page.stem for page in PAGES} == expected
     overview = (DOCS / "client.md").read_text(encoding="utf-8")

@@ -289,8 +289,14 @@ def json_body(response: requests.Response) -> Any:
 
 
 def next_link(body: Mapping[str, Any], base: str = "") -> str | None:
-    """The absolute ``next`` href of a list response, or None on the last page."""
-    for link in body.get("links") or ():
+    """The absolute ``next`` href of a list response, or None on the last page.
+
+    ``links`` is a list of ``{"rel", "href"}`` (Craton v1), or ``{"next": href}`` (webhooks).
+    """
+    links = body.get("links") or ()
+    if isinstance(links, Mapping):
+        return urljoin(base, str(links["next"])) if links.get("next") else None
+    for link in links:
         if isinstance(link, Mapping) and link.get("rel") == "next" and link.get("href"):
             return urljoin(base, str(link["href"]))
     return None

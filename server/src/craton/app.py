@@ -17,7 +17,6 @@ from starlette.types import ASGIApp
 
 from craton import logs
 from craton.domain.events import runner
-from craton.domain.webhook_delivery import Dispatcher, Policy
 from craton.http import metrics, openapi
 from craton.http.auth import authenticator_for
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
@@ -63,23 +62,19 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # Background jobs (the event pump): every worker may run them, each job's lease lets one win a round.
-        # They get their own small pool, so they never take a connection a request waits for.
+        # Background jobs (the event pump, webhook delivery and pruning): one loop in one thread per
+        # worker; the pump's lease and the deliveries' claims keep workers from doing the same work.
+        # The loop gets its own small pool, so it never takes a connection a request waits for.
         background = None
-        if settings.events_enabled:
+        jobs = runner.jobs(settings, pump_events=settings.events_enabled)
+        if jobs:
             jobs_engine = create_engine(settings.database_url, pool_size=1, max_overflow=1)
-            background = (jobs_engine, *runner.start_thread(jobs_engine, settings.events_interval))
-        dispatcher = None
-        if settings.webhooks_dispatch:
-            dispatcher = Dispatcher(engine, Policy.from_settings(settings), settings.webhooks_poll_seconds)
-            dispatcher.start()
+            background = (jobs_engine, *runner.start_thread(jobs_engine, settings.events_interval, jobs))
         yield
-        if dispatcher is not None:
-            dispatcher.stop()
         if background is not None:
             jobs_engine, thread, stop = background
             stop.set()
-            thread.join(timeout=30)
+            thread.join(timeout=settings.webhooks_timeout_seconds + 30)
             jobs_engine.dispose()
         offload.shutdown()
         engine.dispose()

@@ -51,8 +51,9 @@ class Settings:
     webhooks_max_response_bytes: int = 65536
     webhooks_disable_after: int = 5
     webhooks_poll_seconds: float = 2.0
-    # Whether craton-api runs the webhook delivery loop in a background thread.
+    # Whether the background loop (craton-api's thread, craton-events) delivers webhooks.
     webhooks_dispatch: bool = True
+    webhooks_delivery_retention_days: int = 30
     extra: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
@@ -88,6 +89,11 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "webhooks_disable_after": ("CRATON_WEBHOOKS_DISABLE_AFTER", "webhooks", "disable_after"),
     "webhooks_poll_seconds": ("CRATON_WEBHOOKS_POLL_SECONDS", "webhooks", "poll_seconds"),
     "webhooks_dispatch": ("CRATON_WEBHOOKS_DISPATCH", "webhooks", "dispatch"),
+    "webhooks_delivery_retention_days": (
+        "CRATON_WEBHOOKS_DELIVERY_RETENTION_DAYS",
+        "webhooks",
+        "delivery_retention_days",
+    ),
 }
 
 # The original's Paste pipeline names are accepted as aliases.
@@ -168,6 +174,8 @@ def load_settings(
         raise SettingsError(f"events_interval must be a positive number of seconds, not {settings.events_interval}")
     if settings.webhooks_max_attempts < 1:
         raise SettingsError("webhooks max_attempts must be at least 1")
+    if settings.webhooks_delivery_retention_days < 0:
+        raise SettingsError("webhooks delivery_retention_days must be 0 (keep every delivery) or more")
     if settings.public_url:
         public = urlsplit(settings.public_url)
         if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:

@@ -22,6 +22,7 @@ from cratonclient.v1.networks import NetworkManager
 from cratonclient.v1.projects import ProjectManager
 from cratonclient.v1.regions import RegionManager
 from cratonclient.v1.users import UserManager
+from cratonclient.v1.webhooks import WebhookManager
 
 
 def api_root(url: str) -> str:
@@ -66,6 +67,11 @@ class Client:
     def changes(self) -> ChangeManager:
         """The change records of all the resources above, as one feed read with a cursor."""
         return ChangeManager(session=self._session, url=self._url)
+
+    @functools.cached_property
+    def webhooks(self) -> WebhookManager:
+        """The project's webhooks (admins only) and their delivery logs: not a kind of inventory object."""
+        return WebhookManager(session=self._session, url=self._url)
 
     @property
     def url(self) -> str:

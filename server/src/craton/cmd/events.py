@@ -10,12 +10,9 @@ import argparse
 import signal
 import sys
 import threading
-from functools import partial
 
 from craton.cmd.common import add_common_options, configure_logging, settings_from
 from craton.domain.events import runner
-from craton.domain.webhook_delivery import DELIVERY_BATCH, Policy, deliver_due
-from craton.settings import Settings
 from craton.storage.engine import create_engine
 
 
@@ -27,15 +24,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def jobs(settings: Settings) -> list[runner.Job]:
-    """The pump, then (unless ``[webhooks] dispatch`` is off) the delivery of what it queued."""
-    chosen = list(runner.JOBS)
-    if settings.webhooks_dispatch:
-        send = partial(deliver_due, policy=Policy.from_settings(settings), limit=DELIVERY_BATCH)
-        chosen.append(runner.Job("webhook-delivery", send, full_batch=DELIVERY_BATCH))
-    return chosen
-
-
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
@@ -43,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
     try:
-        chosen = jobs(settings)
+        chosen = runner.jobs(settings)
         if args.once:
             while runner.run_round(engine, chosen):
                 pass

@@ -4,24 +4,33 @@ Several processes may run this loop at once: a delivery is claimed with a condit
 UPDATE (it only succeeds for the process that still sees it due), and a claim is a lease,
 so a process killed mid-delivery leaves a row that another process re-sends after the
 lease, with the same event id (at-least-once; receivers deduplicate on the id).
+
+The loop is two jobs of the background runner (``craton.domain.events.runner``): delivery,
+after the event pump, and pruning of old finished rows. Every write goes through
+``transaction(engine, writes=True)``, so on SQLite it waits its turn in the write queue.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import logging
 import random
-import threading
+import socket
 import time
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
 import sqlalchemy as sa
 
 from craton.settings import Settings
+from craton.storage.engine import transaction
 from craton.storage.rows import Row, as_rows
 from craton.storage.tables import webhook_deliveries, webhooks
 from craton.storage.types import utcnow
@@ -29,29 +38,28 @@ from craton.storage.types import utcnow
 log = logging.getLogger("craton.webhooks")
 SIGNATURE_HEADER = "X-Craton-Signature"
 LEASE = dt.timedelta(minutes=2)
+_DEFAULTS = Settings()
 
 
 @dataclass(frozen=True)
 class Policy:
-    """How hard to try: attempts, backoff, timeouts and when to give up on a webhook."""
+    """How hard to try, where to, and how long to keep the log: the ``[webhooks]`` settings.
 
-    max_attempts: int = 8
-    backoff_seconds: float = 10.0
-    backoff_max_seconds: float = 3600.0
-    timeout_seconds: float = 10.0
-    max_response_bytes: int = 65536
-    disable_after: int = 5
+    Each field is the setting ``webhooks_<field>``; the defaults are the settings' defaults.
+    """
+
+    max_attempts: int = _DEFAULTS.webhooks_max_attempts
+    backoff_seconds: float = _DEFAULTS.webhooks_backoff_seconds
+    backoff_max_seconds: float = _DEFAULTS.webhooks_backoff_max_seconds
+    timeout_seconds: float = _DEFAULTS.webhooks_timeout_seconds
+    max_response_bytes: int = _DEFAULTS.webhooks_max_response_bytes
+    disable_after: int = _DEFAULTS.webhooks_disable_after
+    allow_private_targets: bool = _DEFAULTS.webhooks_allow_private_targets
+    delivery_retention_days: int = _DEFAULTS.webhooks_delivery_retention_days
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
-        return cls(
-            settings.webhooks_max_attempts,
-            settings.webhooks_backoff_seconds,
-            settings.webhooks_backoff_max_seconds,
-            settings.webhooks_timeout_seconds,
-            settings.webhooks_max_response_bytes,
-            settings.webhooks_disable_after,
-        )
+        return cls(**{f.name: getattr(settings, f"webhooks_{f.name}") for f in dataclasses.fields(cls)})
 
     def delay(self, attempts: int) -> float:
         """Exponential backoff with jitter: a random point in the upper half of base * 2^(n-1)."""
@@ -72,42 +80,40 @@ def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
 
 
 def claim(engine: sa.Engine, limit: int = 50) -> list[Row]:
-    """Take up to ``limit`` due deliveries of enabled webhooks; each is claimed by one process only."""
+    """Take up to ``limit`` due deliveries of enabled webhooks; each is claimed by one process only.
+
+    One write transaction: the due rows are locked (``SKIP LOCKED``: a second process takes
+    other rows; SQLite has one writer anyway), leased, and read back with their webhook.
+    """
     now = utcnow()
-    with engine.begin() as conn:
-        candidates = [
-            row.id
-            for row in conn.execute(
-                sa.select(webhook_deliveries.c.id)
-                .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
-                .where(_due(now), webhooks.c.enabled)
-                .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id)
-                .limit(limit)
-            )
-        ]
-    claimed = []
-    for delivery_id in candidates:
-        with engine.begin() as conn:
-            won = conn.execute(
-                sa.update(webhook_deliveries)
-                .where(webhook_deliveries.c.id == delivery_id, _due(now))
-                .values(status="delivering", claimed_until=now + LEASE)
-            ).rowcount
-        if won:
-            claimed.append(delivery_id)
-    if not claimed:
-        return []
-    with engine.connect() as conn:
+    lease_end = now + LEASE
+    enabled = sa.select(webhooks.c.id).where(webhooks.c.enabled).scalar_subquery()
+    candidates = (
+        sa.select(webhook_deliveries.c.id)
+        .where(_due(now), webhook_deliveries.c.webhook_id.in_(enabled))
+        .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id)
+        .limit(limit)
+    )
+    with transaction(engine, writes=True) as conn:
+        if conn.dialect.name != "sqlite":
+            candidates = candidates.with_for_update(skip_locked=True)
+        ids = list(conn.execute(candidates).scalars())
+        if not ids:
+            return []
+        conn.execute(
+            sa.update(webhook_deliveries)
+            .where(webhook_deliveries.c.id.in_(ids), _due(now))
+            .values(status="delivering", claimed_until=lease_end)
+        )
         return as_rows(
             conn.execute(
-                sa.select(
-                    webhook_deliveries,
-                    webhooks.c.url,
-                    webhooks.c.secret,
-                    webhooks.c.project_id,
-                )
+                sa.select(webhook_deliveries, webhooks.c.url, webhooks.c.secret, webhooks.c.project_id)
                 .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
-                .where(webhook_deliveries.c.id.in_(claimed))
+                .where(
+                    webhook_deliveries.c.id.in_(ids),
+                    webhook_deliveries.c.status == "delivering",
+                    webhook_deliveries.c.claimed_until == lease_end,
+                )
                 .order_by(webhook_deliveries.c.id)
             ).all()
         )
@@ -126,8 +132,71 @@ def body_of(delivery: Row) -> bytes:
     )
 
 
+class Refused(Exception):
+    """The target may not be contacted (it resolves to a non-public address) or does not resolve."""
+
+
+def non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, private, link-local (cloud metadata), multicast, reserved...: not a webhook target."""
+    return not address.is_global or address.is_multicast
+
+
+def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address ``host`` has now (a literal address is itself); ``Refused`` when it has none."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise Refused(f"host {host} does not resolve ({exc.strerror or exc})") from None
+    found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not found:
+        raise Refused(f"host {host} does not resolve")
+    return list(dict.fromkeys(found))
+
+
+def target(url: str, allow_private: bool) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Where to send: (URL, extra headers, request extensions), checked again at delivery time.
+
+    The webhook's host was checked when its URL was set, but a name can resolve elsewhere
+    later (DNS rebinding). Unless private targets are allowed, the name is resolved now, every
+    address must be public, and the connection goes to the checked address: the URL names the
+    address, ``Host`` the name, and TLS verifies the certificate for the name (SNI), so the
+    address checked and the address connected to are the same.
+    """
+    if allow_private:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = resolve(host, port)
+    bad = [address for address in addresses if non_public(address)]
+    if bad:
+        raise Refused(
+            f"refused: host {host} resolves to the non-public address {bad[0]} "
+            "(it changed since the webhook was saved?); private targets need [webhooks] allow_private_targets"
+        )
+    try:
+        ipaddress.ip_address(host)
+        return url, {}, {}  # a literal public address: nothing to pin
+    except ValueError:
+        pass
+    address = addresses[0]
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    return pinned, {"Host": host_header}, {"sni_hostname": host}
+
+
 def send(client: httpx.Client, delivery: Row, policy: Policy) -> tuple[int | None, str | None]:
     """POST one delivery; (response code, error or None when it was a 2xx)."""
+    try:
+        url, pinned_headers, extensions = target(delivery["url"], policy.allow_private_targets)
+    except Refused as exc:
+        return None, str(exc)[:500]
     body = body_of(delivery)
     timestamp = str(int(time.time()))
     headers = {
@@ -137,17 +206,22 @@ def send(client: httpx.Client, delivery: Row, policy: Policy) -> tuple[int | Non
         "X-Craton-Event-Kind": delivery["event_kind"],
         "X-Craton-Timestamp": timestamp,
         SIGNATURE_HEADER: sign(delivery["secret"], timestamp, body),
+        **pinned_headers,
     }
     try:
-        with client.stream("POST", delivery["url"], content=body, headers=headers) as response:
+        request = client.build_request("POST", url, content=body, headers=headers, extensions=extensions)
+        response = client.send(request, stream=True)
+        try:
             size = 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > policy.max_response_bytes:
                     break  # the answer's body is not needed; stop reading a runaway one
-            if 200 <= response.status_code < 300:
-                return response.status_code, None
-            return response.status_code, f"HTTP {response.status_code}"
+        finally:
+            response.close()
+        if 200 <= response.status_code < 300:
+            return response.status_code, None
+        return response.status_code, f"HTTP {response.status_code}"
     except httpx.TimeoutException:
         return None, f"timed out after {policy.timeout_seconds:g} s"
     except httpx.HTTPError as exc:
@@ -160,13 +234,15 @@ def record(engine: sa.Engine, delivery: Row, code: int | None, error: str | None
     attempts = delivery["attempts"] + 1
     mine = sa.and_(webhook_deliveries.c.id == delivery["id"], webhook_deliveries.c.status == "delivering")
     outcome = {"attempts": attempts, "response_code": code, "last_error": error, "claimed_until": None}
-    with engine.begin() as conn:
+    with transaction(engine, writes=True) as conn:
         if error is None:
             conn.execute(
                 sa.update(webhook_deliveries).where(mine).values(status="succeeded", delivered_at=now, **outcome)
             )
             conn.execute(
-                sa.update(webhooks).where(webhooks.c.id == delivery["webhook_id"]).values(consecutive_failures=0)
+                sa.update(webhooks)
+                .where(webhooks.c.id == delivery["webhook_id"], webhooks.c.consecutive_failures != 0)
+                .values(consecutive_failures=0)
             )
             return
         if attempts < policy.max_attempts:
@@ -175,7 +251,9 @@ def record(engine: sa.Engine, delivery: Row, code: int | None, error: str | None
                 sa.update(webhook_deliveries).where(mine).values(status="pending", next_attempt_at=retry_at, **outcome)
             )
             return
-        failed = conn.execute(sa.update(webhook_deliveries).where(mine).values(status="failed", **outcome)).rowcount
+        failed = conn.execute(
+            sa.update(webhook_deliveries).where(mine).values(status="failed", next_attempt_at=now, **outcome)
+        ).rowcount
         if not failed:
             return
         conn.execute(
@@ -204,7 +282,7 @@ DELIVERY_BATCH = 50
 
 
 def deliver_due(engine: sa.Engine, policy: Policy, limit: int = DELIVERY_BATCH) -> int:
-    """One pass of the delivery loop; returns how many deliveries were attempted."""
+    """One pass of the delivery job; returns how many deliveries were attempted."""
     batch = claim(engine, limit)
     if not batch:
         return 0
@@ -219,30 +297,25 @@ def deliver_due(engine: sa.Engine, policy: Policy, limit: int = DELIVERY_BATCH) 
     return len(batch)
 
 
-class Dispatcher:
-    """A background thread running :func:`deliver_due` every ``poll_seconds`` until stopped."""
+PRUNE_BATCH = 1000
 
-    def __init__(self, engine: sa.Engine, policy: Policy, poll_seconds: float) -> None:
-        self.engine, self.policy, self.poll_seconds = engine, policy, poll_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="craton-webhooks", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+def prune(engine: sa.Engine, policy: Policy, limit: int = PRUNE_BATCH) -> int:
+    """Delete up to ``limit`` finished deliveries older than the retention; returns how many.
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self.policy.timeout_seconds + 5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = deliver_due(self.engine, self.policy)
-            except sa.exc.OperationalError as exc:  # the database is away: say so, without a traceback
-                log.warning("webhook delivery pass: database unavailable (%s)", type(exc.orig).__name__)
-                busy = 0
-            except Exception:  # a database hiccup must not end the loop
-                log.exception("webhook delivery pass failed")
-                busy = 0
-            if not busy:
-                self._stop.wait(self.poll_seconds)
+    A succeeded delivery counts from when it was delivered, a failed one from its last
+    attempt; pending and in-flight rows are never pruned. Retention 0 keeps everything.
+    """
+    if policy.delivery_retention_days <= 0:
+        return 0
+    cutoff = utcnow() - dt.timedelta(days=policy.delivery_retention_days)
+    d = webhook_deliveries.c
+    old = sa.or_(
+        sa.and_(d.status == "succeeded", d.delivered_at < cutoff),
+        sa.and_(d.status == "failed", d.next_attempt_at < cutoff),
+    )
+    with transaction(engine, writes=True) as conn:
+        ids = list(conn.execute(sa.select(d.id).where(old).order_by(d.id).limit(limit)).scalars())
+        if ids:
+            conn.execute(sa.delete(webhook_deliveries).where(d.id.in_(ids)))
+    return len(ids)

@@ -7,8 +7,6 @@ and never shown again after creation: reads answer only its last four characters
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,6 +15,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from craton.domain import crud
+from craton.domain import webhook_delivery as delivery
 from craton.domain.errors import Conflict, InvalidInput, NotFound
 from craton.domain.principal import Principal, Role
 from craton.domain.projects import KIND as PROJECT
@@ -38,33 +37,33 @@ def _project_of(conn: sa.Connection, principal: Principal, project_id: Any) -> s
 
 
 def check_url(url: str, allow_private: bool) -> None:
-    """http(s) only; loopback, private and link-local targets only when the operator allows them."""
+    """http(s) only; loopback, private and link-local targets only when the operator allows them.
+
+    Delivery checks the address again, since a name may resolve elsewhere later
+    (``webhook_delivery.target``).
+    """
     parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise InvalidInput("Invalid webhook", f"url {url!r} has an invalid port") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("Invalid webhook", f"url {url!r} is not an http or https URL with a host")
     if parts.username or parts.password:
         raise InvalidInput("Invalid webhook", "url must not carry credentials; use the secret to authenticate")
     if allow_private:
         return
-    for address in _addresses(parts.hostname):
-        if not address.is_global or address.is_multicast:
+    try:
+        addresses = delivery.resolve(parts.hostname, port or 0)
+    except delivery.Refused:
+        raise InvalidInput("Invalid webhook", f"url host {parts.hostname} does not resolve") from None
+    for address in addresses:
+        if delivery.non_public(address):
             raise InvalidInput(
                 "Invalid webhook",
                 f"url host {parts.hostname} resolves to the non-public address {address}; "
                 "private, loopback and link-local targets need [webhooks] allow_private_targets",
             )
-
-
-def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        raise InvalidInput("Invalid webhook", f"url host {host} does not resolve") from None
-    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 def _check_filters(filters: dict[str, Any]) -> dict[str, Any]:
@@ -122,11 +121,12 @@ def get(conn: sa.Connection, principal: Principal, webhook_id: Any) -> Row:
 
 
 def list_all(conn: sa.Connection, principal: Principal, limit: int, marker: int | None) -> list[Row]:
+    """The caller's webhooks by id, after ``marker`` (up to ``limit + 1``: the last says more follow)."""
     principal.require(Role.ADMIN)
     stmt = sa.select(webhooks).where(principal.scope(webhooks.c.project_id))
     if marker is not None:
         stmt = stmt.where(webhooks.c.id > marker)
-    return as_rows(conn.execute(stmt.order_by(webhooks.c.id).limit(limit)).all())
+    return as_rows(conn.execute(stmt.order_by(webhooks.c.id).limit(limit + 1)).all())
 
 
 def update(
@@ -162,14 +162,14 @@ def delete(conn: sa.Connection, principal: Principal, webhook_id: Any) -> None:
 def deliveries(
     conn: sa.Connection, principal: Principal, webhook_id: Any, limit: int, marker: int | None, status: str | None
 ) -> list[Row]:
-    """The delivery log of one webhook, newest first."""
+    """The delivery log of one webhook, newest first (up to ``limit + 1`` rows: the last says more follow)."""
     row = get(conn, principal, webhook_id)
     stmt = sa.select(webhook_deliveries).where(webhook_deliveries.c.webhook_id == row["id"])
     if marker is not None:
         stmt = stmt.where(webhook_deliveries.c.id < marker)
     if status is not None:
         stmt = stmt.where(webhook_deliveries.c.status == status)
-    return as_rows(conn.execute(stmt.order_by(webhook_deliveries.c.id.desc()).limit(limit)).all())
+    return as_rows(conn.execute(stmt.order_by(webhook_deliveries.c.id.desc()).limit(limit + 1)).all())
 
 
 def redeliver(conn: sa.Connection, principal: Principal, webhook_id: Any, delivery_id: Any) -> Row:

@@ -13,6 +13,7 @@ from cratonclient.shell.v1 import (
     inventory_shell,
     projects_shell,
     users_shell,
+    webhooks_shell,
 )
 from cratonclient.v1.client import kind_managers
 
@@ -38,4 +39,5 @@ def commands() -> list[Command]:
     result.extend(fleet_shell.COMMANDS)
     result.extend(changes_shell.COMMANDS)
     result.extend(projects_shell.COMMANDS)
+    result.extend(webhooks_shell.COMMANDS)
     return result

@@ -1,62 +1,123 @@
-"""Periodic background jobs (the event pump; webhook delivery joins here): a small list, one loop.
+"""Periodic background jobs: the event pump, webhook delivery and pruning; a small list, one loop.
 
-The API server runs the loop in a daemon thread of every worker process (each job takes
-its own lease, so one process wins a round); ``craton-events`` runs it on its own.
+The API server runs the loop in a daemon thread of every worker process (the pump takes a
+lease and deliveries are claimed row by row, so processes never do the same work twice);
+``craton-events`` runs it on its own. :func:`jobs` is the one place that says which jobs run.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import sqlalchemy as sa
 
+from craton.domain import webhook_delivery
 from craton.domain.events import pump
+from craton.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Job:
-    """``run(engine)`` returns how much it did; a job that did a full batch runs again at once."""
+    """``run(engine)`` returns how much it did; a job that did a full batch runs again at once.
+
+    ``every``: at least this many seconds between two runs of the job (0: every round),
+    unless its last run did a full batch.
+    """
 
     name: str
     run: Callable[[sa.Engine], int]
     full_batch: int = pump.DEFAULT_BATCH
+    every: float = 0.0
 
 
 JOBS: list[Job] = [Job("event-pump", pump.process_pending)]
+#: How often finished webhook deliveries past their retention are deleted.
+PRUNE_EVERY = 600.0
+
+
+def jobs(settings: Settings, pump_events: bool = True) -> list[Job]:
+    """What the loop runs: the pump (``pump_events``), then, unless ``[webhooks] dispatch`` is off,
+    the delivery of what it queued and the pruning of the delivery log."""
+    chosen = list(JOBS) if pump_events else []
+    if settings.webhooks_dispatch:
+        policy = webhook_delivery.Policy.from_settings(settings)
+        batch = webhook_delivery.DELIVERY_BATCH
+        chosen.append(
+            Job(
+                "webhook-delivery",
+                partial(webhook_delivery.deliver_due, policy=policy, limit=batch),
+                full_batch=batch,
+                every=settings.webhooks_poll_seconds,
+            )
+        )
+        chosen.append(
+            Job(
+                "webhook-prune",
+                partial(webhook_delivery.prune, policy=policy),
+                full_batch=webhook_delivery.PRUNE_BATCH,
+                every=PRUNE_EVERY,
+            )
+        )
+    return chosen
+
+
+def run_job(engine: sa.Engine, job: Job) -> bool:
+    """Run one job once; True when it did a full batch (more is waiting). A failing job is logged, not fatal."""
+    try:
+        return job.run(engine) >= job.full_batch
+    except sa.exc.OperationalError as exc:  # the database is away: say so, without a traceback
+        log.warning(
+            "background job %s: database unavailable (%s); it runs again next round",
+            job.name,
+            type(exc.orig).__name__,
+        )
+    except Exception:  # noqa: BLE001 - a background loop must outlive one bad round
+        log.exception("background job %s failed; it runs again next round", job.name)
+    return False
 
 
 def run_round(engine: sa.Engine, jobs: list[Job]) -> bool:
-    """Run every job once; True when some job has more to do right away. A failing job is logged, not fatal."""
+    """Run every job once, whatever its ``every``; True when some job has more to do right away."""
     busy = False
     for job in jobs:
-        try:
-            busy = job.run(engine) >= job.full_batch or busy
-        except sa.exc.OperationalError as exc:  # the database is away: say so, without a traceback
-            log.warning(
-                "background job %s: database unavailable (%s); it runs again next round",
-                job.name,
-                type(exc.orig).__name__,
-            )
-        except Exception:  # noqa: BLE001 - a background loop must outlive one bad round
-            log.exception("background job %s failed; it runs again next round", job.name)
+        busy = run_job(engine, job) or busy
     return busy
 
 
 def run_forever(engine: sa.Engine, interval: float, stop: threading.Event, jobs: list[Job] | None = None) -> None:
-    """Run the jobs every ``interval`` seconds (at once again while a job has a backlog) until ``stop`` is set."""
+    """Run the jobs every ``interval`` seconds (at once again while a job has a backlog) until ``stop`` is set.
+
+    A job with ``every`` is skipped until that long has passed since it last ran without a backlog.
+    """
+    chosen = JOBS if jobs is None else jobs
+    next_run = {job.name: 0.0 for job in chosen}
     while not stop.is_set():
-        if not run_round(engine, JOBS if jobs is None else jobs):
+        busy = False
+        for job in chosen:
+            started = time.monotonic()
+            if started < next_run[job.name]:
+                continue
+            full = run_job(engine, job)
+            next_run[job.name] = started if full else started + job.every
+            busy = busy or full
+        if not busy:
             stop.wait(interval)
 
 
-def start_thread(engine: sa.Engine, interval: float) -> tuple[threading.Thread, threading.Event]:
+def start_thread(
+    engine: sa.Engine, interval: float, jobs: list[Job] | None = None
+) -> tuple[threading.Thread, threading.Event]:
     """The loop in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    thread = threading.Thread(target=run_forever, args=(engine, interval, stop), name="craton-events", daemon=True)
+    thread = threading.Thread(
+        target=run_forever, args=(engine, interval, stop, jobs), name="craton-events", daemon=True
+    )
     thread.start()
     return thread, stop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.responses import Response
 
@@ -60,10 +61,13 @@ def _allow_private(call: Call) -> bool:
     return bool(call.request.app.state.settings.webhooks_allow_private_targets)
 
 
-def _next(call: Call, rows: list[Any], limit: int) -> str | None:
-    if len(rows) < limit:
-        return None
-    return f"{base_url(call.request)}{call.request.url.path}?limit={limit}&marker={rows[-1]['id']}"
+def _page(call: Call, rows: list[Any], limit: int, **query: Any) -> tuple[list[Any], dict[str, str | None]]:
+    """The page's rows and its ``links``: ``next`` only when more rows follow (one more was read)."""
+    if len(rows) <= limit:
+        return rows, {"next": None}
+    rows = rows[:limit]
+    params = urlencode({**{k: v for k, v in query.items() if v is not None}, "limit": limit, "marker": rows[-1]["id"]})
+    return rows, {"next": f"{base_url(call.request)}{call.request.url.path}?{params}"}
 
 
 def create(call: Call) -> Response:
@@ -76,8 +80,8 @@ def create(call: Call) -> Response:
 
 def list_hooks(call: Call) -> Response:
     limit = call.query["limit"]
-    rows = webhooks.list_all(call.conn, call.principal, limit, call.query["marker"])
-    return JSONResponse({"webhooks": [webhooks.shown(r) for r in rows], "links": {"next": _next(call, rows, limit)}})
+    rows, links = _page(call, webhooks.list_all(call.conn, call.principal, limit, call.query["marker"]), limit)
+    return JSONResponse({"webhooks": [webhooks.shown(r) for r in rows], "links": links})
 
 
 def show(call: Call) -> Response:
@@ -95,11 +99,10 @@ def delete(call: Call) -> Response:
 
 
 def deliveries(call: Call) -> Response:
-    limit = call.query["limit"]
-    rows = webhooks.deliveries(
-        call.conn, call.principal, call.path["id"], limit, call.query["marker"], call.query["status"]
-    )
-    return JSONResponse({"deliveries": [dict(r) for r in rows], "links": {"next": _next(call, rows, limit)}})
+    limit, status = call.query["limit"], call.query["status"]
+    found = webhooks.deliveries(call.conn, call.principal, call.path["id"], limit, call.query["marker"], status)
+    rows, links = _page(call, found, limit, status=status)
+    return JSONResponse({"deliveries": [dict(r) for r in rows], "links": links})
 
 
 def redeliver(call: Call) -> Response:
