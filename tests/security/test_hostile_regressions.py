@@ -34,11 +34,16 @@ JSON = {"content-type": "application/json"}
 
 
 def body_operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(method, path template, body schema) of every operation that takes a JSON body."""
+    """(method, path template, body schema) of every operation that takes a JSON body.
+
+    An operation reading its body itself (``raw_body``: the import) counts when it accepts JSON.
+    """
     for route in API_ROUTES:
         for op in getattr(route, "operations", []):
             if op.body is not None:
                 yield op.method, route.path, op.body
+            elif op.raw_body is not None and "application/json" in op.raw_body.content:
+                yield op.method, route.path, op.raw_body.content["application/json"]["schema"]
 
 
 def escaped(body: Any) -> bytes:
@@ -103,6 +108,8 @@ def objects(craton: Craton) -> dict[str, Any]:
 
 
 def concrete(path: str, objects: dict[str, Any]) -> str:
+    if "{id}" not in path:  # a collection or a view (/v1/import)
+        return path
     return path.replace("{id}", str(objects[path.split("/")[2]]))
 
 

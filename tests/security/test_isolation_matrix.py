@@ -298,6 +298,7 @@ def test_collection_operations(world: World, case: CollectionCase, caller: str) 
 # module (every route there: another project's id is 404, a member is refused, lists stay own).
 CHECKED_ELSEWHERE = {
     ("GET", "/v1/export"): "tests/api/test_export.py::test_a_subtree_and_nothing_of_another_project",
+    ("POST", "/v1/import"): "tests/api/test_import.py::test_an_import_never_touches_another_project",
     **{
         (method, path): "tests/api/test_webhooks.py::test_tenancy_admins_only_and_own_project_only"
         for method, path in (

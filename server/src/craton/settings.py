@@ -33,6 +33,8 @@ class Settings:
     access_log: bool = True
     max_body_bytes: int = 1_048_576
     max_json_depth: int = 32
+    # POST /v1/import: a whole fleet document is far bigger than any other request.
+    max_import_bytes: int = 64 * 1024 * 1024
     history_enabled: bool = True
     history_retention_days: int = 0
     rate_limit: float = 0.0
@@ -70,6 +72,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "access_log": ("CRATON_ACCESS_LOG", "api", "access_log"),
     "max_body_bytes": ("CRATON_MAX_BODY_BYTES", "api", "max_body_bytes"),
     "max_json_depth": ("CRATON_MAX_JSON_DEPTH", "api", "max_json_depth"),
+    "max_import_bytes": ("CRATON_MAX_IMPORT_BYTES", "api", "max_import_bytes"),
     "history_enabled": ("CRATON_HISTORY_ENABLED", "history", "enabled"),
     "history_retention_days": ("CRATON_HISTORY_RETENTION_DAYS", "history", "retention_days"),
     "rate_limit": ("CRATON_RATE_LIMIT", "api", "rate_limit"),

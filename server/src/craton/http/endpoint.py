@@ -50,6 +50,23 @@ Handler = Callable[[Call], Response]
 
 
 @dataclass(frozen=True)
+class RawBody:
+    """A body the operation reads itself: media types besides JSON, and a size limit of its own.
+
+    ``parse(raw, content_type, settings)`` runs on a worker thread before the transaction
+    and hands the handler what it returns as ``Call.body``; a :class:`CratonError` it
+    raises is answered once the caller is authenticated, as a schema violation is.
+    """
+
+    parse: Callable[[bytes, str, Settings], Any]
+    limit: Callable[[Settings], int]
+    #: OpenAPI: the media types accepted, each with its schema.
+    content: Mapping[str, Mapping[str, Any]]
+    #: OpenAPI: the schema of the 400 answer, when it says more than the usual error.
+    invalid: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Operation:
     method: str
     handler: Handler
@@ -61,6 +78,8 @@ class Operation:
     response: Mapping[str, Any] | None = None
     # Other success answers, by status code: their JSON schemas (e.g. a delete's 200 preview).
     other_responses: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    #: A body read and parsed by the operation itself (``body`` stays None then).
+    raw_body: RawBody | None = None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -94,7 +113,11 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
         invalid: CratonError | None = None
         try:
             query = parse_query(op.query, request.query_params.multi_items())
-            if op.body is not None:
+            if op.raw_body is not None:
+                raw = await read_body(request, op.raw_body.limit(settings))
+                content_type = request.headers.get("content-type", "")
+                body = await request.app.state.offload(op.raw_body.parse, raw, content_type, settings)
+            elif op.body is not None:
                 raw = await read_body(request, settings.max_body_bytes)
                 body = parse_body(raw, request.headers.get("content-type", ""), settings.max_json_depth)
                 if body is None and op.body_optional:

@@ -43,6 +43,11 @@ def error_response(
 
 async def craton_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CratonError)
+    problems = getattr(exc, "problems", None)
+    if problems is not None:  # a refused import document: every problem with its place
+        body = error_body(exc.status, exc.message, exc.detail)
+        body["errors"] = [{"where": problem.where, "message": problem.message} for problem in problems]
+        return JSONResponse(body, status_code=exc.status)
     return error_response(exc.status, exc.message, getattr(exc, "headers", None), exc.detail)
 
 

@@ -147,6 +147,16 @@ def _operation(path: str, op: Any) -> dict[str, Any]:
     if op.body is not None:
         responses["415"] = {"description": "The body was not sent as application/json", "content": _ERROR_REF}
         entry["requestBody"] = {"required": not op.body_optional, "content": {"application/json": {"schema": op.body}}}
+    if op.raw_body is not None:
+        media = ", ".join(op.raw_body.content)
+        responses["415"] = {"description": f"The body was not sent as one of {media}", "content": _ERROR_REF}
+        entry["requestBody"] = {
+            "required": True,
+            "content": {name: dict(item) for name, item in op.raw_body.content.items()},
+        }
+        if op.raw_body.invalid is not None:
+            invalid = {"application/json": {"schema": dict(op.raw_body.invalid)}}
+            responses["400"] = {"description": _ERRORS["400"], "content": invalid}
     return entry
 
 

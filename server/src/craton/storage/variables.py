@@ -193,6 +193,12 @@ def upsert(
     conn.execute(_upsert_statement(conn.dialect.name), rows)
 
 
+def upsert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Create or overwrite many variables of many owners: one batch (rows as :func:`upsert` builds them)."""
+    if rows:
+        conn.execute(_upsert_statement(conn.dialect.name), rows)
+
+
 @functools.lru_cache(maxsize=4)
 def _upsert_statement(dialect: str) -> sa.Insert:
     """One row's "insert or overwrite", built once per dialect and run with every row's parameters.
