@@ -374,7 +374,7 @@ def test_sigkill_of_craton_events_mid_batch_loses_nothing(
     tenant = craton.tenant()
     hook = make_hook(tenant.client, receiver.url, events=["effective-change"])
     publish(server, tenant.project_id, [effective(n, a=n) for n in range(1, 11)])
-    receiver.plan = ["ok", "ok", "ok", "hang"]  # the 4th request hangs until the process is gone
+    receiver.plan = ["ok", "ok", "ok"] + ["hang"] * 7  # from the 4th on, requests hang until the process is gone
     process = subprocess.Popen(
         [sys.executable, "-m", "craton.cmd.events", "--database-url", server.database_url],
         env={**os.environ, **PRIVATE_TARGETS},
@@ -394,9 +394,10 @@ def test_sigkill_of_craton_events_mid_batch_loses_nothing(
             process.wait(10)
     receiver.release.set()
     log = _log(tenant.client, hook["id"])
-    states = sorted(d["status"] for d in log)
-    assert len(log) == 10 and states == ["delivering"] * 7 + ["succeeded"] * 3  # claimed, not lost
-    in_flight = receiver.received[3]["id"]
+    assert len(log) == 10 and {d["status"] for d in log} <= {"succeeded", "delivering"}  # claimed, none lost
+    answered = {r["id"] for r in receiver.received if r["action"] == "ok"}
+    in_flight = {r["id"] for r in receiver.received if r["action"] == "hang"}
+    assert {d["event_id"] for d in log if d["status"] == "succeeded"} <= answered and in_flight
     # The lease of the dead process runs out (here: moved into the past), and the next run re-sends.
     with server.engine.begin() as conn:
         conn.execute(
@@ -408,8 +409,7 @@ def test_sigkill_of_craton_events_mid_batch_loses_nothing(
     assert [d["status"] for d in log] == ["succeeded"] * 10
     got = [r["id"] for r in receiver.received]
     assert set(got) == {d["event_id"] for d in log}  # every event arrived, under its one id
-    assert got.count(in_flight) == 2  # the one in flight at the kill came again with the same id
-    assert len(got) == 11
+    assert all(got.count(event_id) == 2 for event_id in in_flight)  # in flight at the kill: sent again, same id
 
 
 def test_delivery_rechecks_the_address_and_refuses_a_name_now_private(
