@@ -214,3 +214,44 @@ def test_preview_of_a_variable_write_costs_the_same_for_5_and_100_devices(
         assert body["devices_affected"] == devices
         counts.append(counter.count)
     assert counts[0] == counts[1], f"a preview over 7 devices cost {counts[0]} statements, over 103 {counts[1]}"
+
+
+# Statements of whole reads, authentication (one) included, on PostgreSQL and MariaDB (SQLite
+# adds its BEGIN): what the read use cases (objects.read, objects.read_page, objects.lookup)
+# cost. A host: its row, resolved variables (chain and values), labels, its parent's kind.
+# /v1/devices cost 10 before objects.read_page, which loads the details of hosts and network
+# devices together (the presenter loaded them per kind, twice the detail queries).
+READS = {
+    "host": 6,
+    "cloud": 3,
+    "hosts": 6,
+    "hosts-blame": 15,
+    "devices": 6,
+    "regions": 3,
+    "cloud-by-name": 2,
+    "hosts-by-vars": 8,
+}
+
+
+def _read_request(fleet: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    deep = fleet["big"]["hosts"][1]  # nested under a network device: its up link names the parent's kind
+    big_cell = fleet["big_cell"]["id"]
+    details = {"details": "true", "cell_id": big_cell, "limit": 100}
+    return {
+        "host": (f"/v1/hosts/{deep['id']}", {"resolved-values": "true"}),
+        "cloud": (f"/v1/clouds/{fleet['big_cloud']['id']}", {}),
+        "hosts": ("/v1/hosts", {**details, "resolved-values": "true"}),
+        "hosts-blame": ("/v1/hosts", {**details, "blame": "true"}),
+        "devices": ("/v1/devices", details),
+        "regions": ("/v1/regions", {"details": "true", "cloud_id": fleet["big_cloud"]["id"], "limit": 100}),
+        "cloud-by-name": ("/v1/clouds", {"name": fleet["big_cloud"]["name"]}),
+        "hosts-by-vars": ("/v1/hosts", {"vars": 'level:"switch-0"', "cell_id": big_cell, "limit": 100}),
+    }[name]
+
+
+@pytest.mark.parametrize("name", list(READS))
+def test_a_read_costs_a_fixed_number_of_statements(craton: Craton, fleet: dict[str, Any], name: str) -> None:
+    path, params = _read_request(fleet, name)
+    count, body = _count(craton, fleet["tenant"].client, path, params)
+    assert body, "the read answers something"
+    assert count == READS[name] + (craton.server.backend == "sqlite"), count

@@ -1,8 +1,9 @@
-"""Rows out as JSON objects: declared fields only, plus variables, labels and up-links.
+"""Read models out as JSON objects: declared fields only, plus variables, labels and up-links.
 
-Everything a page shows beyond its rows (variables, blame, labels, parent kinds)
-comes from the domain (``domain/readmodel.py``), loaded in a fixed number of
-queries for the whole page; this module holds no database connection.
+The read use cases (``domain/objects.py``) return the rows with everything a page shows
+beyond them (variables, blame, labels, parent kinds: ``domain/readmodel.py``), loaded in
+a fixed number of queries for the whole page; this module only shapes them and holds no
+database connection.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 
 from craton.domain import kinds
-from craton.domain.readmodel import Details
+from craton.domain.readmodel import Details, Item
 from craton.http.jsonio import timestamp
 from craton.http.urls import base_url
 
@@ -61,3 +62,8 @@ def present(request: Request, shape: Shape, rows: Sequence[Row], details: Detail
             item["links"] = [up_link(base, row, details.parent_kinds)]
         result.append(item)
     return result
+
+
+def present_one(request: Request, shape: Shape, item: Item) -> dict[str, Any]:
+    """The JSON object of one object's read model."""
+    return present(request, shape, [item.row], item.details)[0]

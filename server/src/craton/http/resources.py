@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,24 +19,21 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import crud, objects, readmodel, tenancy, versions
+from craton.domain import objects, versions
 from craton.domain import variables as variable_domain
-from craton.domain.crud import Page
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.history import blame as history_blame
 from craton.domain.history import feed as history_feed
 from craton.domain.history import replay
 from craton.domain.kinds import Kind, Row
+from craton.domain.readmodel import Item, Show
 from craton.http import preview, schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links, page_request, pagination_params
-from craton.http.representation import Shape, present
+from craton.http.representation import Shape, present, present_one
 from craton.http.urls import base_url
 from craton.http.validation import Param
-
-ExtraWhere = Callable[[Call], list[sa.ColumnElement[bool]]]
-
 
 NAME_CONTAINS = Param(
     "string",
@@ -61,7 +58,6 @@ class Resource:
     variables_resolve: bool = False
     details_default: bool | None = False
     ip_fields: tuple[str, ...] = ()
-    extra_where: ExtraWhere | None = None
     #: Create-body fields accepted for compatibility and never stored.
     ignored_fields: tuple[str, ...] = ()
     update_params: Mapping[str, Param] = field(default_factory=dict)
@@ -162,75 +158,44 @@ def normalise_addresses(values: dict[str, Any], names: Sequence[str]) -> None:
                 raise InvalidInput(f"{name}: {values[name]!r} is not a valid IPv4 or IPv6 address.") from None
 
 
-def shown(call: Call, shape: Shape, rows: Sequence[Row], **options: Any) -> list[dict[str, Any]]:
-    """The JSON objects of ``rows``: the domain loads their details, the presenter shapes them."""
-    details = readmodel.load(call.conn, shape.owner_kind, rows, device=shape.device, **options)
-    return present(call.request, shape, rows, details)
-
-
-def shown_one(call: Call, shape: Shape, row: Row, **options: Any) -> dict[str, Any]:
-    return shown(call, shape, [row], **options)[0]
-
-
-def list_where(res: Resource, call: Call) -> list[sa.ColumnElement[bool]]:
-    where = [
-        res.kind.table.c[column] == call.query[param]
-        for param, column in res.filter_columns.items()
-        if call.query.get(param) is not None
-    ]
-    if call.query.get("name_contains"):
-        where.append(crud.name_contains(res.kind, call.query["name_contains"]))
-    if res.extra_where is not None:
-        where.extend(res.extra_where(call))
-    return where
-
-
-def _single_lookup(res: Resource, call: Call) -> Response:
-    table = res.kind.table
-    if call.query.get("id") is not None:
-        where = [table.c.id == call.query["id"]]
-        missing = f"{res.kind.label} {call.query['id']} not found"
-    else:
-        where = [table.c.name == call.query["name"]]
-        missing = f"No {res.kind.label.lower()} named {call.query['name']!r}"
-    if call.query.get("name_contains"):
-        where.append(crud.name_contains(res.kind, call.query["name_contains"]))
-    rows = tenancy.find(call.conn, call.principal, res.kind, *where)
-    if not rows:
-        raise NotFound(detail=missing)
-    return JSONResponse({res.key: shown(call, res.shape, rows), "links": []})
-
-
-def list_page(res: Resource, call: Call) -> Page:
-    """The page a list request asks for: filters, ``vars``, tenancy and keyset pagination."""
-    return crud.list_page(
-        call.conn,
-        call.principal,
-        res.kind,
-        page_request(call.query),
-        list_where(res, call),
-        vars_expression=call.query.get("vars"),
-        resolved=bool(call.query.get("resolved-values")),
+def list_query(res: Resource, call: Call) -> objects.ListQuery:
+    """A list request in the domain's terms: filters, ``vars``, the page and what items show."""
+    query = call.query
+    details = bool(query["details"])
+    resolved = bool(query.get("resolved-values"))
+    device = res.kind.info.has_labels
+    return objects.ListQuery(
+        page=page_request(query),
+        equal={column: query[param] for param, column in res.filter_columns.items() if query.get(param) is not None},
+        name_contains=query.get("name_contains") or None,
+        vars=query.get("vars"),
+        labels=(query.get("label") or []) if device else (),
+        ip_address=query.get("ip_address") if device else None,
+        parent_id=query.get("parent_id") if device else None,
+        descendants=bool(query.get("descendants")),
+        show=Show(variables=details, resolved=resolved, blame=details and bool(query.get("blame"))),
     )
 
 
-def detail_options(call: Call) -> dict[str, Any]:
-    """How list items are shown: ``details`` (variables), ``resolved-values``, ``blame``."""
-    details = bool(call.query["details"])
-    return {
-        "with_variables": details,
-        "resolved": call.query["resolved-values"],
-        "with_blame": details and bool(call.query.get("blame")),
-    }
+def _single_lookup(res: Resource, call: Call) -> Response:
+    found = objects.lookup(
+        call.conn,
+        call.principal,
+        res.kind,
+        row_id=call.query.get("id"),
+        name=call.query.get("name"),
+        name_contains=call.query.get("name_contains"),
+    )
+    return JSONResponse({res.key: present(call.request, res.shape, found.rows, found.details), "links": []})
 
 
 def list_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
         if res.single_lookup and (call.query.get("id") is not None or call.query.get("name") is not None):
             return _single_lookup(res, call)
-        page = list_page(res, call)
-        items = shown(call, res.shape, page.rows, **detail_options(call))
-        return JSONResponse({res.key: items, "links": links(call.request, call.query, page)})
+        listing = objects.read_page(call.conn, call.principal, res.kind, list_query(res, call))
+        items = present(call.request, res.shape, listing.rows, listing.details)
+        return JSONResponse({res.key: items, "links": links(call.request, call.query, listing.page)})
 
     return Operation(
         "GET",
@@ -241,16 +206,17 @@ def list_operation(res: Resource) -> Operation:
     )
 
 
-def tagged(response: Response, res: Resource, row: Row) -> Response:
-    response.headers["ETag"] = versions.version_tag(res.kind, row)
+def answer(call: Call, res: Resource, item: Item, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """One object as JSON, with its version as the ETag."""
+    response = JSONResponse(present_one(call.request, res.shape, item), status_code=status, headers=headers)
+    response.headers["ETag"] = item.etag
     return response
 
 
 def get_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
-        row = crud.get(call.conn, call.principal, res.kind, call.path["id"])
-        item = shown_one(call, res.shape, row, with_variables=True, resolved=call.query["resolved-values"])
-        return tagged(JSONResponse(item), res, row)
+        show = Show(variables=True, resolved=bool(call.query["resolved-values"]))
+        return answer(call, res, objects.read(call.conn, call.principal, res.kind, call.path["id"], show))
 
     return Operation(
         "GET",
@@ -268,10 +234,9 @@ def create_operation(res: Resource) -> Operation:
         for name in res.ignored_fields:
             values.pop(name, None)
         normalise_addresses(values, res.ip_fields)
-        row = objects.create(call.conn, call.principal, res.kind, values, variables)
-        item = shown_one(call, res.shape, row, given_variables=variables)
-        location = f"{base_url(call.request)}{res.path}/{row['id']}"
-        return tagged(JSONResponse(item, status_code=201, headers={"Location": location}), res, row)
+        item = objects.create_item(call.conn, call.principal, res.kind, values, variables)
+        location = f"{base_url(call.request)}{res.path}/{item.row['id']}"
+        return answer(call, res, item, 201, {"Location": location})
 
     return Operation(
         "POST",
@@ -287,7 +252,7 @@ def update_operation(res: Resource) -> Operation:
     def handler(call: Call) -> Response:
         values = dict(call.body)
         normalise_addresses(values, res.ip_fields)
-        row = objects.update(
+        item = objects.update_item(
             call.conn,
             call.principal,
             res.kind,
@@ -296,7 +261,7 @@ def update_operation(res: Resource) -> Operation:
             call.request.headers.get("if-match"),
             with_children=bool(call.query.get("with_children")),
         )
-        return tagged(JSONResponse(shown_one(call, res.shape, row)), res, row)
+        return answer(call, res, item)
 
     return Operation(
         "PUT",
@@ -397,7 +362,9 @@ def variables_operations(res: Resource) -> list[Operation]:
             body["masks"] = masks
         if query["blame"]:
             body["blame"] = history_blame.blame(call.conn, res.kind.name, [row], resolved)[row["id"]]
-        return tagged(JSONResponse(body), res, row)
+        response = JSONResponse(body)
+        response.headers["ETag"] = versions.version_tag(res.kind, row)
+        return response
 
     def variables_diff(call: Call, row: Row, resolved: bool) -> dict[str, Any]:
         start = replay.parse_time(call.query["diff_from"], "diff_from")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.responses import Response
 
 from craton.domain import devices as device_domain
@@ -64,23 +63,6 @@ FILTERS = {
     ),
 }
 FILTER_COLUMNS = {name: name for name in FILTERS if name not in ("label", "ip_address", "parent_id")}
-
-
-def extra_where(call: Call) -> list[sa.ColumnElement[bool]]:
-    """``label``, ``ip_address`` (compared in normal form) and ``parent_id`` (children, or with
-    ``descendants`` the whole subtree) filters."""
-    where = []
-    if call.query.get("label"):
-        where.append(device_domain.label_filter(call.query["label"]))
-    if call.query.get("ip_address") is not None:
-        where.append(device_domain.ip_address_filter(call.query["ip_address"]))
-    parent_id = call.query.get("parent_id")
-    if parent_id is not None:
-        recursive = bool(call.query.get("descendants"))
-        if recursive:
-            device_domain.require_parent_visible(call.conn, call.principal, parent_id)
-        where.append(device_domain.descendants_filter(parent_id, recursive=recursive))
-    return where
 
 
 UPDATE_PARAMS = {

@@ -5,11 +5,12 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from craton.domain import devices as device_domain
-from craton.domain import kinds
+from craton.domain import kinds, objects
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.pagination import links
-from craton.http.resources import Resource, boolean, detail_options, list_page, shown
+from craton.http.representation import present
+from craton.http.resources import Resource, boolean, list_query
 from craton.http.routes import device_common as common
 from craton.http.routes import kind_module
 from craton.http.validation import Param
@@ -27,18 +28,17 @@ RESOURCE = Resource(
     shape=_SHAPES["host"][1],
     filters={**_FILTERS, "descendants": boolean(False)},
     filter_columns={name: name for name in ("region_id", "cloud_id", "cell_id", "active")},
-    extra_where=common.extra_where,
     resolves=True,
 )
 
 
 def list_devices(call: Call) -> Response:
-    page = list_page(RESOURCE, call)
+    listing = objects.read_page(call.conn, call.principal, RESOURCE.kind, list_query(RESOURCE, call))
     grouped = {
-        key: shown(call, shape, [row for row in page.rows if row["kind"] == kind], **detail_options(call))
+        key: present(call.request, shape, [row for row in listing.rows if row["kind"] == kind], listing.details)
         for kind, (key, shape) in _SHAPES.items()
     }
-    return JSONResponse({"devices": grouped, "links": links(call.request, call.query, page)})
+    return JSONResponse({"devices": grouped, "links": links(call.request, call.query, listing.page)})
 
 
 PARAMS: dict[str, Param] = RESOURCE.list_params()

@@ -16,7 +16,6 @@ RESOURCE = Resource(
     update_params=common.UPDATE_PARAMS,
     filters=common.FILTERS,
     filter_columns=common.FILTER_COLUMNS,
-    extra_where=common.extra_where,
     resolves=True,
     variables_resolve=True,
     details_default=None,

@@ -33,7 +33,6 @@ RESOURCE = Resource(
     update_params=common.UPDATE_PARAMS,
     filters=common.FILTERS,
     filter_columns=common.FILTER_COLUMNS,
-    extra_where=common.extra_where,
     resolves=True,
     details_default=None,
     ip_fields=("ip_address",),

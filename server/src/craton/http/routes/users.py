@@ -5,11 +5,12 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from craton.domain import users
+from craton.domain.readmodel import Details
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
-from craton.http.representation import Shape
-from craton.http.resources import Resource, routes, shown_one
+from craton.http.representation import Shape, present
+from craton.http.resources import Resource, routes
 from craton.http.urls import base_url
 from craton.http.validation import Param
 
@@ -29,7 +30,7 @@ CREATE_BODY = schemas.obj(
 
 
 def _with_key(call: Call, created: users.NewUser, status: int) -> Response:
-    item = shown_one(call, SHAPE, created.row)
+    item = present(call.request, SHAPE, [created.row], Details())[0]  # a user shows its fields only
     item["api_key"] = created.api_key
     headers = {"Location": f"{base_url(call.request)}/v1/users/{created.row['id']}"}
     return JSONResponse(item, status_code=status, headers=headers if status == 201 else None)
