@@ -62,3 +62,21 @@ def test_the_presenter_holds_no_connection() -> None:
         module == "sqlalchemy" or module.startswith("sqlalchemy.")
         for module in imported_modules(SERVER / "http" / "representation.py")
     )
+
+
+def _uses_loader(path: Path) -> bool:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "craton.domain.readmodel":
+            if any(alias.name == "load" for alias in node.names):
+                return True
+        if isinstance(node, ast.Attribute) and node.attr == "load":
+            if isinstance(node.value, ast.Name) and node.value.id == "readmodel":
+                return True
+    return False
+
+
+def test_presentation_renders_what_the_read_use_cases_return() -> None:
+    """HTTP and the web UI load no details themselves: objects.read/read_page/lookup did (issue 20 §2)."""
+    paths = sorted([*(SERVER / "http").rglob("*.py"), *(SERVER / "ui").rglob("*.py")])
+    assert [str(path.relative_to(ROOT)) for path in paths if _uses_loader(path)] == []

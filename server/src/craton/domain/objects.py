@@ -30,6 +30,8 @@ from craton.domain.readmodel import Item, Listing, Show
 
 #: A read of the object's fields (and a device's labels and up link) only.
 FIELDS_ONLY = Show()
+#: The rows alone: nothing loaded beside them.
+ROWS_ONLY = Show(labels=False, links=False)
 #: A read with the object's own variables.
 OWN_VARIABLES = Show(variables=True)
 

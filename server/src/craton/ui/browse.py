@@ -5,21 +5,22 @@ number of queries, whatever the size of the fleet.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import sqlalchemy as sa
 from starlette.responses import RedirectResponse, Response
 
-from craton.domain import crud, devices, tenancy, vars_query, versions
+from craton.domain import crud, devices, objects, tenancy, vars_query
 from craton.domain import inventory as inventory_domain
 from craton.domain import overview as fleet_overview
 from craton.domain import variables as variable_domain
 from craton.domain.crud import PageRequest
 from craton.domain.errors import CratonError, InvalidInput, NotFound
-from craton.domain.history import blame as history_blame
 from craton.domain.history import feed as history_feed
 from craton.domain.history import replay
+from craton.domain.readmodel import Show
 from craton.ui.catalog import BROWSABLE, LINKS, Browsable, browsable, device_slug, object_id
 from craton.ui.pipeline import PageCall
 
@@ -34,10 +35,13 @@ def overview(call: PageCall) -> Response:
     return call.render("overview.html", tree=tree, recent=recent, total=total)
 
 
-def _where(item: Browsable, query: dict[str, str]) -> tuple[list[sa.ColumnElement[bool]], dict[str, str]]:
-    """SQL conditions for the filters the list form submitted, and the filters as shown back."""
-    table = item.kind.table
-    where: list[sa.ColumnElement[bool]] = []
+def _list_query(item: Browsable, query: dict[str, str]) -> tuple[objects.ListQuery, dict[str, str]]:
+    """The list form's filters as a list request (the API's ``read_page``), and the filters as shown back.
+
+    A name filter finds names containing the text; a device's address is compared in normal form.
+    """
+    equal: dict[str, Any] = {}
+    filters: dict[str, Any] = {}
     shown: dict[str, str] = {}
     for param, column in item.filter_columns.items():
         value = (query.get(param) or "").strip()
@@ -47,20 +51,20 @@ def _where(item: Browsable, query: dict[str, str]) -> tuple[list[sa.ColumnElemen
         if column.endswith("_id"):
             if not value.isdigit():
                 raise InvalidInput(f"{param} must be a whole number.")
-            where.append(table.c[column] == int(value))
+            equal[column] = int(value)
         elif column == "active":
-            where.append(table.c.active == (value.lower() not in ("0", "false", "no", "n")))
+            equal[column] = value.lower() not in ("0", "false", "no", "n")
         elif column == "name":
-            where.append(crud.name_contains(item.kind, value))
-        elif column == "ip_address":
-            where.append(devices.ip_address_filter(value))
+            filters["name_contains"] = value
+        elif column == "ip_address" and item.has_labels:
+            filters["ip_address"] = value
         else:
-            where.append(table.c[column] == value)
+            equal[column] = value
     label = (query.get("label") or "").strip()
     if label and item.has_labels:
         shown["label"] = label
-        where.append(devices.label_filter(label))
-    return where, shown
+        filters["labels"] = [label]
+    return objects.ListQuery(equal=equal, **filters), shown
 
 
 def list_page(call: PageCall) -> Response:
@@ -72,20 +76,16 @@ def list_page(call: PageCall) -> Response:
     shown: dict[str, str] = {}
     expression = (query.get("vars") or "").strip()
     try:
-        where, shown = _where(item, query)
+        filters, shown = _list_query(item, query)
         marker = query.get("marker")
-        page = crud.list_page(
-            call.conn,
-            call.principal,
-            item.kind,
-            PageRequest(
-                limit=PAGE_SIZE, marker=int(marker) if marker and marker.isdigit() else None, sort_keys=("name", "id")
-            ),
-            where,
-            vars_expression=expression,
-            resolved=True,
+        request = PageRequest(
+            limit=PAGE_SIZE, marker=int(marker) if marker and marker.isdigit() else None, sort_keys=("name", "id")
         )
-        rows, has_next = page.rows, page.has_next
+        # vars conditions match resolved values; the list shows the rows' fields only
+        show = dataclasses.replace(objects.ROWS_ONLY, resolved=True)
+        wanted = dataclasses.replace(filters, page=request, vars=expression, show=show)
+        listing = objects.read_page(call.conn, call.principal, item.kind, wanted)
+        rows, has_next = listing.rows, listing.page.has_next
     except CratonError as exc:
         error = str(exc)
     return call.render(
@@ -106,30 +106,31 @@ def _children(call: PageCall, item: Browsable, row: Any) -> list[dict[str, Any]]
     found = []
     for slug, column in item.children:
         child = BROWSABLE[slug]
-        page = crud.list_page(
-            call.conn,
-            call.principal,
-            child.kind,
-            PageRequest(limit=PAGE_SIZE, sort_keys=("name", "id")),
-            [child.kind.table.c[column] == row["id"]],
+        wanted = objects.ListQuery(
+            page=PageRequest(limit=PAGE_SIZE, sort_keys=("name", "id")),
+            equal={column: row["id"]},
+            show=objects.ROWS_ONLY,
         )
-        if page.rows:
-            found.append({"item": child, "rows": page.rows, "more": page.has_next, "column": column})
+        listing = objects.read_page(call.conn, call.principal, child.kind, wanted)
+        if listing.rows:
+            found.append({"item": child, "rows": listing.rows, "more": listing.page.has_next, "column": column})
     return found
 
 
 def detail(call: PageCall) -> Response:
     slug = call.request.path_params["collection"]
     if slug == "devices":  # parent_id and device_id links do not say which kind of device
-        row = tenancy.get(call.conn, call.principal, devices.ANY_DEVICE, object_id(call, devices.ANY_DEVICE))
+        kind = devices.ANY_DEVICE
+        row = objects.read(call.conn, call.principal, kind, object_id(call, kind), objects.ROWS_ONLY).row
         return RedirectResponse(f"/ui/{device_slug(row)}/{row['id']}", status_code=303)
     item = browsable(slug)
-    row = tenancy.get(call.conn, call.principal, item.kind, object_id(call, item.kind))
     own_only = call.request.query_params.get("own") == "1"
-    variables: dict[str, Any] = {}
-    if item.has_variables:
-        variables = history_blame.blame(call.conn, item.kind.name, [row], resolved=not own_only)[row["id"]]
-    labels = devices.labels_of(call.conn, [row["id"]]).get(row["id"], []) if item.has_labels else []
+    # the values with where each comes from (own or resolved), and a device's labels
+    show = Show(blame=item.has_variables, resolved=not own_only, labels=item.has_labels, links=False)
+    read = objects.read(call.conn, call.principal, item.kind, object_id(call, item.kind), show)
+    row = read.row
+    variables = (read.details.blame or {}).get(row["id"], {})
+    labels = (read.details.labels or {}).get(row["id"], [])
     return call.render(
         "detail.html",
         item=item,
@@ -141,13 +142,9 @@ def detail(call: PageCall) -> Response:
         own_only=own_only,
         editable=item.has_variables,
         children=_children(call, item, row),
-        etag=_etag(item, row),
+        etag=read.etag,
         as_json=lambda value: json.dumps(value, sort_keys=True),
     )
-
-
-def _etag(item: Browsable, row: Any) -> str:
-    return versions.version_tag(item.kind, row)
 
 
 def history(call: PageCall) -> Response:
