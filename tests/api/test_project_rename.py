@@ -3,19 +3,24 @@
 Root renames any project; a project admin only its own (another project is 404, as if
 absent); members get 403. A name another project has is 409, while creating a project with a
 taken name stays allowed (the original suite depends on it). The rename is in the history and
-honours ``If-Match``. The last test sends the request exactly as the original
+honours ``If-Match``. Concurrent renames to one name are serialised: one wins, the others
+get the same 409 (storage/locks.py). The last test sends the request exactly as the original
 python-cratonclient does (``ProjectManager.update``: a plain ``PUT`` with a compact JSON body).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from tests.api.helpers import (
     NOT_FOUND,
     Craton,
+    Tenant,
+    describe,
     expect,
     expect_error,
     expect_invalid,
@@ -111,3 +116,25 @@ def test_the_original_clients_request_works(craton: Craton) -> None:
     response = httpx.put(f"{craton.url}/v1/projects/{tenant.project_id}", content=body, headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["name"] == name and response.json()["id"] == tenant.project_id
+
+
+def test_concurrent_renames_to_one_name_one_wins(craton: Craton) -> None:
+    """Admins of several projects rename them to the same name at the same moment: one 200, the rest 409."""
+    contenders = 4
+    for _ in range(5):
+        tenants = [craton.tenant() for _ in range(contenders)]
+        name = unique("race")
+        start = threading.Barrier(contenders)
+
+        def rename(tenant: Tenant, name: str = name, start: threading.Barrier = start) -> httpx.Response:
+            start.wait()
+            return tenant.client.put(f"/v1/projects/{tenant.project_id}", json={"name": name})
+
+        with ThreadPoolExecutor(contenders) as pool:
+            responses = list(pool.map(rename, tenants))
+        won = [r for r in responses if r.status_code == 200]
+        assert len(won) == 1, [describe(r) for r in responses]
+        for lost in (r for r in responses if r.status_code != 200):
+            expect_error(lost, 409, "A project with the given name already exists.", detail=repr(name))
+        named = expect(craton.root.get("/v1/projects", params={"name": name}), 200)["projects"]
+        assert [p["id"] for p in named] == [won[0].json()["id"]]

@@ -12,6 +12,7 @@ from craton.domain.errors import Conflict, InvalidInput, PreconditionFailed
 from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
+from craton.storage import locks
 from craton.storage import variables as variable_store
 from craton.storage.engine import savepoint
 from craton.storage.tables import projects
@@ -29,6 +30,9 @@ def _check_rename(conn: sa.Connection, principal: Principal, values: dict[str, A
     name = values.get("name")
     if existing is None or name is None or name == existing["name"]:
         return
+    # Until this transaction ends, a concurrent rename to the same name waits here, then sees
+    # this one's write (storage/locks.py). No unique index: creates may duplicate names (v1).
+    locks.hold(conn, locks.PROJECT_NAMES, name)
     taken = conn.execute(
         sa.select(projects.c.id).where(projects.c.name == name, projects.c.id != existing["id"]).limit(1)
     ).first()

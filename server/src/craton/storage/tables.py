@@ -285,6 +285,16 @@ event_leases = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# Named locks a check-then-write takes where the database has no better one (MariaDB): the
+# transaction updates the lock's row, holding it until commit (storage/locks.py).
+named_locks = sa.Table(
+    "named_locks",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("taken", sa.BigInteger, nullable=False, server_default="0"),
+    **MYSQL_TABLE_ARGS,
+)
+
 # Web UI sign-ins: the cookie holds a random token, the table only its SHA-256, so a
 # database dump cannot be replayed; every worker process sees the same sessions.
 ui_sessions = sa.Table(
