@@ -13,15 +13,17 @@ served at ``/export-schema.json``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from craton.domain import kinds
 from craton.domain.errors import NotFound
 from craton.domain.principal import Principal
+from craton.storage import batches
 from craton.storage import variables as variable_store
 from craton.storage.owners import OwnerRef
 from craton.storage.tables import cells, clouds, devices, labels, network_interfaces, networks, regions
@@ -67,8 +69,52 @@ def _select(conn: sa.Connection, table: sa.Table, where: Iterable[sa.ColumnEleme
     return list(conn.execute(sa.select(table).where(*where).order_by(table.c.id)).mappings())
 
 
+class Items:
+    """A list of the document that is read while it is written: ``batches()`` yields lists of items.
+
+    ``flat`` items are plain JSON values (networks, devices); the others are dicts whose
+    values may be :class:`Items` in turn (a cloud's regions, a region's cells...).
+    A document holding Items is read once: each batch is read from the database when a
+    writer reaches it.
+    """
+
+    def __init__(self, batches: Callable[[], Iterator[list[Any]]], flat: bool = False) -> None:
+        self.batches = batches
+        self.flat = flat
+
+    @classmethod
+    def of(cls, items: list[Any]) -> Items:
+        return cls(lambda: iter([items]))
+
+
+def materialize(value: Any) -> Any:
+    """``value`` with every :class:`Items` in it read into a list: the whole document in memory."""
+    if isinstance(value, Items):
+        if value.flat:
+            return [parsed(item) for batch in value.batches() for item in batch]
+        return [materialize(item) for batch in value.batches() for item in batch]
+    if isinstance(value, dict):
+        return {key: materialize(item) for key, item in value.items()}
+    return value
+
+
 def export(conn: sa.Connection, principal: Principal, subtree: Subtree = Subtree()) -> dict[str, Any]:
-    """The caller's project (or a subtree of it) as a versioned document keyed by names."""
+    """The caller's project (or a subtree of it) as a versioned document keyed by names, in memory."""
+    return dict(materialize(open_document(conn, principal, subtree)))
+
+
+def open_document(conn: sa.Connection, principal: Principal, subtree: Subtree = Subtree()) -> dict[str, Any]:
+    """The document of :func:`export`, its networks and devices read as it is written.
+
+    Permissions and the subtree are checked here, before anything is written (a 404 or
+    403 is still an error answer). The containers (clouds, regions, cells) and the ids,
+    names and placement of networks and devices are read here too: they fix the
+    document's order and the names references use. The rest of each network and device
+    (its row, labels, interfaces, variables and masks) is read :data:`BATCH` at a time,
+    in document order, when a writer (:mod:`craton.domain.fleet_text`) reaches it, so
+    the memory used does not grow with what a fleet's devices hold. The caller runs
+    every read in one transaction that sees one snapshot of the database.
+    """
     for info in (kinds.CLOUD, kinds.REGION, kinds.CELL, kinds.HOST, kinds.NETWORK_DEVICE, kinds.NETWORK):
         kinds.authorize(principal, info, "list")
     project_id = principal.project_id
@@ -87,86 +133,66 @@ def export(conn: sa.Connection, principal: Principal, subtree: Subtree = Subtree
                 found.append(table.c.id.in_(sa.select(below.c[f"{table.name[:-1]}_id"]).where(below.c.id == value)))
         return found
 
-    cloud_rows = _select(conn, clouds, where(clouds))
-    region_rows = _select(conn, regions, where(regions))
-    cell_rows = _select(conn, cells, where(cells))
-    network_rows = _select(conn, networks, where(networks))
-    device_rows = _select(conn, devices, where(devices))
-    device_ids = sa.select(devices.c.id).where(*where(devices))
-    interface_rows = list(
-        conn.execute(
-            sa.select(network_interfaces)
-            .where(network_interfaces.c.project_id == project_id, network_interfaces.c.device_id.in_(device_ids))
-            .order_by(network_interfaces.c.id)
-        ).mappings()
-    )
-    labels_of: dict[int, list[str]] = defaultdict(list)
-    for device_id, label in conn.execute(
-        sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(device_ids)).order_by(labels.c.label)
-    ):
-        labels_of[device_id].append(label)
-
+    cloud_rows = _by_name(_select(conn, clouds, where(clouds)))
+    region_rows = _by_name(_select(conn, regions, where(regions)))
+    cell_rows = _by_name(_select(conn, cells, where(cells)))
     owners: list[OwnerRef] = [("project", project_id)] if not scope else []
     owners += [("cloud", str(row["id"])) for row in cloud_rows]
     owners += [("region", str(row["id"])) for row in region_rows]
     owners += [("cell", str(row["id"])) for row in cell_rows]
-    owners += [("network", str(row["id"])) for row in network_rows]
-    owners += [("device", str(row["id"])) for row in device_rows]
-    owners += [("network-interface", str(row["id"])) for row in interface_rows]
     owned = variable_store.load(conn, owners)
     masks = variable_store.load_masks(conn, owners)
 
-    device_names = {row["id"]: row["name"] for row in device_rows}
-    network_names = {row["id"]: row["name"] for row in network_rows}
-    interfaces_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in interface_rows:
-        item = _fields(network_interfaces, row)
-        if row["network_id"] in network_names:
-            item["network"] = network_names[row["network_id"]]
-        interfaces_of[row["device_id"]].append(
-            _with_variables(item, ("network-interface", str(row["id"])), owned, masks)
-        )
-
-    # Devices and networks by the container they are placed in: (region_id, cell_id or None).
-    placed: dict[tuple[int, int | None], dict[str, list[dict[str, Any]]]] = defaultdict(
-        lambda: {"networks": [], "devices": []}
-    )
-    for row in network_rows:
-        item = _with_variables(_fields(networks, row), ("network", str(row["id"])), owned, masks)
-        placed[(row["region_id"], row["cell_id"])]["networks"].append(item)
-    for row in device_rows:
-        item = {"kind": row["kind"], **_fields(devices, row)}
-        if row["parent_id"] in device_names:
-            item["parent"] = device_names[row["parent_id"]]
-        if labels_of.get(row["id"]):
-            item["labels"] = labels_of[row["id"]]
-        _with_variables(item, ("device", str(row["id"])), owned, masks)
-        if interfaces_of.get(row["id"]):
-            item["interfaces"] = sorted(interfaces_of[row["id"]], key=lambda i: i["name"])
-        placed[(row["region_id"], row["cell_id"])]["devices"].append(item)
-
-    def contents(region_id: int, cell_id: int | None) -> dict[str, Any]:
-        found = placed.get((region_id, cell_id), {})
-        return {key: sorted(items, key=lambda i: i["name"]) for key, items in found.items() if items}
-
-    cells_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in cell_rows:
-        item = _with_variables(_fields(cells, row), ("cell", str(row["id"])), owned, masks)
-        cells_of[row["region_id"]].append({**item, **contents(row["region_id"], row["id"])})
-    regions_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    regions_of: dict[int, list[Any]] = defaultdict(list)
     for row in region_rows:
-        item = _with_variables(_fields(regions, row), ("region", str(row["id"])), owned, masks)
-        if "cell_id" not in scope:
-            item.update(contents(row["id"], None))
-        if cells_of.get(row["id"]):
-            item["cells"] = sorted(cells_of[row["id"]], key=lambda i: i["name"])
-        regions_of[row["cloud_id"]].append(item)
+        regions_of[row["cloud_id"]].append(row)
+    cells_of: dict[int, list[Any]] = defaultdict(list)
+    for row in cell_rows:
+        cells_of[row["region_id"]].append(row)
+    # The places networks and devices sit in, (region id, cell id or None), in document order.
+    places: list[tuple[int, int | None]] = []
+    for cloud in cloud_rows:
+        for region in regions_of[cloud["id"]]:
+            if "cell_id" not in scope:
+                places.append((region["id"], None))
+            places.extend((region["id"], cell["id"]) for cell in cells_of[region["id"]])
+
+    network_names, network_order, networks_in = _placement(conn, networks, where(networks), places)
+    device_names, device_order, devices_in = _placement(conn, devices, where(devices), places)
+    network_reader = _InOrder(network_order, lambda ids: _network_items(conn, ids))
+    device_reader = _InOrder(
+        device_order, lambda ids: _device_items(conn, project_id, ids, device_names, network_names)
+    )
+
+    def contents(place: tuple[int, int | None]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if networks_in.get(place):
+            found["networks"] = network_reader.items(networks_in[place])
+        if devices_in.get(place):
+            found["devices"] = device_reader.items(devices_in[place])
+        return found
+
     cloud_items = []
-    for row in cloud_rows:
-        item = _with_variables(_fields(clouds, row), ("cloud", str(row["id"])), owned, masks)
-        if regions_of.get(row["id"]):
-            item["regions"] = sorted(regions_of[row["id"]], key=lambda i: i["name"])
-        cloud_items.append(item)
+    for cloud in cloud_rows:
+        cloud_item = _with_variables(_fields(clouds, cloud), ("cloud", str(cloud["id"])), owned, masks)
+        region_items = []
+        for region in regions_of[cloud["id"]]:
+            item = _with_variables(_fields(regions, region), ("region", str(region["id"])), owned, masks)
+            if "cell_id" not in scope:
+                item.update(contents((region["id"], None)))
+            cell_items = [
+                {
+                    **_with_variables(_fields(cells, cell), ("cell", str(cell["id"])), owned, masks),
+                    **contents((region["id"], cell["id"])),
+                }
+                for cell in cells_of[region["id"]]
+            ]
+            if cell_items:
+                item["cells"] = Items.of(cell_items)
+            region_items.append(item)
+        if region_items:
+            cloud_item["regions"] = Items.of(region_items)
+        cloud_items.append(cloud_item)
 
     document: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
     if not scope:
@@ -175,8 +201,194 @@ def export(conn: sa.Connection, principal: Principal, subtree: Subtree = Subtree
         if strategies:
             project["merge_strategies"] = dict(sorted(strategies.items()))
         document["project"] = project
-    document["clouds"] = sorted(cloud_items, key=lambda i: i["name"])
+    document["clouds"] = Items.of(cloud_items) if cloud_items else []
     return document
+
+
+def _by_name(rows: list[Any]) -> list[Any]:
+    """Rows (read in id order) sorted by name, as every list of the document is."""
+    return sorted(rows, key=lambda row: row["name"])
+
+
+def _placement(
+    conn: sa.Connection, table: sa.Table, where: list[sa.ColumnElement[bool]], places: list[tuple[int, int | None]]
+) -> tuple[dict[int, str], list[int], dict[tuple[int, int | None], int]]:
+    """Names, document order and count per place of the networks or devices ``where`` selects.
+
+    Only ids, names and places are read: a few dozen bytes per object.
+    """
+    by_place: dict[tuple[int, int | None], list[tuple[str, int]]] = defaultdict(list)
+    names: dict[int, str] = {}
+    stmt = sa.select(table.c.id, table.c.region_id, table.c.cell_id, table.c.name).where(*where)
+    for object_id, region_id, cell_id, name in conn.execute(stmt):
+        names[object_id] = name
+        by_place[(region_id, cell_id)].append((name, object_id))
+    order: list[int] = []
+    counts: dict[tuple[int, int | None], int] = {}
+    for place in places:
+        found = sorted(by_place.get(place, ()))
+        counts[place] = len(found)
+        order.extend(object_id for _name, object_id in found)
+    return names, order, counts
+
+
+#: Networks or devices read per batch (each batch: a handful of statements).
+BATCH = 2000
+
+
+class _InOrder:
+    """Items of one kind (networks or devices) in document order, read :data:`BATCH` at a time.
+
+    The document's lists of that kind take their items from here one after the other,
+    in the order the ids were given, which is the order a writer reaches them.
+    """
+
+    def __init__(self, order: list[int], load: Callable[[list[int]], dict[int, dict[str, Any]]]) -> None:
+        self._order = order
+        self._load = load
+        self._next = 0  # the first id not read yet
+        self._loaded: list[dict[str, Any]] = []
+        self._taken = 0  # items of _loaded given out
+
+    def items(self, count: int) -> Items:
+        return Items(lambda: self._take(count), flat=True)
+
+    def _take(self, count: int) -> Iterator[list[dict[str, Any]]]:
+        while count > 0:
+            if self._taken == len(self._loaded):
+                ids = self._order[self._next : self._next + BATCH]
+                if not ids:
+                    raise RuntimeError("the document's lists were read out of order")
+                self._next += len(ids)
+                found = self._load(ids)
+                self._loaded, self._taken = [found[object_id] for object_id in ids], 0
+            piece = self._loaded[self._taken : self._taken + count]
+            self._taken += len(piece)
+            count -= len(piece)
+            yield piece
+
+
+class RawJSON:
+    """A JSON value kept as the text the database gave (an object's variables).
+
+    The JSON writer puts the text in as it is; everything else parses it (:func:`parsed`).
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def parsed(value: Any) -> Any:
+    """``value`` (an item of the document) with every :class:`RawJSON` in it parsed."""
+    return orjson.loads(orjson.dumps(value, default=json_default))
+
+
+def json_default(value: Any) -> Any:
+    """orjson's ``default``: the text of a :class:`RawJSON` goes in unchanged."""
+    if isinstance(value, RawJSON):
+        return orjson.Fragment(value.text)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _with_raw_variables(
+    item: dict[str, Any], owner_id: str, owned: Mapping[str, str], masks: Mapping[str, list[str]]
+) -> dict[str, Any]:
+    if owner_id in owned:
+        item["variables"] = RawJSON(owned[owner_id])
+    if owner_id in masks:
+        item["masks"] = masks[owner_id]
+    return item
+
+
+def _columns_of(table: sa.Table, *extra: str) -> list[sa.Column[Any]]:
+    return [table.c[name] for name in (*extra, *_own_columns(table))]
+
+
+def _network_items(conn: sa.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows = batches.select_in(
+        conn, "export-networks", lambda found: sa.select(*_columns_of(networks, "id")).where(found), networks.c.id, ids
+    )
+    owner_ids = [str(object_id) for object_id in ids]
+    owned = variable_store.objects_in_key_order(conn, "network", owner_ids)
+    masks = variable_store.masks_in_batches(conn, "network", owner_ids)
+    return {
+        row["id"]: _with_raw_variables(_fields(networks, row), str(row["id"]), owned, masks)
+        for row in (row._mapping for row in rows)
+    }
+
+
+def _device_items(
+    conn: sa.Connection,
+    project_id: str,
+    ids: list[int],
+    device_names: Mapping[int, str],
+    network_names: Mapping[int, str],
+) -> dict[int, dict[str, Any]]:
+    """The devices' items with labels, interfaces, variables and masks: seven statements or so."""
+    rows = list(
+        batches.select_in(
+            conn,
+            "export-devices",
+            lambda found: sa.select(*_columns_of(devices, "id", "kind", "parent_id")).where(found),
+            devices.c.id,
+            ids,
+        )
+    )
+    labels_of: dict[int, list[str]] = defaultdict(list)
+    for device_id, label in batches.select_in(
+        conn,
+        "export-labels",
+        lambda found: sa.select(labels.c.device_id, labels.c.label).where(found),
+        labels.c.device_id,
+        ids,
+    ):
+        labels_of[device_id].append(label)
+    interface_rows = [
+        row._mapping
+        for row in batches.select_in(
+            conn,
+            "export-interfaces",
+            lambda found: sa.select(*_columns_of(network_interfaces, "id", "device_id", "network_id")).where(
+                network_interfaces.c.project_id == sa.bindparam("project_id"), found
+            ),
+            network_interfaces.c.device_id,
+            ids,
+            {"project_id": project_id},
+        )
+    ]
+    device_owners = [str(object_id) for object_id in ids]
+    owned = variable_store.objects_in_key_order(conn, "device", device_owners)
+    masks = variable_store.masks_in_batches(conn, "device", device_owners)
+
+    interfaces_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if interface_rows:
+        interface_owners = [str(row["id"]) for row in interface_rows]
+        interface_owned = variable_store.objects_in_key_order(conn, "network-interface", interface_owners)
+        interface_masks = variable_store.masks_in_batches(conn, "network-interface", interface_owners)
+        for row in interface_rows:
+            item = _fields(network_interfaces, row)
+            if row["network_id"] in network_names:
+                item["network"] = network_names[row["network_id"]]
+            interfaces_of[row["device_id"]].append(
+                _with_raw_variables(item, str(row["id"]), interface_owned, interface_masks)
+            )
+    found = {}
+    own = [str(name) for name in _own_columns(devices)]  # the row's columns from the fourth on
+    for device in rows:
+        device_id, kind, parent_id = device[0], device[1], device[2]
+        item = {"kind": kind}
+        item.update((key, value) for key, value in zip(own, device[3:], strict=True) if value is not None)
+        if parent_id in device_names:
+            item["parent"] = device_names[parent_id]
+        if device_id in labels_of:
+            item["labels"] = sorted(labels_of[device_id])
+        _with_raw_variables(item, str(device_id), owned, masks)
+        if device_id in interfaces_of:
+            item["interfaces"] = sorted(interfaces_of[device_id], key=lambda i: i["name"])
+        found[device_id] = item
+    return found
 
 
 def _check_subtree(conn: sa.Connection, project_id: str, scope: Mapping[str, Any]) -> None:

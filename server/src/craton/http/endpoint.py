@@ -8,23 +8,28 @@ connection whose transaction commits only if the handler returns normally.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from craton.domain.errors import CratonError, InvalidInput
 from craton.domain.principal import Principal
 from craton.http.auth import identify, limits_apply
 from craton.http.jsonio import parse_body
+from craton.http.offload import Offload
 from craton.http.validation import Param, check, parse_query
 from craton.settings import Settings
-from craton.storage.engine import is_transient, run_transaction
+from craton.storage.engine import ATTEMPTS, is_transient, run_transaction, transaction
 
 log = logging.getLogger("craton.api")
 T = TypeVar("T")
@@ -46,7 +51,24 @@ class Call:
     path: dict[str, Any]
 
 
-Handler = Callable[[Call], Response]
+@dataclass
+class Streamed:
+    """A handler's answer that is written while it is still being read from the database.
+
+    Returned by the handler of an ``Operation(streams=True)``. ``chunks`` runs in the
+    request's transaction, which sees one snapshot of the database and stays open until
+    the last chunk is sent or the client hangs up. Errors a handler can foresee (403,
+    404...) must be raised by the handler itself, before it returns; the first chunk is
+    also read before the status line is sent, so that its failure is still an error answer.
+    """
+
+    chunks: Iterator[bytes]
+    media_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+#: A handler answers a Response; that of an ``Operation(streams=True)`` may answer a Streamed.
+Handler = Callable[[Call], "Response | Streamed"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +102,8 @@ class Operation:
     other_responses: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     #: A body read and parsed by the operation itself (``body`` stays None then).
     raw_body: RawBody | None = None
+    # The handler may return a Streamed answer (a GET without a body only).
+    streams: bool = False
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -126,6 +150,8 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
         except CratonError as exc:
             invalid = exc  # reported after authentication, as the original pipeline did
         offload = request.app.state.offload
+        if op.streams:
+            return await _streamed(offload, engine, op.handler, request, query, invalid)
         response = await offload(_run_in_transaction, engine, op.handler, request, query, body, invalid)
         if request.method == "HEAD":
             response.body = b""
@@ -159,9 +185,110 @@ def _run_in_transaction(
         principal = limited or identify(conn, request)
         if invalid is not None:
             raise invalid
-        return handler(Call(request, principal, conn, query, body, dict(request.path_params)))
+        answer = handler(Call(request, principal, conn, query, body, dict(request.path_params)))
+        if not isinstance(answer, Response):
+            raise TypeError(f"{handler.__qualname__} answered {type(answer).__name__} without Operation(streams=True)")
+        return answer
 
     return answer_busy(engine, request.method not in ("GET", "HEAD"), work)
+
+
+class _OpenStream:
+    """A :class:`Streamed` answer and the transaction its chunks are read in.
+
+    Chunks are read on the offload pool, one call at a time under a lock; :meth:`close`
+    (also on the pool) waits for a read in flight, then ends the transaction.
+    """
+
+    def __init__(self, streamed: Streamed, first: bytes | None, transaction: contextlib.ExitStack) -> None:
+        self.streamed = streamed
+        self._first = first
+        self._transaction: contextlib.ExitStack | None = transaction
+        self._lock = threading.Lock()
+
+    def read(self) -> bytes | None:
+        """The next chunk, or None at the end (the transaction is then over)."""
+        with self._lock:
+            if self._transaction is None:
+                return None
+            if self._first is not None:
+                chunk, self._first = self._first, None
+                return chunk
+            try:
+                return next(self.streamed.chunks)
+            except StopIteration:
+                self._close()
+                return None
+            except BaseException:
+                self._close()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._transaction is not None:
+            getattr(self.streamed.chunks, "close", lambda: None)()
+            self._transaction.close()
+            self._transaction = None
+
+
+async def _streamed(
+    offload: Offload,
+    engine: sa.Engine,
+    handler: Handler,
+    request: Request,
+    query: dict[str, Any],
+    invalid: CratonError | None,
+) -> Response:
+    opened = await offload(_open_stream, engine, handler, request, query, invalid)
+    if isinstance(opened, Response):
+        return opened
+    answer = opened.streamed
+    if request.method == "HEAD":
+        await offload(opened.close)
+        return Response(b"", media_type=answer.media_type, headers=dict(answer.headers))
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            while (chunk := await offload(opened.read)) is not None:
+                yield chunk
+        finally:
+            # Also when the client hung up mid-way: a read may still be running on the pool.
+            offload.submit(opened.close)
+
+    return StreamingResponse(body(), media_type=answer.media_type, headers=dict(answer.headers))
+
+
+def _open_stream(
+    engine: sa.Engine, handler: Handler, request: Request, query: dict[str, Any], invalid: CratonError | None
+) -> Response | _OpenStream:
+    """Run the handler in a snapshot transaction that stays open when it returns a :class:`Streamed`."""
+    limited: Principal | None = None
+    if limits_apply(request):
+        limited = answer_busy(engine, True, lambda conn: identify(conn, request))
+    for attempt in range(1, ATTEMPTS + 1):
+        stack = contextlib.ExitStack()
+        try:
+            conn = stack.enter_context(transaction(engine, False, snapshot=True))
+            principal = limited or identify(conn, request)
+            if invalid is not None:
+                raise invalid
+            answer = handler(Call(request, principal, conn, query, None, dict(request.path_params)))
+            if not isinstance(answer, Streamed):
+                stack.close()
+                return answer
+            return _OpenStream(answer, next(answer.chunks, None), stack)
+        except BaseException as error:
+            stack.__exit__(type(error), error, error.__traceback__)
+            if not (isinstance(error, sa.exc.DBAPIError) and is_transient(error)):
+                raise
+            if attempt == ATTEMPTS:
+                raise DatabaseBusy("The database is busy; retry the request.") from None
+            log.warning("transient database error (attempt %d of %d): %s", attempt, ATTEMPTS, type(error.orig).__name__)
+            time.sleep(0.05 * attempt * (1 + random.random()))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def answer_busy(engine: sa.Engine, writes: bool, work: Callable[[sa.Connection], T]) -> T:

@@ -34,6 +34,11 @@ class Offload:
         call = functools.partial(context.run, function, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
+    def submit(self, function: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run ``function`` on the pool without waiting for it (clean-up after a client left)."""
+        context = contextvars.copy_context()
+        self._executor.submit(functools.partial(context.run, function, *args, **kwargs))
+
     def shutdown(self) -> None:
         """Wait for running calls to finish; called before the engine is disposed."""
         self._executor.shutdown(wait=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from starlette.responses import Response
@@ -89,7 +89,7 @@ def previewable(
 
     def handler(call: Call) -> Response:
         if not call.query.get("preview"):
-            return op.handler(call)
+            return cast(Response, op.handler(call))  # a write: never a Streamed answer
         keys = list(call.body) if keyed and isinstance(call.body, (dict, list)) else None
         target = [(kind.name, kind.info.parse_id(call.path["id"]))]
         outcome = impact.preview(call.conn, target, lambda: run(call), deletes, keys)

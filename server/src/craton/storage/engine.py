@@ -45,7 +45,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 @contextlib.contextmanager
-def transaction(engine: sa.Engine, writes: bool) -> Iterator[sa.Connection]:
+def transaction(engine: sa.Engine, writes: bool, snapshot: bool = False) -> Iterator[sa.Connection]:
     """One transaction; ``writes`` announces writes so SQLite can lock early.
 
     On PostgreSQL, at READ COMMITTED (each statement its own snapshot), a read-only
@@ -53,9 +53,15 @@ def transaction(engine: sa.Engine, writes: bool) -> Iterator[sa.Connection]:
     and save the BEGIN and COMMIT round trips (psycopg switches modes without one).
     SQLite keeps its transaction, which gives every statement of a request the same
     snapshot; MariaDB too, since PyMySQL spends a round trip on each mode switch.
+
+    ``snapshot`` asks for one snapshot for every statement of a long read made of many
+    statements (the streamed export): REPEATABLE READ on PostgreSQL and MariaDB (whose
+    engines otherwise run at READ COMMITTED); SQLite's transaction already is one.
     """
     options: dict[str, Any] = {WRITE_OPTION: writes}
-    if not writes and engine.dialect.name == "postgresql":
+    if snapshot and engine.dialect.name != "sqlite":
+        options["isolation_level"] = "REPEATABLE READ"
+    elif not writes and engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
     queue = _write_queues.get(engine) if writes else None
     with queue.turn() if queue is not None else contextlib.nullcontext(), engine.connect() as conn:

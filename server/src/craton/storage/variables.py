@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from craton.storage import batches
 from craton.storage.owners import OwnerRef
 from craton.storage.tables import merge_strategies, variable_masks, variables
 from craton.storage.types import utcnow
@@ -121,6 +122,74 @@ def load_objects(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerR
         return {owner: "{" + ",".join(parts) + "}" for owner, parts in members.items()}
     rows = _select_owned(conn, owners, ("owner_kind", "owner_id"), per_owner=aggregate)
     return {(kind, owner_id): text for kind, owner_id, text in rows}
+
+
+def objects_in_key_order(conn: sa.Connection, kind: str, owner_ids: Sequence[str]) -> dict[str, str]:
+    """Each owner's variables as the text of one JSON object whose keys are in code point order.
+
+    For the fleet export, which writes the text as it is (JSON) and must list keys
+    sorted: the object is put together by the database where that is safe (see
+    :func:`_object_aggregate`), a fixed-size batch of owners per statement.
+    """
+    found: dict[str, str] = {}
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        rows = batches.select_in(conn, "variables-raw", _raw_of_kind, variables.c.owner_id, owner_ids, {"kind": kind})
+        for owner_id, key, raw in rows:
+            members[owner_id].append((key, raw))
+        for owner_id, pairs in members.items():
+            found[owner_id] = "{" + ",".join(f"{orjson.dumps(key).decode()}:{raw}" for key, raw in sorted(pairs)) + "}"
+        return found
+    build = _sqlite_objects_of_kind if dialect == "sqlite" else _postgresql_objects_of_kind
+    rows = batches.select_in(
+        conn, f"variables-objects-{dialect}", build, variables.c.owner_id, owner_ids, {"kind": kind}
+    )
+    return dict(rows)
+
+
+def _raw_of_kind(owned: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return sa.select(variables.c.owner_id, variables.c.key, _COLUMNS["raw"]).where(
+        variables.c.owner_kind == sa.bindparam("kind"), owned
+    )
+
+
+def _sqlite_objects_of_kind(owned: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    # Grouped by the primary key's prefix, the rows reach the aggregate in the index's
+    # order, keys sorted (BINARY: code point order); the stored text is valid JSON already.
+    member = sa.func.json_quote(variables.c.key).op("||")(":").op("||")(_COLUMNS["raw"])
+    return (
+        sa.select(
+            variables.c.owner_id,
+            sa.literal_column("'{'").op("||")(sa.func.group_concat(member, ",")).op("||")(sa.literal_column("'}'")),
+        )
+        .where(variables.c.owner_kind == sa.bindparam("kind"), owned)
+        .group_by(variables.c.owner_kind, variables.c.owner_id)
+    )
+
+
+def _postgresql_objects_of_kind(owned: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    aggregate: sa.ColumnElement[str] = sa.literal_column(
+        "'{' || string_agg(CAST(to_json(variables.key) AS TEXT) || ':' || variables.value, ','"
+        " ORDER BY variables.key COLLATE \"C\") || '}'"
+    )
+    return (
+        sa.select(variables.c.owner_id, aggregate)
+        .where(variables.c.owner_kind == sa.bindparam("kind"), owned)
+        .group_by(variables.c.owner_id)
+    )
+
+
+def masks_in_batches(conn: sa.Connection, kind: str, owner_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The masked keys of each owner of ``kind``, sorted (owners without masks are left out)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    build = lambda owned: sa.select(variable_masks.c.owner_id, variable_masks.c.key).where(  # noqa: E731
+        variable_masks.c.owner_kind == sa.bindparam("kind"), owned
+    )
+    rows = batches.select_in(conn, "masks-of-kind", build, variable_masks.c.owner_id, owner_ids, {"kind": kind})
+    for owner_id, key in rows:
+        found[owner_id].append(key)
+    return {owner_id: sorted(keys) for owner_id, keys in found.items()}
 
 
 def load_detailed(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef, dict[str, dict[str, Any]]]:
