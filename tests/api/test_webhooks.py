@@ -507,3 +507,18 @@ def test_the_api_runs_pump_and_delivery_in_one_loop(
         assert receiver.received[0]["body"]["webhook_id"] == hook["id"] and receiver.received[0]["valid"]
         names = [thread.name for thread in threading.enumerate()]
         assert "craton-webhooks" not in names and names.count("craton-events") == 1
+
+
+def test_key_prefix_filter_on_real_changes_through_the_pump(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    """Real variable writes, pumped and delivered by ``craton-events``: only the ``ntp_`` one arrives."""
+    tenant = craton.tenant()
+    make_hook(tenant.client, receiver.url, events=["change"], filters={"key_prefixes": ["ntp_"]})
+    host = tenant.inventory.host()
+    for variables in ({"dns": "10.0.0.53"}, {"ntp_server": "10.0.0.123"}, {"syslog": "10.0.0.5"}):
+        expect(tenant.client.put(f"/v1/hosts/{host['id']}/variables", json=variables), 200)
+    run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)
+    mine = [r["body"]["data"] for r in receiver.received]
+    assert len(mine) == 1 and mine[0]["resource_id"] == str(host["id"])
+    assert mine[0]["new"]["ntp_server"] == "10.0.0.123" and "ntp_server" not in (mine[0]["old"] or {})

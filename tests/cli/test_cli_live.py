@@ -738,6 +738,15 @@ def test_webhook_commands(live_server: Any, tenant: CLI, site: dict[str, Any]) -
     assert updated["enabled"] is False and updated["filters"] == {}
     assert "nothing to update" in tenant.fails("webhook-update", str(hook["id"]), code=2)
     assert "allow_private_targets" in tenant.fails("webhook-create", "--url", "http://10.0.0.1/")
+    named = site["cli"].json(
+        "webhook-create", "--url", PUBLIC_HOOK, "--cell", "c1", "--region", "east", "--label", "a,b"
+    )
+    assert named["filters"] == {
+        "cell_ids": [site["cell"]["id"]],
+        "region_ids": [site["region"]["id"]],
+        "labels": ["a", "b"],
+    }
+    site["cli"].ok("webhook-delete", str(named["id"]))
 
     # Two deliveries queued as the event pump queues them; one has failed for good.
     from craton.domain.webhooks import enqueue_deliveries
