@@ -1,7 +1,9 @@
-"""``craton-events``: run the background jobs (event pump, webhook delivery) outside the API server.
+"""``craton-events``: run the background jobs (event pump, webhook delivery and pruning) outside the API server.
 
-Useful with ``[events] enabled = false`` on the API servers, or beside them: each job's lease
-lets one process at a time do a round, so extra runners are harmless.
+Useful with ``[events] enabled = false`` and ``[webhooks] dispatch = false`` on the API servers,
+or beside them: the pump's lease lets one process at a time pump, and each delivery is claimed
+by one process, so extra runners are harmless. The jobs are ``runner.jobs(settings)``, the same
+list the API server's thread runs.
 """
 
 from __future__ import annotations

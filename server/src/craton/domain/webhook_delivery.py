@@ -185,8 +185,13 @@ def target(url: str, allow_private: bool) -> tuple[str, dict[str, str], dict[str
         ipaddress.ip_address(host)
         return url, {}, {}  # a literal public address: nothing to pin
     except ValueError:
-        pass
-    address = addresses[0]
+        return pin(url, addresses[0])
+
+
+def pin(url: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``url`` sent to ``address``: (the URL naming the address, ``Host``, the TLS server name)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     literal = f"[{address}]" if address.version == 6 else str(address)
     netloc = literal if parts.port is None else f"{literal}:{parts.port}"
     pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
