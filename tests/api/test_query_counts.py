@@ -217,8 +217,9 @@ def test_preview_of_a_variable_write_costs_the_same_for_5_and_100_devices(
 
 
 # Statements of whole reads, authentication (one) included, on PostgreSQL and MariaDB (SQLite
-# adds its BEGIN): what the read use cases (objects.read, objects.read_page, objects.lookup)
-# cost. A host: its row, resolved variables (chain and values), labels, its parent's kind.
+# adds its BEGIN): what the read use cases (objects.read, objects.read_page, objects.lookup,
+# variables.read_variables) cost. A host: its row, resolved variables (chain and values),
+# labels, its parent's kind; its variables: the row and the resolution with the masks.
 # /v1/devices cost 10 before objects.read_page, which loads the details of hosts and network
 # devices together (the presenter loaded them per kind, twice the detail queries).
 READS = {
@@ -230,6 +231,8 @@ READS = {
     "regions": 3,
     "cloud-by-name": 2,
     "hosts-by-vars": 8,
+    "host-variables": 4,
+    "host-variables-blame": 13,
 }
 
 
@@ -246,6 +249,8 @@ def _read_request(fleet: dict[str, Any], name: str) -> tuple[str, dict[str, Any]
         "regions": ("/v1/regions", {"details": "true", "cloud_id": fleet["big_cloud"]["id"], "limit": 100}),
         "cloud-by-name": ("/v1/clouds", {"name": fleet["big_cloud"]["name"]}),
         "hosts-by-vars": ("/v1/hosts", {"vars": 'level:"switch-0"', "cell_id": big_cell, "limit": 100}),
+        "host-variables": (f"/v1/hosts/{deep['id']}/variables", {}),
+        "host-variables-blame": (f"/v1/hosts/{deep['id']}/variables", {"blame": "true"}),
     }[name]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import merging, resolution, tenancy, versions
-from craton.domain.errors import PreconditionFailed
+from craton.domain.errors import NotFound, PreconditionFailed
+from craton.domain.history import blame as history_blame
 from craton.domain.history import recording as history
+from craton.domain.history import replay
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.domain.vars_query import Condition
@@ -228,3 +231,89 @@ def matcher(
         return all(condition.key in values and condition.matches(values[condition.key]) for condition in conditions)
 
     return matches
+
+
+@dataclass(frozen=True)
+class VariablesRead:
+    """A whole variables read: the values (own or resolved), the keys the object masks, blame if asked.
+
+    A read of now also carries the owner's row and version (ETag); a read as of a past time
+    carries that time instead (the object may be deleted since: ``row`` holds its id only).
+    """
+
+    row: Row
+    variables: dict[str, Any]
+    masks: list[str]
+    blame: dict[str, dict[str, Any]] | None = None
+    etag: str | None = None
+    as_of: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class VariablesDiff:
+    """What changed in the variables between two times (``end`` None: until now)."""
+
+    start: dt.datetime
+    end: dt.datetime | None
+    changes: dict[str, Any]
+
+
+def _past_owner(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> Row:
+    """The owner for a point-in-time read: a deleted object is read from its records alone."""
+    try:
+        return owning_row(conn, principal, kind, row_id)
+    except NotFound:
+        return {"id": kind.info.parse_id(row_id)}
+
+
+def read_variables(
+    conn: sa.Connection,
+    principal: Principal,
+    kind: Kind,
+    row_id: Any,
+    *,
+    resolved: bool,
+    blame: bool = False,
+    as_of: str | None = None,
+    diff_from: str | None = None,
+    diff_to: str | None = None,
+) -> VariablesRead | VariablesDiff:
+    """The whole ``GET .../variables``: now, as of a past time (``as_of``), or what changed
+    between two times (``diff_from``, ``diff_to`` or now); times are ISO 8601 text.
+    """
+    if as_of is not None or (diff_from is not None and diff_to is not None):
+        row = _past_owner(conn, principal, kind, row_id)
+    else:
+        row = owning_row(conn, principal, kind, row_id)
+    if diff_from is not None:
+        return _diff(conn, principal, kind, row, resolved, diff_from, diff_to)
+    if as_of is not None:
+        at = replay.parse_time(as_of, "as_of")
+        values, masked = replay.state_as_of(conn, principal, kind, row["id"], at, resolved)
+        who = history_blame.blame_as_of(conn, principal, kind, row["id"], at, resolved) if blame else None
+        return VariablesRead(row, values, masked, who, as_of=at)
+    values, masked = read_with_masks(conn, kind, row, resolved)
+    who = history_blame.blame(conn, kind.name, [row], resolved)[row["id"]] if blame else None
+    return VariablesRead(row, values, masked, who, etag=versions.version_tag(kind, row))
+
+
+def _diff(
+    conn: sa.Connection,
+    principal: Principal,
+    kind: Kind,
+    row: Row,
+    resolved: bool,
+    diff_from: str,
+    diff_to: str | None,
+) -> VariablesDiff:
+    start = replay.parse_time(diff_from, "diff_from")
+    end = replay.parse_time(diff_to, "diff_to") if diff_to is not None else None
+    before = replay.variables_as_of(conn, principal, kind, row["id"], start, resolved)
+    if end is not None:
+        try:
+            after = replay.variables_as_of(conn, principal, kind, row["id"], end, resolved)
+        except NotFound:
+            after = {}  # deleted by then: every value it had is removed
+    else:
+        after = read(conn, kind, row, resolved)
+    return VariablesDiff(start, end, replay.diff(before, after))

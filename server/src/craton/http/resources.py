@@ -19,12 +19,10 @@ import sqlalchemy as sa
 from starlette.responses import Response
 from starlette.routing import Route
 
-from craton.domain import objects, versions
+from craton.domain import objects
 from craton.domain import variables as variable_domain
-from craton.domain.errors import InvalidInput, NotFound
-from craton.domain.history import blame as history_blame
+from craton.domain.errors import InvalidInput
 from craton.domain.history import feed as history_feed
-from craton.domain.history import replay
 from craton.domain.kinds import Kind, Row
 from craton.domain.readmodel import Item, Show
 from craton.http import preview, schemas
@@ -330,54 +328,32 @@ def change_item(row: Row) -> dict[str, Any]:
 
 
 def variables_operations(res: Resource) -> list[Operation]:
-    def owner(call: Call) -> Row:
-        return variable_domain.owning_row(call.conn, call.principal, res.kind, call.path["id"])
-
-    def past_owner(call: Call) -> Row:
-        """The owner for a point-in-time read: a deleted object is read from its records alone."""
-        try:
-            return owner(call)
-        except NotFound:
-            return {"id": res.kind.info.parse_id(call.path["id"])}
-
     def read(call: Call) -> Response:
         query = call.query
-        resolved = query["resolved-values"]
-        if query["as_of"] is not None or (query["diff_from"] is not None and query["diff_to"] is not None):
-            row = past_owner(call)
-        else:
-            row = owner(call)
-        if query["diff_from"] is not None:
-            return JSONResponse(variables_diff(call, row, resolved))
-        if query["as_of"] is not None:
-            at = replay.parse_time(query["as_of"], "as_of")
-            values, masks = replay.state_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
-            then: dict[str, Any] = {"variables": values, **({"masks": masks} if masks else {}), "as_of": at}
-            if query["blame"]:
-                then["blame"] = history_blame.blame_as_of(call.conn, call.principal, res.kind, row["id"], at, resolved)
-            return JSONResponse(then)
-        values, masks = variable_domain.read_with_masks(call.conn, res.kind, row, resolved)
-        body: dict[str, Any] = {"variables": values}
-        if masks:  # only when there are any: Craton v1 clients see the v1 body
-            body["masks"] = masks
-        if query["blame"]:
-            body["blame"] = history_blame.blame(call.conn, res.kind.name, [row], resolved)[row["id"]]
+        found = variable_domain.read_variables(
+            call.conn,
+            call.principal,
+            res.kind,
+            call.path["id"],
+            resolved=bool(query["resolved-values"]),
+            blame=bool(query["blame"]),
+            as_of=query["as_of"],
+            diff_from=query["diff_from"],
+            diff_to=query["diff_to"],
+        )
+        if isinstance(found, variable_domain.VariablesDiff):
+            return JSONResponse({"from": found.start, "to": found.end or "now", **found.changes})
+        body: dict[str, Any] = {"variables": found.variables}
+        if found.masks:  # only when there are any: Craton v1 clients see the v1 body
+            body["masks"] = found.masks
+        if found.as_of is not None:
+            body["as_of"] = found.as_of
+        if found.blame is not None:
+            body["blame"] = found.blame
         response = JSONResponse(body)
-        response.headers["ETag"] = versions.version_tag(res.kind, row)
+        if found.etag is not None:
+            response.headers["ETag"] = found.etag
         return response
-
-    def variables_diff(call: Call, row: Row, resolved: bool) -> dict[str, Any]:
-        start = replay.parse_time(call.query["diff_from"], "diff_from")
-        end: Any = replay.parse_time(call.query["diff_to"], "diff_to") if call.query["diff_to"] is not None else "now"
-        before = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], start, resolved)
-        if end != "now":
-            try:
-                after = replay.variables_as_of(call.conn, call.principal, res.kind, row["id"], end, resolved)
-            except NotFound:
-                after = {}  # deleted by then: every value it had is removed
-        else:
-            after = variable_domain.read(call.conn, res.kind, row, resolved)
-        return {"from": start, "to": end, **replay.diff(before, after)}
 
     def write(call: Call) -> Response:
         written = variable_domain.set_variables(

@@ -19,7 +19,6 @@ from craton.domain import variables as variable_domain
 from craton.domain.crud import PageRequest
 from craton.domain.errors import CratonError, InvalidInput, NotFound
 from craton.domain.history import feed as history_feed
-from craton.domain.history import replay
 from craton.domain.readmodel import Show
 from craton.ui.catalog import BROWSABLE, LINKS, Browsable, browsable, device_slug, object_id
 from craton.ui.pipeline import PageCall
@@ -181,26 +180,24 @@ def _point_in_time(call: PageCall, item: Browsable, row_id: int) -> dict[str, An
     """Resolved variables "as of" one time, or the diff between two, when the form asked."""
     params = call.request.query_params
     as_of, diff_from, diff_to = params.get("as_of"), params.get("diff_from"), params.get("diff_to")
+    if not diff_from and not as_of:
+        return None
     try:
-        if diff_from:
-            start = replay.parse_time(diff_from, "diff_from")
-            before = replay.variables_as_of(call.conn, call.principal, item.kind, row_id, start, True)
-            if diff_to:
-                end = replay.parse_time(diff_to, "diff_to")
-                after = replay.variables_as_of(call.conn, call.principal, item.kind, row_id, end, True)
-            else:
-                row = tenancy.get(call.conn, call.principal, item.kind, row_id)
-                after = variable_domain.read(call.conn, item.kind, row, True)
-            return {"diff": replay.diff(before, after), "diff_from": diff_from, "diff_to": diff_to or ""}
-        if as_of:
-            at = replay.parse_time(as_of, "as_of")
-            return {
-                "as_of": as_of,
-                "variables": replay.variables_as_of(call.conn, call.principal, item.kind, row_id, at, True),
-            }
+        found = variable_domain.read_variables(
+            call.conn,
+            call.principal,
+            item.kind,
+            row_id,
+            resolved=True,
+            as_of=None if diff_from else as_of,
+            diff_from=diff_from or None,
+            diff_to=(diff_to or None) if diff_from else None,
+        )
     except CratonError as exc:
         return {"error": str(exc), "as_of": as_of or "", "diff_from": diff_from or "", "diff_to": diff_to or ""}
-    return None
+    if isinstance(found, variable_domain.VariablesDiff):
+        return {"diff": found.changes, "diff_from": diff_from, "diff_to": diff_to or ""}
+    return {"as_of": as_of, "variables": found.variables}
 
 
 # Interfaces are found through their devices; every other browsed kind is searched.

@@ -36,14 +36,16 @@ def variables_form(call: PageCall) -> Response:
     item = browsable(call.request.path_params["collection"])
     if not item.has_variables:
         raise InvalidInput(f"{item.title} have no variables.")
-    row = variable_domain.owning_row(call.conn, call.principal, item.kind, object_id(call, item.kind))
-    own = variable_domain.read(call.conn, item.kind, row, resolved=False)
+    own = variable_domain.read_variables(
+        call.conn, call.principal, item.kind, object_id(call, item.kind), resolved=False
+    )
+    assert isinstance(own, variable_domain.VariablesRead), "a read of now, not a diff"
     return call.render(
         "variables_edit.html",
         item=item,
-        row=row,
-        text=json.dumps(own, indent=2, sort_keys=True),
-        etag=versions.version_tag(item.kind, row),
+        row=own.row,
+        text=json.dumps(own.variables, indent=2, sort_keys=True),
+        etag=own.etag,
         reason="",
         error=None,
         conflict=None,
