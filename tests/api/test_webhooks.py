@@ -65,7 +65,7 @@ class Receiver:
     """An HTTP server on loopback that records verified deliveries; ``plan`` scripts its answers."""
 
     secret: str = SECRET
-    plan: list[str] = field(default_factory=list)  # "ok", "500", "slow", "hang"; empty: ok
+    plan: list[str] = field(default_factory=list)  # "ok", "500", "slow", "hang", "trickle"; empty: ok
     received: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     #: "hang" answers only once this is set.
@@ -95,6 +95,17 @@ def receiver() -> Iterator[Receiver]:
                 time.sleep(1.5)
             if action == "hang":
                 state.release.wait(30)
+            if action == "trickle":  # a 2xx whose body drips in forever
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000000")
+                    self.end_headers()
+                    while not state.release.wait(0.1):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                return
             code = 200 if action in ("ok", "hang") and valid else 500 if action not in ("ok", "hang") else 401
             try:
                 self.send_response(code)
@@ -577,3 +588,16 @@ def test_a_pinned_connection_verifies_tls_for_the_name(tls_receiver: tuple[str, 
         url, headers, extensions = webhook_delivery.pin(f"https://evil.test:{port}/in", address)
         with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
             client.post(url, content=b"{}", headers=headers, extensions=extensions)
+
+
+def test_a_trickling_answer_is_not_read_past_the_timeout(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, receiver.url, events=["effective-change"])
+    receiver.plan = ["trickle"]
+    publish(server, tenant.project_id, [effective(1, a=1)])
+    started = time.monotonic()
+    drain(server)
+    assert time.monotonic() - started < 5 * FAST.timeout_seconds + 2
+    assert [(d["status"], d["response_code"]) for d in _log(tenant.client, hook["id"])] == [("succeeded", 200)]

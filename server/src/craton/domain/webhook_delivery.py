@@ -220,11 +220,11 @@ def send(client: httpx.Client, delivery: Row, policy: Policy) -> tuple[int | Non
         request = client.build_request("POST", url, content=body, headers=headers, extensions=extensions)
         response = client.send(request, stream=True)
         try:
-            size = 0
+            size, deadline = 0, time.monotonic() + policy.timeout_seconds
             for chunk in response.iter_bytes():
                 size += len(chunk)
-                if size > policy.max_response_bytes:
-                    break  # the answer's body is not needed; stop reading a runaway one
+                if size > policy.max_response_bytes or time.monotonic() > deadline:
+                    break  # the answer's body is not needed; stop reading a runaway or trickling one
         finally:
             response.close()
         if 200 <= response.status_code < 300:
