@@ -6,7 +6,8 @@ of two keys (``bench_key``, new everywhere, and ``timezone``, which about a thir
 cells set themselves) is run the way the API runs it: the preview wrapper around the real use case in one write
 transaction, and the first page (30 devices) turned into the JSON body. Wall time and this
 process's CPU time (the server's share; the database's own CPU is not in it) are printed,
-best of ``--repeat``.
+best of ``--repeat``. Then the same for ``DELETE /v1/regions/<id>?preview=true`` (every host
+listed as deleted; ``delete_*``).
 
     .venv/bin/python benchmarks/preview.py --backends sqlite,postgresql --hosts 10000
 """
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 
 from benchmarks.common import throwaway_database
 from benchmarks.generate import generate
-from craton.domain import containers, impact
+from craton.domain import containers, impact, objects
 from craton.domain import variables as variable_domain
 from craton.domain.principal import Principal, Role
 from craton.storage.engine import create_engine, transaction
@@ -59,6 +60,19 @@ def measure(url: str, hosts: int, repeat: int) -> dict[str, float]:
             best["cpu_s"] = min(best["cpu_s"], time.process_time() - cpu)
             best["affected"] = len(outcome.changes)
         best["loadavg_1min"] = float(Path("/proc/loadavg").read_text().split()[0])
+        for _ in range(repeat):  # the preview of deleting the whole region: every host listed as deleted
+            wall, cpu = time.perf_counter(), time.process_time()
+            with transaction(engine, writes=True) as conn:
+                gone = impact.preview_delete(
+                    conn,
+                    [("region", region_id)],
+                    lambda: objects.delete(conn, principal, containers.REGION, region_id, preview=True),
+                )
+                page, _ = gone.page(30, None)
+                orjson.dumps({"devices_affected": len(gone.changes), "devices": [c.as_json() for c in page]})
+            best["delete_wall_s"] = min(best.get("delete_wall_s", float("inf")), time.perf_counter() - wall)
+            best["delete_cpu_s"] = min(best.get("delete_cpu_s", float("inf")), time.process_time() - cpu)
+            best["delete_affected"] = len(gone.changes)
         with engine.connect() as conn:  # the preview wrote nothing
             written = conn.execute(sa.text("SELECT COUNT(*) FROM changes")).scalar_one()
         best["changes_written"] = written

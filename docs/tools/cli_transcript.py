@@ -101,6 +101,7 @@ SESSION: tuple[Step, ...] = (
     step("host-vars-set", "web-01", stdin='{"role": "frontend", "max_connections": 512, "ntp_server": "10.10.0.5"}'),
     step("host-vars-get", "web-01"),
     step("host-vars-get", "web-01", "--no-resolved"),
+    step("region-vars-set", "east", "ntp_server=10.10.0.124", "--preview"),
     step("--reason", "CHG-7: new NTP server", "region-vars-set", "east", "ntp_server=10.10.0.124"),
     step("host-vars-get", "db-01", "--blame"),
     step("region-history", "east"),

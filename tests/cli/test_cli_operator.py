@@ -339,7 +339,9 @@ def test_a_delete_with_objects_below_needs_confirmation(fleet: dict[str, Any], d
 
     preview = ops("-f", "json", "region-delete", doomed["name"], "--preview")
     assert preview.returncode == 0
-    assert json.loads(preview.stdout) == {
+    answer = json.loads(preview.stdout)  # the devices that would go, and the counts
+    assert answer["devices_affected"] == 3 and all(device["deleted"] for device in answer["devices"])
+    assert answer["deleted"] == {
         "clouds": 0,
         "regions": 1,
         "cells": 1,
@@ -348,7 +350,8 @@ def test_a_delete_with_objects_below_needs_confirmation(fleet: dict[str, Any], d
         "networks": 1,
         "network_interfaces": 1,
     }
-    assert f"Preview: deletes region {region['id']} and {counts} below it. Nothing was deleted." in preview.stderr
+    sentence = f"Preview: deletes region {region['id']} and {counts} below it; 3 devices affected; nothing was written."
+    assert sentence in preview.stderr
 
     # No terminal and no --yes: refused with the counts, exit 2, nothing deleted.
     refused = ops.fails("region-delete", doomed["name"], code=2)
@@ -377,7 +380,7 @@ def test_yes_deletes_at_once_and_a_lone_object_needs_no_confirmation(
     lone = doomed["hosts"][1]
     assert ops.ok("host-delete", str(lone["id"])).strip() == f"Host {lone['id']} was deleted."
     assert ops.ok("cell-delete", f"{doomed['name']}-a", "--yes").startswith("Cell ")
-    assert ops.json("region-delete", doomed["name"], "--preview") == {
+    assert ops.json("region-delete", doomed["name"], "--preview")["deleted"] == {
         "clouds": 0,
         "regions": 1,
         "cells": 0,

@@ -405,3 +405,41 @@ def test_variable_and_move_previews_write_nothing(craton, unique):
     assert moved.devices_affected == 1 and moved.devices[0]["changed"] == {"ntp": {"old": "r", "new": "o"}}
     assert craton.hosts.get(hosts[0].id).variables.get(resolved=True)["ntp"].value == "r"  # nothing written
     assert craton.hosts.get(hosts[0].id).region_id == region.id
+
+
+def test_mask_strategy_and_delete_previews_list_devices_and_write_nothing(craton, unique):
+    cloud = craton.clouds.create(name=unique("cloud"), variables={"ntp": "c", "tags": {"cloud": 1}})
+    region = craton.regions.create(name=unique("region"), cloud_id=cloud.id, variables={"tags": {"region": 2}})
+    hosts = [
+        craton.hosts.create(
+            name=unique("host"),
+            cloud_id=cloud.id,
+            region_id=region.id,
+            ip_address=f"10.3.0.{n + 1}",
+            device_type="server",
+            variables={"own": n},
+        )
+        for n in range(3)
+    ]
+    masked = region.variables.mask("ntp", preview=True)
+    assert masked.devices_affected == 3 and all(d["removed"] == {"ntp": "c"} for d in masked.devices)
+    assert region.variables.masks() == []  # nothing written
+    region.variables.mask("ntp")
+    unmasked = region.variables.unmask("ntp", preview=True)
+    assert [d["added"] for d in unmasked.all_devices()] == [{"ntp": "c"}] * 3
+    assert region.variables.masks() == ["ntp"]
+
+    project_id = region.to_dict()["project_id"]
+    deep = craton.projects.merge_strategies(project_id, {"tags": "deep"}, preview=True)
+    assert deep.devices_affected == 3
+    assert deep.devices[0]["changed"] == {"tags": {"old": {"region": 2}, "new": {"cloud": 1, "region": 2}}}
+    assert craton.projects.merge_strategies(project_id) == {}  # nothing written
+
+    gone = craton.regions.delete_preview(region.id, limit=2)
+    assert gone.deleted["hosts"] == 3 and gone.deleted["regions"] == 1
+    assert gone.devices_affected == 3 and len(gone.devices) == 2 and gone.next_url
+    devices = list(gone.all_devices())
+    assert [d["id"] for d in devices] == [h.id for h in hosts]
+    assert all(d["deleted"] and d["removed"]["own"] == n for n, d in enumerate(devices))
+    assert gone.to_dict()["deleted"] == gone.deleted
+    assert craton.regions.get(region.id).id == region.id  # nothing deleted

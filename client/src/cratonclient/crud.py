@@ -391,6 +391,14 @@ class CRUDClient:
         self.merge_request_arguments(kwargs, skip_merge)
         return impact_request(self.session, "PUT", url, kwargs)
 
+    def delete_preview(self, item_id: Any = None, skip_merge: bool = True, **kwargs: Any) -> Impact:
+        """What ``delete`` would do, without doing it: the :class:`Impact` with the devices it
+        removes (each ``deleted``, every variable under ``removed``) and, in ``deleted``, how
+        many objects of each kind would go. ``delete(id, preview=True)`` gives the counts alone."""
+        url = self._item_url(item_id, kwargs, "delete")
+        self.merge_request_arguments(kwargs, skip_merge)
+        return impact_request(self.session, "DELETE", url, None, encode_query(kwargs))
+
     @overload
     def delete(
         self, item_id: Any = None, skip_merge: bool = True, json: Any = None, *, preview: Literal[True], **kwargs: Any

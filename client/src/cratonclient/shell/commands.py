@@ -136,6 +136,19 @@ class TextResult:
 
 
 @dataclass
+class PreviewResult:
+    """What a write would do (``--preview``, see :mod:`cratonclient.shell.preview`): a table of
+    devices and a ``summary`` line after it; machine formats print ``document``, the server's
+    whole answer, instead (CSV, which cannot nest, the table's rows)."""
+
+    items: Sequence[Mapping[str, Any]]
+    fields: Sequence[str]
+    summary: str
+    document: Mapping[str, Any]
+    display: Display | None = None
+
+
+@dataclass
 class MessageResult:
     """Only a confirmation, e.g. after a delete."""
 
@@ -151,6 +164,7 @@ Result = (
     | DocumentResult
     | MessageResult
     | TextResult
+    | PreviewResult
 )
 
 

@@ -34,6 +34,7 @@ from cratonclient.shell.commands import (
     ListResult,
     MessageResult,
     ObjectResult,
+    PreviewResult,
     Result,
     StreamResult,
     TextResult,
@@ -365,12 +366,24 @@ class CratonShell:
             for text in formatter.format_stream(batches, result.fields):
                 print(text, file=self.stdout)
                 self.stdout.flush()  # each batch shows as soon as it arrives
+        elif isinstance(result, PreviewResult):
+            print(self._previewed(result, formatter), file=self.stdout)
+            print(result.summary, file=notes)
         else:
             message = getattr(result, "message", None)
             if message:
                 print(message, file=notes)
             print(self._formatted(result, formatter), file=self.stdout)
         self.stdout.flush()
+
+    @staticmethod
+    def _previewed(result: PreviewResult, formatter: Formatter) -> str:
+        """The server's whole answer in machine formats; the device table otherwise (and in CSV)."""
+        if formatter.machine_readable:
+            with contextlib.suppress(UnsupportedOutput):
+                return formatter.format_document(result.document)
+        rows = [result.display(item) for item in result.items] if result.display else result.items
+        return formatter.format_list(rows, result.fields)
 
     @staticmethod
     def _formatted(result: Result, formatter: Formatter) -> str:
@@ -430,7 +443,7 @@ def _columns(result: Result, columns: Sequence[str]) -> Result:
         if unknown:
             raise UsageError(f"invalid column {unknown[0]!r}; choose from: {', '.join(sorted(result.data))}")
         return dataclasses.replace(result, data={name: result.data[name] for name in columns})
-    if isinstance(result, ListResult) and list(result.fields) != list(columns):
+    if isinstance(result, (ListResult, PreviewResult)) and list(result.fields) != list(columns):
         unknown = [name for name in columns if name not in result.fields]
         if unknown:
             raise UsageError(f"invalid column {unknown[0]!r}; choose from: {', '.join(result.fields)}")

@@ -19,6 +19,7 @@ from cratonclient import exceptions
 from cratonclient.crud import MAX_PAGE_SIZE, MIN_PAGE_SIZE
 from cratonclient.shell import cliutils
 from cratonclient.shell import history as provenance
+from cratonclient.shell import preview as impact_preview
 from cratonclient.shell.commands import (
     Arg,
     Command,
@@ -27,6 +28,7 @@ from cratonclient.shell.commands import (
     ListResult,
     MessageResult,
     ObjectResult,
+    PreviewResult,
     ValuesResult,
     VariablesResult,
     arg,
@@ -334,7 +336,9 @@ def _update_command(spec: ResourceSpec) -> Command:
     assert spec.update is not None
     options = spec.update
 
-    def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult:
+    previewed = spec.name in REACHES_DEVICES
+
+    def handler(ctx: Context, args: argparse.Namespace) -> ObjectResult | PreviewResult:
         changes = collect(options, args)
         with_children = changes.pop("with_children", None)
         extras = {key: changes.pop(key) for key in list(changes) if key in spec.update_extras}
@@ -345,6 +349,10 @@ def _update_command(spec: ResourceSpec) -> Command:
             raise UsageError("--with-children goes with a move: give --region or --cell too")
         manager = manager_of(ctx, spec)
         moving = {"with_children": True} if with_children else {}
+        if previewed and args.preview:
+            if not changes:
+                raise UsageError("nothing to preview: labels take no part in variables; give a field to change")
+            return impact_preview.result(ctx, lambda: manager.update_preview(args.id, **changes, **moving))
         updated = manager.update(args.id, **changes, **moving) if changes else None
         for key, value in extras.items():
             spec.update_extras[key](manager, args.id, value)
@@ -352,7 +360,10 @@ def _update_command(spec: ResourceSpec) -> Command:
             updated = manager.get(args.id)  # show the object as it now is, extras included
         return ObjectResult(updated.to_dict())
 
-    return item_command(spec, "update", f"Change a {spec.title}; only the given options are sent.", handler, *options)
+    flags = (impact_preview.option("the change (a move, most often)"),) if previewed else ()
+    return item_command(
+        spec, "update", f"Change a {spec.title}; only the given options are sent.", handler, *options, *flags
+    )
 
 
 #: The kinds a delete preview counts, in the order a sentence names them: (key, one, several).
@@ -368,6 +379,9 @@ _DELETED_KINDS = (
 )
 #: Resources whose delete the server can preview (the others have nothing below them).
 PREVIEWED = frozenset({"project", "cloud", "region", "cell", "host", "network-device", "network", "network-interface"})
+#: Resources whose writes can change devices' resolved variables: their writes take --preview
+#: (and a delete's preview lists the devices it removes).
+REACHES_DEVICES = frozenset({"project", "cloud", "region", "cell", "host", "network-device"})
 
 
 def below(spec: ResourceSpec, counts: Mapping[str, int]) -> dict[str, int]:
@@ -390,22 +404,32 @@ def counts_text(counts: Mapping[str, int]) -> str:
 def _delete_command(spec: ResourceSpec) -> Command:
     previewed = spec.name in PREVIEWED
 
-    def handler(ctx: Context, args: argparse.Namespace) -> MessageResult | ObjectResult:
+    def sentence_of(subject: str, counts: Mapping[str, int]) -> str:
+        extra = below(spec, counts)
+        return f"deletes {subject}" + (f" and {counts_text(extra)} below it" if extra else ", nothing below it")
+
+    def handler(ctx: Context, args: argparse.Namespace) -> MessageResult | ObjectResult | PreviewResult:
         manager = manager_of(ctx, spec)
         subject = f"{spec.title} {args.id}"
         if not previewed or args.yes and not args.preview:
             manager.delete(args.id)
             return MessageResult(f"{subject.capitalize()} was deleted.")
+        if args.preview and spec.name in REACHES_DEVICES:
+            return impact_preview.result(
+                ctx,
+                lambda: manager.delete_preview(args.id),
+                lambda impact: sentence_of(subject, impact.deleted),
+            )
         counts = manager.delete(args.id, preview=True)
         extra = below(spec, counts)
-        sentence = f"deletes {subject}" + (f" and {counts_text(extra)} below it" if extra else ", nothing below it")
+        sentence = sentence_of(subject, counts)
         if args.preview:
             return ObjectResult(dict(counts), message=f"Preview: {sentence}. Nothing was deleted.")
         if extra and not args.yes:
             if not ctx.stdin_is_tty():
                 raise UsageError(
                     f"refusing to delete without confirmation: this {sentence}. "
-                    "Give --yes to delete, or --preview to see the counts only"
+                    "Give --yes to delete, or --preview to see what would go"
                 )
             answer = ctx.ask(f"This {sentence}. Delete? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
@@ -422,14 +446,20 @@ def _delete_command(spec: ResourceSpec) -> Command:
             arg(
                 "--preview",
                 action="store_true",
-                help="Only show how many objects of each kind the delete would remove; delete nothing.",
+                help="Delete nothing: show what the delete would remove"
+                + (
+                    " (a table of the devices that would go, then the counts per kind)."
+                    if spec.name in REACHES_DEVICES
+                    else " (how many objects of each kind)."
+                ),
             ),
         )
+        shows = "the devices that would go and the counts" if spec.name in REACHES_DEVICES else "the counts only"
         description = (
             f"Delete a {spec.title} and everything below it. When that is more than the "
             f'{spec.title} itself, the command first says what would go ("deletes region 2 and '
             '1 cell, 13 hosts ... below it") and asks for confirmation on a terminal; without a '
-            "terminal it refuses (exit 2) unless --yes is given. --preview shows the counts only."
+            f"terminal it refuses (exit 2) unless --yes is given. --preview shows {shows}."
         )
     return item_command(spec, "delete", f"Delete a {spec.title}.", handler, *options, description=description)
 
@@ -476,35 +506,57 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             return VariablesResult(then.to_dict(), message=f"As of {then.as_of}:")
         return VariablesResult(manager.get(resolved=args.resolved).to_dict())
 
-    def set_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult:
+    previewed = spec.name in REACHES_DEVICES
+
+    def previewing(args: argparse.Namespace) -> bool:
+        return previewed and bool(args.preview)
+
+    def set_handler(ctx: Context, args: argparse.Namespace) -> VariablesResult | PreviewResult:
         if args.variables:
             updates, deletions = cliutils.parse_assignments(args.variables)
         else:
             updates = _stdin_json(ctx, dict, "a JSON object of variables", "nothing to update")
             deletions = []
         manager = variables_of(ctx, args)
+        if previewing(args):
+            if updates and deletions:
+                raise UsageError("--preview shows one write: give KEY=VALUE (set) or KEY= (delete) arguments, not both")
+            if deletions:
+                return impact_preview.result(ctx, lambda: manager.delete(*deletions, preview=True))
+            return impact_preview.result(ctx, lambda: manager.update(updates, preview=True))
         if deletions:
             manager.delete(*deletions)
         if updates:
             return VariablesResult(manager.update(updates).to_dict())
         return VariablesResult(manager.get(resolved=False).to_dict())
 
-    def delete_handler(ctx: Context, args: argparse.Namespace) -> MessageResult:
+    def delete_handler(ctx: Context, args: argparse.Namespace) -> MessageResult | PreviewResult:
         if args.keys:
             keys = list(args.keys)
         else:
             keys = _stdin_json(ctx, list, "a JSON array of variable names", "nothing to delete")
             if not all(isinstance(key, str) for key in keys):
                 raise UsageError("stdin must hold a JSON array of strings (variable names)")
-        variables_of(ctx, args).delete(*keys)
+        manager = variables_of(ctx, args)
+        if previewing(args):
+            return impact_preview.result(ctx, lambda: manager.delete(*keys, preview=True))
+        manager.delete(*keys)
         return MessageResult(f"Deleted variables of {spec.title} {args.id}: {', '.join(keys)}")
 
-    def mask_handler(ctx: Context, args: argparse.Namespace) -> ValuesResult:
-        return ValuesResult("mask", variables_of(ctx, args).mask(*args.keys))
+    def mask_handler(ctx: Context, args: argparse.Namespace) -> ValuesResult | PreviewResult:
+        manager = variables_of(ctx, args)
+        if previewing(args):
+            return impact_preview.result(ctx, lambda: manager.mask(*args.keys, preview=True))
+        return ValuesResult("mask", manager.mask(*args.keys))
 
-    def unmask_handler(ctx: Context, args: argparse.Namespace) -> MessageResult:
-        variables_of(ctx, args).unmask(*args.keys)
+    def unmask_handler(ctx: Context, args: argparse.Namespace) -> MessageResult | PreviewResult:
+        manager = variables_of(ctx, args)
+        if previewing(args):
+            return impact_preview.result(ctx, lambda: manager.unmask(*args.keys, preview=True))
+        manager.unmask(*args.keys)
         return MessageResult(f"Unmasked variables of {spec.title} {args.id}: {', '.join(args.keys)}")
+
+    flag: tuple[Arg, ...] = (impact_preview.option(),) if previewed else ()
 
     resolved_help = (
         "Show the resolved variables: each key along the hierarchy (device, parents, cell, "
@@ -557,6 +609,7 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
                 help="Variables to set. Values become numbers, booleans or null when they look "
                 'like one; quote them ("7") to keep a string. KEY= deletes KEY.',
             ),
+            *flag,
             epilog=_STDIN_HELP.format(
                 what="KEY=VALUE arguments", shape="object", example='{"a": 1}', command=f"{spec.name}-vars-set"
             ),
@@ -567,6 +620,7 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             f"Delete variables of a {spec.title}.",
             delete_handler,
             arg("keys", nargs="*", metavar="KEY", help="Variables to delete."),
+            *flag,
             epilog=_STDIN_HELP.format(
                 what="keys", shape="array of names", example='["a", "b"]', command=f"{spec.name}-vars-delete"
             ),
@@ -577,6 +631,7 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             f"Stop a {spec.title} from inheriting variables.",
             mask_handler,
             arg("keys", nargs="+", metavar="KEY", help="Variables not to inherit from the levels above."),
+            *flag,
             description=f"Mask variable keys on a {spec.title}: values set on the levels above it "
             "no longer reach it or anything below it; its own value, and values set below it, "
             "still count. Shows every key the object masks.",
@@ -587,6 +642,7 @@ def _variables_commands(spec: ResourceSpec) -> list[Command]:
             f"Let a {spec.title} inherit masked variables again.",
             unmask_handler,
             arg("keys", nargs="+", metavar="KEY", help="Masked variables to inherit again."),
+            *flag,
         ),
     ]
 

@@ -170,13 +170,32 @@ class VariableManager(CRUDClient):
         """The keys the object masks: it does not inherit them from the levels above."""
         return list(json_body(self.session.get(self.build_url() + "/masks")).get("masks") or [])
 
-    def mask(self, *keys: str) -> builtins.list[str]:
-        """Stop inheriting ``keys`` here (and below, unless a nearer level sets them); returns all masks."""
+    @overload
+    def mask(self, *keys: str, preview: Literal[True]) -> Impact: ...
+
+    @overload
+    def mask(self, *keys: str, preview: Literal[False] = ...) -> builtins.list[str]: ...
+
+    def mask(self, *keys: str, preview: bool = False) -> builtins.list[str] | Impact:
+        """Stop inheriting ``keys`` here (and below, unless a nearer level sets them); returns all masks.
+
+        With ``preview=True`` nothing is written: the result is the :class:`Impact` on devices.
+        """
+        if preview:
+            return impact.request(self.session, "PUT", self.build_url() + "/masks", list(keys))
         response = self.session.put(self.build_url() + "/masks", json=list(keys))
         return list(json_body(response).get("masks") or [])
 
-    def unmask(self, *keys: str) -> bool:
-        """Inherit ``keys`` again; keys that are not masked are ignored."""
+    @overload
+    def unmask(self, *keys: str, preview: Literal[True]) -> Impact: ...
+
+    @overload
+    def unmask(self, *keys: str, preview: Literal[False] = ...) -> bool: ...
+
+    def unmask(self, *keys: str, preview: bool = False) -> bool | Impact:
+        """Inherit ``keys`` again; keys that are not masked are ignored (``preview``: see ``mask``)."""
+        if preview:
+            return impact.request(self.session, "DELETE", self.build_url() + "/masks", list(keys))
         response = self.session.delete(self.build_url() + "/masks", json=list(keys))
         return 200 <= response.status_code < 300
 

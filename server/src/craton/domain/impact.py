@@ -304,5 +304,28 @@ def preview(
     return Impact(Changes(ids, before, after, before_of), _counts(result, deleted), result)
 
 
+def preview_delete(
+    conn: sa.Connection, scopes: Iterable[tuple[str, Any]], count: Callable[[], Mapping[str, int]]
+) -> Impact:
+    """What deleting the objects ``scopes`` name does to devices, without running the delete.
+
+    ``count`` is the delete's own preview (the use case with ``preview=True``: the same
+    authorisation, 404 and 409 as the delete, and the counts of what would go). A delete
+    removes every device in its scope and changes no other device's variables (a container
+    takes exactly the devices it holds; a device with devices nested below it cannot be
+    deleted), so every device in scope is listed as deleted, its variables resolved for the
+    page alone. The test suite holds this to what the real delete does, as for :func:`preview`.
+    """
+    counts = dict(count())
+    where = sa.or_(*(scope(kind, row_id) for kind, row_id in scopes))
+    rows = device_rows(conn, where)
+    by_id = {row.id: row for row in rows}
+
+    def before_of(missing: list[int]) -> Snapshot:
+        return snapshot_of(conn, [by_id[device_id] for device_id in missing])
+
+    return Impact(Changes([row.id for row in rows], {}, {}, before_of), counts, counts)
+
+
 def _counts(result: Any, deleted: bool) -> dict[str, int]:
     return dict(result) if deleted and isinstance(result, Mapping) else {}

@@ -3,13 +3,14 @@
 One wrapper for every such operation: without ``preview`` the operation runs as
 it is; with it, the same handler (so the same validation and authorisation) runs
 inside :func:`craton.domain.impact.preview`, which rolls it back and reports how
-each device's resolved variables would change, paginated by device id.
+each device's resolved variables would change (``changed``: ``{key: {"old", "new"}}``; a
+device a delete removes is listed with ``deleted`` true), paginated by device id.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -54,7 +55,15 @@ RESPONSE: dict[str, Any] = {
                             "name": {"type": "string"},
                             "added": _DIFF,
                             "removed": _DIFF,
-                            "changed": _DIFF,
+                            "changed": {
+                                "type": "object",
+                                "additionalProperties": {
+                                    "type": "object",
+                                    "properties": {"old": {}, "new": {}},
+                                    "required": ["old", "new"],
+                                },
+                            },
+                            "deleted": {"type": "boolean", "description": "The write removes this device"},
                         },
                     },
                 },
@@ -77,11 +86,13 @@ def previewable(
     write: Callable[[Call], Any] | None = None,
     deletes: bool = False,
     keyed: bool = False,
+    count: Callable[[Call], Mapping[str, int]] | None = None,
 ) -> Operation:
     """``op`` with ``?preview=true``; ``write`` is the use case to run (default: the handler itself).
 
     ``keyed``: the body names the only variable keys the write can change (an object's keys
-    or a list of them), so the snapshots resolve those keys alone.
+    or a list of them), so the snapshots resolve those keys alone. ``count``: a delete's own
+    preview (its counts); then the delete is not run at all (see ``impact.preview_delete``).
     """
     if not reaches_devices(kind):
         return op
@@ -92,7 +103,10 @@ def previewable(
             return cast(Response, op.handler(call))  # a write: never a Streamed answer
         keys = list(call.body) if keyed and isinstance(call.body, (dict, list)) else None
         target = [(kind.name, kind.info.parse_id(call.path["id"]))]
-        outcome = impact.preview(call.conn, target, lambda: run(call), deletes, keys)
+        if count is not None:
+            outcome = impact.preview_delete(call.conn, target, lambda: count(call))
+        else:
+            outcome = impact.preview(call.conn, target, lambda: run(call), deletes, keys)
         return JSONResponse({"preview": body(call, outcome, deletes)})
 
     other = {**op.other_responses, 200: RESPONSE}

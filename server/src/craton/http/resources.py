@@ -280,10 +280,12 @@ def delete_operation(res: Resource) -> Operation:
     def delete(call: Call) -> dict[str, int]:
         return objects.delete(call.conn, call.principal, res.kind, call.path["id"])
 
+    def count(call: Call) -> dict[str, int]:
+        return objects.delete(call.conn, call.principal, res.kind, call.path["id"], preview=True)
+
     def counts(call: Call) -> Response:
         """The preview of a kind whose deletes reach no device: what it removes, nothing written."""
-        deleted = objects.delete(call.conn, call.principal, res.kind, call.path["id"], preview=True)
-        return JSONResponse({"preview": {"deleted": deleted}})
+        return JSONResponse({"preview": {"deleted": count(call)}})
 
     op = Operation(
         "DELETE",
@@ -292,7 +294,7 @@ def delete_operation(res: Resource) -> Operation:
         success=204,
     )
     if preview.reaches_devices(res.kind):
-        return preview.previewable(op, res.kind, delete, deletes=True)
+        return preview.previewable(op, res.kind, delete, deletes=True, count=count)
     return dataclasses.replace(
         op,
         handler=lambda call: counts(call) if call.query["preview"] else handler(call),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from cratonclient.shell import cliutils, names
-from cratonclient.shell.commands import Command, Context, VariablesResult, arg
+from cratonclient.shell import cliutils, names, preview
+from cratonclient.shell.commands import Command, Context, PreviewResult, VariablesResult, arg
 from cratonclient.shell.errors import UsageError
 from cratonclient.shell.resources import ResourceSpec
 from cratonclient.shell.v1 import common
@@ -36,7 +36,7 @@ def _get_strategies(ctx: Context, args: argparse.Namespace) -> VariablesResult:
     return VariablesResult(ctx.client.projects.merge_strategies(_project(ctx, args)))
 
 
-def _set_strategies(ctx: Context, args: argparse.Namespace) -> VariablesResult:
+def _set_strategies(ctx: Context, args: argparse.Namespace) -> VariablesResult | PreviewResult:
     declared: dict[str, str] = {}
     for text in args.strategies:
         key, equals, strategy = text.rpartition("=")
@@ -47,7 +47,10 @@ def _set_strategies(ctx: Context, args: argparse.Namespace) -> VariablesResult:
         if ctx.stdin_is_tty():
             raise UsageError("give KEY=STRATEGY arguments, --clear, or pipe a JSON object on stdin")
         declared = cliutils.load_json(ctx.stdin.read(), dict, "a JSON object of KEY: STRATEGY")
-    result = ctx.client.projects.merge_strategies(_project(ctx, args), declared)
+    project = _project(ctx, args)
+    if args.preview:
+        return preview.result(ctx, lambda: ctx.client.projects.merge_strategies(project, declared, preview=True))
+    result = ctx.client.projects.merge_strategies(project, declared)
     return VariablesResult(result, message=None if result else "Every key now uses replace (Craton v1).")
 
 
@@ -79,6 +82,7 @@ COMMANDS = [
                 "duplicates). Repeat for several keys.",
             ),
             arg("--clear", action="store_true", help="Declare nothing: every key uses replace."),
+            preview.option("the new declaration"),
         ),
         description="Replace the project's whole declaration of merge strategies; keys not "
         "given use replace. Without --strategy or --clear, a JSON object is read from stdin, "
