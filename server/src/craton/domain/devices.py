@@ -101,20 +101,23 @@ def parent_kinds(conn: sa.Connection, rows: Sequence[Row]) -> dict[int, str]:
     return {row.id: row.kind for row in conn.execute(stmt).all()}
 
 
-def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_labels: list[str]) -> None:
-    """Union with the existing set (the original's PUT semantics); duplicates are ignored."""
+def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_labels: list[str]) -> list[str]:
+    """Union with the existing set (the original's PUT semantics); duplicates are ignored.
+
+    Returns the device's labels afterwards, sorted (byte-wise, as the database sorts them).
+    """
     current = labels_of(conn, [device["id"]])[device["id"]]
     missing = sorted(set(new_labels) - set(current))
-    if missing:
-        # Lock the device row first, so concurrent label writers queue instead of deadlocking
-        # (the label insert's foreign-key check would otherwise share-lock it first).
-        versions.touch(conn, principal, ANY_DEVICE, device["id"])
-        # A label another request just added is not an error: the set union is the same.
-        conn.execute(
-            insert_ignoring_duplicates(conn, labels), [{"device_id": device["id"], "label": lb} for lb in missing]
-        )
-        after = sorted([*current, *missing])
-        history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
+    if not missing:
+        return current
+    # Lock the device row first, so concurrent label writers queue instead of deadlocking
+    # (the label insert's foreign-key check would otherwise share-lock it first).
+    versions.touch(conn, principal, ANY_DEVICE, device["id"])
+    # A label another request just added is not an error: the set union is the same.
+    conn.execute(insert_ignoring_duplicates(conn, labels), [{"device_id": device["id"], "label": lb} for lb in missing])
+    after = sorted([*current, *missing])
+    history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
+    return after
 
 
 def remove_labels(conn: sa.Connection, principal: Principal, device: Row, old_labels: list[str]) -> None:
@@ -136,17 +139,19 @@ def read_labels(conn: sa.Connection, principal: Principal, kind: Kind, device_id
 def _locked_device(conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, if_match: str | None) -> Row:
     """The device, checked against ``If-Match`` and locked: a concurrent delete cannot leave labels behind."""
     if if_match:
-        versions.check_version(conn, principal, kind, device_id, if_match)
+        return versions.check_version(conn, principal, kind, device_id, if_match)
     return crud.get(conn, principal, kind, device_id, lock=True)
 
 
 def label(
     conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, new: list[str], if_match: str | None = None
 ) -> list[str]:
-    """Add to the device's labels (the whole ``PUT .../labels``); all its labels afterwards."""
-    row = _locked_device(conn, principal, kind, device_id, if_match)
-    add_labels(conn, principal, row, new)
-    return labels_of(conn, [row["id"]])[row["id"]]
+    """Add to the device's labels (the whole ``PUT .../labels``); all its labels afterwards.
+
+    The device stays locked from the read of its labels to the end of the transaction, so
+    the answer is computed from them, not read again.
+    """
+    return add_labels(conn, principal, _locked_device(conn, principal, kind, device_id, if_match), new)
 
 
 def unlabel(

@@ -59,6 +59,38 @@ def get(
     return as_row(row)
 
 
+@functools.lru_cache(maxsize=64)
+def _touch_by_id(kind: Kind, scoped: bool) -> sa.Update:
+    """Built once per kind: :func:`_by_id` as an UPDATE of the version that returns the row."""
+    table = kind.table
+    stmt = sa.update(table).where(kind.id_column == sa.bindparam("row_id"))
+    if scoped:
+        stmt = stmt.where(kind.project_column() == sa.bindparam("scope_project"))
+    if kind.device_kind is not None:
+        stmt = stmt.where(table.c.kind == kind.device_kind)
+    return stmt.values(updated_at=sa.bindparam("at")).returning(*table.c)
+
+
+def touch(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, action: str = "get") -> Row | None:
+    """Like :func:`get` with ``lock``, moving the row's version (``updated_at``) to the request's time.
+
+    One ``UPDATE ... RETURNING`` where the database has it (SQLite, PostgreSQL): the update
+    locks the row until the transaction ends, as ``FOR UPDATE`` would, and returns it as
+    written. ``None`` where the database cannot (MariaDB): the caller reads, locks and
+    updates in two statements instead. Not found or not visible: 404, nothing written.
+    """
+    if not conn.dialect.update_returning:
+        return None
+    authorize(principal, kind.info, action)
+    params = {"row_id": kind.info.parse_id(row_id), "at": principal.acted_at}
+    if not principal.is_root:
+        params["scope_project"] = principal.project_id
+    row = conn.execute(_touch_by_id(kind, not principal.is_root), params).first()
+    if row is None:
+        raise NotFound.of(kind.label, row_id)
+    return as_row(row)
+
+
 def find(conn: sa.Connection, principal: Principal, kind: Kind, *where: sa.ColumnElement[bool]) -> list[Row]:
     """Every visible row matching ``where``, by id: the ``?id=``/``?name=`` lookups answer them all."""
     authorize(principal, kind.info, "list")

@@ -66,11 +66,25 @@ def _locked(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, 
     return row
 
 
+def _claimed(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str | None) -> Row:
+    """The owner, locked, checked against ``If-Match``, its version moved to the request's time.
+
+    Without ``If-Match``, one ``UPDATE ... RETURNING`` does it all where the database can
+    (:func:`tenancy.touch`). With it, the row is read and locked first, since ``If-Match``
+    names its version before the write, then updated; MariaDB always takes that way.
+    """
+    if not if_match:
+        row = tenancy.touch(conn, principal, kind, row_id)
+        if row is not None:
+            return row
+    return _touched(conn, principal, kind, _locked(conn, principal, kind, row_id, if_match))
+
+
 def mask(
     conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str], if_match: str | None = None
 ) -> Masked:
     """Stop inheritance of ``keys`` at the object: the whole ``PUT .../variables/masks``."""
-    row = _touched(conn, principal, kind, _locked(conn, principal, kind, row_id, if_match))
+    row = _claimed(conn, principal, kind, row_id, if_match)
     owner = kind.owner(row["id"])
     before = variable_store.masks_of(conn, owner)
     variable_store.add_masks(
@@ -86,7 +100,7 @@ def unmask(
     conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str], if_match: str | None = None
 ) -> None:
     """Let ``keys`` be inherited again (keys not masked are ignored): the whole ``DELETE .../masks``."""
-    row = _touched(conn, principal, kind, _locked(conn, principal, kind, row_id, if_match))
+    row = _claimed(conn, principal, kind, row_id, if_match)
     owner = kind.owner(row["id"])
     before = variable_store.masks_of(conn, owner)
     variable_store.delete_masks(conn, owner, keys)
@@ -106,18 +120,6 @@ class Written:
     masks: list[str] = field(default_factory=list)
 
 
-def _locked_owner(
-    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str | None
-) -> tuple[Row, dict[str, Any]]:
-    """The owner, locked, checked against ``If-Match``, with its own variables before the write.
-
-    The row stays locked until the transaction ends, so comparing its version here is as
-    safe as a conditional update: no other writer can move it in between.
-    """
-    row = _locked(conn, principal, kind, row_id, if_match)
-    return row, variable_store.load_own(conn, kind.owner(row["id"]))
-
-
 def _touched(conn: sa.Connection, principal: Principal, kind: Kind, row: Row) -> Row:
     """Move the owner's version: its ``updated_at`` becomes the request's time (no re-read)."""
     versions.touch(conn, principal, kind, row["id"])
@@ -134,19 +136,20 @@ def set_variables(
 ) -> Written:
     """Set the given keys and keep the others: the whole ``PUT .../variables`` in one call.
 
-    Five statements: the owner (locked), its variables, the upsert, the version bump and
-    the history record; the answer is computed from what was read and written.
+    Four statements: the owner locked and its version moved (one ``UPDATE ... RETURNING``;
+    two with ``If-Match`` or on MariaDB), its variables and masks (one query), the upsert,
+    and the history record (with its outbox row: one statement on PostgreSQL, two
+    elsewhere). The answer is computed from what was read and written.
     """
-    row, before = _locked_owner(conn, principal, kind, row_id, if_match)
+    row = _claimed(conn, principal, kind, row_id, if_match)
+    before, masks = variable_store.own_with_masks(conn, kind.owner(row["id"]))
     variable_store.upsert(
         conn, kind.owner(row["id"]), kind.project_of(row), values, principal.username, principal.acted_at
     )
-    row = _touched(conn, principal, kind, row)
     changed = {key: value for key, value in values.items() if key not in before or before[key] != value}
     if changed:
         old = {key: before[key] for key in changed if key in before}
         history.record(conn, principal, "variables", kind.resource_type, row, old=old, new=changed)
-    masks = variable_store.masks_of(conn, kind.owner(row["id"]))
     return Written(row, {**before, **values}, versions.version_tag(kind, row), masks)
 
 
@@ -154,9 +157,9 @@ def remove_variables(
     conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, keys: list[str], if_match: str | None = None
 ) -> Written:
     """Delete the listed keys (unknown keys are ignored): the whole ``DELETE .../variables``."""
-    row, before = _locked_owner(conn, principal, kind, row_id, if_match)
+    row = _claimed(conn, principal, kind, row_id, if_match)
+    before = variable_store.load_own(conn, kind.owner(row["id"]))
     variable_store.delete_keys(conn, kind.owner(row["id"]), keys)
-    row = _touched(conn, principal, kind, row)
     removed = {key: before[key] for key in keys if key in before}
     if removed:
         history.record(conn, principal, "variables", kind.resource_type, row, old=removed, new={})

@@ -36,27 +36,18 @@ def matches(kind: Kind, row: Row, if_match: str) -> bool:
 
 def check_version(
     conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str, action: str = "update"
-) -> None:
-    """Honour ``If-Match``: 412 unless the row is still at one of the given versions.
+) -> Row:
+    """Honour ``If-Match``: 412 unless the row is still at one of the given versions; the row.
 
-    The comparison and a version bump happen in one conditional UPDATE, so two
-    writers holding the same ETag cannot both pass.
+    The row is read and locked (``FOR UPDATE``) until the transaction ends, so no other
+    writer can move its version between this comparison and the caller's write: two
+    writers holding the same ETag cannot both pass. (A conditional ``UPDATE`` of the
+    version did the same with one statement more; the caller's write moves it anyway.)
     """
-    row = get(conn, principal, kind, row_id, action=action)
-    tags = {tag.strip() for tag in if_match.split(",")}
-    if "*" in tags:
-        return
-    if version_tag(kind, row) not in tags:
+    row = get(conn, principal, kind, row_id, lock=True, action=action)
+    if not matches(kind, row, if_match):
         raise PreconditionFailed(STALE)
-    table = kind.table
-    stamp = row["updated_at"] or row["created_at"]
-    claimed = conn.execute(
-        sa.update(table)
-        .where(kind.id_column == row["id"], sa.func.coalesce(table.c.updated_at, table.c.created_at) == stamp)
-        .values(updated_at=principal.acted_at)
-    )
-    if claimed.rowcount != 1:
-        raise PreconditionFailed(STALE)
+    return row
 
 
 def touch(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> None:

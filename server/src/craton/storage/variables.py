@@ -404,6 +404,12 @@ def masks_of(conn: sa.Connection, owner: OwnerRef) -> list[str]:
     return sorted(load_masks(conn, [owner]).get(owner, ()))
 
 
+def own_with_masks(conn: sa.Connection, owner: OwnerRef) -> tuple[dict[str, Any], list[str]]:
+    """One owner's own variables and the keys it masks, in one query (a write answers with both)."""
+    owned, masks, _ = load_for_resolution(conn, [owner], ())
+    return dict(owned.get(owner, {})), sorted(masks.get(owner, ()))
+
+
 def masks_with_keys(
     conn: sa.Connection, keys: Iterable[str], owner_kinds: Iterable[str], project_filter: sa.ColumnElement[bool]
 ) -> dict[OwnerRef, set[str]]:

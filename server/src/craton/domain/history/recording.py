@@ -8,6 +8,7 @@ events derived from it are never lost to a crash after the commit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,6 +76,9 @@ def record(
     if not principal.record_history:
         return None
     values = _values(principal, action, kind, row, old, new)
+    if conn.dialect.name == "postgresql":
+        params = {f"change_{name}": value for name, value in values.items()}
+        return int(conn.execute(_record_with_outbox(), {**params, "outbox_at": principal.acted_at}).scalar_one())
     # The values go as parameters of a constant statement, which SQLAlchemy compiles once;
     # ``.values(...)`` would build and compile a new statement for every record.
     key = conn.execute(_INSERT, values).inserted_primary_key
@@ -82,6 +86,29 @@ def record(
     change_id = int(key[0])
     _to_outbox(conn, principal, [(values["project_id"], change_id)])
     return change_id
+
+
+@functools.cache
+def _record_with_outbox() -> sa.Insert:
+    """PostgreSQL: the change record and its outbox row in one statement, so one round trip.
+
+    ``WITH recorded AS (INSERT INTO changes ... RETURNING id, project_id) INSERT INTO
+    event_outbox SELECT ... FROM recorded``: both rows or neither, as with two statements.
+    """
+    names = [column.name for column in changes.c if column.name not in ("id", "cascade_of")]
+    recorded = (
+        sa.insert(changes)
+        .values({name: sa.bindparam(f"change_{name}", type_=changes.c[name].type) for name in names})
+        .returning(changes.c.id, changes.c.project_id)
+        .cte("recorded")
+    )
+    at = sa.bindparam("outbox_at", type_=event_outbox.c.created_at.type)
+    return (
+        sa.insert(event_outbox)
+        .from_select(["project_id", "change_id", "created_at"], sa.select(recorded.c.project_id, recorded.c.id, at))
+        .add_cte(recorded)
+        .returning(event_outbox.c.change_id)
+    )
 
 
 def _to_outbox(conn: sa.Connection, principal: Principal, entries: Sequence[tuple[str, int]]) -> None:
