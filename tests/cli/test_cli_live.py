@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -404,6 +405,46 @@ def test_export_prints_the_fleet_document(site: dict[str, Any]) -> None:
     craton = Client(auth.craton_auth(username=ops.username, token=ops.api_key, project_id=ops.project_id), ops.url)
     assert craton.fleet.export() == document
     assert yaml.safe_load(craton.fleet.export_yaml()) == document
+
+
+def test_import_sends_a_file_and_prints_counts_or_every_problem(
+    site: dict[str, Any], tenant: CLI, tmp_path: Path
+) -> None:
+    """``craton import FILE`` into another project reads back as the same fleet; problems are listed."""
+    ops = site["cli"]
+    path = tmp_path / "fleet.yaml"
+    path.write_text(ops.ok("export", "--format", "yaml"))
+    hosts = len(ops.json("host-list", "--all"))
+
+    table = tenant.ok("import", str(path), "--dry-run")
+    assert table.startswith("Dry run: nothing was written")
+    assert re.search(r"hosts\s*\|\s*%d\s*\|\s*0\s*\|\s*0\s*\|\s*0" % hosts, table), table
+    assert tenant.json("export")["clouds"] == []
+    counts = tenant.json("import", str(path), "--mode", "create", "--reason", "copied from ops")
+    assert (counts["mode"], counts["dry_run"], counts["created"]["hosts"]) == ("create", False, hosts)
+    assert tenant.json("export")["clouds"] == ops.json("export")["clouds"]
+    assert {c["reason"] for c in tenant.json("changes") if c["resource_type"] == "host"} == {"copied from ops"}
+
+    bad = tmp_path / "hosts.csv"
+    bad.write_text(
+        "cloud,region,name,device_type,ip_address\nc1,r1,web-1,server,10.0.0.300\nc1,r1,web-2,server,nowhere\n"
+    )
+    stderr = tenant.fails("import", str(bad))
+    lines = stderr.strip().splitlines()
+    assert lines[0].startswith("row 2, column ip_address: ") and lines[1].startswith("row 3, column ip_address: ")
+    assert lines[-1] == "ERROR: The document has 2 problem(s); nothing was imported."
+
+    assert "--confirm" in tenant.fails("import", str(path), "--mode", "sync", code=2)
+    synced = tenant.json("import", str(path), "--mode", "sync", "--dry-run")
+    assert synced["deleted"] == {kind: 0 for kind in synced["deleted"]}
+    (tmp_path / "hosts.txt").write_text("x")
+    assert "--input-format" in tenant.fails("import", str(tmp_path / "hosts.txt"), code=2)
+    assert (
+        tenant(
+            "import", "-", "--input-format", "yaml", "--dry-run", "--format", "json", input=path.read_text()
+        ).returncode
+        == 0
+    )
 
 
 def test_ansible_inventory(site: dict[str, Any]) -> None:

@@ -25,7 +25,9 @@ code never crashes the client. Each exception carries ``status_code``, the serve
 ``message`` (the original Craton sentence, e.g. ``Not Found``), its ``detail`` when the server
 says more (``Host 9999 not found``), the ``url`` of the request and the ``request_id`` from
 the ``x-openstack-request-id`` header, so a report to an operator can point at the exact
-server log line. ``str(error)`` shows ``message: detail (HTTP 404, request req-...)``.
+server log line. ``str(error)`` shows ``message: detail (HTTP 404, request req-...)``. When the
+server lists several problems (a refused import), ``errors`` holds them, each as
+``{"where": ..., "message": ...}``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class ClientException(Exception):
         request_id: str | None = None,
         detail: str | None = None,
         url: str | None = None,
+        errors: list[dict[str, str]] | None = None,
     ) -> None:
         self.response = response
         # ``exception=`` is the keyword the original client used; keep both spellings.
@@ -79,6 +82,9 @@ class ClientException(Exception):
         self.detail = detail
         #: The URL of the request that failed, when there was one.
         self.url = url
+        #: Every problem the server listed (``POST /v1/import`` lists each problem of a
+        #: document as ``{"where": ..., "message": ...}``); empty when it listed none.
+        self.errors = errors if errors is not None else (server_errors(response) if response is not None else [])
         super().__init__(self.message)
 
     @property
@@ -284,6 +290,22 @@ def server_message(response: requests.Response) -> str | None:
     return response.reason or None
 
 
+def server_errors(response: requests.Response) -> list[dict[str, str]]:
+    """The ``errors`` list of a JSON error body, each problem as ``{"where", "message"}``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    found = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(found, list):
+        return []
+    return [
+        {"where": str(item.get("where", "")), "message": str(item.get("message", ""))}
+        for item in found
+        if isinstance(item, dict)
+    ]
+
+
 def server_detail(response: requests.Response) -> str | None:
     """The ``detail`` of a JSON error body: what exactly was wrong, when the server says."""
     try:
@@ -330,5 +352,6 @@ __all__ = [
     "error_class_for",
     "error_from",
     "server_detail",
+    "server_errors",
     "server_message",
 ]

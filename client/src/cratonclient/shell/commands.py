@@ -149,6 +149,14 @@ class PreviewResult:
 
 
 @dataclass
+class BytesResult:
+    """Text the server wrote (an exported document), copied to stdout a chunk at a time as
+    it arrives, whatever the format: the whole of it is never held."""
+
+    chunks: Iterable[bytes]
+
+
+@dataclass
 class MessageResult:
     """Only a confirmation, e.g. after a delete."""
 
@@ -165,6 +173,7 @@ Result = (
     | MessageResult
     | TextResult
     | PreviewResult
+    | BytesResult
 )
 
 

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any, NoReturn
 
 import cratonclient
@@ -27,6 +27,7 @@ from cratonclient.formatters.base import Formatter
 from cratonclient.shell import cliutils, completion, names, v1
 from cratonclient.shell.commands import (
     Arg,
+    BytesResult,
     Command,
     Context,
     Display,
@@ -359,6 +360,8 @@ class CratonShell:
         notes = self.stderr if formatter.machine_readable else self.stdout
         if isinstance(result, TextResult):
             self.stdout.write(result.text)
+        elif isinstance(result, BytesResult):
+            self._write_bytes(result.chunks)
         elif isinstance(result, MessageResult):
             print(result.text, file=notes)
         elif isinstance(result, StreamResult):
@@ -375,6 +378,21 @@ class CratonShell:
                 print(message, file=notes)
             print(self._formatted(result, formatter), file=self.stdout)
         self.stdout.flush()
+
+    def _write_bytes(self, chunks: Iterable[bytes]) -> None:
+        binary = getattr(self.stdout, "buffer", None)
+        self.stdout.flush()
+        last = b""
+        for chunk in chunks:
+            if binary is not None:
+                binary.write(chunk)
+            else:  # a text stream without a buffer (tests): the server writes UTF-8
+                self.stdout.write(chunk.decode())
+            last = chunk or last
+        if binary is not None:
+            binary.flush()
+        if last and not last.endswith(b"\n"):  # a JSON document ends without one
+            self.stdout.write("\n")
 
     @staticmethod
     def _previewed(result: PreviewResult, formatter: Formatter) -> str:
