@@ -462,3 +462,84 @@ def test_the_import_body_has_its_own_limit(small_limits: Any) -> None:
     document["clouds"][0]["note"] = "x" * 5000
     expect_error(client.post("/v1/import", json=document), 413)
     assert table_count(small_limits, "clouds", project_id=small_limits.project_id) == 1
+
+
+def test_interface_variables_masks_and_a_moved_device(craton: Craton) -> None:
+    tenant = craton.tenant()
+    document = {
+        "format": "craton-fleet",
+        "version": 1,
+        "clouds": [
+            {
+                "name": "c",
+                "regions": [
+                    {
+                        "name": "r",
+                        "networks": [{"name": "n", "cidr": "10.0.0.0/24", "gateway": "10.0.0.1"}],
+                        "cells": [{"name": "a"}, {"name": "b"}],
+                        "devices": [
+                            {
+                                "kind": "host",
+                                "name": "h",
+                                "device_type": "server",
+                                "ip_address": "10.0.0.5",
+                                "masks": ["secret"],
+                                "interfaces": [
+                                    {
+                                        "name": "eth0",
+                                        "interface_type": "ethernet",
+                                        "ip_address": "10.0.0.5",
+                                        "network": "n",
+                                        "variables": {"mtu": 9000},
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    _import(tenant.client, document)
+    [interface] = expect(tenant.client.get("/v1/network-interfaces"), 200)["network_interfaces"]
+    assert expect(tenant.client.get(f"/v1/network-interfaces/{interface['id']}/variables"), 200)["variables"] == {
+        "mtu": 9000
+    }
+    [host] = expect(tenant.client.get("/v1/hosts"), 200)["hosts"]
+    assert expect(tenant.client.get(f"/v1/hosts/{host['id']}/variables/masks"), 200)["masks"] == ["secret"]
+    assert host["cell_id"] is None
+    # The document places the host in cell b now: an update of its placement, recorded.
+    region = document["clouds"][0]["regions"][0]
+    region["cells"][1]["devices"] = region.pop("devices")
+    answer = _import(tenant.client, document)["import"]
+    assert answer["updated"]["hosts"] == 1 and answer["unchanged"]["network_interfaces"] == 1
+    moved = expect(tenant.client.get(f"/v1/hosts/{host['id']}"), 200)
+    cells = {c["name"]: c["id"] for c in expect(tenant.client.get("/v1/cells"), 200)["cells"]}
+    assert moved["cell_id"] == cells["b"]
+    updates = [c for c in _changes(tenant.client) if c["action"] == "update" and c["resource_type"] == "host"]
+    assert updates[-1]["old"] == {"cell_id": None} and updates[-1]["new"] == {"cell_id": cells["b"]}
+
+
+def test_bodies_the_fast_json_reader_leaves_to_the_careful_one(craton: Craton) -> None:
+    tenant = craton.tenant()
+    base = {"format": "craton-fleet", "version": 1}
+    big = b'{"format": "craton-fleet", "version": 1, "clouds": [{"name": "c", "variables": {"n": 1%s}}]}' % (b"0" * 22)
+    expect_error(
+        tenant.client.post("/v1/import", content=big, headers={"content-type": "application/json"}),
+        400,
+        contains=["64 bits"],
+    )
+    serial = {**base, "clouds": [{"name": "c", "variables": {"serial": "123456789012345678901234"}}]}
+    _import(tenant.client, serial)
+    deep: Any = "x"
+    for _ in range(60):
+        deep = [deep]
+    expect_error(
+        tenant.client.post("/v1/import", json={**base, "clouds": [{"name": "d", "variables": {"d": deep}}]}), 400
+    )
+    expect_error(
+        tenant.client.post("/v1/import", content=b"", headers={"content-type": "application/json"}),
+        400,
+        contains=["no body"],
+    )
+    assert [c["name"] for c in expect(tenant.client.get("/v1/export"), 200)["clouds"]] == ["c"]

@@ -47,6 +47,7 @@ from craton.domain.errors import Conflict, InvalidInput
 from craton.domain.fleet import FORMAT, FORMAT_VERSION, SCHEMA
 from craton.domain.history import recording as history
 from craton.domain.principal import Principal
+from craton.storage import bulk
 from craton.storage import variables as variable_store
 from craton.storage.tables import (
     cells,
@@ -169,7 +170,9 @@ def _check(value: Any, schema: Mapping[str, Any], where: str, found: list[Proble
         extra = schema.get("additionalProperties", True)
         for name, item in value.items():
             if name in properties:
-                _check(item, properties[name], _join(where, name), found)
+                quick = _quick(properties[name])
+                if quick is None or not quick(item):  # the pointer is built only for a closer look
+                    _check(item, properties[name], _join(where, name), found)
             elif extra is False:
                 found.append(Problem(_join(where, name), f"'{name}' is not a field of this object"))
             elif isinstance(extra, dict):
@@ -186,6 +189,33 @@ def _check(value: Any, schema: Mapping[str, Any], where: str, found: list[Proble
                 if token in seen:
                     found.append(Problem(_join(where, index), f"{_shown(item)} is listed twice"))
                 seen.add(token)
+
+
+_QUICK: dict[int, Callable[[Any], bool] | None] = {}
+
+
+def _quick(schema: Mapping[str, Any]) -> Callable[[Any], bool] | None:
+    """A fast test that a value passes a leaf schema (a plain type, a list of distinct texts), or None."""
+    if id(schema) in _QUICK:
+        return _QUICK[id(schema)]
+    test: Callable[[Any], bool] | None = None
+    kind = schema.get("type")
+    keywords = set(schema) - {"type"}
+    if kind in _TYPES and kind not in ("object", "array") and not keywords:
+        test = _TYPES[kind]
+    elif kind == "object" and not keywords:
+        test = _TYPES["object"]
+    elif kind == "array" and keywords <= {"items", "uniqueItems"} and schema.get("items") == {"type": "string"}:
+
+        def test(value: Any) -> bool:
+            return (
+                isinstance(value, list)
+                and all(isinstance(item, str) for item in value)
+                and len(set(value)) == len(value)
+            )
+
+    _QUICK[id(schema)] = test
+    return test
 
 
 # --------------------------------------------------------------------------- the document, read
@@ -263,6 +293,20 @@ _FIELDS = {
 _RULES = {sort.key: _rules(sort.table, _FIELDS[sort.definition]) for sort in SORTS}
 _ADDRESSES = {"hosts": ("ip_address",), "network_devices": ("ip_address",), "network_interfaces": ("ip_address",)}
 _NETWORK_ADDRESSES = ("gateway", "netmask")
+
+
+_NAME = _Rule("string", True, 255)
+
+
+def _wrong_text(value: str, rule: _Rule) -> str | None:
+    """What is wrong with a text field, or None."""
+    if rule.required and not value:
+        return "must not be empty"
+    if len(value) > rule.limit:
+        return f"is longer than {rule.limit} characters"
+    if "\x00" in value:
+        return "contains a NUL character"
+    return None
 
 
 @dataclass(eq=False)
@@ -352,7 +396,6 @@ class _Reader:
             if name not in item:
                 continue
             value = item[name]
-            at = _join(where, name)
             if rule.kind == "boolean":
                 if isinstance(value, bool):
                     given[name] = value
@@ -361,10 +404,13 @@ class _Reader:
                     if 0 <= value <= rule.limit:
                         given[name] = value
                     else:
-                        self.problem(at, f"must be between 0 and {rule.limit}")
+                        self.problem(_join(where, name), f"must be between 0 and {rule.limit}")
             elif isinstance(value, str):
-                if self.text(value, at, rule):
+                wrong = _wrong_text(value, rule)
+                if wrong is None:
                     given[name] = value
+                else:
+                    self.problem(_join(where, name), wrong)
         for name in _ADDRESSES.get(sort.key, ()):
             if isinstance(given.get(name), str):
                 try:
@@ -377,17 +423,6 @@ class _Reader:
         if not isinstance(given.get("name"), str):
             return None
         return given
-
-    def text(self, value: str, where: str, rule: _Rule) -> bool:
-        if rule.required and not value:
-            self.problem(where, "must not be empty")
-        elif len(value) > rule.limit:
-            self.problem(where, f"is longer than {rule.limit} characters")
-        elif "\x00" in value:
-            self.problem(where, "contains a NUL character")
-        else:
-            return True
-        return False
 
     def network_addresses(self, given: dict[str, Any], where: str) -> None:
         cidr = given.get("cidr")
@@ -408,12 +443,13 @@ class _Reader:
         found = item.get("variables")
         if not isinstance(found, dict):
             return None
-        at = _join(where, "variables")
         if len(found) > _MAX_VARIABLES:
-            self.problem(at, f"has more than {_MAX_VARIABLES} variables")
+            self.problem(_join(where, "variables"), f"has more than {_MAX_VARIABLES} variables")
         for key in found:
             if not key or len(key) > 255 or "\x00" in key:
-                self.problem(_join(at, key), "a variable's key must have 1 to 255 characters, without NUL")
+                self.problem(
+                    _join(where, "variables", key), "a variable's key must have 1 to 255 characters, without NUL"
+                )
         return found
 
     def names(self, item: Mapping[str, Any], name: str, where: str) -> list[str] | None:
@@ -421,13 +457,16 @@ class _Reader:
         found = item.get(name)
         if not isinstance(found, list):
             return None
-        at = _join(where, name)
         if len(found) > _MAX_ITEMS:
-            self.problem(at, f"has more than {_MAX_ITEMS} entries")
+            self.problem(_join(where, name), f"has more than {_MAX_ITEMS} entries")
         good = []
         for index, value in enumerate(found):
-            if isinstance(value, str) and self.text(value, _join(at, index), _Rule("string", True, 255)):
-                good.append(value)
+            if isinstance(value, str):
+                wrong = _wrong_text(value, _NAME)
+                if wrong is None:
+                    good.append(value)
+                else:
+                    self.problem(_join(where, name, index), wrong)
         return sorted(set(good))
 
     def strategies(self, project: Mapping[str, Any]) -> dict[str, str] | None:
@@ -891,11 +930,10 @@ def _insert(conn: sa.Connection, sort: _Sort, changes: list[_Change], acted_at: 
     natural = (
         "device_id" if sort is INTERFACE else "region_id" if sort is not CLOUD and sort is not REGION else "cloud_id"
     )
-    key_columns = [table.c.id, table.c.name] + ([table.c[natural]] if sort is not CLOUD else [])
+    key_columns = ["id", "name"] + ([natural] if sort is not CLOUD else [])
     columns = sorted({name for row in rows for name in row})
-    statement = sa.insert(table).returning(*key_columns)
     params = [{name: row.get(name) for name in columns} for row in rows]
-    ids = {tuple(found[1:]): found[0] for found in conn.execute(statement, params).all()}
+    ids = {tuple(found[1:]): found[0] for found in bulk.insert_many(conn, table, params, key_columns)}
     for change, row in zip(changes, rows, strict=True):
         natural_key = (row["name"],) if sort is CLOUD else (row["name"], row[natural])
         row["id"] = ids[natural_key]
@@ -974,8 +1012,7 @@ def _variable_writes(conn: sa.Connection, principal: Principal, changes: list[tu
                 }
             )
         removed_masks += [{"_kind": owner[0], "_id": owner[1], "_key": key} for key in set(before) - set(after)]
-    if added_masks:
-        conn.execute(sa.insert(variable_masks), added_masks)
+    bulk.insert_many(conn, variable_masks, added_masks)
     _delete_keys(conn, variable_masks, removed_masks)
     added_labels, removed_labels = [], []
     for _, change in changes:
@@ -985,8 +1022,7 @@ def _variable_writes(conn: sa.Connection, principal: Principal, changes: list[tu
         device_id = change.row["id"]
         added_labels += [{"device_id": device_id, "label": label} for label in sorted(set(after) - set(before))]
         removed_labels += [{"_id": device_id, "_label": label} for label in set(before) - set(after)]
-    if added_labels:
-        conn.execute(sa.insert(labels), added_labels)
+    bulk.insert_many(conn, labels, added_labels)
     if removed_labels:
         conn.execute(
             sa.delete(labels).where(

@@ -12,7 +12,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from craton.storage import batches
+from craton.storage import batches, bulk
 from craton.storage.owners import OwnerRef
 from craton.storage.tables import merge_strategies, variable_masks, variables
 from craton.storage.types import utcnow
@@ -264,8 +264,18 @@ def upsert(
 
 def upsert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """Create or overwrite many variables of many owners: one batch (rows as :func:`upsert` builds them)."""
-    if rows:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        bulk.insert_many(conn, variables, rows, on_conflict=_PG_UPSERT)
+    else:
         conn.execute(_upsert_statement(conn.dialect.name), rows)
+
+
+_PG_UPSERT = (
+    "ON CONFLICT (owner_kind, owner_id, key) DO UPDATE SET value = EXCLUDED.value, "
+    "updated_at = EXCLUDED.created_at, updated_by = EXCLUDED.updated_by"
+)
 
 
 @functools.lru_cache(maxsize=4)

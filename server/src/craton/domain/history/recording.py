@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain.principal import Principal
+from craton.storage import bulk
 from craton.storage.tables import changes, event_outbox
 
 Row = Mapping[str, Any]
@@ -59,7 +60,7 @@ def record_many(
     """
     if principal.record_history and entries:
         rows = [{**_values(principal, action, *entry), "cascade_of": cascade_of} for entry in entries]
-        ids = conn.execute(sa.insert(changes).returning(changes.c.id), rows).scalars().all()
+        ids = [found[0] for found in bulk.insert_many(conn, changes, rows, ["id"])]
         _to_outbox(conn, principal, [(row["project_id"], change_id) for row, change_id in zip(rows, ids, strict=True)])
 
 
@@ -117,4 +118,4 @@ def _to_outbox(conn: sa.Connection, principal: Principal, entries: Sequence[tupl
         {"project_id": project_id, "change_id": change_id, "created_at": principal.acted_at}
         for project_id, change_id in entries
     ]
-    conn.execute(sa.insert(event_outbox), rows)
+    bulk.insert_many(conn, event_outbox, rows)

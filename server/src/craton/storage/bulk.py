@@ -1,0 +1,91 @@
+"""Inserting many rows in one go: bulk imports, history records of large changes.
+
+SQLite and MariaDB get SQLAlchemy's executemany (batched by the drivers or by
+SQLAlchemy's "insertmanyvalues"). On PostgreSQL the rows travel as one array per
+column in a single short statement, ``INSERT ... SELECT ... FROM unnest(...)``: psycopg
+otherwise rewrites the placeholders of each 1,000-row ``VALUES`` batch with regular
+expressions, which cost more CPU than the database spent storing the rows (profiled:
+10,000 hosts with 10 variables each, 3 s of 7 s).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+_ARRAY_TYPES = {str: "text", int: "bigint", bool: "boolean", float: "float8", dt.datetime: "timestamp"}
+
+
+def insert_many(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    returning: Sequence[str] = (),
+    on_conflict: str = "",
+) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` (all with the same keys); the ``returning`` columns of each, in the rows' order.
+
+    ``on_conflict``: PostgreSQL's ``ON CONFLICT ...`` clause, for callers that built the
+    same statement for the other databases themselves (see storage/variables.upsert_many).
+    """
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    if conn.dialect.name != "postgresql":
+        assert not on_conflict, "ON CONFLICT is spelled per database: build the statement for the others"
+        statement = sa.insert(table)
+        if returning:
+            found = conn.execute(statement.returning(*(table.c[name] for name in returning)), list(rows))
+            return [tuple(row) for row in found]
+        conn.execute(statement, list(rows))
+        return []
+    params: dict[str, list[Any]] = {}
+    for index, name in enumerate(columns):
+        process = table.c[name].type.bind_processor(conn.dialect)
+        values = [row[name] for row in rows]
+        params[f"c{index}"] = [process(value) for value in values] if process else values
+    unnest = _unnest_statement(table, columns, tuple(returning), on_conflict)
+    if not returning:
+        conn.execute(unnest, params)
+        return []
+    inserted = [tuple(row) for row in conn.execute(unnest, params)]
+    # One statement takes the sequence's values in the ORDER BY's order: ascending ids are the rows' order.
+    return sorted(inserted, key=lambda row: row[0]) if returning[0] == "id" else inserted
+
+
+@functools.lru_cache(maxsize=64)
+def _unnest_statement(
+    table: sa.Table, columns: tuple[str, ...], returning: tuple[str, ...], on_conflict: str
+) -> sa.TextClause:
+    quote = _quote
+    arrays = ", ".join(f"CAST(:c{index} AS {_array_type(table.c[name])}[])" for index, name in enumerate(columns))
+    aliases = ", ".join(f"c{index}" for index in range(len(columns)))
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+        f"SELECT {', '.join(f'u.c{index}' for index in range(len(columns)))} "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS u({aliases}, n) ORDER BY u.n"
+    )
+    if on_conflict:
+        sql += f" {on_conflict}"
+    if returning:
+        sql += f" RETURNING {', '.join(quote(name) for name in returning)}"
+    return sa.text(sql)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _array_type(column: sa.Column[Any]) -> str:
+    """The PostgreSQL element type an array of the column's bound values has."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = str
+    if isinstance(column.type, sa.types.TypeDecorator):  # bound as its implementation's values
+        python_type = column.type.impl_instance.python_type
+    return _ARRAY_TYPES.get(python_type, "text")
