@@ -15,13 +15,15 @@ web UI render those without a database connection of their own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import crud, devices, readmodel, tenancy, versions
+from craton.domain import crud, devices, readmodel, tenancy, vars_query, versions
+from craton.domain import variables as variable_domain
 from craton.domain.crud import Page, PageRequest
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.kinds import Kind, Row, authorize
@@ -133,6 +135,34 @@ def _item(
     return Item(row, details, versions.version_tag(kind, row))
 
 
+#: How many objects defining a searched variable key a search page considers, at most.
+MATCHING_OWNERS = 400
+
+
+@dataclass(frozen=True)
+class Matching:
+    """A search: objects whose name contains ``text``, whose address is ``text``, that carry it as
+    a label, or whose own variables define ``key`` (with a value matching ``condition``, if given).
+    """
+
+    text: str
+    key: str = ""
+    condition: vars_query.Condition | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Matching:
+        """``key`` or ``key=value`` (the value as JSON, else as a string); a bad one is a 400."""
+        if "=" not in text:
+            return cls(text, text)
+        key, _, value = (part.strip() for part in text.partition("="))
+        try:
+            json.loads(value)
+            literal = value
+        except ValueError:
+            literal = json.dumps(value)
+        return cls(text, key, vars_query.parse(f"{key}:{literal}")[0])
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """One list request of any kind, in the domain's terms: which rows, which page, what shown.
@@ -155,6 +185,8 @@ class ListQuery:
     #: devices whose parent is this one, or with ``descendants`` its whole subtree (which must exist)
     parent_id: int | None = None
     descendants: bool = False
+    #: a search (the web UI's search box), in any of the ways :class:`Matching` says
+    matching: Matching | None = None
     show: Show = Show()
 
 
@@ -192,7 +224,23 @@ def _where(conn: sa.Connection, principal: Principal, kind: Kind, query: ListQue
         if query.descendants:
             devices.require_parent_visible(conn, principal, query.parent_id)
         where.append(devices.descendants_filter(query.parent_id, recursive=query.descendants))
+    if query.matching is not None:
+        where.append(_matching(conn, principal, kind, query.matching))
     return where
+
+
+def _matching(conn: sa.Connection, principal: Principal, kind: Kind, matching: Matching) -> sa.ColumnElement[bool]:
+    table = kind.table
+    options: list[sa.ColumnElement[bool]] = [crud.name_contains(kind, matching.text)]
+    if "ip_address" in table.c:
+        options.append(table.c.ip_address == matching.text)
+    if kind.info.has_labels:
+        options.append(devices.label_filter(matching.text))
+    if matching.key and kind.info.has_variables:
+        owners = variable_domain.owners_matching(conn, principal, kind, matching.key, matching.condition)
+        if owners:
+            options.append(table.c.id.in_([kind.info.parse_id(owner) for owner in owners[:MATCHING_OWNERS]]))
+    return sa.or_(*options)
 
 
 def lookup(

@@ -9,10 +9,9 @@ import dataclasses
 import json
 from typing import Any
 
-import sqlalchemy as sa
 from starlette.responses import RedirectResponse, Response
 
-from craton.domain import crud, devices, objects, tenancy, vars_query
+from craton.domain import devices, objects, tenancy
 from craton.domain import inventory as inventory_domain
 from craton.domain import overview as fleet_overview
 from craton.domain import variables as variable_domain
@@ -210,40 +209,18 @@ def search(call: PageCall) -> Response:
     text = (call.request.query_params.get("q") or "").strip()
     results: list[dict[str, Any]] = []
     error = None
-    condition: vars_query.Condition | None = None
-    key = text
-    if "=" in text:
-        key, _, value = (part.strip() for part in text.partition("="))
-        try:
-            json.loads(value)
-            literal = value
-        except ValueError:
-            literal = json.dumps(value)
-        try:
-            condition = vars_query.parse(f"{key}:{literal}")[0]
-        except CratonError as exc:
-            error, key = str(exc), ""
+    try:
+        matching = objects.Matching.parse(text)
+    except CratonError as exc:  # a bad key=value: said, and the other ways of matching still searched
+        error, matching = str(exc), objects.Matching(text)
     for slug in SEARCHED if text else ():
         item = BROWSABLE[slug]
-        table = item.kind.table
-        options: list[sa.ColumnElement[bool]] = [crud.name_contains(item.kind, text)]
-        if "ip_address" in table.c:
-            options.append(table.c.ip_address == text)
-        if item.has_labels:
-            options.append(devices.label_filter(text))
-        if key and item.has_variables:
-            owners = variable_domain.owners_matching(call.conn, call.principal, item.kind, key, condition)
-            if owners:
-                options.append(table.c.id.in_([int(o) for o in owners[: SEARCH_LIMIT * 20]]))
-        page = crud.list_page(
-            call.conn,
-            call.principal,
-            item.kind,
-            PageRequest(limit=SEARCH_LIMIT, sort_keys=("name", "id")),
-            [sa.or_(*options)],
+        wanted = objects.ListQuery(
+            page=PageRequest(limit=SEARCH_LIMIT, sort_keys=("name", "id")), matching=matching, show=objects.ROWS_ONLY
         )
-        if page.rows:
-            results.append({"item": item, "rows": page.rows, "more": page.has_next})
+        listing = objects.read_page(call.conn, call.principal, item.kind, wanted)
+        if listing.rows:
+            results.append({"item": item, "rows": listing.rows, "more": listing.page.has_next})
     return call.render("search.html", q=text, results=results, error=error)
 
 
