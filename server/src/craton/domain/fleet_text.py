@@ -2,13 +2,22 @@
 
 The writers walk the document in order and read each :class:`~craton.domain.fleet.Items`
 list a batch at a time, so the text of 100,000 devices is never in memory at once.
-The JSON is byte for byte what ``orjson.dumps`` of the whole document gives; the YAML
-reads as the same document (each batch is dumped by PyYAML and indented to its place
-in the nesting, which keeps what every line means).
+The JSON is byte for byte what ``orjson.dumps`` of the whole document gives.
+
+The YAML reads as the same document. Containers (clouds, regions, cells) are dumped by
+PyYAML and indented to their place in the nesting. Networks and devices, the bulk, are
+written here, a line per field: PyYAML represents every scalar in Python and costs ten
+times the rest of the export. A string is written plain when PyYAML's own resolver reads
+it back as that string, else as a JSON string (a YAML double-quoted scalar); lists and
+mappings (labels, masks, variables: the database's JSON text) as JSON, which is YAML flow
+style. What JSON and YAML 1.1 read differently (``1e5`` is a float in JSON, a string for
+PyYAML), and characters YAML treats as line breaks or refuses, go through PyYAML instead.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -127,7 +136,7 @@ def _yaml_sequence(items: Items, indent: str) -> Iterator[str]:
             continue
         written = True
         if items.flat:
-            yield _indented(_dump(batch), indent)
+            yield "".join([_flat_item(item, indent) for item in batch])
             continue
         for item in batch:
             if not item:
@@ -140,3 +149,73 @@ def _yaml_sequence(items: Items, indent: str) -> Iterator[str]:
             yield from entries
     if not written:
         yield f"{indent}  []\n"  # never reached: empty lists are left out of the document
+
+
+# Text YAML 1.1 reads as JSON does: printable, no line breaks or tabs (a flow value stays on
+# its line), no exponent without a dot and a sign (``1e5``: a string in YAML 1.1).
+_NOT_AS_JSON = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[0-9][eE]")
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*\Z")
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+@functools.lru_cache(maxsize=65536)
+def _string(text: str) -> str:
+    if _PLAIN.match(text) and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG:
+        return text
+    return _quoted(text)
+
+
+def _quoted(text: str) -> str:
+    quoted = orjson.dumps(text).decode()  # a JSON string is a YAML double-quoted scalar
+    return _flow(text) if _NOT_AS_JSON.search(quoted) else quoted
+
+
+def _value(value: Any) -> str:
+    """One value as YAML on one line: JSON where YAML reads it the same, else PyYAML's flow style."""
+    if isinstance(value, RawJSON):
+        if not _NOT_AS_JSON.search(value.text):
+            return value.text
+        value = orjson.loads(value.text)
+    elif isinstance(value, str):
+        return _string(value) if len(value) < 256 else _quoted(value)
+    elif value is True:
+        return "true"
+    elif value is False:
+        return "false"
+    elif isinstance(value, int):
+        return str(value)
+    text = orjson.dumps(value).decode()
+    return _flow(value) if _NOT_AS_JSON.search(text) else text
+
+
+class _FlowDumper(_Dumper):
+    """Flow style on one line: strings double-quoted, their line breaks escaped."""
+
+
+def _represent_quoted(dumper: Any, value: str) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+
+
+_FlowDumper.add_representer(str, _represent_quoted)
+
+
+def _flow(value: Any) -> str:
+    dumped = yaml.dump(
+        value, Dumper=_FlowDumper, default_flow_style=True, allow_unicode=False, width=2**30, sort_keys=False
+    )
+    return str(dumped).removesuffix("\n...\n").removesuffix("\n")
+
+
+def _flat_item(item: dict[str, Any], indent: str) -> str:
+    """A network or device (or interface) as an item of a block sequence whose dash is at ``indent``."""
+    lines = []
+    prefix = indent + "- "
+    for key, value in item.items():
+        if key == "interfaces" and value:
+            lines.append(f"{prefix}interfaces:\n")
+            lines.extend(_flat_item(interface, indent + "  ") for interface in value)
+        else:
+            lines.append(f"{prefix}{key}: {_value(value)}\n")
+        prefix = indent + "  "
+    return "".join(lines) if lines else f"{indent}- {{}}\n"
