@@ -101,10 +101,27 @@ def snapshot_of(conn: sa.Connection, rows: Sequence[DeviceRow], keys: Collection
     not change it). Only nested devices and those with values or masks of their own go
     through their whole chain. The values are those of :func:`resolution.variables_for`.
     """
-    snapshot: Snapshot = {}
+    resolved = _resolve(_read(conn, rows, keys))
+    return {row.id: Device(row.kind, row.name, resolved[row.id]) for row in rows}
+
+
+@dataclass
+class _Batch:
+    """What resolving a batch of device rows needs, read once (see :func:`snapshot_of`).
+
+    ``entries``: per device its id, its own owner ref and, for a device that is not nested,
+    the ids of its containers (its cell's resolution is all it can share).
+    """
+
+    entries: list[tuple[int, OwnerRef, tuple[Any, ...] | None]]
+    inputs: resolution.Inputs
+
+
+def _read(conn: sa.Connection, rows: Sequence[DeviceRow], keys: Collection[str] | None) -> list[_Batch]:
+    batches = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        own = [("device", str(row.id)) for row in batch]
+        own: list[OwnerRef] = [("device", str(row.id)) for row in batch]
         tails: dict[tuple[Any, ...], list[OwnerRef]] = {}
         for row in batch:
             values = _TAIL_OF(row)
@@ -114,25 +131,54 @@ def snapshot_of(conn: sa.Connection, rows: Sequence[DeviceRow], keys: Collection
                 ]
         nested = [as_row(row) for row in batch if row.parent_id is not None]
         parents = resolution.parent_map_for(conn, "device", nested)
-        chains = {row["id"]: resolution.chain("device", row, parents) for row in nested}
+        chains: dict[Any, list[OwnerRef]] = {row["id"]: resolution.chain("device", row, parents) for row in nested}
         owners = set(own).union(*tails.values(), *chains.values())
         projects: dict[Any, str] = {row.id: str(row.project_id) for row in batch}
         projects.update((("tail", values), str(values[-1])) for values in tails)  # the project is the farthest
         owned, masks, strategies = variable_store.load_for_resolution(conn, owners, projects.values(), keys)
-        inputs = resolution.Inputs(chains, projects, owned, masks, strategies)
-        inputs.chains.update((("tail", values), chain) for values, chain in tails.items())
-        by_tail: dict[tuple[Any, ...], dict[str, Any]] = {}
+        chains.update((("tail", values), chain) for values, chain in tails.items())
+        entries: list[tuple[int, OwnerRef, tuple[Any, ...] | None]] = []
         for row, owner in zip(batch, own, strict=True):
-            values = _TAIL_OF(row)
-            if row.parent_id is None and owner not in owned and owner not in masks:
-                variables = by_tail.get(values)
-                if variables is None:
-                    variables = by_tail[values] = inputs.resolve(("tail", values))
+            if row.parent_id is None:
+                tail = _TAIL_OF(row)
+                chains[row.id] = [owner, *tails[tail]]
+                entries.append((row.id, owner, tail))
             else:
-                inputs.chains.setdefault(row.id, [owner, *tails[values]])
-                variables = inputs.resolve(row.id)
-            snapshot[row.id] = Device(row.kind, row.name, variables)
-    return snapshot
+                entries.append((row.id, owner, None))
+        batches.append(_Batch(entries, resolution.Inputs(chains, projects, owned, masks, strategies)))
+    return batches
+
+
+def _resolve(batches: list[_Batch]) -> dict[int, dict[str, Any]]:
+    """Each device's resolved variables, by id (devices of one cell without values or masks
+    of their own share one dict: do not change it)."""
+    resolved: dict[int, dict[str, Any]] = {}
+    for batch in batches:
+        inputs = batch.inputs
+        inputs.memos = {}  # the inputs may have changed since the last resolution (see preview)
+        owned, masks = inputs.owned, inputs.masks
+        by_tail: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for device_id, owner, tail in batch.entries:
+            if tail is not None and owner not in owned and owner not in masks:
+                variables = by_tail.get(tail)
+                if variables is None:
+                    variables = by_tail[tail] = inputs.resolve(("tail", tail))
+            else:
+                variables = inputs.resolve(device_id)
+            resolved[device_id] = variables
+    return resolved
+
+
+def _rewritten(batches: list[_Batch], conn: sa.Connection, owner: OwnerRef, keys: Collection[str]) -> None:
+    """Read ``owner``'s values and masks of ``keys`` again (after a write to them) into the batches."""
+    owned, masks, _ = variable_store.load_for_resolution(conn, [owner], (), keys)
+    for batch in batches:
+        inputs = batch.inputs
+        inputs.owned = {**{ref: own for ref, own in inputs.owned.items() if ref != owner}, **owned}
+        inputs.masks = {**{ref: cut for ref, cut in inputs.masks.items() if ref != owner}, **masks}
+
+
+_CONTAINERS = frozenset({"project", "cloud", "region", "cell"})
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,19 +232,23 @@ class Changes(Sequence[DeviceChange]):
     """Every affected device of a preview, by id, each diffed only when it is looked at.
 
     ``ids`` are the affected devices (their count is the answer's ``devices_affected``);
-    a device missing from ``after`` is deleted: all its resolved variables are removed.
-    ``before_of`` resolves the "before" variables of the given device rows when the preview
-    did not snapshot them (a delete, once rolled back: the same transaction, the same state).
+    ``before`` and ``after`` their resolved variables by id, ``names`` anything with the
+    device's ``kind`` and ``name`` (a :class:`Device` or a row). A device missing from
+    ``after`` is deleted: all its resolved variables are removed. ``before_of`` resolves the
+    "before" variables of the given devices when the preview did not (a delete, once rolled
+    back: the same transaction, the same state).
     """
 
     def __init__(
         self,
         ids: list[int],
-        before: Snapshot,
-        after: Snapshot,
+        before: Mapping[int, Mapping[str, Any]],
+        after: Mapping[int, Mapping[str, Any]],
+        names: Mapping[int, Any],
         before_of: Callable[[list[int]], Snapshot] | None = None,
     ) -> None:
-        self.ids, self.before, self.after, self.before_of = ids, before, after, before_of
+        self.ids, self.after, self.names, self.before_of = ids, after, names, before_of
+        self.before = dict(before)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -221,15 +271,14 @@ class Changes(Sequence[DeviceChange]):
     def details(self, ids: list[int]) -> list[DeviceChange]:
         missing = [device_id for device_id in ids if device_id not in self.before]
         if missing and self.before_of is not None:
-            self.before.update(self.before_of(missing))
+            self.before.update((device_id, device.variables) for device_id, device in self.before_of(missing).items())
         changes = []
         for device_id in ids:
-            old = self.before[device_id]
-            new = self.after.get(device_id)
+            old, new, named = self.before[device_id], self.after.get(device_id), self.names[device_id]
             if new is None:
-                changes.append(DeviceChange(device_id, old.kind, old.name, {}, dict(old.variables), {}, True))
+                changes.append(DeviceChange(device_id, named.kind, named.name, {}, dict(old), {}, True))
             else:
-                changes.append(DeviceChange(device_id, new.kind, new.name, **diff(old.variables, new.variables)))
+                changes.append(DeviceChange(device_id, named.kind, named.name, **diff(old, new)))
         return changes
 
 
@@ -270,6 +319,7 @@ def preview(
     for the devices it removes: after the rollback their variables are resolved for the
     page alone.
     """
+    scopes = list(scopes)
     where = sa.or_(*(scope(kind, row_id) for kind, row_id in scopes))
     rows = device_rows(conn, where)
     if not rows:
@@ -278,7 +328,25 @@ def preview(
             result = write()
         finally:
             savepoint.rollback()
-        return Impact(Changes([], {}, {}), _counts(result, deleted), result)
+        return Impact(Changes([], {}, {}, {}), _counts(result, deleted), result)
+    if keys is not None and len(scopes) == 1 and not deleted:
+        # A variables or masks write: it changes the written object's values or masks of
+        # ``keys`` and nothing else, and no device moves or goes. So every device's inputs
+        # are read once; after the write only that object's rows are read again.
+        kind, row_id = scopes[0]
+        owner: OwnerRef = (kind if kind in _CONTAINERS else "device", str(row_id))
+        batches = _read(conn, rows, keys)
+        values_before = _resolve(batches)
+        savepoint = conn.begin_nested()
+        try:
+            result = write()
+            _rewritten(batches, conn, owner, keys)
+        finally:
+            savepoint.rollback()
+        values_after = _resolve(batches)
+        ids = [device_id for device_id, values in values_before.items() if values != values_after[device_id]]
+        by_id = {row.id: row for row in rows}
+        return Impact(Changes(ids, values_before, values_after, by_id), _counts(result, deleted), result)
     before = {} if deleted else snapshot_of(conn, rows, keys)
     savepoint = conn.begin_nested()
     try:
@@ -301,7 +369,10 @@ def preview(
     def before_of(missing: list[int]) -> Snapshot:
         return snapshot_of(conn, [by_id[device_id] for device_id in missing], keys)
 
-    return Impact(Changes(ids, before, after, before_of), _counts(result, deleted), result)
+    old = {device_id: device.variables for device_id, device in before.items()}
+    new = {device_id: device.variables for device_id, device in after.items()}
+    names = {**by_id, **after}  # the name after the write (a rename)
+    return Impact(Changes(ids, old, new, names, before_of), _counts(result, deleted), result)
 
 
 def preview_delete(
@@ -324,7 +395,7 @@ def preview_delete(
     def before_of(missing: list[int]) -> Snapshot:
         return snapshot_of(conn, [by_id[device_id] for device_id in missing])
 
-    return Impact(Changes([row.id for row in rows], {}, {}, before_of), counts, counts)
+    return Impact(Changes([row.id for row in rows], {}, {}, by_id, before_of), counts, counts)
 
 
 def _counts(result: Any, deleted: bool) -> dict[str, int]:
