@@ -1,4 +1,4 @@
-"""The domain's whole use cases (domain/objects.py), called as import and preview call them.
+"""The domain's whole use cases (domain/objects.py, the reads too), called as import and preview call them.
 
 No HTTP in the call: a connection, a principal, the kind, plain values. What they write is
 then read back over the API, so both paths are seen to agree.
@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from craton.domain import containers, kinds, objects, projects, versions
+from craton.domain import variables as variable_domain
 from craton.domain import devices as device_domain
 from craton.domain.errors import Forbidden, InvalidInput, PreconditionFailed
+from craton.domain.crud import PageRequest
 from craton.domain.principal import Principal, Role
+from craton.domain.readmodel import Show
 from craton.http.routes import kind_module
 from tests.api.helpers import Craton, Tenant, expect
 
@@ -131,3 +134,89 @@ def test_every_kind_declares_its_delete_on_the_kind_the_routes_use() -> None:
     """The DELETE routes exist because the route's kind declares a delete: none may lose it."""
     for info in kinds.KINDS:
         assert kind_module(info).RESOURCE.kind.delete is not None, info.resource_type
+
+
+def _nested_host(tenant: Tenant) -> dict[str, Any]:
+    inv = tenant.inventory
+    cell = inv.cell(variables={"level": "cell", "c": 1})
+    switch = inv.network_device(cell=cell, variables={"level": "switch"}, labels=["sw"])
+    return {
+        "cell": cell,
+        "switch": switch,
+        "host": inv.host(cell=cell, parent=switch, variables={"h": 1}, labels=["web", "db"]),
+        "other": inv.host(cell=cell, labels=["web"]),
+    }
+
+
+def test_a_read_returns_what_the_api_shows(craton: Craton) -> None:
+    """objects.read: the row, resolved variables, labels, the parent's kind and the version the API shows."""
+    tenant = craton.tenant()
+    host = _nested_host(tenant)["host"]
+    response = tenant.client.get(f"/v1/hosts/{host['id']}", params={"resolved-values": "true"})
+    shown = expect(response, 200)
+    with craton.server.engine.connect() as conn:
+        item = objects.read(conn, _admin(tenant), device_domain.HOST, host["id"], Show(variables=True, resolved=True))
+    assert item.etag == response.headers["etag"]
+    assert item.details.variables == {host["id"]: shown["variables"]}
+    assert shown["variables"] == {"h": 1, "level": "switch", "c": 1}
+    assert item.details.labels == {host["id"]: shown["labels"]} == {host["id"]: ["db", "web"]}
+    assert item.details.parent_kinds == {host["parent_id"]: "network_device"}
+    assert shown["links"][0]["href"].endswith(f"/v1/network-devices/{host['parent_id']}")
+
+
+def test_a_page_of_devices_filtered_as_the_api_filters(craton: Craton) -> None:
+    """objects.read_page over hosts and network devices: labels, a subtree, and details for the page."""
+    tenant = craton.tenant()
+    made = _nested_host(tenant)
+    query = objects.ListQuery(
+        page=PageRequest(limit=10),
+        equal={"cell_id": made["cell"]["id"]},
+        labels=["web"],
+        show=Show(variables=True, resolved=True),
+    )
+    with craton.server.engine.connect() as conn:
+        listing = objects.read_page(conn, _admin(tenant), device_domain.ANY_DEVICE, query)
+        below = objects.read_page(
+            conn,
+            _admin(tenant),
+            device_domain.ANY_DEVICE,
+            objects.ListQuery(parent_id=made["switch"]["id"], descendants=True, show=objects.ROWS_ONLY),
+        )
+    params = {"cell_id": made["cell"]["id"], "label": "web", "details": "true"}
+    api = expect(tenant.client.get("/v1/devices", params=params), 200)["devices"]
+    assert [row["id"] for row in listing.rows] == [item["id"] for item in api["hosts"] + api["network-devices"]]
+    assert listing.details.variables == {item["id"]: item["variables"] for item in api["hosts"]}
+    assert not listing.page.has_next
+    assert [row["id"] for row in below.rows] == [made["host"]["id"]] and below.details.labels is None
+
+
+def test_device_filters_on_a_kind_without_them_are_refused(craton: Craton) -> None:
+    tenant = craton.tenant()
+    with pytest.raises(InvalidInput), craton.server.engine.connect() as conn:
+        objects.read_page(conn, _admin(tenant), containers.CLOUD, objects.ListQuery(labels=["web"]))
+
+
+def test_a_variables_read_now_and_as_a_diff(craton: Craton) -> None:
+    """variables.read_variables: the API's GET .../variables body and ETag, and a diff up to now."""
+    tenant = craton.tenant()
+    host = _nested_host(tenant)["host"]
+    path = f"/v1/hosts/{host['id']}/variables"
+    since = expect(tenant.client.get(f"/v1/hosts/{host['id']}"), 200)["updated_at"]
+    expect(tenant.client.put(path, json={"h": 2, "new": True}), 200)
+    response = tenant.client.get(path, params={"blame": "true"})
+    shown = expect(response, 200)
+    with craton.server.engine.connect() as conn:
+        now = variable_domain.read_variables(
+            conn, _admin(tenant), device_domain.HOST, host["id"], resolved=True, blame=True
+        )
+        diff = variable_domain.read_variables(
+            conn, _admin(tenant), device_domain.HOST, host["id"], resolved=False, diff_from=since
+        )
+    assert isinstance(now, variable_domain.VariablesRead) and isinstance(diff, variable_domain.VariablesDiff)
+    assert (now.variables, now.etag) == (shown["variables"], response.headers["etag"])
+    assert now.blame is not None
+    assert {key: blamed["source"] for key, blamed in now.blame.items()} == {
+        key: blamed["source"] for key, blamed in shown["blame"].items()
+    }
+    assert diff.end is None and diff.changes["added"] == {"new": True}
+    assert diff.changes["changed"] == {"h": {"from": 1, "to": 2}}
