@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from craton.domain import containers, kinds, objects, projects, versions
-from craton.domain import variables as variable_domain
 from craton.domain import devices as device_domain
-from craton.domain.errors import Forbidden, InvalidInput, PreconditionFailed
+from craton.domain import variables as variable_domain
 from craton.domain.crud import PageRequest
+from craton.domain.errors import Forbidden, InvalidInput, PreconditionFailed
 from craton.domain.principal import Principal, Role
 from craton.domain.readmodel import Show
 from craton.http.routes import kind_module
