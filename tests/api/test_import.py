@@ -42,7 +42,8 @@ def _fleet(tenant: Tenant, hosts: int = 2) -> None:
         inv.host(cell=cell, name=f"host-{n}", parent=switch, labels=["web", "b"], variables={"n": n, "x": {"y": [1]}})
         for n in range(hosts)
     ]
-    inv.interface(made[0], name="eth0", network=network, ip_address="10.9.0.1", vlan_id=7)
+    eth0 = inv.interface(made[0], name="eth0", network=network, ip_address="10.9.0.1", vlan_id=7, variables={"mtu": 1})
+    expect(client.put(f"/v1/network-interfaces/{eth0['id']}/variables/masks", json=["dc"]), 200)
     inv.host(region, name="loose", active=False, ip_address="10.0.0.9")
     inv.region(inv.cloud(name="cloud-b"), name="empty-region", note="nothing here")
 
@@ -107,6 +108,8 @@ def test_round_trip_into_an_empty_project_and_idempotency(craton: Craton) -> Non
         }
     }
     assert expect(target.client.get("/v1/export"), 200) == document
+    interface = document["clouds"][0]["regions"][0]["cells"][0]["devices"][0]["interfaces"][0]
+    assert interface["variables"] == {"mtu": 1} and interface["masks"] == ["dc"]
     # The variables resolve as they did in the source (strategies and masks came along).
     host = expect(target.client.get("/v1/hosts", params={"name": "host-0"}), 200)["hosts"][0]
     resolved = expect(target.client.get(f"/v1/hosts/{host['id']}/variables"), 200)["variables"]
@@ -543,3 +546,32 @@ def test_bodies_the_fast_json_reader_leaves_to_the_careful_one(craton: Craton) -
         contains=["no body"],
     )
     assert [c["name"] for c in expect(tenant.client.get("/v1/export"), 200)["clouds"]] == ["c"]
+
+
+def test_parents_may_not_form_a_cycle_even_through_devices_the_document_leaves_alone(craton: Craton) -> None:
+    tenant = craton.tenant()
+    inv = tenant.inventory
+    region = inv.region(inv.cloud(name="c"), name="r")
+    top = inv.host(region, name="top")
+    inv.host(region, name="below", parent=top)
+    device = {"kind": "host", "device_type": "server", "ip_address": "10.0.0.1"}
+    place = {"format": "craton-fleet", "version": 1, "clouds": [{"name": "c", "regions": [{"name": "r"}]}]}
+    # top's parent becomes below, whose parent (not in the document) is top.
+    place["clouds"][0]["regions"][0]["devices"] = [{**device, "name": "top", "parent": "below"}]
+    errors = _refused(tenant.client.post("/v1/import", json=place))
+    assert errors == [
+        {
+            "where": "/clouds/0/regions/0/devices/0/parent",
+            "message": "'top' would be its own ancestor (a cycle of parents)",
+        }
+    ]
+    place["clouds"][0]["regions"][0]["devices"] = [
+        {**device, "name": "a", "parent": "b"},
+        {**device, "name": "b", "parent": "a"},
+        {**device, "name": "self", "parent": "self"},
+    ]
+    errors = _refused(tenant.client.post("/v1/import", json=place))
+    assert len(errors) == 2, errors
+    wheres = {error["where"] for error in errors}
+    base = "/clouds/0/regions/0/devices"
+    assert f"{base}/2/parent" in wheres and len(wheres & {f"{base}/0/parent", f"{base}/1/parent"}) == 1

@@ -365,8 +365,8 @@ def _device_items(
     interfaces_of: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if interface_rows:
         interface_owners = [str(row["id"]) for row in interface_rows]
-        interface_owned = variable_store.objects_in_key_order(conn, "network-interface", interface_owners)
-        interface_masks = variable_store.masks_in_batches(conn, "network-interface", interface_owners)
+        interface_owned = variable_store.objects_in_key_order(conn, kinds.NETWORK_INTERFACE.name, interface_owners)
+        interface_masks = variable_store.masks_in_batches(conn, kinds.NETWORK_INTERFACE.name, interface_owners)
         for row in interface_rows:
             item = _fields(network_interfaces, row)
             if row["network_id"] in network_names:

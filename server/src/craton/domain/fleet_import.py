@@ -763,6 +763,7 @@ class _Planner:
                         )
                 elif item.parent is item:
                     self.problem(_join(item.where, "parent"), "a device cannot be its own parent")
+                    item.parent = None
         self.cycles(mentioned)
         for item in mentioned["network_interfaces"].values():
             if item.network_name is None:
@@ -781,21 +782,38 @@ class _Planner:
                     )
 
     def cycles(self, mentioned: Mapping[str, Mapping[tuple[str, ...], Item]]) -> None:
-        done: set[int] = set()
+        """No device may become its own ancestor, counting the parents of devices the document leaves alone."""
+        existing = {**self.existing.rows["hosts"], **self.existing.rows["network_devices"]}
+        key_of = {row["id"]: key for key, row in existing.items()}
+        parent_of: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+        if self.mode != "sync":  # devices keep their parents unless the document names another
+            parent_of = {key: key_of.get(row["parent_id"]) for key, row in existing.items()}
+        items: dict[tuple[str, ...], Item] = {}
         for sort in ("hosts", "network_devices"):
             for item in mentioned[sort].values():
-                path: list[Item] = []
-                node: Item | None = item
-                while node is not None and id(node) not in done:
-                    if node in path:
-                        self.problem(
-                            _join(node.where, "parent"), f"'{node.name}' is its own ancestor (a cycle of parents)"
-                        )
-                        node.parent = None
-                        break
-                    path.append(node)
-                    node = node.parent if node.where else None
-                done.update(id(step) for step in path)
+                items[item.key] = item
+                if item.parent is not None:
+                    parent_of[item.key] = item.parent.key
+                elif item.parent_name is not None or self.mode == "sync" or item.existing is None:
+                    parent_of[item.key] = None
+        done: set[tuple[str, ...]] = set()
+        for start in items:
+            path: list[tuple[str, ...]] = []
+            node: tuple[str, ...] | None = start
+            while node is not None and node not in done:
+                if node in path:
+                    # The project's own parents never form a cycle: one of the document's does.
+                    culprit = next(key for key in path[path.index(node) :] if items.get(key) and items[key].parent)
+                    item = items[culprit]
+                    self.problem(
+                        _join(item.where, "parent"), f"'{item.name}' would be its own ancestor (a cycle of parents)"
+                    )
+                    item.parent = None
+                    parent_of[culprit] = None
+                    break
+                path.append(node)
+                node = parent_of.get(node)
+            done.update(path)
 
     # -- comparing one object
 
