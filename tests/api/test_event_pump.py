@@ -88,7 +88,19 @@ def test_every_committed_change_waits_in_the_outbox_until_the_pump_delivers_it(p
 
     drain(paused)
     feed = api.get("/v1/changes", params={"since": start, "limit": 1000}).json()["changes"]
-    assert [(kind, payload["id"]) for _, kind, payload in heard] == [("change", c["id"]) for c in feed]
+    told = [(kind, payload["id"]) for _, kind, payload in heard if kind == "change"]
+    assert told == [("change", c["id"]) for c in feed]
+    # Each change is followed by its effective changes: the hosts' creates (they inherit the cloud's
+    # variable) and deletes; the region write has none, its hosts being gone when the pump ran.
+    current, effects = None, []
+    for _, kind, payload in heard:
+        if kind == "change":
+            current = payload["id"]
+        else:
+            assert payload["change_id"] == current
+            effects.append(current)
+    hosts = {c["id"]: c["action"] for c in feed if c["resource_type"] == "host"}
+    assert sorted(effects) == sorted(hosts) and sorted(hosts.values()) == ["create"] * 3 + ["delete"] * 3
     first = heard[0][2]
     assert {key: first[key] for key in ("action", "resource_type", "resource_name")} == {
         key: feed[0][key] for key in ("action", "resource_type", "resource_name")

@@ -601,3 +601,37 @@ def test_a_trickling_answer_is_not_read_past_the_timeout(
     drain(server)
     assert time.monotonic() - started < 5 * FAST.timeout_seconds + 2
     assert [(d["status"], d["response_code"]) for d in _log(tenant.client, hook["id"])] == [("succeeded", 200)]
+
+
+def test_a_region_variable_change_is_one_change_and_an_effective_change_per_host(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    """The issue's end-to-end case: real writes, the real pump and delivery (``craton-events --once``)."""
+    tenant = craton.tenant()
+    region = tenant.inventory.region(variables={"ntp_server": "a"})
+    cell = tenant.inventory.cell(region)
+    hosts = {tenant.inventory.host(cell=cell)["id"] for _ in range(3)}
+    run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)  # the fleet's own changes are out of the way
+    everything = make_hook(tenant.client, receiver.url)
+    ntp_only = make_hook(tenant.client, receiver.url, filters={"key_prefixes": ["ntp_"]})
+    path = f"/v1/regions/{region['id']}/variables"
+    expect(tenant.client.put(path, json={"dns": "x"}), 200)
+    expect(tenant.client.put(path, json={"ntp_server": "b"}), 200)
+    run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)
+
+    assert receiver.received and all(r["valid"] for r in receiver.received)
+    got: dict[int, list[tuple[str, Any]]] = {everything["id"]: [], ntp_only["id"]: []}
+    for delivery in receiver.received:
+        body = delivery["body"]
+        data = body["data"]
+        if body["kind"] == "change":
+            got[body["webhook_id"]].append(("change", data["new"]))
+        else:
+            assert data["device_type"] == "host" and data["cell_id"] == cell["id"]
+            got[body["webhook_id"]].append((data["device_id"], (data["added"], data["changed"])))
+    dns = [(host, ({"dns": "x"}, {})) for host in sorted(hosts)]
+    ntp = [(host, ({}, {"ntp_server": {"old": "a", "new": "b"}})) for host in sorted(hosts)]
+    assert sorted(got[everything["id"]], key=repr) == sorted(
+        [("change", {"dns": "x"}), *dns, ("change", {"ntp_server": "b"}), *ntp], key=repr
+    )
+    assert sorted(got[ntp_only["id"]], key=repr) == sorted([("change", {"ntp_server": "b"}), *ntp], key=repr)

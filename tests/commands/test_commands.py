@@ -89,7 +89,7 @@ def test_prune_history_keeps_the_retention_window(tmp_path):
 
     import sqlalchemy as sa
 
-    from craton.storage.tables import changes
+    from craton.storage.tables import changes, effective_change_keys, effective_changes
     from craton.storage.types import utcnow
 
     engine = sa.create_engine(url)
@@ -104,8 +104,26 @@ def test_prune_history_keeps_the_retention_window(tmp_path):
                     resource_id="1",
                 )
             )
+        # Effective changes go by the same window, except the newest, which the next ids continue after.
+        for effect_id, age in ((1, 100), (2, 90), (3, 40)):
+            conn.execute(
+                sa.insert(effective_changes).values(
+                    id=effect_id,
+                    project_id="p",
+                    change_id=1,
+                    occurred_at=utcnow() - dt.timedelta(days=age),
+                    device_type="host",
+                    device_id=1,
+                    added={"k": 1},
+                    removed={},
+                    changed={},
+                )
+            )
+            conn.execute(sa.insert(effective_change_keys).values(key="k", effective_change_id=effect_id))
     pruned = run("craton-dbsync", "--database-url", url, "prune-history", "--days", "30")
-    assert "Removed 1 change records" in pruned.stdout
+    assert "Removed 1 change records and 2 effective changes" in pruned.stdout
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(changes)).scalar_one() == 2
+        assert conn.execute(sa.select(effective_changes.c.id)).scalars().all() == [3]
+        assert conn.execute(sa.select(effective_change_keys.c.effective_change_id)).scalars().all() == [3]
     engine.dispose()

@@ -234,6 +234,7 @@ def _collection_cases() -> list[CollectionCase]:
         CollectionCase("POST", "/v1/users", "missing", {"root": 404, "admin": 404, "member": 403}),
         CollectionCase("GET", "/v1/devices", "-", EVERYONE),
         CollectionCase("GET", "/v1/changes", "-", EVERYONE),
+        CollectionCase("GET", "/v1/effective-changes", "-", EVERYONE),
         CollectionCase("GET", "/v1/ansible-inventory", "-", EVERYONE),
     ]
     for kind in INVENTORY:
@@ -286,6 +287,9 @@ def test_collection_operations(world: World, case: CollectionCase, caller: str) 
         seen = ids_of(payload[LIST_KEYS[kind]])
         assert world.home(caller).id_of(kind) in seen
         assert (world.b.id_of(kind) in seen) == (caller == "root"), f"{caller} listing {kind}: {seen}"
+    if kind in ("changes", "effective-changes"):
+        projects = {record["project_id"] for record in payload[kind.replace("-", "_")]}
+        assert caller == "root" or projects <= {world.home(caller).project_id}, f"{caller} reading {kind}: {projects}"
     if kind == "users":
         projects = {user["project_id"] for user in payload["users"]}
         assert projects == {world.a.project_id} if caller == "admin" else world.b.project_id in projects

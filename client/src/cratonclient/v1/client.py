@@ -12,6 +12,7 @@ from cratonclient.session import Session
 from cratonclient.v1.cells import CellManager
 from cratonclient.v1.clouds import CloudManager
 from cratonclient.v1.devices import DeviceManager
+from cratonclient.v1.effective_changes import EffectiveChangeManager
 from cratonclient.v1.fleet import FleetManager
 from cratonclient.v1.history import ChangeManager
 from cratonclient.v1.hosts import HostManager
@@ -72,6 +73,11 @@ class Client:
     def webhooks(self) -> WebhookManager:
         """The project's webhooks (admins only) and their delivery logs: not a kind of inventory object."""
         return WebhookManager(session=self._session, url=self._url)
+
+    @functools.cached_property
+    def effective_changes(self) -> EffectiveChangeManager:
+        """Per device, what each change did to its resolved variables: a feed read with a cursor."""
+        return EffectiveChangeManager(session=self._session, url=self._url)
 
     @property
     def url(self) -> str:

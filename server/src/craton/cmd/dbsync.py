@@ -13,6 +13,7 @@ import sys
 from craton.cmd.common import add_common_options, configure_logging, settings_from
 from craton.domain.bootstrap import bootstrap
 from craton.domain.errors import CratonError
+from craton.domain.events import feed as effective_feed
 from craton.domain.history import feed as history_feed
 from craton.domain.principal import Role
 from craton.settings import Settings
@@ -94,11 +95,13 @@ def _prune(url: str, days: int) -> int:
         return 0
     engine = create_engine(url)
     try:
+        cutoff = utcnow() - dt.timedelta(days=days)
         with engine.begin() as conn:
-            removed = history_feed.prune(conn, utcnow() - dt.timedelta(days=days))
+            removed = history_feed.prune(conn, cutoff)
+            effects = effective_feed.prune(conn, cutoff)
     finally:
         engine.dispose()
-    print(f"Removed {removed} change records older than {days} days.")
+    print(f"Removed {removed} change records and {effects} effective changes older than {days} days.")
     return 0
 
 

@@ -295,6 +295,41 @@ named_locks = sa.Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# The effective-change feed (issue 15 §2): one row per device whose resolved variables a
+# change altered. The event pump writes them under its lease, numbering them itself (max + 1),
+# so ids are gap-free in commit order and a ``since`` cursor never skips one.
+effective_changes = sa.Table(
+    "effective_changes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    sa.Column("project_id", sa.String(36), nullable=False),
+    sa.Column("change_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.Column("occurred_at", UTCDateTime(), nullable=False),
+    sa.Column("device_type", sa.String(30), nullable=False),
+    sa.Column("device_id", sa.Integer, nullable=False),
+    sa.Column("device_name", name_type(), nullable=True),
+    # Where the device was placed when the change was made (the feed's cell/region filters).
+    sa.Column("cell_id", sa.Integer, nullable=True),
+    sa.Column("region_id", sa.Integer, nullable=True),
+    sa.Column("added", JSONText(), nullable=False),
+    sa.Column("removed", JSONText(), nullable=False),
+    sa.Column("changed", JSONText(), nullable=False),
+    sa.Index("ix_effective_changes_project_id_id", "project_id", "id"),
+    sa.Index("ix_effective_changes_device_id_id", "device_id", "id"),
+    sa.Index("ix_effective_changes_occurred_at", "occurred_at"),
+    **MYSQL_TABLE_ARGS,
+)
+
+# The keys each effective change names (added, removed or changed): the feed's ``key`` filter.
+effective_change_keys = sa.Table(
+    "effective_change_keys",
+    metadata,
+    sa.Column("key", name_type(), primary_key=True),
+    sa.Column("effective_change_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+    sa.Index("ix_effective_change_keys_effective_change_id", "effective_change_id"),
+    **MYSQL_TABLE_ARGS,
+)
+
 # Web UI sign-ins: the cookie holds a random token, the table only its SHA-256, so a
 # database dump cannot be replayed; every worker process sees the same sessions.
 ui_sessions = sa.Table(

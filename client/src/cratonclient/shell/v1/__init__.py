@@ -9,6 +9,7 @@ from cratonclient.shell.resources import ResourceSpec, resource_commands
 from cratonclient.shell.v1 import (
     changes_shell,
     devices_shell,
+    effective_changes_shell,
     fleet_shell,
     inventory_shell,
     projects_shell,
@@ -38,6 +39,7 @@ def commands() -> list[Command]:
     result.extend(inventory_shell.COMMANDS)
     result.extend(fleet_shell.COMMANDS)
     result.extend(changes_shell.COMMANDS)
+    result.extend(effective_changes_shell.COMMANDS)
     result.extend(projects_shell.COMMANDS)
     result.extend(webhooks_shell.COMMANDS)
     return result

@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain.events import subscribers
+from craton.domain.events import effective, subscribers
+from craton.domain.events import feed as effective_feed
 from craton.domain.events.subscribers import Event
 from craton.storage.engine import transaction
 from craton.storage.rows import Row, as_rows
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 LEASE = "pump"
 DEFAULT_BATCH = 500
+#: Effective changes one round writes at most (a round takes at least one change, however many it makes).
+EFFECTS_BUDGET = 20_000
 
 
 def take_lease(conn: sa.Connection, name: str) -> bool:
@@ -39,8 +42,13 @@ def take_lease(conn: sa.Connection, name: str) -> bool:
     return conn.execute(stmt).first() is not None
 
 
-def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH) -> int:
-    """Deliver up to ``batch`` pending changes, oldest change first; returns how many were processed."""
+def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH, effects_budget: int = EFFECTS_BUDGET) -> int:
+    """Deliver up to ``batch`` pending changes, oldest change first; returns how many were processed.
+
+    The per-device effective changes of the batch are computed and written first, in the same
+    transaction; a round stops taking further changes once it has written ``effects_budget``
+    of them (and then answers ``batch``, so that the runner comes back at once).
+    """
     with transaction(engine, writes=True) as conn:
         if not take_lease(conn, LEASE):
             return 0
@@ -55,13 +63,25 @@ def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH) -> int:
             ).all()
         )
         by_project: dict[str, list[Event]] = defaultdict(list)
-        for record in records:  # a record pruned while pending has nothing left to tell
-            by_project[record["project_id"]].append(("change", _rendered(record)))
+        written: list[dict[str, Any]] = []
+        handled = {row.change_id for row in pending} - {record["id"] for record in records}  # pruned while pending
+        computed = effective.compute(conn, records)
+        for record in records:
+            if len(written) >= effects_budget:
+                break
+            effects = next(computed)
+            handled.add(record["id"])
+            written.extend(effects)
+            events = by_project[record["project_id"]]
+            events.append(("change", _rendered(record)))
+            events.extend(("effective-change", effect) for effect in effects)
+        effective_feed.store(conn, written)  # numbers the dicts in place: they are the events' payloads too
+        done = [row.id for row in pending if row.change_id in handled]
         for project_id, events in by_project.items():
             for subscriber in subscribers.SUBSCRIBERS:
                 subscriber(conn, project_id, events)
-        conn.execute(sa.delete(event_outbox).where(event_outbox.c.id.in_([row.id for row in pending])))
-        return len(pending)
+        conn.execute(sa.delete(event_outbox).where(event_outbox.c.id.in_(done)))
+        return len(done) if len(done) == len(pending) else batch
 
 
 def _rendered(record: Row) -> dict[str, Any]:

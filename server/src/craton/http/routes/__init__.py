@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from craton.domain import kinds
 
 #: Routes over several kinds, served after those of the kinds.
-VIEWS = ("devices", "inventory", "changes", "fleet", "imports", "webhooks")
+VIEWS = ("devices", "inventory", "changes", "effective_changes", "fleet", "imports", "webhooks")
 
 
 def kind_module(info: kinds.KindInfo) -> ModuleType:

@@ -1,0 +1,365 @@
+"""Effective changes: what one committed change did to the resolved variables of each device.
+
+The event pump calls :func:`compute` for the change records of its batch, inside its
+transaction and under its lease. Each record is evaluated on its own: the devices it can
+reach (:func:`craton.domain.impact.scope`) are resolved twice, once with the *one thing*
+the change altered as it was before and once as it was after, everything else as the
+fleet is now. So a record says exactly what its change did, whenever the pump gets to it,
+and no per-device snapshot is kept. What each action substitutes:
+
+- ``variables``: the owner's values of the written keys (the record's ``old``/``new``);
+- ``masks``: the owner's masks of the keys masked or unmasked;
+- ``merge_strategies``: the project's strategies of the keys whose strategy changed;
+- ``update`` of a device's placement (a move): the device's cell, region, cloud and parent
+  (its nested devices follow a new parent, so they count too);
+- ``create`` of a device: nothing before; after, what it inherits (its own variables come
+  with the ``variables`` record written beside the create);
+- ``delete`` of a device: everything it resolved, all ``removed``: its own variables from the
+  record, its parents' as they are now or, for parents deleted with it, from their own
+  delete records. Masks of deleted owners are not recorded and so not applied.
+
+Only the keys a ``variables``, ``masks`` or ``merge_strategies`` record names are resolved:
+nothing else can differ. Everything is set-based: one query for the devices, one for the
+ancestors of nested ones, one to three for the variables, masks and strategies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from craton.domain import impact, kinds, merging, resolution
+from craton.storage import variables as variable_store
+from craton.storage.devices import descendant_ids_query
+from craton.storage.owners import OwnerRef
+from craton.storage.rows import Row, as_rows
+from craton.storage.tables import changes, devices, merge_strategies, variable_masks
+from craton.storage.tables import variables as variables_table
+
+DEVICE = "device"
+#: Owner kinds whose variables devices inherit (networks and interfaces resolve for themselves only).
+RESOLVING = frozenset({"project", "cloud", "region", "cell", DEVICE})
+PLACEMENT = ("parent_id", "cell_id", "region_id", "cloud_id")
+#: Past this many owners, variables of the named keys are read project-wide in one query
+#: rather than every variable of each owner.
+KEYED_OWNERS = 500
+_DEVICE_COLUMNS = (
+    devices.c.id,
+    devices.c.kind,
+    devices.c.name,
+    devices.c.project_id,
+    devices.c.cloud_id,
+    devices.c.region_id,
+    devices.c.cell_id,
+    devices.c.parent_id,
+)
+
+
+@dataclass
+class _Plan:
+    """One change record's substitution: the devices, their chains and what differs before and after."""
+
+    record: Row
+    keys: set[str] | None
+    after_rows: list[dict[str, Any]] = field(default_factory=list)
+    before_rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: Devices that did not exist before (create) or do not after (delete).
+    created: bool = False
+    deleted: bool = False
+    owned_before: dict[OwnerRef, dict[str, Any]] = field(default_factory=dict)
+    owned_after: dict[OwnerRef, dict[str, Any]] = field(default_factory=dict)
+    masks_before: dict[OwnerRef, set[str]] = field(default_factory=dict)
+    masks_after: dict[OwnerRef, set[str]] = field(default_factory=dict)
+    strategies_before: dict[str, str] | None = None
+    strategies_after: dict[str, str] | None = None
+    parent_before: dict[int, int | None] = field(default_factory=dict)
+
+
+def compute(conn: sa.Connection, records: Sequence[Row]) -> Iterator[list[dict[str, Any]]]:
+    """For each change record, in order, its effective changes (rows of ``effective_changes`` without ids).
+
+    Lazily: the pump stops asking once a round has produced enough.
+    """
+    gone = _deleted_owners(conn, [record for record in records if record["action"] == "delete"])
+    born = _created_since(conn, records)
+    for record in records:
+        plan = _plan(conn, record)
+        if plan is not None and not plan.created:  # devices made after the change were not there for it
+            plan.after_rows = [row for row in plan.after_rows if born.get(row["id"], 0) < record["id"]]
+        yield _evaluate(conn, plan, gone) if plan is not None and plan.after_rows else []
+
+
+def _created_since(conn: sa.Connection, records: Sequence[Row]) -> dict[int, int]:
+    """The devices created by a change after the first of ``records``: their create record's id.
+
+    One query per round; when the pump keeps up it finds only the round's own creates.
+    """
+    if not records:
+        return {}
+    params = {
+        "projects": sorted({str(record["project_id"]) for record in records}),
+        "after": min(record["id"] for record in records),
+    }
+    stmt = _CREATED_SINCE
+    return {int(resource_id): int(change_id) for resource_id, change_id in conn.execute(stmt, params).all()}
+
+
+def _owner_of(record: Row) -> tuple[str, str] | None:
+    try:
+        info = kinds.by_resource_type(record["resource_type"])
+    except KeyError:
+        return None
+    return (info.name, str(record["resource_id"])) if info.name in RESOLVING else None
+
+
+def _plan(conn: sa.Connection, record: Row) -> _Plan | None:
+    owner = _owner_of(record)
+    if owner is None:
+        return None
+    action = record["action"]
+    old = {} if record["old"] is None else record["old"]
+    new = {} if record["new"] is None else record["new"]
+    kind, owner_id = owner
+    if action == "variables" and isinstance(old, dict) and isinstance(new, dict):
+        keys = {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
+        plan = _Plan(record, keys, owned_before={owner: dict(old)}, owned_after={owner: dict(new)})
+        return _reach(conn, plan, kind, owner_id)
+    if action == "masks" and isinstance(old, list) and isinstance(new, list):
+        keys = set(old) ^ set(new)
+        plan = _Plan(record, keys, masks_before={owner: set(old)}, masks_after={owner: set(new)})
+        return _reach(conn, plan, kind, owner_id)
+    if action == "merge_strategies" and kind == "project":
+        keys = {key for key in {*old, *new} if old.get(key, merging.REPLACE) != new.get(key, merging.REPLACE)}
+        plan = _Plan(record, keys, strategies_before=dict(old), strategies_after=dict(new))
+        return _reach(conn, plan, kind, owner_id)
+    if kind != DEVICE:
+        return None  # a container's create, update or delete: its devices have records of their own
+    device_id = int(owner_id)
+    if action == "update" and isinstance(old, dict) and any(name in old for name in PLACEMENT):
+        plan = _Plan(record, None)
+        moved = {name: old[name] for name in PLACEMENT if name in old}
+        if "parent_id" in moved:  # the devices nested below follow it
+            _reach(conn, plan, DEVICE, owner_id)
+            plan.parent_before[device_id] = moved["parent_id"]
+        else:
+            plan.after_rows = _devices(conn, devices.c.id == device_id)
+        for row in plan.after_rows:
+            if row["id"] == device_id:
+                row.update({name: new[name] for name in PLACEMENT if name in new})
+                plan.before_rows[device_id] = {**row, **moved}
+        return plan
+    if action == "create" and isinstance(new, dict) and "id" in new:
+        row = _snapshot_row(record, new)
+        return _Plan(record, None, after_rows=[row], created=True, owned_after={owner: {}}, masks_after={owner: set()})
+    if action == "delete" and isinstance(old, dict) and "id" in old:
+        row = _snapshot_row(record, old)
+        recorded = old.get("variables")
+        variables: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+        return _Plan(
+            record, None, after_rows=[row], deleted=True, owned_before={owner: variables}, masks_before={owner: set()}
+        )
+    return None
+
+
+def _snapshot_row(record: Row, recorded: Mapping[str, Any]) -> dict[str, Any]:
+    row = {column.name: recorded.get(column.name) for column in _DEVICE_COLUMNS}
+    row.update(kind=record["resource_type"], id=int(recorded["id"]), project_id=record["project_id"])
+    return row
+
+
+def _reached(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    return sa.select(*_DEVICE_COLUMNS).where(where).order_by(devices.c.id)
+
+
+# Constant statements, built and compiled once: the pump runs them for every change.
+_OWNER: sa.BindParameter[Any] = sa.bindparam("owner")
+_REACHED = {
+    **{kind: _reached(impact.scope(kind, _OWNER)) for kind in ("project", "cloud", "region", "cell")},
+    DEVICE: _reached(sa.or_(devices.c.id == _OWNER, devices.c.id.in_(descendant_ids_query(_OWNER)))),  # type: ignore[arg-type]
+}
+_CREATED_SINCE = sa.select(changes.c.resource_id, changes.c.id).where(
+    changes.c.project_id.in_(sa.bindparam("projects", expanding=True)),
+    changes.c.id > sa.bindparam("after"),
+    changes.c.action == "create",
+    changes.c.resource_type.in_(kinds.resource_types_of(DEVICE)),
+)
+
+
+def _devices(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
+    return [dict(row) for row in as_rows(conn.execute(sa.select(*_DEVICE_COLUMNS).where(where).order_by(devices.c.id)))]
+
+
+def _reach(conn: sa.Connection, plan: _Plan, kind: str, owner_id: str) -> _Plan:
+    """The devices the owner's values reach, as they are placed now."""
+    if plan.keys is not None and not plan.keys:
+        return plan
+    owner: Any = owner_id if kind == "project" else int(owner_id)
+    rows = conn.execute(_REACHED[kind if kind in _REACHED else DEVICE], {"owner": owner})
+    plan.after_rows = [dict(row) for row in as_rows(rows)]
+    return plan
+
+
+def _deleted_owners(conn: sa.Connection, deletes: Sequence[Row]) -> dict[OwnerRef, dict[str, Any]]:
+    """The last recorded variables of owners that deleted devices inherited from and that are gone.
+
+    Only owners with a ``delete`` record count (ids are never reused, so one means it is gone).
+    """
+    wanted: dict[str, set[str]] = {}
+    for record in deletes:
+        owner = _owner_of(record)
+        old = record["old"]
+        if owner is None or owner[0] != DEVICE or not isinstance(old, dict):
+            continue
+        for owner_kind, column in (("device", "parent_id"), *kinds.parents_of(DEVICE)):
+            if old.get(column) is not None:
+                for resource_type in kinds.resource_types_of(owner_kind):
+                    wanted.setdefault(resource_type, set()).add(str(old[column]))
+    if not wanted:
+        return {}
+    clauses = [
+        sa.and_(changes.c.resource_type == resource_type, changes.c.resource_id.in_(sorted(ids)))
+        for resource_type, ids in wanted.items()
+    ]
+    stmt = (
+        sa.select(changes.c.resource_type, changes.c.resource_id, changes.c.old)
+        .where(changes.c.action == "delete", sa.or_(*clauses))
+        .order_by(changes.c.id)
+    )
+    found: dict[OwnerRef, dict[str, Any]] = {}
+    for resource_type, resource_id, old in conn.execute(stmt).all():
+        recorded = old.get("variables") if isinstance(old, dict) else None
+        found[(kinds.by_resource_type(resource_type).name, resource_id)] = (
+            recorded if isinstance(recorded, dict) else {}
+        )
+    return found
+
+
+def _evaluate(conn: sa.Connection, plan: _Plan, gone: Mapping[OwnerRef, dict[str, Any]]) -> list[dict[str, Any]]:
+    record = plan.record
+    project_id = str(record["project_id"])
+    rows = plan.after_rows
+    parents_after = resolution.parent_map_for(
+        conn, DEVICE, [*rows, *({"parent_id": parent} for parent in plan.parent_before.values())]
+    )
+    parents_before = {**parents_after, **plan.parent_before}
+    chains_after = {row["id"]: resolution.chain(DEVICE, row, parents_after) for row in rows}
+    chains_before = {
+        row["id"]: resolution.chain(DEVICE, plan.before_rows.get(row["id"], row), parents_before) for row in rows
+    }
+    owners = {owner for chain in (*chains_after.values(), *chains_before.values()) for owner in chain}
+    owned, masks, strategies = _load(conn, owners, project_id, plan.keys)
+    for owner, values in gone.items():
+        if owner in owners and owner not in owned:
+            owned[owner] = _only(values, plan.keys)
+    owned_before = _substituted(owned, plan.owned_before, plan.keys)
+    owned_after = _substituted(owned, plan.owned_after, plan.keys)
+    masks_before = _masked(masks, plan.masks_before, plan.keys)
+    masks_after = _masked(masks, plan.masks_after, plan.keys)
+    strategies_before = _strategies(strategies, plan.strategies_before, plan.keys)
+    strategies_after = _strategies(strategies, plan.strategies_after, plan.keys)
+    memo_before: merging.Memo = {}
+    memo_after: merging.Memo = {}
+    effects = []
+    for row in rows:
+        device_id = row["id"]
+        before = (
+            {}
+            if plan.created
+            else merging.resolve(chains_before[device_id], owned_before, masks_before, strategies_before, memo_before)
+        )
+        after = (
+            {}
+            if plan.deleted
+            else merging.resolve(chains_after[device_id], owned_after, masks_after, strategies_after, memo_after)
+        )
+        if before == after:
+            continue
+        effects.append(
+            {
+                "project_id": project_id,
+                "change_id": record["id"],
+                "occurred_at": record["occurred_at"],
+                "device_type": row["kind"],
+                "device_id": device_id,
+                "device_name": row["name"],
+                "cell_id": row["cell_id"],
+                "region_id": row["region_id"],
+                **diff(before, after),
+            }
+        )
+    return effects
+
+
+def _load(
+    conn: sa.Connection, owners: set[OwnerRef], project_id: str, keys: set[str] | None
+) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
+    """The owners' variables and masks and the project's strategies, only of ``keys`` when given."""
+    if keys is not None and len(owners) > KEYED_OWNERS:
+        owned: dict[OwnerRef, dict[str, Any]] = {}
+        owner_kinds = {kind for kind, _ in owners}
+        for key, kind, owner_id, value in variable_store.rows_with_keys(
+            conn, keys, owner_kinds, variables_table.c.project_id == project_id
+        ):
+            owned.setdefault((kind, owner_id), {})[key] = value
+        masks = variable_store.masks_with_keys(conn, keys, owner_kinds, variable_masks.c.project_id == project_id)
+        strategies = variable_store.strategies_with_keys(conn, keys, merge_strategies.c.project_id == project_id)
+        return owned, dict(masks), dict(strategies.get(project_id, {}))
+    loaded, masks, by_project = variable_store.load_for_resolution(conn, owners, [project_id])
+    owned = {owner: _only(values, keys) for owner, values in loaded.items()}
+    masks = {owner: set(_only(dict.fromkeys(cut), keys)) for owner, cut in masks.items()}
+    return owned, masks, dict(_only(by_project.get(project_id, {}), keys))
+
+
+def _only(values: Mapping[str, Any], keys: Collection[str] | None) -> dict[str, Any]:
+    return dict(values) if keys is None else {key: value for key, value in values.items() if key in keys}
+
+
+def _substituted(
+    owned: Mapping[OwnerRef, dict[str, Any]], replaced: Mapping[OwnerRef, dict[str, Any]], keys: set[str] | None
+) -> dict[OwnerRef, dict[str, Any]]:
+    """``owned`` with each replaced owner's values of ``keys`` (all, when None) as the plan says."""
+    result = dict(owned)
+    for owner, values in replaced.items():
+        kept = {} if keys is None else {k: v for k, v in owned.get(owner, {}).items() if k not in keys}
+        result[owner] = {**kept, **_only(values, keys)}
+    return result
+
+
+def _masked(
+    masks: Mapping[OwnerRef, set[str]], replaced: Mapping[OwnerRef, set[str]], keys: set[str] | None
+) -> dict[OwnerRef, set[str]]:
+    result = {owner: set(cut) for owner, cut in masks.items() if cut}
+    for owner, cut in replaced.items():
+        kept = set() if keys is None else result.get(owner, set()) - keys
+        result[owner] = kept | (set(cut) if keys is None else set(cut) & keys)
+    return {owner: cut for owner, cut in result.items() if cut}
+
+
+def _strategies(
+    current: Mapping[str, str], replaced: Mapping[str, str] | None, keys: set[str] | None
+) -> dict[str, str]:
+    if replaced is None:
+        return merging.merging_only(current)
+    kept = {} if keys is None else {k: v for k, v in current.items() if k not in keys}
+    return merging.merging_only({**kept, **_only(replaced, keys)})
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys ``added``, ``removed`` and ``changed`` (``{"old": ..., "new": ...}``) between two resolutions."""
+    return {
+        "added": {key: after[key] for key in sorted(after.keys() - before.keys())},
+        "removed": {key: before[key] for key in sorted(before.keys() - after.keys())},
+        "changed": {
+            key: {"old": before[key], "new": after[key]}
+            for key in sorted(before.keys() & after.keys())
+            if before[key] != after[key]
+        },
+    }
+
+
+def keys_of(effect: Mapping[str, Any]) -> set[str]:
+    """The keys one effective change names."""
+    return {*effect["added"], *effect["removed"], *effect["changed"]}

@@ -1,0 +1,253 @@
+"""The effective-change feed: one record per device a committed change altered, on every backend.
+
+The server's own pump is off: each test runs the pump by hand, which is also the crash case
+(changes committed, nothing computed yet). One test runs with the pump thread on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from craton.domain.events import pump
+from tests.api.helpers import Craton, Tenant, expect, unique
+from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def paused(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with (
+        throwaway_database(request.param, tmp_path_factory.mktemp("db")) as url,
+        running_server(request.param, url, events_enabled=False) as live,
+    ):
+        yield live
+
+
+@pytest.fixture(scope="module")
+def craton(paused: LiveServer) -> Iterator[Craton]:
+    transport = httpx.HTTPTransport()
+    yield Craton(paused, transport)
+    transport.close()
+
+
+def drain(server: LiveServer) -> None:
+    while pump.process_pending(server.engine):
+        pass
+
+
+def feed(client: httpx.Client, since: int = 0, **params: Any) -> list[dict[str, Any]]:
+    return expect(client.get("/v1/effective-changes", params={"since": since, "limit": 1000, **params}), 200)[
+        "effective_changes"
+    ]
+
+
+def cursor(client: httpx.Client) -> int:
+    """The cursor after everything recorded so far."""
+    since = 0
+    while True:
+        body = expect(client.get("/v1/effective-changes", params={"since": since, "limit": 1000}), 200)
+        if not body["effective_changes"]:
+            return since
+        since = body["next_since"]
+
+
+def last_change(client: httpx.Client) -> dict[str, Any]:
+    changes = expect(client.get("/v1/changes", params={"limit": 1000}), 200)["changes"]
+    return changes[-1]
+
+
+def fleet(tenant: Tenant, hosts: int = 3) -> dict[str, Any]:
+    inv = tenant.inventory
+    region = inv.region(variables={"ntp": "a", "dns": "d"})
+    cell = inv.cell(region)
+    made = [inv.host(cell=cell, name=f"h{n}-{unique()}") for n in range(hosts)]
+    own = inv.host(cell=cell, variables={"ntp": "mine"})
+    return {"region": region, "cell": cell, "hosts": made, "own": own}
+
+
+def by_device(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {record["device_id"]: record for record in records}
+
+
+def test_a_region_variable_change_makes_one_record_per_affected_device(paused, craton):
+    tenant = craton.tenant()
+    api = tenant.client
+    made = fleet(tenant)
+    drain(paused)
+    start = cursor(api)
+    expect(api.put(f"/v1/regions/{made['region']['id']}/variables", json={"ntp": "b", "new": 1}), 200)
+    change = last_change(api)
+    assert feed(api, start) == [], "nothing is computed before the pump runs (the crash case)"
+    drain(paused)
+    records = feed(api, start)
+    hosts = {host["id"]: host for host in made["hosts"]}
+    got = by_device(records)
+    assert set(got) == {*hosts, made["own"]["id"]}
+    for host_id, host in hosts.items():
+        record = got[host_id]
+        assert record["change_id"] == change["id"]
+        assert record["device_type"] == "host" and record["device_name"] == host["name"]
+        assert record["added"] == {"new": 1} and record["removed"] == {}
+        assert record["changed"] == {"ntp": {"old": "a", "new": "b"}}
+        assert record["occurred_at"] == change["occurred_at"]
+    assert got[made["own"]["id"]]["changed"] == {} and got[made["own"]["id"]]["added"] == {"new": 1}
+    ids = [record["id"] for record in records]
+    assert ids == list(range(ids[0], ids[0] + len(ids))), "ids are gap-free, in order"
+    assert expect(api.get("/v1/effective-changes", params={"since": start, "limit": 2}), 200)["next_since"] == ids[1]
+
+
+def test_each_record_tells_its_own_change_whenever_the_pump_runs(paused, craton):
+    tenant = craton.tenant()
+    api = tenant.client
+    made = fleet(tenant, hosts=1)
+    drain(paused)
+    start = cursor(api)
+    region = f"/v1/regions/{made['region']['id']}/variables"
+    expect(api.put(region, json={"ntp": "b"}), 200)
+    expect(api.put(region, json={"ntp": "c"}), 200)
+    expect(api.request("DELETE", region, json=["dns"]), 204)
+    drain(paused)
+    host = made["hosts"][0]["id"]
+    mine = [(r["added"], r["removed"], r["changed"]) for r in feed(api, start, device_id=host)]
+    assert mine == [
+        ({}, {}, {"ntp": {"old": "a", "new": "b"}}),
+        ({}, {}, {"ntp": {"old": "b", "new": "c"}}),
+        ({}, {"dns": "d"}, {}),
+    ]
+
+
+def test_filters_and_their_validation(paused, craton):
+    tenant = craton.tenant()
+    api = tenant.client
+    made = fleet(tenant)
+    other_cell = tenant.inventory.cell(made["region"])
+    elsewhere = tenant.inventory.host(cell=other_cell)
+    labelled = made["hosts"][0]
+    expect(api.put(f"/v1/hosts/{labelled['id']}/labels", json={"labels": ["gpu"]}), 200)
+    drain(paused)
+    start = cursor(api)
+    expect(api.put(f"/v1/regions/{made['region']['id']}/variables", json={"ntp": "z", "other": 1}), 200)
+    drain(paused)
+    everyone = {host["id"] for host in made["hosts"]} | {made["own"]["id"], elsewhere["id"]}
+    assert {r["device_id"] for r in feed(api, start)} == everyone
+    assert {r["device_id"] for r in feed(api, start, cell_id=other_cell["id"])} == {elsewhere["id"]}
+    assert {r["device_id"] for r in feed(api, start, region_id=made["region"]["id"])} == everyone
+    assert {r["device_id"] for r in feed(api, start, label="gpu")} == {labelled["id"]}
+    assert {r["device_id"] for r in feed(api, start, device_id=elsewhere["id"])} == {elsewhere["id"]}
+    assert {r["device_id"] for r in feed(api, start, key="ntp")} == everyone - {made["own"]["id"]}
+    assert {r["device_id"] for r in feed(api, start, key="other")} == everyone
+    assert feed(api, start, key="nope") == []
+    for params in (
+        {"since": -1},
+        {"limit": 0},
+        {"limit": 1001},
+        {"device_id": "x"},
+        {"cell_id": "1.5"},
+        {"region_id": ""},
+        {"key": "k" * 256},
+        {"label": "a\u0000b"},
+    ):
+        expect(api.get("/v1/effective-changes", params=params), 400)
+
+
+def test_a_project_sees_only_its_own_records(paused, craton):
+    ours, theirs = craton.tenant(), craton.tenant()
+    made = fleet(ours, hosts=1)
+    drain(paused)
+    start = cursor(craton.root)
+    expect(ours.client.put(f"/v1/regions/{made['region']['id']}/variables", json={"ntp": "q"}), 200)
+    drain(paused)
+    assert feed(ours.client, start) and feed(ours.member(), start)
+    assert feed(theirs.client, start) == []
+    assert {r["project_id"] for r in feed(craton.root, start)} == {ours.project_id}
+
+
+def test_masks_strategies_moves_creates_and_deletes(paused, craton):
+    tenant = craton.tenant()
+    api = tenant.client
+    inv = tenant.inventory
+    region = inv.region(variables={"ntp": "r", "tags": ["r"]})
+    cell_a = inv.cell(region, variables={"ntp": "a"})
+    cell_b = inv.cell(region, variables={"ntp": "b", "only_b": 1})
+    host = inv.host(cell=cell_a, variables={"own": 1})
+    drain(paused)
+    start = cursor(api)
+
+    steps = [
+        lambda: api.put(f"/v1/cells/{cell_a['id']}/variables/masks", json=["tags"]),
+        lambda: api.put(f"/v1/projects/{tenant.project_id}/merge-strategies", json={"tags": "append"}),
+        lambda: api.put(f"/v1/hosts/{host['id']}/variables", json={"tags": ["h"]}),
+        lambda: api.put(f"/v1/hosts/{host['id']}", json={"cell_id": cell_b["id"]}),  # a move
+    ]
+    for step in steps:
+        expect(step(), 200)
+        drain(paused)
+    mine = [(r["added"], r["removed"], r["changed"]) for r in feed(api, start, device_id=host["id"])]
+    assert mine == [
+        ({}, {"tags": ["r"]}, {}),  # the cell masks the region's tags
+        # the strategy changes nothing for it: the only list it inherited is masked
+        ({"tags": ["h"]}, {}, {}),
+        ({"only_b": 1}, {}, {"ntp": {"old": "a", "new": "b"}, "tags": {"old": ["h"], "new": ["r", "h"]}}),
+    ]
+
+    start = cursor(api)
+    created = inv.host(cell=cell_b, variables={"own": 2})
+    expect(api.delete(f"/v1/hosts/{host['id']}"), 204)
+    drain(paused)
+    records = feed(api, start)
+    assert [(r["device_id"], r["added"], r["removed"]) for r in records] == [
+        (created["id"], {"ntp": "b", "only_b": 1, "tags": ["r"]}, {}),  # what it inherits, at its create
+        (created["id"], {"own": 2}, {}),  # its own variables, written beside the create
+        (host["id"], {}, {"ntp": "b", "only_b": 1, "own": 1, "tags": ["r", "h"]}),  # the delete
+    ]
+
+
+def test_a_cascade_delete_removes_everything_each_device_resolved(paused, craton):
+    tenant = craton.tenant()
+    api = tenant.client
+    made = fleet(tenant, hosts=2)
+    drain(paused)
+    start = cursor(api)
+    expect(api.delete(f"/v1/regions/{made['region']['id']}"), 204)
+    drain(paused)
+    got = by_device(feed(api, start))
+    assert {host["id"] for host in made["hosts"]} | {made["own"]["id"]} == set(got)
+    assert all(r["removed"] == {"ntp": "a", "dns": "d"} for i, r in got.items() if i != made["own"]["id"])
+    assert got[made["own"]["id"]]["removed"] == {"ntp": "mine", "dns": "d"}
+
+
+def test_a_round_stops_at_its_budget_and_the_next_goes_on(paused, craton):
+    tenant = craton.tenant()
+    api = tenant.client
+    made = fleet(tenant, hosts=4)
+    drain(paused)
+    start = cursor(api)
+    expect(api.put(f"/v1/regions/{made['region']['id']}/variables", json={"ntp": "1"}), 200)
+    expect(api.put(f"/v1/regions/{made['region']['id']}/variables", json={"ntp": "2"}), 200)
+    assert pump.process_pending(paused.engine, effects_budget=3) == pump.DEFAULT_BATCH, "more to do: come back"
+    assert len(feed(api, start)) == 4, "one change (four hosts) made it, the other waits"
+    drain(paused)
+    assert len(feed(api, start)) == 8
+
+
+def test_the_servers_own_pump_catches_up_by_itself(tmp_path_factory):
+    with (
+        throwaway_database("sqlite", tmp_path_factory.mktemp("db")) as url,
+        running_server("sqlite", url, events_interval=0.2) as live,
+    ):
+        api = live.client()
+        cloud = expect(api.post("/v1/clouds", json={"name": "c"}), 201)
+        region = expect(api.post("/v1/regions", json={"name": "r", "cloud_id": cloud["id"]}), 201)
+        host = {"name": "h", "cloud_id": cloud["id"], "region_id": region["id"], "ip_address": "10.0.0.1"}
+        host = expect(api.post("/v1/hosts", json={**host, "device_type": "server"}), 201)
+        expect(api.put(f"/v1/regions/{region['id']}/variables", json={"k": "v"}), 200)
+        change = last_change(api)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not feed(api, key="k"):
+            time.sleep(0.1)
+        made = [(r["device_id"], r["added"]) for r in feed(api, key="k") if r["change_id"] == change["id"]]
+        assert made == [(host["id"], {"k": "v"})]
