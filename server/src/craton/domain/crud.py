@@ -10,6 +10,7 @@ decision; row versions (ETags) are :mod:`craton.domain.versions`'.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -161,12 +162,13 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
         return existing
     if kind.check_references is not None:
         kind.check_references(conn, principal, values, existing)
-    stmt = sa.update(kind.table).where(kind.id_column == existing["id"]).values(**values, updated_at=principal.acted_at)
     # The row as written comes back with the UPDATE where the database can (SQLite, PostgreSQL):
     # one statement instead of a second read. MariaDB has no UPDATE ... RETURNING.
     returning = conn.dialect.update_returning
+    stmt = _update_statement(kind.table, tuple(sorted(values)), returning)
+    params = {f"new_{name}": value for name, value in values.items()}
     with conflicts_as(kind.conflict_message):
-        written = conn.execute(stmt.returning(*kind.table.c) if returning else stmt)
+        written = conn.execute(stmt, {**params, "row_id": existing["id"], "at": principal.acted_at})
         found = written.first() if returning else None
     # No row back: deleted by a concurrent transaction since the read above; get() says 404.
     row = as_row(found) if found is not None else get(conn, principal, kind, row_id)
@@ -182,6 +184,22 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
             new={str(name): row[name] for name in sorted(changed)},
         )
     return row
+
+
+@functools.lru_cache(maxsize=256)
+def _update_statement(table: sa.Table, names: tuple[str, ...], returning: bool) -> sa.Update:
+    """Built once per table and set of changed columns, run with the values as parameters.
+
+    An ``UPDATE`` with the values written in (``.values(**values)``) is a new statement on
+    every request, and building it and its cache key cost about as much CPU as running it.
+    """
+    columns = {name: sa.bindparam(f"new_{name}", type_=table.c[name].type) for name in names}
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("row_id"))
+        .values({**columns, "updated_at": sa.bindparam("at", type_=table.c.updated_at.type)})
+    )
+    return stmt.returning(*table.c) if returning else stmt
 
 
 def delete_row(conn: sa.Connection, principal: Principal, kind: Kind, row: Row, in_use_message: str) -> None:

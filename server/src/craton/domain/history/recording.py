@@ -22,6 +22,7 @@ Row = Mapping[str, Any]
 _SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "kind", "is_root"}
 MAX_REASON = 1000
 _INSERT = sa.insert(changes)
+_OUTBOX_INSERT = sa.insert(event_outbox)
 
 
 def snapshot(row: Row) -> dict[str, Any]:
@@ -118,4 +119,7 @@ def _to_outbox(conn: sa.Connection, principal: Principal, entries: Sequence[tupl
         {"project_id": project_id, "change_id": change_id, "created_at": principal.acted_at}
         for project_id, change_id in entries
     ]
-    bulk.insert_many(conn, event_outbox, rows)
+    if len(rows) == 1:
+        conn.execute(_OUTBOX_INSERT, rows[0])  # one record's row: a constant statement, no batch set-up
+    else:
+        bulk.insert_many(conn, event_outbox, rows)
