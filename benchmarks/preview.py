@@ -53,6 +53,7 @@ def measure(url: str, hosts: int, repeat: int) -> dict[str, float]:
                         conn, principal, containers.REGION, region_id, {"bench_key": n, "timezone": f"tz-{n}"}
                     ),
                     keys=["bench_key", "timezone"],
+                    own_rows_only=True,
                 )
                 page, _ = outcome.page(30, None)
                 orjson.dumps({"devices_affected": len(outcome.changes), "devices": [c.as_json() for c in page]})

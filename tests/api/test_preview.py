@@ -104,6 +104,13 @@ def test_variable_writes_on_every_level(craton: Craton) -> None:
     _check(tenant, "PUT", f"/v1/cells/{f['e1']['id']}/variables", {"tags": {"e1": 2}})
     preview = _check(tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {"tags": "deep"})
     assert preview["devices_affected"] == 4  # e1's three hosts and the switch now see both tags
+    _check(tenant, "PUT", f"/v1/cells/{f['e1']['id']}/variables", {"extra": [2, 1]})
+    preview = _check(
+        tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {"tags": "deep", "extra": "union"}
+    )
+    assert preview["devices_affected"] == 4  # e1's devices now see [2, 1] and the region's 1: [1, 2]
+    _check(tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {"extra": "append"})
+    _check(tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {})
 
 
 def test_moves_and_deletes(craton: Craton) -> None:

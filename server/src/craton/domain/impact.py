@@ -305,14 +305,19 @@ def preview(
     write: Callable[[], Any],
     deleted: bool = False,
     keys: Collection[str] | None = None,
+    *,
+    own_rows_only: bool = False,
 ) -> Impact:
     """Run ``write`` (a domain use case) in a savepoint that is rolled back; return what it would change.
 
     ``scopes`` name the objects written (``(kind, id)``). The snapshot before and after
     is taken in the same transaction, so it is consistent; ``deleted`` asks that the
     write's result (a delete's counts) be reported as what it removes; ``keys`` limits the
-    snapshots to the keys a variable or mask write names (nothing else can change, and no
-    device moves or goes).
+    snapshots to the only keys the write can change (a variables or masks write names them;
+    a merge-strategies write changes the keys whose strategy differs), and then no device
+    moves or goes. ``own_rows_only`` (a variables or masks write on the one object of
+    ``scopes``): the write changes nothing but that object's variables or masks of ``keys``,
+    so only those rows are read again after it.
 
     Only the devices' resolved values are compared for all of them (that is the count);
     a device's diff is built when its page asks for it. A delete snapshots no "before"
@@ -329,7 +334,7 @@ def preview(
         finally:
             savepoint.rollback()
         return Impact(Changes([], {}, {}, {}), _counts(result, deleted), result)
-    if keys is not None and len(scopes) == 1 and not deleted:
+    if own_rows_only and keys is not None and len(scopes) == 1 and not deleted:
         # A variables or masks write: it changes the written object's values or masks of
         # ``keys`` and nothing else, and no device moves or goes. So every device's inputs
         # are read once; after the write only that object's rows are read again.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,6 +108,19 @@ def merge_strategies(conn: sa.Connection, principal: Principal, project_id: Any)
     """The project's declared strategy per variable key (keys not listed use ``replace``)."""
     row = tenancy.get(conn, principal, KIND, project_id)
     return variable_store.load_strategies(conn, [row["id"]]).get(row["id"], {})
+
+
+def changed_strategy_keys(conn: sa.Connection, project_id: Any, strategies: Mapping[str, Any]) -> set[str]:
+    """The keys whose strategy ``strategies`` would change (a key not declared is ``replace``).
+
+    Only those keys' resolved values can change: what a preview of the declaration resolves.
+    """
+    current = variable_store.load_strategies(conn, [str(project_id)]).get(str(project_id), {})
+    return {
+        key
+        for key in current.keys() | strategies.keys()
+        if current.get(key, merging.REPLACE) != strategies.get(key, merging.REPLACE)
+    }
 
 
 def set_merge_strategies(

@@ -10,7 +10,7 @@ device a delete removes is listed with ``deleted`` true), paginated by device id
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -87,12 +87,14 @@ def previewable(
     deletes: bool = False,
     keyed: bool = False,
     count: Callable[[Call], Mapping[str, int]] | None = None,
+    keys_of: Callable[[Call], Collection[str] | None] | None = None,
 ) -> Operation:
     """``op`` with ``?preview=true``; ``write`` is the use case to run (default: the handler itself).
 
     ``keyed``: the body names the only variable keys the write can change (an object's keys
     or a list of them), so the snapshots resolve those keys alone. ``count``: a delete's own
     preview (its counts); then the delete is not run at all (see ``impact.preview_delete``).
+    ``keys_of``: the only keys the write can change, worked out from the request (None: any).
     """
     if not reaches_devices(kind):
         return op
@@ -102,11 +104,14 @@ def previewable(
         if not call.query.get("preview"):
             return cast(Response, op.handler(call))  # a write: never a Streamed answer
         keys = list(call.body) if keyed and isinstance(call.body, (dict, list)) else None
+        if keys_of is not None:
+            keys = list(keys_of(call) or ()) or None
         target = [(kind.name, kind.info.parse_id(call.path["id"]))]
         if count is not None:
             outcome = impact.preview_delete(call.conn, target, lambda: count(call))
         else:
-            outcome = impact.preview(call.conn, target, lambda: run(call), deletes, keys)
+            own = keyed and keys is not None
+            outcome = impact.preview(call.conn, target, lambda: run(call), deletes, keys, own_rows_only=own)
         return JSONResponse({"preview": body(call, outcome, deletes)})
 
     other = {**op.other_responses, 200: RESPONSE}

@@ -34,6 +34,14 @@ STRATEGIES_RESPONSE: dict[str, Any] = {
 }
 
 
+def changed_strategy_keys(call: Call) -> set[str] | None:
+    """The keys whose strategy a declaration would change (``replace`` when not declared):
+    the only keys whose resolved values it can change (None: the body is not a declaration)."""
+    if not isinstance(call.body, dict):
+        return None
+    return projects.changed_strategy_keys(call.conn, call.path["id"], call.body)
+
+
 def read_strategies(call: Call) -> Response:
     strategies = projects.merge_strategies(call.conn, call.principal, call.path["id"])
     return JSONResponse({"merge_strategies": strategies})
@@ -65,6 +73,7 @@ ROUTES = [
                     response=STRATEGIES_RESPONSE,
                 ),
                 RESOURCE.kind,
+                keys_of=changed_strategy_keys,
             ),
         ],
         name="projects_merge_strategies",
