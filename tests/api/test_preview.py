@@ -111,6 +111,8 @@ def test_variable_writes_on_every_level(craton: Craton) -> None:
     assert preview["devices_affected"] == 4  # e1's devices now see [2, 1] and the region's 1: [1, 2]
     _check(tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {"extra": "append"})
     _check(tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {})
+    unchanged = _check(tenant, "PUT", f"/v1/projects/{tenant.project_id}/merge-strategies", {"ntp": "replace"})
+    assert unchanged["devices_affected"] == 0  # replace is what an undeclared key does
 
 
 def test_moves_and_deletes(craton: Craton) -> None:

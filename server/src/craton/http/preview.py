@@ -105,7 +105,8 @@ def previewable(
             return cast(Response, op.handler(call))  # a write: never a Streamed answer
         keys = list(call.body) if keyed and isinstance(call.body, (dict, list)) else None
         if keys_of is not None:
-            keys = list(keys_of(call) or ()) or None
+            found = keys_of(call)
+            keys = None if found is None else sorted(found)
         target = [(kind.name, kind.info.parse_id(call.path["id"]))]
         if count is not None:
             outcome = impact.preview_delete(call.conn, target, lambda: count(call))
