@@ -251,3 +251,20 @@ def test_the_servers_own_pump_catches_up_by_itself(tmp_path_factory):
             time.sleep(0.1)
         made = [(r["device_id"], r["added"]) for r in feed(api, key="k") if r["change_id"] == change["id"]]
         assert made == [(host["id"], {"k": "v"})]
+
+
+def test_a_device_made_after_a_change_gets_no_record_from_it(paused, craton):
+    tenant = craton.tenant()
+    api = tenant.client
+    made = fleet(tenant, hosts=1)
+    drain(paused)
+    start = cursor(api)
+    expect(api.put(f"/v1/regions/{made['region']['id']}/variables", json={"ntp": "later"}), 200)
+    change = last_change(api)
+    newcomer = tenant.inventory.host(cell=made["cell"])  # before the pump ran
+    drain(paused)
+    records = feed(api, start)
+    assert {r["device_id"] for r in records if r["change_id"] == change["id"]} == {made["hosts"][0]["id"]}
+    assert [(r["added"], r["changed"]) for r in records if r["device_id"] == newcomer["id"]] == [
+        ({"dns": "d", "ntp": "later"}, {})  # its create: what it inherits when the pump runs
+    ]

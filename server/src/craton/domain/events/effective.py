@@ -36,16 +36,12 @@ from craton.storage import variables as variable_store
 from craton.storage.devices import descendant_ids_query
 from craton.storage.owners import OwnerRef
 from craton.storage.rows import Row, as_rows
-from craton.storage.tables import changes, devices, merge_strategies, variable_masks
-from craton.storage.tables import variables as variables_table
+from craton.storage.tables import changes, devices
 
 DEVICE = "device"
 #: Owner kinds whose variables devices inherit (networks and interfaces resolve for themselves only).
 RESOLVING = frozenset({"project", "cloud", "region", "cell", DEVICE})
 PLACEMENT = ("parent_id", "cell_id", "region_id", "cloud_id")
-#: Past this many owners, variables of the named keys are read project-wide in one query
-#: rather than every variable of each owner.
-KEYED_OWNERS = 500
 _DEVICE_COLUMNS = (
     devices.c.id,
     devices.c.kind,
@@ -84,12 +80,20 @@ def compute(conn: sa.Connection, records: Sequence[Row]) -> Iterator[list[dict[s
     Lazily: the pump stops asking once a round has produced enough.
     """
     gone = _deleted_owners(conn, [record for record in records if record["action"] == "delete"])
-    born = _created_since(conn, records)
+    born: dict[int, int] | None = None
     for record in records:
         plan = _plan(conn, record)
-        if plan is not None and not plan.created:  # devices made after the change were not there for it
+        if plan is not None and not plan.created and _reaches_others(plan):
+            # Devices made after the change were not there for it. (A device's own change
+            # reaching only itself needs no look: it existed when the change was made.)
+            born = _created_since(conn, records) if born is None else born
             plan.after_rows = [row for row in plan.after_rows if born.get(row["id"], 0) < record["id"]]
         yield _evaluate(conn, plan, gone) if plan is not None and plan.after_rows else []
+
+
+def _reaches_others(plan: _Plan) -> bool:
+    owner = _owner_of(plan.record)
+    return owner is None or owner[0] != DEVICE or any(str(row["id"]) != owner[1] for row in plan.after_rows)
 
 
 def _created_since(conn: sa.Connection, records: Sequence[Row]) -> dict[int, int]:
@@ -296,21 +300,9 @@ def _evaluate(conn: sa.Connection, plan: _Plan, gone: Mapping[OwnerRef, dict[str
 def _load(
     conn: sa.Connection, owners: set[OwnerRef], project_id: str, keys: set[str] | None
 ) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
-    """The owners' variables and masks and the project's strategies, only of ``keys`` when given."""
-    if keys is not None and len(owners) > KEYED_OWNERS:
-        owned: dict[OwnerRef, dict[str, Any]] = {}
-        owner_kinds = {kind for kind, _ in owners}
-        for key, kind, owner_id, value in variable_store.rows_with_keys(
-            conn, keys, owner_kinds, variables_table.c.project_id == project_id
-        ):
-            owned.setdefault((kind, owner_id), {})[key] = value
-        masks = variable_store.masks_with_keys(conn, keys, owner_kinds, variable_masks.c.project_id == project_id)
-        strategies = variable_store.strategies_with_keys(conn, keys, merge_strategies.c.project_id == project_id)
-        return owned, dict(masks), dict(strategies.get(project_id, {}))
-    loaded, masks, by_project = variable_store.load_for_resolution(conn, owners, [project_id])
-    owned = {owner: _only(values, keys) for owner, values in loaded.items()}
-    masks = {owner: set(_only(dict.fromkeys(cut), keys)) for owner, cut in masks.items()}
-    return owned, masks, dict(_only(by_project.get(project_id, {}), keys))
+    """The owners' variables and masks and the project's strategies, only of ``keys`` when given: one query."""
+    owned, masks, by_project = variable_store.load_for_resolution(conn, owners, [project_id], keys=keys)
+    return dict(owned), dict(masks), dict(by_project.get(project_id, {}))
 
 
 def _only(values: Mapping[str, Any], keys: Collection[str] | None) -> dict[str, Any]:
