@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import cascade, crud, hierarchy, kinds, placement, tenancy, versions
-from craton.domain.errors import Conflict, InvalidInput
+from craton.domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
@@ -101,12 +102,16 @@ def parent_kinds(conn: sa.Connection, rows: Sequence[Row]) -> dict[int, str]:
     return {row.id: row.kind for row in conn.execute(stmt).all()}
 
 
-def add_labels(conn: sa.Connection, principal: Principal, device: Row, new_labels: list[str]) -> list[str]:
+def add_labels(
+    conn: sa.Connection, principal: Principal, device: Row, new_labels: list[str], current: list[str] | None = None
+) -> list[str]:
     """Union with the existing set (the original's PUT semantics); duplicates are ignored.
 
+    ``current``: the device's labels, when the caller read them with the locked device.
     Returns the device's labels afterwards, sorted (byte-wise, as the database sorts them).
     """
-    current = labels_of(conn, [device["id"]])[device["id"]]
+    if current is None:
+        current = labels_of(conn, [device["id"]])[device["id"]]
     missing = sorted(set(new_labels) - set(current))
     if not missing:
         return current
@@ -143,15 +148,50 @@ def _locked_device(conn: sa.Connection, principal: Principal, kind: Kind, device
     return crud.get(conn, principal, kind, device_id, lock=True)
 
 
+@functools.lru_cache(maxsize=16)
+def _with_labels(kind: Kind, scoped: bool) -> sa.Select[Any]:
+    """Built once per kind: the device (locked) and its labels, a row per label (one, NULL, for none)."""
+    stmt = (
+        sa.select(devices, labels.c.label.label("carried_label"))
+        .select_from(devices.outerjoin(labels, labels.c.device_id == devices.c.id))
+        .where(devices.c.id == sa.bindparam("row_id"))
+    )
+    if scoped:
+        stmt = stmt.where(devices.c.project_id == sa.bindparam("scope_project"))
+    if kind.device_kind is not None:
+        stmt = stmt.where(devices.c.kind == kind.device_kind)
+    # PostgreSQL locks the device only (OF); MariaDB, which has no OF, the labels read too.
+    return stmt.order_by(labels.c.label).with_for_update(of=devices)
+
+
+def _locked_with_labels(
+    conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, action: str
+) -> tuple[Row, list[str]]:
+    """:func:`tenancy.get` with ``lock``, and the device's labels, in one query."""
+    kinds.authorize(principal, kind.info, action)
+    params = {"row_id": kind.info.parse_id(device_id)}
+    if not principal.is_root:
+        params["scope_project"] = principal.project_id
+    found = conn.execute(_with_labels(kind, not principal.is_root), params).all()
+    if not found:
+        raise NotFound.of(kind.label, device_id)
+    row = {name: value for name, value in found[0]._mapping.items() if name != "carried_label"}
+    return row, [entry.carried_label for entry in found if entry.carried_label is not None]
+
+
 def label(
     conn: sa.Connection, principal: Principal, kind: Kind, device_id: Any, new: list[str], if_match: str | None = None
 ) -> list[str]:
     """Add to the device's labels (the whole ``PUT .../labels``); all its labels afterwards.
 
-    The device stays locked from the read of its labels to the end of the transaction, so
-    the answer is computed from them, not read again.
+    The device, locked, and its labels are one query (``If-Match`` is compared with that
+    row); it stays locked to the end of the transaction, so the answer is computed from
+    them, not read again.
     """
-    return add_labels(conn, principal, _locked_device(conn, principal, kind, device_id, if_match), new)
+    row, current = _locked_with_labels(conn, principal, kind, device_id, "update" if if_match else "get")
+    if if_match and not versions.matches(kind, row, if_match):
+        raise PreconditionFailed(versions.STALE)
+    return add_labels(conn, principal, row, new, current)
 
 
 def unlabel(
