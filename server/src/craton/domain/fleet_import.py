@@ -970,7 +970,7 @@ def _level(change: _Change) -> int:
 
 
 def _update(conn: sa.Connection, sort: _Sort, changes: list[_Change], acted_at: Any) -> None:
-    """Write changed fields (one executemany per set of changed columns) and move every changed row's version."""
+    """Write changed fields (one statement per set of changed columns) and move every changed row's version."""
     table = sort.table
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for change in changes:
@@ -980,14 +980,11 @@ def _update(conn: sa.Connection, sort: _Sort, changes: list[_Change], acted_at: 
             values[name] = value
             change.row[name] = value
         change.row["updated_at"] = acted_at
-        by_columns[tuple(sorted(values))].append({"_id": change.row["id"], **{f"_{k}": v for k, v in values.items()}})
-    for columns, params in by_columns.items():
-        statement = (
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("_id"))
-            .values({**{name: sa.bindparam(f"_{name}") for name in columns}, "updated_at": acted_at})
+        by_columns[tuple(sorted(values))].append({"id": change.row["id"], **values})
+    for rows in by_columns.values():
+        bulk.update_many(
+            conn, table, [{name: row[name] for name in sorted(row)} for row in rows], {"updated_at": acted_at}
         )
-        conn.execute(statement, params)
 
 
 def _variable_writes(conn: sa.Connection, principal: Principal, changes: list[tuple[tuple[str, str], _Change]]) -> None:
@@ -1007,13 +1004,10 @@ def _variable_writes(conn: sa.Connection, principal: Principal, changes: list[tu
         for key, value in change.set_variables.items()
     ]
     variable_store.upsert_many(conn, set_rows)
-    removed = [
-        {"_kind": owner[0], "_id": owner[1], "_key": key}
-        for owner, change in changes
-        for key in change.removed_variables
-    ]
-    _delete_keys(conn, variables, removed)
-    added_masks, removed_masks = [], []
+    removals = [({"owner_kind": owner[0]}, owner[1], change.removed_variables) for owner, change in changes]
+    _delete_sets(conn, variables, "owner_id", "key", removals)
+    added_masks: list[dict[str, Any]] = []
+    removed_masks: list[tuple[dict[str, Any], Any, Iterable[str]]] = []
     for owner, change in changes:
         if change.masks is None:
             continue
@@ -1029,37 +1023,49 @@ def _variable_writes(conn: sa.Connection, principal: Principal, changes: list[tu
                     "updated_by": principal.username,
                 }
             )
-        removed_masks += [{"_kind": owner[0], "_id": owner[1], "_key": key} for key in set(before) - set(after)]
+        removed_masks.append(({"owner_kind": owner[0]}, owner[1], set(before) - set(after)))
     bulk.insert_many(conn, variable_masks, added_masks)
-    _delete_keys(conn, variable_masks, removed_masks)
-    added_labels, removed_labels = [], []
+    _delete_sets(conn, variable_masks, "owner_id", "key", removed_masks)
+    added_labels: list[dict[str, Any]] = []
+    removed_labels: list[tuple[dict[str, Any], Any, Iterable[str]]] = []
     for _, change in changes:
         if change.labels is None:
             continue
         before, after = change.labels
         device_id = change.row["id"]
         added_labels += [{"device_id": device_id, "label": label} for label in sorted(set(after) - set(before))]
-        removed_labels += [{"_id": device_id, "_label": label} for label in set(before) - set(after)]
+        removed_labels.append(({}, device_id, set(before) - set(after)))
     bulk.insert_many(conn, labels, added_labels)
-    if removed_labels:
-        conn.execute(
-            sa.delete(labels).where(
-                labels.c.device_id == sa.bindparam("_id"), labels.c.label == sa.bindparam("_label")
-            ),
-            removed_labels,
-        )
+    _delete_sets(conn, labels, "device_id", "label", removed_labels)
 
 
-def _delete_keys(conn: sa.Connection, table: sa.Table, params: list[dict[str, Any]]) -> None:
-    if params:
-        conn.execute(
-            sa.delete(table).where(
-                table.c.owner_kind == sa.bindparam("_kind"),
-                table.c.owner_id == sa.bindparam("_id"),
-                table.c.key == sa.bindparam("_key"),
-            ),
-            params,
-        )
+def _delete_sets(
+    conn: sa.Connection,
+    table: sa.Table,
+    id_column: str,
+    key_column: str,
+    removals: Iterable[tuple[Mapping[str, Any], Any, Iterable[str]]],
+) -> None:
+    """For each ``(fixed column values, id, keys)``, delete the id's rows with those keys.
+
+    Owners that lose the same keys share statements (``key IN (...) AND id IN (...)``,
+    a chunk of ids at a time): a sync that drops one variable from 10,000 hosts is five
+    statements, not 10,000.
+    """
+    groups: dict[tuple[tuple[tuple[str, Any], ...], tuple[str, ...]], list[Any]] = defaultdict(list)
+    for fixed, row_id, keys in removals:
+        wanted = tuple(sorted(keys))
+        if wanted:
+            groups[(tuple(sorted(fixed.items())), wanted)].append(row_id)
+    for (pinned, keys), ids in groups.items():
+        for chunk in _chunks(ids):
+            conn.execute(
+                sa.delete(table).where(
+                    *(table.c[name] == value for name, value in pinned),
+                    table.c[key_column].in_(keys),
+                    table.c[id_column].in_(chunk),
+                )
+            )
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:

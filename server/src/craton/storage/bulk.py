@@ -76,6 +76,48 @@ def _unnest_statement(
     return sa.text(sql)
 
 
+def update_many(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], also: Mapping[str, Any]
+) -> None:
+    """Set each row's values (all rows with the same keys, ``id`` among them) and ``also`` on every row.
+
+    PostgreSQL: one ``UPDATE ... FROM unnest(...)``; elsewhere an executemany by id.
+    """
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != "id"]
+    if conn.dialect.name != "postgresql":
+        statement = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("_id"))
+            .values({**{name: sa.bindparam(f"_{name}") for name in columns}, **also})
+        )
+        conn.execute(statement, [{"_id": row["id"], **{f"_{name}": row[name] for name in columns}} for row in rows])
+        return
+    params: dict[str, Any] = {}
+    for index, name in enumerate(["id", *columns]):
+        process = table.c[name].type.bind_processor(conn.dialect)
+        values = [row[name] for row in rows]
+        params[f"c{index}"] = [process(value) for value in values] if process else values
+    for index, (name, value) in enumerate(also.items()):
+        process = table.c[name].type.bind_processor(conn.dialect)
+        params[f"a{index}"] = process(value) if process else value
+    conn.execute(_update_statement(table, tuple(columns), tuple(also)), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(table: sa.Table, columns: tuple[str, ...], also: tuple[str, ...]) -> sa.TextClause:
+    everything = ("id", *columns)
+    arrays = ", ".join(f"CAST(:c{index} AS {_array_type(table.c[name])}[])" for index, name in enumerate(everything))
+    aliases = ", ".join(f"c{index}" for index in range(len(everything)))
+    assignments = [f"{_quote(name)} = u.c{index + 1}" for index, name in enumerate(columns)]
+    assignments += [f"{_quote(name)} = :a{index}" for index, name in enumerate(also)]
+    return sa.text(
+        f"UPDATE {_quote(table.name)} AS t SET {', '.join(assignments)} "
+        f"FROM unnest({arrays}) AS u({aliases}) WHERE t.id = u.c0"
+    )
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
