@@ -18,7 +18,17 @@ from craton.domain.errors import Forbidden, InvalidInput, PreconditionFailed
 from craton.domain.principal import Principal, Role
 from craton.domain.readmodel import Show
 from craton.http.routes import kind_module
+from craton.storage.engine import transaction
 from tests.api.helpers import Craton, Tenant, expect
+
+
+def _writing(craton: Craton) -> Any:
+    """A write transaction that queues on SQLite's write lock as the server's own writes do.
+
+    A plain ``engine.begin()`` takes the lock only at its first write, and then loses to the
+    server's background pump with "database is locked"; the write queue waits its turn.
+    """
+    return transaction(craton.server.engine, writes=True)
 
 
 def _admin(tenant: Tenant) -> Principal:
@@ -41,7 +51,7 @@ def _host_values(inv: Any, **extra: Any) -> dict[str, Any]:
 def test_create_a_device_with_labels_and_variables_in_one_call(craton: Craton) -> None:
     tenant = craton.tenant()
     values = _host_values(tenant.inventory, labels=["b", "a"])
-    with craton.server.engine.begin() as conn:
+    with _writing(craton) as conn:
         row = objects.create(conn, _admin(tenant), device_domain.HOST, values, {"role": "web"})
     shown = expect(tenant.client.get(f"/v1/hosts/{row['id']}"), 200)
     assert shown["labels"] == ["a", "b"]
@@ -51,7 +61,7 @@ def test_create_a_device_with_labels_and_variables_in_one_call(craton: Craton) -
 
 def test_create_a_project_makes_its_id(craton: Craton) -> None:
     root = Principal(project_id=craton.tenant().project_id, username="root", role=Role.ROOT)
-    with craton.server.engine.begin() as conn:
+    with _writing(craton) as conn:
         row = objects.create(conn, root, projects.KIND, {"name": "uc-project"}, {"tier": 1})
     assert len(row["id"]) == 36 and row["name"] == "uc-project"
     assert expect(craton.root.get(f"/v1/projects/{row['id']}/variables"), 200)["variables"] == {"tier": 1}
@@ -60,7 +70,7 @@ def test_create_a_project_makes_its_id(craton: Craton) -> None:
 def test_create_is_refused_without_the_role(craton: Craton) -> None:
     tenant = craton.tenant()
     member = Principal(project_id=tenant.project_id, username="m", role=Role.MEMBER)
-    with pytest.raises(Forbidden), craton.server.engine.begin() as conn:
+    with pytest.raises(Forbidden), _writing(craton) as conn:
         objects.create(conn, member, projects.KIND, {"name": "not-allowed"})
 
 
@@ -68,7 +78,7 @@ def test_update_with_a_stale_version_changes_nothing(craton: Craton) -> None:
     tenant = craton.tenant()
     cloud = tenant.inventory.cloud(name="uc-cloud")
     stale = '"0123456789abcdef01234567"'
-    with pytest.raises(PreconditionFailed), craton.server.engine.begin() as conn:
+    with pytest.raises(PreconditionFailed), _writing(craton) as conn:
         objects.update(conn, _admin(tenant), containers.CLOUD, cloud["id"], {"name": "renamed"}, stale)
     assert expect(tenant.client.get(f"/v1/clouds/{cloud['id']}"), 200)["name"] == "uc-cloud"
 
@@ -77,7 +87,7 @@ def test_update_with_the_current_version_writes_and_moves_the_version(craton: Cr
     tenant = craton.tenant()
     cloud = tenant.inventory.cloud(name="uc-cloud")
     etag = tenant.client.get(f"/v1/clouds/{cloud['id']}").headers["etag"]
-    with craton.server.engine.begin() as conn:
+    with _writing(craton) as conn:
         row = objects.update(conn, _admin(tenant), containers.CLOUD, cloud["id"], {"name": "renamed"}, etag)
     assert row["name"] == "renamed"
     assert versions.version_tag(containers.CLOUD, row) != etag
@@ -91,7 +101,7 @@ def test_update_moves_a_cell_with_its_devices(craton: Craton) -> None:
     east, west = inv.region(cloud, name="east"), inv.region(cloud, name="west")
     cell = inv.cell(east)
     host = inv.host(cell=cell)
-    with craton.server.engine.begin() as conn:
+    with _writing(craton) as conn:
         objects.update(conn, _admin(tenant), containers.CELL, cell["id"], {"region_id": west["id"]})
     assert expect(tenant.client.get(f"/v1/hosts/{host['id']}"), 200)["region_id"] == west["id"]
 
@@ -105,9 +115,9 @@ def test_a_device_move_with_children_needs_with_children(craton: Craton) -> None
     parent = inv.host(cell=cell)
     child = inv.host(cell=cell, parent=parent)
     move = {"region_id": west["id"], "cell_id": None}
-    with pytest.raises(InvalidInput, match="with_children"), craton.server.engine.begin() as conn:
+    with pytest.raises(InvalidInput, match="with_children"), _writing(craton) as conn:
         objects.update(conn, _admin(tenant), device_domain.HOST, parent["id"], move)
-    with craton.server.engine.begin() as conn:
+    with _writing(craton) as conn:
         objects.update(conn, _admin(tenant), device_domain.HOST, parent["id"], move, with_children=True)
     assert expect(tenant.client.get(f"/v1/hosts/{child['id']}"), 200)["region_id"] == west["id"]
 
@@ -118,14 +128,14 @@ def test_delete_previews_then_refuses_a_stale_version_then_deletes(craton: Crato
     cell = inv.cell(inv.region(inv.cloud()))
     inv.host(cell=cell)
     principal = _admin(tenant)
-    with craton.server.engine.begin() as conn:
+    with _writing(craton) as conn:
         counted = objects.delete(conn, principal, containers.CELL, cell["id"], '"stale"', preview=True)
     assert counted["cells"] == 1 and counted["hosts"] == 1
-    with pytest.raises(PreconditionFailed), craton.server.engine.begin() as conn:
+    with pytest.raises(PreconditionFailed), _writing(craton) as conn:
         objects.delete(conn, principal, containers.CELL, cell["id"], '"stale"')
     expect(tenant.client.get(f"/v1/cells/{cell['id']}"), 200)
     etag = tenant.client.get(f"/v1/cells/{cell['id']}").headers["etag"]
-    with craton.server.engine.begin() as conn:
+    with _writing(craton) as conn:
         objects.delete(conn, principal, containers.CELL, cell["id"], etag)
     expect(tenant.client.get(f"/v1/cells/{cell['id']}"), 404)
 
