@@ -12,6 +12,8 @@ and the event pump run them (the domain use case in one write transaction; the p
 3. **single host write**: ``--writes`` host variable writes, each followed by the pump round that
    handles it, with the effective changes computed (after) and without (before: the pump as it was,
    the ``change`` events only). The write alone is also given: its statements did not change.
+   ``batched``: the same number of writes to different hosts, then the pump: rounds of many
+   changes, as a busy server's pump thread sees them (one round a second).
 
 Wall time and this process's CPU time (the server's share; the database's own CPU is not in it),
 best of ``--repeat`` for 1 and 2, totals for 3.
@@ -121,10 +123,25 @@ def measure(url: str, hosts: int, repeat: int, writes: int) -> dict[str, Any]:
         def nothing(conn: sa.Connection, records: Any) -> Iterator[list[dict[str, Any]]]:
             return iter([[] for _ in records])
 
+        def batched_writes(label: str) -> None:
+            """Writes to ``writes`` different hosts, then the pump: rounds of many changes, as in a busy server."""
+
+            def work() -> None:
+                for n in range(writes):
+                    with transaction(engine, writes=True) as conn:
+                        variable_domain.set_variables(
+                            conn, principal_for(project_id), devices.HOST, host_id + n, {"bench_key": f"{label}{n}"}
+                        )
+                drain(engine)
+
+            wall, cpu, _ = timed(work)
+            figures[f"batched_{label}_wall_s"], figures[f"batched_{label}_cpu_s"] = wall, cpu
+
         for label in ("before", "after", "before2", "after2"):
             effective.compute = nothing if label.startswith("before") else original  # type: ignore[assignment]
             try:
                 host_writes(label)
+                batched_writes(label)
             finally:
                 effective.compute = original  # type: ignore[assignment]
         return figures

@@ -268,3 +268,30 @@ def test_a_device_made_after_a_change_gets_no_record_from_it(paused, craton):
     assert [(r["added"], r["changed"]) for r in records if r["device_id"] == newcomer["id"]] == [
         ({"dns": "d", "ntp": "later"}, {})  # its create: what it inherits when the pump runs
     ]
+
+
+def test_device_writes_handled_in_one_round_each_tell_their_own(paused, craton):
+    """A round reads its device-level writes together; each still says exactly what it did."""
+    tenant = craton.tenant()
+    api = tenant.client
+    inv = tenant.inventory
+    region = inv.region(variables={"k": "region"})
+    parent = inv.host(region=region)
+    child = inv.host(region=region, parent=parent)
+    other = inv.network_device(region=region, variables={"j": "own"})
+    drain(paused)
+    start = cursor(api)
+    expect(api.put(f"/v1/hosts/{parent['id']}/variables", json={"k": "parent"}), 200)
+    expect(api.put(f"/v1/hosts/{child['id']}/variables", json={"j": "child"}), 200)
+    expect(api.put(f"/v1/network-devices/{other['id']}/variables/masks", json=["k"]), 200)
+    expect(api.request("DELETE", f"/v1/hosts/{parent['id']}/variables", json=["k"]), 204)
+    drain(paused)
+    got = [(r["device_id"], r["device_type"], r["added"], r["removed"], r["changed"]) for r in feed(api, start)]
+    assert got == [
+        (parent["id"], "host", {}, {}, {"k": {"old": "region", "new": "parent"}}),
+        (child["id"], "host", {}, {}, {"k": {"old": "region", "new": "parent"}}),
+        (child["id"], "host", {"j": "child"}, {}, {}),
+        (other["id"], "network_device", {}, {"k": "region"}, {}),
+        (parent["id"], "host", {}, {}, {"k": {"old": "parent", "new": "region"}}),
+        (child["id"], "host", {}, {}, {"k": {"old": "parent", "new": "region"}}),
+    ]

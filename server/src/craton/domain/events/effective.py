@@ -80,15 +80,86 @@ def compute(conn: sa.Connection, records: Sequence[Row]) -> Iterator[list[dict[s
     Lazily: the pump stops asking once a round has produced enough.
     """
     gone = _deleted_owners(conn, [record for record in records if record["action"] == "delete"])
+    cache = _prefetch(conn, records)
     born: dict[int, int] | None = None
     for record in records:
-        plan = _plan(conn, record)
+        plan = _plan(conn, record, cache)
         if plan is not None and not plan.created and _reaches_others(plan):
             # Devices made after the change were not there for it. (A device's own change
             # reaching only itself needs no look: it existed when the change was made.)
             born = _created_since(conn, records) if born is None else born
             plan.after_rows = [row for row in plan.after_rows if born.get(row["id"], 0) < record["id"]]
-        yield _evaluate(conn, plan, gone) if plan is not None and plan.after_rows else []
+        yield _evaluate(conn, plan, gone, cache) if plan is not None and plan.after_rows else []
+
+
+@dataclass
+class _Prefetched:
+    """A round's device-level ``variables`` and ``masks`` changes, read together.
+
+    Many single-device writes in one round would otherwise cost two queries each (the
+    device with the devices below it, and their chains' inputs); read together they cost
+    two (three with nested devices) for the round.
+    """
+
+    reach: dict[int, list[dict[str, Any]]]
+    owners: set[OwnerRef]
+    keys: set[str]
+    owned: Mapping[OwnerRef, Mapping[str, Any]]
+    masks: Mapping[OwnerRef, set[str]]
+    strategies: Mapping[str, Mapping[str, str]]
+
+    def inputs(
+        self, owners: set[OwnerRef], project_id: str, keys: set[str]
+    ) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
+        owned = {owner: _only(self.owned[owner], keys) for owner in owners if owner in self.owned}
+        masks = {owner: self.masks[owner] & keys for owner in owners if owner in self.masks}
+        return owned, masks, _only(self.strategies.get(project_id, {}), keys)
+
+
+def _device_keys(record: Row) -> set[str] | None:
+    """The keys a device's own ``variables`` or ``masks`` record names (None: another kind of record)."""
+    owner = _owner_of(record)
+    old, new = record["old"], record["new"]
+    if owner is None or owner[0] != DEVICE:
+        return None
+    if record["action"] == "variables" and isinstance(old, dict) and isinstance(new, dict):
+        return {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
+    if record["action"] == "masks" and isinstance(old, list) and isinstance(new, list):
+        return set(old) ^ set(new)
+    return None
+
+
+def _prefetch(conn: sa.Connection, records: Sequence[Row]) -> _Prefetched | None:
+    """Read together what a round's device-level variables and masks changes need (two or more of them)."""
+    keys: set[str] = set()
+    ids: set[int] = set()
+    for record in records:
+        named = _device_keys(record)
+        if named:
+            keys.update(named)
+            ids.add(int(record["resource_id"]))
+    if len(ids) < 2:
+        return None
+    listed = sorted(ids)
+    rows = [dict(row) for row in as_rows(conn.execute(_REACHED_MANY, {"ids": listed, "seeds": listed}))]
+    by_id = {row["id"]: row for row in rows}
+    reach: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in listed}
+    for row in rows:  # each device reaches itself and every device below it
+        if row["id"] in reach:
+            reach[row["id"]].append(row)
+        parent, seen = row["parent_id"], {row["id"]}
+        while parent in by_id and parent not in seen:
+            if parent in reach:
+                reach[parent].append(row)
+            seen.add(parent)
+            parent = by_id[parent]["parent_id"]
+    parents = resolution.parent_map_for(conn, DEVICE, rows)
+    owners = {owner for row in rows for owner in resolution.chain(DEVICE, row, parents)}
+    projects = {str(row["project_id"]) for row in rows}
+    owned, masks, strategies = variable_store.load_for_resolution(conn, owners, projects, keys=keys)
+    for listed_rows in reach.values():
+        listed_rows.sort(key=lambda row: row["id"])
+    return _Prefetched(reach, owners, keys, owned, masks, strategies)
 
 
 def _reaches_others(plan: _Plan) -> bool:
@@ -119,7 +190,7 @@ def _owner_of(record: Row) -> tuple[str, str] | None:
     return (info.name, str(record["resource_id"])) if info.name in RESOLVING else None
 
 
-def _plan(conn: sa.Connection, record: Row) -> _Plan | None:
+def _plan(conn: sa.Connection, record: Row, cache: _Prefetched | None = None) -> _Plan | None:
     owner = _owner_of(record)
     if owner is None:
         return None
@@ -130,11 +201,11 @@ def _plan(conn: sa.Connection, record: Row) -> _Plan | None:
     if action == "variables" and isinstance(old, dict) and isinstance(new, dict):
         keys = {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
         plan = _Plan(record, keys, owned_before={owner: dict(old)}, owned_after={owner: dict(new)})
-        return _reach(conn, plan, kind, owner_id)
+        return _reach(conn, plan, kind, owner_id, cache)
     if action == "masks" and isinstance(old, list) and isinstance(new, list):
         keys = set(old) ^ set(new)
         plan = _Plan(record, keys, masks_before={owner: set(old)}, masks_after={owner: set(new)})
-        return _reach(conn, plan, kind, owner_id)
+        return _reach(conn, plan, kind, owner_id, cache)
     if action == "merge_strategies" and kind == "project":
         keys = {key for key in {*old, *new} if old.get(key, merging.REPLACE) != new.get(key, merging.REPLACE)}
         plan = _Plan(record, keys, strategies_before=dict(old), strategies_after=dict(new))
@@ -184,6 +255,17 @@ _REACHED = {
     **{kind: _reached(impact.scope(kind, _OWNER)) for kind in ("project", "cloud", "region", "cell")},
     DEVICE: _reached(sa.or_(devices.c.id == _OWNER, devices.c.id.in_(descendant_ids_query(_OWNER)))),  # type: ignore[arg-type]
 }
+_BELOW_ANY = sa.select(devices.c.id).where(devices.c.parent_id.in_(sa.bindparam("seeds", expanding=True)))
+_BELOW_ANY_TREE = _BELOW_ANY.cte("below_any", recursive=True)
+_BELOW_ANY_TREE = _BELOW_ANY_TREE.union(
+    sa.select(devices.c.id).join(_BELOW_ANY_TREE, devices.c.parent_id == _BELOW_ANY_TREE.c.id)
+)
+_REACHED_MANY = _reached(
+    sa.or_(
+        devices.c.id.in_(sa.bindparam("ids", expanding=True)),
+        devices.c.id.in_(sa.select(_BELOW_ANY_TREE.c.id)),
+    )
+)
 _CREATED_SINCE = sa.select(changes.c.resource_id, changes.c.id).where(
     changes.c.project_id.in_(sa.bindparam("projects", expanding=True)),
     changes.c.id > sa.bindparam("after"),
@@ -196,9 +278,12 @@ def _devices(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[dict[st
     return [dict(row) for row in as_rows(conn.execute(sa.select(*_DEVICE_COLUMNS).where(where).order_by(devices.c.id)))]
 
 
-def _reach(conn: sa.Connection, plan: _Plan, kind: str, owner_id: str) -> _Plan:
+def _reach(conn: sa.Connection, plan: _Plan, kind: str, owner_id: str, cache: _Prefetched | None = None) -> _Plan:
     """The devices the owner's values reach, as they are placed now."""
     if plan.keys is not None and not plan.keys:
+        return plan
+    if cache is not None and kind == DEVICE and int(owner_id) in cache.reach:
+        plan.after_rows = [dict(row) for row in cache.reach[int(owner_id)]]
         return plan
     owner: Any = owner_id if kind == "project" else int(owner_id)
     rows = conn.execute(_REACHED[kind if kind in _REACHED else DEVICE], {"owner": owner})
@@ -241,7 +326,9 @@ def _deleted_owners(conn: sa.Connection, deletes: Sequence[Row]) -> dict[OwnerRe
     return found
 
 
-def _evaluate(conn: sa.Connection, plan: _Plan, gone: Mapping[OwnerRef, dict[str, Any]]) -> list[dict[str, Any]]:
+def _evaluate(
+    conn: sa.Connection, plan: _Plan, gone: Mapping[OwnerRef, dict[str, Any]], cache: _Prefetched | None = None
+) -> list[dict[str, Any]]:
     record = plan.record
     project_id = str(record["project_id"])
     rows = plan.after_rows
@@ -254,7 +341,10 @@ def _evaluate(conn: sa.Connection, plan: _Plan, gone: Mapping[OwnerRef, dict[str
         row["id"]: resolution.chain(DEVICE, plan.before_rows.get(row["id"], row), parents_before) for row in rows
     }
     owners = {owner for chain in (*chains_after.values(), *chains_before.values()) for owner in chain}
-    owned, masks, strategies = _load(conn, owners, project_id, plan.keys)
+    if cache is not None and plan.keys is not None and owners <= cache.owners and plan.keys <= cache.keys:
+        owned, masks, strategies = cache.inputs(owners, project_id, plan.keys)
+    else:
+        owned, masks, strategies = _load(conn, owners, project_id, plan.keys)
     for owner, values in gone.items():
         if owner in owners and owner not in owned:
             owned[owner] = _only(values, plan.keys)
