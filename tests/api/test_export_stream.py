@@ -205,3 +205,19 @@ def test_a_client_that_hangs_up_frees_the_connection(craton: Craton) -> None:
         time.sleep(0.05)
     assert pool.checkedout() <= before  # type: ignore[attr-defined]
     expect(client.get("/v1/clouds"), 200)
+
+
+def test_head_answers_the_headers_only_and_errors_come_before_the_body(craton: Craton) -> None:
+    tenant = craton.tenant()
+    tenant.inventory.host(tenant.inventory.region(name="r"), name="h")
+    pool = craton.server.engine.pool
+    before = pool.checkedout()  # type: ignore[attr-defined]
+    head = tenant.client.head("/v1/export", params={"format": "yaml"})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"].startswith("application/yaml")
+    assert head.headers["content-disposition"] == 'attachment; filename="fleet.yaml"'
+    assert pool.checkedout() <= before  # type: ignore[attr-defined]
+    missing = tenant.client.get("/v1/export", params={"region_id": 999_999_999})
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+    unauthenticated = craton.client({}).get("/v1/export")
+    assert unauthenticated.status_code == 401 and unauthenticated.json()["status"] == 401
