@@ -13,7 +13,8 @@ arrives and keeping none of it (only its size, and, with ``--check``, the docume
 the timing), and reports per format:
 
 * wall time of the whole request and time to the first byte (client side), bytes received;
-* the server's CPU time for the request (user + system, /proc/<pid>/stat, before and after);
+* the server's CPU time for the request (user + system, /proc/<pid>/stat, before and after),
+  and on PostgreSQL that of the database backends serving it (benchmarks/run.py CpuWindow);
 * the server's resident memory before the first export and its peak (``VmHWM``) after each one;
 * the load average when the request started (the machine is shared, so CPU beside wall time).
 
@@ -39,7 +40,8 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.common import throwaway_database  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
-from benchmarks.inventory import Server, cpu_seconds, proc_status  # noqa: E402
+from benchmarks.inventory import proc_status  # noqa: E402
+from benchmarks.run import Server, running_server  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGET_S = 10.0
@@ -65,28 +67,29 @@ def shape_for(hosts: int) -> dict[str, int]:
 
 def stream_export(server: Server, client: httpx.Client, params: dict[str, Any], keep: bool) -> dict[str, Any]:
     load = Path("/proc/loadavg").read_text().split()[:3]
-    cpu_before = cpu_seconds(server.process.pid)
     started = time.perf_counter()
     first_byte = None
     size = 0
     kept: list[bytes] = []
-    with client.stream("GET", "/v1/export", params=params) as response:
-        response.raise_for_status()
-        for chunk in response.iter_raw():
-            if first_byte is None:
-                first_byte = time.perf_counter() - started
-            size += len(chunk)
-            if keep:
-                kept.append(chunk)
-    wall = time.perf_counter() - started
-    time.sleep(0.2)  # the server finishes its bookkeeping after the last byte
+    with server.cpu_window().measure() as cpu:
+        with client.stream("GET", "/v1/export", params=params) as response:
+            response.raise_for_status()
+            for chunk in response.iter_raw():
+                if first_byte is None:
+                    first_byte = time.perf_counter() - started
+                size += len(chunk)
+                if keep:
+                    kept.append(chunk)
+        wall = time.perf_counter() - started
+        time.sleep(0.2)  # the server finishes its bookkeeping after the last byte
     return {
         "format": params.get("format", "json"),
         "wall_s": round(wall, 2),
         "first_byte_s": round(first_byte or 0.0, 3),
         "bytes": size,
-        "server_cpu_s": round(cpu_seconds(server.process.pid) - cpu_before, 2),
-        "server_peak_rss_mb": round(proc_status(server.process.pid, "VmHWM"), 1),
+        "server_cpu_s": round(cpu.server, 2),
+        "database_cpu_s": None if cpu.db is None else round(cpu.db, 2),
+        "server_peak_rss_mb": round(max(proc_status(pid, "VmHWM") for pid in server.pids), 1),
         "loadavg": " ".join(load),
         "body": b"".join(kept) if keep else None,
     }
@@ -117,11 +120,9 @@ def measure(
         "X-Auth-User": facts["username"],
         "X-Auth-Token": facts["api_key"],
     }
-    server = Server(url, workdir)
     results = []
-    try:
-        server.wait_ready(headers)
-        rss_idle = proc_status(server.process.pid, "VmRSS")
+    with running_server(url, 1, workdir, headers) as server:
+        rss_idle = max(proc_status(pid, "VmRSS") for pid in server.pids)
         with httpx.Client(base_url=server.url, headers=headers, timeout=600) as client:
             for format in args.formats.split(","):
                 figures = stream_export(server, client, {"format": format}, keep=args.check)
@@ -131,20 +132,19 @@ def measure(
                 figures.update(backend=backend, hosts=facts["sizes"]["hosts"], server_rss_idle_mb=round(rss_idle, 1))
                 say(json.dumps(figures))
                 results.append(figures)
-    finally:
-        server.stop()
     return results
 
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| backend | hosts | format | wall s | first byte s | server CPU s | bytes | RSS idle / peak MiB | load |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+        "| backend | hosts | format | wall s | 1st byte s | server CPU s | db CPU s | bytes | RSS MiB | load |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['backend']} | {r['hosts']:,} | {r['format']} | {r['wall_s']:.2f} | {r['first_byte_s']:.2f} "
-            f"| {r['server_cpu_s']:.2f} | {r['bytes']:,} | {r['server_rss_idle_mb']:.0f} / "
+            f"| {r['server_cpu_s']:.2f} | {r['database_cpu_s'] if r['database_cpu_s'] is not None else '-'} "
+            f"| {r['bytes']:,} | {r['server_rss_idle_mb']:.0f} / "
             f"{r['server_peak_rss_mb']:.0f} | {r['loadavg']} |"
         )
     return "\n".join(lines)
