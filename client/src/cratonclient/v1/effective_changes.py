@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from cratonclient import crud
 from cratonclient import exceptions as exc
 from cratonclient.session import json_body
+from cratonclient.v1 import feeds
 from cratonclient.v1.history import parse_time
 
 FILTERS = ("device_id", "cell_id", "region_id", "label", "key")
@@ -88,21 +88,14 @@ class EffectiveChangeManager(crud.CRUDClient):
         With ``follow``, keep asking every ``interval`` seconds for what is recorded next, for
         ``duration`` seconds (``None``: until the caller stops iterating).
         """
-        deadline = None if duration is None else time.monotonic() + duration
-        while True:
-            page = self.page(since, limit, **filters)
-            since = page.next_since
-            if page.effective_changes:
-                yield page
-                continue
-            if not follow:
-                return
-            wait = interval
-            if deadline is not None:
-                wait = min(interval, deadline - time.monotonic())
-                if wait <= 0:
-                    return
-            time.sleep(wait)
+        return feeds.walk(
+            lambda cursor: self.page(cursor, limit, **filters),
+            lambda page: page.effective_changes,
+            since,
+            follow=follow,
+            interval=interval,
+            duration=duration,
+        )
 
     def list(  # type: ignore[override]
         self, since: int = 0, limit: int | None = None, autopaginate: bool = True, **filters: Any

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from cratonclient import crud
 from cratonclient import exceptions as exc
 from cratonclient.session import json_body
+from cratonclient.v1 import feeds
 
 
 class Change(crud.Resource):
@@ -129,22 +129,14 @@ class ChangeManager(crud.CRUDClient):
         for ``duration`` seconds (``None``: until the caller stops iterating). ``filters``
         are ``page``'s: ``resource_type`` and ``user``.
         """
-        deadline = None if duration is None else time.monotonic() + duration
-        while True:
-            page = self.page(since, limit, **filters)
-            since = page.next_since
-            if page.changes:
-                yield page
-                continue
-            if not follow:
-                return
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return
-                time.sleep(min(interval, left))
-            else:
-                time.sleep(interval)
+        return feeds.walk(
+            lambda cursor: self.page(cursor, limit, **filters),
+            lambda page: page.changes,
+            since,
+            follow=follow,
+            interval=interval,
+            duration=duration,
+        )
 
     def list(  # type: ignore[override]
         self,
