@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, overload
 import sqlalchemy as sa
 
 from craton.domain import kinds, resolution
+from craton.domain.diffs import diff
 from craton.storage import variables as variable_store
 from craton.storage.devices import descendant_ids_query
 from craton.storage.owners import OwnerRef
@@ -179,19 +180,6 @@ def _rewritten(batches: list[_Batch], conn: sa.Connection, owner: OwnerRef, keys
 
 
 _CONTAINERS = frozenset({"project", "cloud", "region", "cell"})
-
-
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys added, removed and changed (``{"old": ..., "new": ...}``) between two variable sets."""
-    return {
-        "added": {key: after[key] for key in sorted(after.keys() - before.keys())},
-        "removed": {key: before[key] for key in sorted(before.keys() - after.keys())},
-        "changed": {
-            key: {"old": before[key], "new": after[key]}
-            for key in sorted(before.keys() & after.keys())
-            if before[key] != after[key]
-        },
-    }
 
 
 @dataclass(frozen=True)

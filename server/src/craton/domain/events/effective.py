@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from craton.domain import impact, kinds, merging, resolution
+from craton.domain.diffs import diff
 from craton.storage import variables as variable_store
 from craton.storage.devices import descendant_ids_query
 from craton.storage.owners import OwnerRef
@@ -427,19 +428,6 @@ def _strategies(
         return merging.merging_only(current)
     kept = {} if keys is None else {k: v for k, v in current.items() if k not in keys}
     return merging.merging_only({**kept, **_only(replaced, keys)})
-
-
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys ``added``, ``removed`` and ``changed`` (``{"old": ..., "new": ...}``) between two resolutions."""
-    return {
-        "added": {key: after[key] for key in sorted(after.keys() - before.keys())},
-        "removed": {key: before[key] for key in sorted(before.keys() - after.keys())},
-        "changed": {
-            key: {"old": before[key], "new": after[key]}
-            for key in sorted(before.keys() & after.keys())
-            if before[key] != after[key]
-        },
-    }
 
 
 def keys_of(effect: Mapping[str, Any]) -> set[str]:

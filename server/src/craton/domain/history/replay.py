@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain import kinds, merging, resolution
+from craton.domain import diffs, kinds, merging, resolution
 from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.principal import Principal
 from craton.storage.owners import OwnerRef
@@ -175,13 +175,5 @@ def variables_as_of(
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys added, removed and changed between two variable sets."""
-    return {
-        "added": {key: after[key] for key in sorted(after.keys() - before.keys())},
-        "removed": {key: before[key] for key in sorted(before.keys() - after.keys())},
-        "changed": {
-            key: {"from": before[key], "to": after[key]}
-            for key in sorted(before.keys() & after.keys())
-            if before[key] != after[key]
-        },
-    }
+    """Keys added, removed and changed (``{"from": ..., "to": ...}``) between two variable sets."""
+    return diffs.diff(before, after, "from", "to")
