@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import yaml
 
 from benchmarks.generate import generate
+from craton.domain import kinds
 from craton.storage import variables as variable_store
 from craton.storage.tables import cells, clouds, devices, labels, network_interfaces, networks, regions
 from tests.api.helpers import Craton, expect
@@ -54,7 +55,7 @@ def reference_document(conn: sa.Connection, project_id: str) -> dict[str, Any]:
         ("cell", cell_rows),
         ("network", network_rows),
         ("device", device_rows),
-        ("network-interface", interface_rows),
+        (kinds.NETWORK_INTERFACE.name, interface_rows),
     ):
         owners += [(kind, str(row["id"])) for row in found]
     owned = variable_store.load(conn, owners)
@@ -77,7 +78,7 @@ def reference_document(conn: sa.Connection, project_id: str) -> dict[str, Any]:
         item = _fields(network_interfaces, row)
         if row["network_id"]:
             item["network"] = network_names[row["network_id"]]
-        interfaces_of[row["device_id"]].append(own(item, ("network-interface", str(row["id"]))))
+        interfaces_of[row["device_id"]].append(own(item, (kinds.NETWORK_INTERFACE.name, str(row["id"]))))
     placed: dict[tuple[int, int | None], dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: {"networks": [], "devices": []}
     )
