@@ -538,6 +538,25 @@ def test_key_prefix_filter_on_real_changes_through_the_pump(
     assert mine[0]["new"]["ntp_server"] == "10.0.0.123" and "ntp_server" not in (mine[0]["old"] or {})
 
 
+def test_cell_filter_matches_change_events_of_network_devices(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    """A ``change`` record of a network device (resource type ``network_device``) has the device's cell."""
+    tenant = craton.tenant()
+    region = tenant.inventory.region()
+    cell = tenant.inventory.cell(region)
+    switch = tenant.inventory.network_device(cell=cell)
+    outside = tenant.inventory.network_device(region=region)
+    make_hook(
+        tenant.client, receiver.url, events=["change"], filters={"cell_ids": [cell["id"]], "actions": ["variables"]}
+    )
+    for device in (switch, outside):
+        expect(tenant.client.put(f"/v1/network-devices/{device['id']}/variables", json={"snmp": "public"}), 200)
+    run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)
+    mine = [r["body"]["data"] for r in receiver.received]
+    assert [(m["resource_type"], m["resource_id"]) for m in mine] == [("network_device", str(switch["id"]))]
+
+
 @pytest.fixture
 def tls_receiver(tmp_path: Any) -> Iterator[tuple[str, str]]:
     """An HTTPS server on 127.0.0.1 whose certificate names ``hooks.test`` only: (port, CA file)."""

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from craton.domain import crud
+from craton.domain import crud, kinds
 from craton.domain import webhook_delivery as delivery
 from craton.domain.errors import Conflict, InvalidInput, NotFound
 from craton.domain.principal import Principal, Role
@@ -212,10 +212,14 @@ def _event_keys(kind: str, payload: dict[str, Any]) -> set[str]:
     return {key for key in {*old, *new} if old.get(key) != new.get(key)}
 
 
+#: The resource types of devices as change records name them ("host", "network_device").
+_DEVICE_TYPES = frozenset(kinds.resource_types_of("device"))
+
+
 def _device_id(kind: str, payload: dict[str, Any]) -> int | None:
     if kind == "effective-change":
         return int(payload["device_id"])
-    if payload.get("resource_type") in ("host", "network-device") and str(payload.get("resource_id", "")).isdigit():
+    if payload.get("resource_type") in _DEVICE_TYPES and str(payload.get("resource_id", "")).isdigit():
         return int(payload["resource_id"])
     return None
 

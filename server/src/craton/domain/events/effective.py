@@ -105,6 +105,8 @@ class _Prefetched:
     reach: dict[int, list[dict[str, Any]]]
     owners: set[OwnerRef]
     keys: set[str]
+    #: The parent of every prefetched device's ancestor (closed: an ancestor's ancestors are in it).
+    parents: Mapping[int, int | None]
     owned: Mapping[OwnerRef, Mapping[str, Any]]
     masks: Mapping[OwnerRef, set[str]]
     strategies: Mapping[str, Mapping[str, str]]
@@ -160,7 +162,7 @@ def _prefetch(conn: sa.Connection, records: Sequence[Row]) -> _Prefetched | None
     owned, masks, strategies = variable_store.load_for_resolution(conn, owners, projects, keys=keys)
     for listed_rows in reach.values():
         listed_rows.sort(key=lambda row: row["id"])
-    return _Prefetched(reach, owners, keys, owned, masks, strategies)
+    return _Prefetched(reach, owners, keys, parents, owned, masks, strategies)
 
 
 def _reaches_others(plan: _Plan) -> bool:
@@ -333,10 +335,17 @@ def _evaluate(
     record = plan.record
     project_id = str(record["project_id"])
     rows = plan.after_rows
-    parents_after = resolution.parent_map_for(
-        conn, DEVICE, [*rows, *({"parent_id": parent} for parent in plan.parent_before.values())]
-    )
-    parents_before = {**parents_after, **plan.parent_before}
+    if (
+        cache is not None
+        and not plan.parent_before
+        and all(row["parent_id"] is None or row["parent_id"] in cache.parents for row in rows)
+    ):
+        parents_after: Mapping[int, int | None] = cache.parents  # holds every ancestor of these rows: no query
+    else:
+        parents_after = resolution.parent_map_for(
+            conn, DEVICE, [*rows, *({"parent_id": parent} for parent in plan.parent_before.values())]
+        )
+    parents_before = {**parents_after, **plan.parent_before} if plan.parent_before else parents_after
     chains_after = {row["id"]: resolution.chain(DEVICE, row, parents_after) for row in rows}
     chains_before = {
         row["id"]: resolution.chain(DEVICE, plan.before_rows.get(row["id"], row), parents_before) for row in rows

@@ -31,6 +31,9 @@ DEFAULT_BATCH = 500
 EFFECTS_BUDGET = 20_000
 
 
+_ANY_PENDING = sa.select(event_outbox.c.id).limit(1)
+
+
 def take_lease(conn: sa.Connection, name: str) -> bool:
     """Lock job ``name``'s lease row for this transaction; False when another process holds it.
 
@@ -49,9 +52,14 @@ def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH, effects_budge
     transaction; a round stops taking further changes once it has written ``effects_budget``
     of them (and then answers ``batch``, so that the runner comes back at once).
     """
+    with transaction(engine, writes=False) as conn:
+        # A plain read first: an idle round (or one another process just emptied) takes no
+        # write lock, so on SQLite it never makes the API's writers wait.
+        if conn.execute(_ANY_PENDING).first() is None:
+            return 0
     with transaction(engine, writes=True) as conn:
         if not take_lease(conn, LEASE):
-            return 0
+            return 0  # another process pumps: nothing was computed here
         pending = conn.execute(
             sa.select(event_outbox.c.id, event_outbox.c.change_id).order_by(event_outbox.c.change_id).limit(batch)
         ).all()
