@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +368,22 @@ def test_history_of_every_kind_and_the_change_feed(site: dict[str, Any]) -> None
         assert (first["action"], first["resource_id"]) == ("create", str(item)), kind
     table = ops.ok("host-history", str(site["host"]["id"]))
     assert "| variables | " in table and 'ntp: (unset) -> "10.1.0.2"' in table
+
+
+def test_effective_change_feed(site: dict[str, Any]) -> None:
+    """A host's variable write reaches ``effective-changes`` as that host's record (the pump runs every second)."""
+    ops = site["cli"]
+    host = site["host"]
+    ops.ok("host-vars-set", str(host["id"]), "feed_probe=probe-1")
+    deadline = time.monotonic() + 20
+    while True:
+        found = ops.json("effective-changes", "--all", "--device", str(host["id"]), "--key", "feed_probe")
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [(r["device_name"], r["added"], r["changed"]) for r in found] == [
+        (host["name"], {"feed_probe": "probe-1"}, {})
+    ]
 
 
 def test_user_commands(tenant: CLI) -> None:
