@@ -95,3 +95,14 @@ def split_list(values: Iterable[str] | None) -> list[str]:
     for value in values or ():
         result.extend(part.strip() for part in value.split(",") if part.strip())
     return result
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for counts such as ``--limit``: 1 or more."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+positive_int.__name__ = "positive integer"  # shown by argparse in "invalid ... value"

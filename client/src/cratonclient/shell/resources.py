@@ -174,7 +174,7 @@ def paging_args(spec: ResourceSpec) -> tuple[Arg, ...]:
         ),
         arg(
             "--limit",
-            type=_positive_int,
+            type=cliutils.positive_int,
             metavar="N",
             help=f"Show N {spec.plural} (one page; any N: the CLI asks the server for pages of "
             f"{MIN_PAGE_SIZE} to {MAX_PAGE_SIZE} as needed). Default: {DEFAULT_PAGE_SIZE} on a terminal.",
@@ -290,16 +290,6 @@ def _sort_keys(spec: ResourceSpec, text: str) -> str:
     if unknown or not keys:
         raise UsageError(f"invalid sort key {text!r} for {spec.plural}; choose from: {', '.join(spec.all_fields)}")
     return ",".join(keys)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
-
-
-_positive_int.__name__ = "positive integer"  # shown by argparse in "invalid ... value"
 
 
 # --- single objects --------------------------------------------------------------------------

@@ -32,16 +32,6 @@ DEFAULT_PAGE = 30
 _ID = arg("id", type=int, metavar="<webhook>", help="ID of the webhook.")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
-
-
-_positive.__name__ = "positive integer"  # shown by argparse in "invalid ... value"
-
-
 def _ids(values: list[Any]) -> list[int]:
     return [int(value) for value in values]
 
@@ -230,7 +220,12 @@ def _paging(plural: str, every: tuple[str, ...]) -> tuple[Arg, ...]:
             action="store_true",
             help="Fetch every page, not only the first (the default when stdout is not a terminal).",
         ),
-        arg("--limit", type=_positive, metavar="N", help=f"Show N {plural} (default {DEFAULT_PAGE} on a terminal)."),
+        arg(
+            "--limit",
+            type=cliutils.positive_int,
+            metavar="N",
+            help=f"Show N {plural} (default {DEFAULT_PAGE} on a terminal).",
+        ),
         arg("--marker", type=int, metavar="ID", help="Continue after this id (the last one of the previous page)."),
     )
 
