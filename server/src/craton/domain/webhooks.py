@@ -246,8 +246,6 @@ def matches(hook: Row, kind: str, payload: dict[str, Any], scope: tuple[int | No
         return False
     filters: dict[str, list[Any]] = hook["filters"]
     resource_type = payload.get("device_type") if kind == "effective-change" else payload.get("resource_type")
-    if kind == "effective-change" and resource_type not in (None, "host", "network-device"):
-        resource_type = "host" if payload.get("device_type") is None else resource_type
     if "resource_types" in filters and resource_type not in filters["resource_types"]:
         if not (kind == "effective-change" and "device" in filters["resource_types"]):
             return False
