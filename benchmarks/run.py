@@ -472,25 +472,32 @@ def _established_inodes(port: int) -> set[str]:
     return inodes
 
 
+def connections_held(port: int, pids: list[int]) -> dict[int, int]:
+    """How many established connections to local ``port`` each of ``pids`` holds open."""
+    inodes = _established_inodes(port)
+    held: dict[int, int] = {}
+    for pid in pids:
+        held[pid] = 0
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    held[pid] += link.startswith("socket:[") and link[8:-1] in inodes
+    return held
+
+
 def connections_per_worker(server: Server) -> list[int]:
     """How many client connections each worker process holds: the kernel, not the server, spreads them."""
-    port = urlsplit(server.url).port or 80
-    inodes = _established_inodes(port)
-    counts = []
+    workers = []
     for pid in server.pids:
         with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as cmdline:
             if b"resource_tracker" in cmdline.read():
                 continue
         if pid == server.process.pid and len(server.pids) > 1:
             continue  # the supervisor holds none
-        held = 0
-        with contextlib.suppress(OSError):
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                with contextlib.suppress(OSError):
-                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
-                    held += link.startswith("socket:[") and link[8:-1] in inodes
-        counts.append(held)
-    return sorted(counts, reverse=True)
+        workers.append(pid)
+    held = connections_held(urlsplit(server.url).port or 80, workers)
+    return sorted(held.values(), reverse=True)
 
 
 def run_load(

@@ -101,6 +101,7 @@ def bench(backend: str, args: argparse.Namespace, work_dir: Path) -> list[dict[s
                             f"{backend:10} history {history:3} {name:30} c={concurrency:<2} "
                             f"{row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.1f}  p99 {row['p99_ms']:6.1f} ms  "
                             f"server CPU {row['server_cpu_ms_per_request']:.2f} ms/req  errors {row['errors']}  "
+                            f"connections per worker {'/'.join(map(str, row['connections_per_worker']))}  "
                             f"load {os.getloadavg()[0]:.2f}",
                             flush=True,
                         )

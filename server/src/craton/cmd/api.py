@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 import uvicorn
 
+from craton.cmd import listeners
 from craton.cmd.common import add_common_options, configure_logging, settings_from
 from craton.http import metrics
+
+APP = "craton.app:app_from_environment"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -45,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.config_file:
         os.environ["CRATON_CONFIG_FILE"] = args.config_file
     metrics.clear_directory()  # PROMETHEUS_MULTIPROC_DIR: nothing in it describes a living process yet
-    uvicorn.run(
-        "craton.app:app_from_environment",
+    serving: dict[str, Any] = dict(
         factory=True,
         host=settings.api_host,
         port=settings.api_port,
@@ -57,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         timeout_graceful_shutdown=30,
         proxy_headers=False,
     )
-    return 0
+    if settings.workers > 1 and listeners.supported():
+        # A socket per worker, so that connections spread evenly (cmd/listeners.py).
+        return listeners.serve(uvicorn.Config(APP, **serving))
+    else:
+        uvicorn.run(APP, **serving)
+        return 0
 
 
 if __name__ == "__main__":
