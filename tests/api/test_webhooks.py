@@ -465,6 +465,92 @@ def test_target_connects_to_the_address_it_checked(monkeypatch: pytest.MonkeyPat
         target("http://169.254.169.254/latest/meta-data", allow_private=False)
 
 
+def test_a_resolver_that_hangs_costs_one_failed_attempt_not_the_loop(
+    craton: Craton, server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seam test: ``socket.getaddrinfo`` replaced by one that never answers (until released)."""
+    release = threading.Event()
+
+    def hanging(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        release.wait(30)
+        raise socket.gaierror(socket.EAI_AGAIN, "released")
+
+    monkeypatch.setattr(webhook_delivery.socket, "getaddrinfo", hanging)
+    try:
+        started = time.monotonic()
+        with pytest.raises(webhook_delivery.ResolveTimeout, match="DNS lookup of host hooks.example.net timed out"):
+            target("https://hooks.example.net/in", allow_private=False, timeout=0.2)
+        assert time.monotonic() - started < 2
+        with pytest.raises(InvalidInput, match="did not resolve within 0.2 s"):
+            webhook_domain.check_url("https://hooks.example.net/in", allow_private=False, resolve_timeout=0.2)
+        # More deliveries than lookup slots, all to names that never resolve: each is one failed
+        # attempt with the reason, and the round ends within a few timeouts.
+        tenant = craton.tenant()
+        hooks = [make_hook(tenant.client, f"https://slow-{n}.example.net/hook") for n in range(6)]
+        publish(server, tenant.project_id, [effective(1, a=1)])
+        strict = Policy(max_attempts=1, timeout_seconds=0.3, allow_private_targets=False)
+        started = time.monotonic()
+        drain(server, strict)
+        assert time.monotonic() - started < 10
+        for n, hook in enumerate(hooks):
+            (delivery,) = _log(tenant.client, hook["id"])
+            assert delivery["status"] == "failed" and delivery["attempts"] == 1
+            assert delivery["last_error"] == f"DNS lookup of host slow-{n}.example.net timed out after 0.3 s"
+    finally:
+        release.set()
+
+
+#: A name no file knows: only DNS can answer it.
+SILENT_NAME = "hooks.craton-silent-dns.example"
+
+
+@pytest.fixture
+def silent_dns(tmp_path: Any) -> Iterator[str]:
+    """A resolv.conf whose only nameserver is a loopback UDP socket that reads queries and never answers."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1) to give craton-events a resolv.conf of its own")
+    nameserver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    address = f"127.{os.getpid() % 250 + 1}.{int(time.time()) % 250 + 1}.53"
+    nameserver.bind((address, 53))
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text(f"nameserver {address}\noptions timeout:30 attempts:1\n")
+    try:
+        yield str(resolv)
+    finally:
+        nameserver.close()
+
+
+def test_craton_events_with_a_silent_dns_server_records_a_timeout(
+    craton: Craton, server: LiveServer, silent_dns: str
+) -> None:
+    """No mocks: ``craton-events --once`` runs in a mount namespace whose resolver never answers."""
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, f"https://{SILENT_NAME}/hook", events=["effective-change"])
+    publish(server, tenant.project_id, [effective(1, a=1)])
+    script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"'
+    started = time.monotonic()
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, silent_dns, sys.executable]
+        + ["-m", "craton.cmd.events", "--once", "--database-url", server.database_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={
+            **os.environ,
+            "CRATON_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "false",
+            "CRATON_WEBHOOKS_TIMEOUT_SECONDS": "1",
+            "CRATON_WEBHOOKS_MAX_ATTEMPTS": "1",
+        },
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert elapsed < 20, f"the resolver's own 30 s timeout was waited for ({elapsed:.1f} s)"
+    (delivery,) = _log(tenant.client, hook["id"])
+    assert delivery["status"] == "failed" and delivery["attempts"] == 1 and delivery["response_code"] is None
+    assert delivery["last_error"] == f"DNS lookup of host {SILENT_NAME} timed out after 1 s"
+
+
 def test_finished_deliveries_are_pruned_after_the_retention(
     craton: Craton, receiver: Receiver, server: LiveServer
 ) -> None:
@@ -555,6 +641,72 @@ def test_cell_filter_matches_change_events_of_network_devices(
     run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)
     mine = [r["body"]["data"] for r in receiver.received]
     assert [(m["resource_type"], m["resource_id"]) for m in mine] == [("network_device", str(switch["id"]))]
+
+
+#: The error's list of what ``filters.resource_types`` accepts.
+ACCEPTED_TYPES = (
+    "accepted: project, user, cloud, region, cell, host, network_device, network, network_interface, device"
+)
+
+
+def test_resource_types_are_stored_as_events_spell_them_and_unknown_ones_refused(craton: Craton) -> None:
+    tenant = craton.tenant()
+    hook = make_hook(
+        tenant.client, "http://127.0.0.1/", filters={"resource_types": ["network-device", "host", "network_device"]}
+    )
+    assert hook["filters"] == {"resource_types": ["network_device", "host"]}
+    assert expect(tenant.client.get(f"/v1/webhooks/{hook['id']}"), 200)["filters"] == hook["filters"]
+    updated = tenant.client.put(
+        f"/v1/webhooks/{hook['id']}", json={"filters": {"resource_types": ["network-interface", "device"]}}
+    )
+    assert expect(updated, 200)["filters"] == {"resource_types": ["network_interface", "device"]}
+    for wrong in ("network-devices", "Host", "switch", ""):
+        body = {"url": "http://127.0.0.1/", "secret": SECRET, "filters": {"resource_types": ["host", wrong]}}
+        expect_error(tenant.client.post("/v1/webhooks", json=body), 400, contains=[repr(wrong), ACCEPTED_TYPES])
+        put = tenant.client.put(f"/v1/webhooks/{hook['id']}", json={"filters": {"resource_types": [wrong]}})
+        expect_error(put, 400, contains=[repr(wrong), ACCEPTED_TYPES])
+    assert expect(tenant.client.get(f"/v1/webhooks/{hook['id']}"), 200)["filters"] == {
+        "resource_types": ["network_interface", "device"]
+    }
+
+
+def test_a_filter_spelled_network_device_receives_network_device_events(
+    craton: Craton, receiver: Receiver, server: LiveServer
+) -> None:
+    """The CLI's help used to suggest ``network-device``: such a webhook now gets the device's events."""
+    tenant = craton.tenant()
+    region = tenant.inventory.region()
+    switch = tenant.inventory.network_device(region=region)
+    host = tenant.inventory.host(region=region)
+    by_name = make_hook(tenant.client, receiver.url, filters={"resource_types": ["network-device"]})
+    devices = make_hook(tenant.client, receiver.url, events=["change"], filters={"resource_types": ["device"]})
+    expect(tenant.client.put(f"/v1/network-devices/{switch['id']}/variables", json={"snmp": "public"}), 200)
+    expect(tenant.client.put(f"/v1/hosts/{host['id']}/variables", json={"ntp": "10.0.0.1"}), 200)
+    run_craton_events_once(server.database_url, env=PRIVATE_TARGETS)
+    assert receiver.received and all(r["valid"] for r in receiver.received)
+
+    def seen(hook: dict[str, Any]) -> set[tuple[str, str, str, str]]:
+        return {
+            (
+                r["body"]["kind"],
+                r["body"]["data"].get("resource_type") or r["body"]["data"]["device_type"],
+                str(r["body"]["data"].get("resource_id") or r["body"]["data"]["device_id"]),
+                r["body"]["data"].get("action", ""),
+            )
+            for r in receiver.received
+            if r["body"]["webhook_id"] == hook["id"]
+        }
+
+    switch_id, host_id = str(switch["id"]), str(host["id"])
+    assert {kind_type[1] for kind_type in seen(by_name)} == {"network_device"}
+    assert {
+        ("change", "network_device", switch_id, "variables"),
+        ("effective-change", "network_device", switch_id, ""),
+    } <= seen(by_name)
+    assert {kind_type[1] for kind_type in seen(devices)} == {"network_device", "host"}
+    assert {("change", "network_device", switch_id, "variables"), ("change", "host", host_id, "variables")} <= seen(
+        devices
+    )
 
 
 @pytest.fixture

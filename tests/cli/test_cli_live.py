@@ -794,6 +794,11 @@ def test_webhook_commands(live_server: Any, tenant: CLI, site: dict[str, Any]) -
     assert "secret" not in shown and shown["secret_hint"] == "..." + hook["secret"][-4:]
     updated = tenant.json("webhook-update", str(hook["id"]), "--disable", "--no-filters")
     assert updated["enabled"] is False and updated["filters"] == {}
+    # The URL's spelling of a resource type is read as the events' one; an unknown type is refused.
+    typed = tenant.json("webhook-update", str(hook["id"]), "--resource-type", "network-device,host")
+    assert typed["filters"] == {"resource_types": ["network_device", "host"]}
+    refused = tenant.fails("webhook-update", str(hook["id"]), "--resource-type", "switch")
+    assert "'switch'" in refused and "network_device" in refused
     assert "nothing to update" in tenant.fails("webhook-update", str(hook["id"]), code=2)
     assert "allow_private_targets" in tenant.fails("webhook-create", "--url", "http://10.0.0.1/")
     named = site["cli"].json(

@@ -96,3 +96,12 @@ def test_members_and_other_projects_are_refused(
         list(member.webhooks.list())
     with pytest.raises(exceptions.BadRequest, match="too short"):
         tenant.craton.webhooks.create(url=receiver.url, secret="short-secret")
+
+
+def test_resource_types_are_stored_as_events_spell_them(craton: Client, receiver: Receiver) -> None:
+    hook = craton.webhooks.create(url=receiver.url, secret=SECRET, filters={"resource_types": ["network-device"]})
+    assert hook.filters == {"resource_types": ["network_device"]}
+    updated = craton.webhooks.update(hook.id, filters={"resource_types": ["network_interface", "network-interface"]})
+    assert updated.filters == {"resource_types": ["network_interface"]}
+    with pytest.raises(exceptions.BadRequest, match="accepted: project, user"):
+        craton.webhooks.update(hook.id, filters={"resource_types": ["hosts"]})

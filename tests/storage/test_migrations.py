@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -9,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 
 from craton.storage import migrate
 from craton.storage.engine import create_engine
-from craton.storage.tables import metadata
+from craton.storage.tables import metadata, projects, webhooks
 from tests.conftest import BACKENDS, throwaway_database
 
 
@@ -72,3 +74,42 @@ def test_sqlite_upgrade_keeps_rows_and_never_reuses_a_recorded_id(tmp_path):
                 conn.exec_driver_sql("INSERT INTO labels (device_id, label) VALUES (999, 'x')")
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0016_rewrites_hyphenated_resource_types_of_saved_webhooks(backend, tmp_path):
+    """Filters saved with ``network-device`` (the CLI's old help) now name ``network_device``."""
+    with throwaway_database(backend, tmp_path) as url:
+        migrate.downgrade(url, "0013")
+        engine = create_engine(url)
+        saved = [
+            {"resource_types": ["network-device", "host", "network_device"], "actions": ["update"]},
+            {"resource_types": ["cell"]},
+            {"keys": ["ntp"]},
+        ]
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.insert(projects).values(id="p", name="p", created_at=dt.datetime(2026, 1, 1)))
+                for filters in saved:
+                    conn.execute(
+                        sa.insert(webhooks).values(
+                            project_id="p",
+                            url="http://127.0.0.1/",
+                            secret="s" * 16,
+                            events=["change"],
+                            filters=filters,
+                            enabled=True,
+                            consecutive_failures=0,
+                            created_at=dt.datetime(2026, 1, 1),
+                        )
+                    )
+            migrate.upgrade(url)
+            with engine.connect() as conn:
+                stored = list(conn.execute(sa.select(webhooks.c.filters).order_by(webhooks.c.id)).scalars())
+            assert stored == [
+                {"resource_types": ["network_device", "host"], "actions": ["update"]},
+                {"resource_types": ["cell"]},
+                {"keys": ["ntp"]},
+            ]
+        finally:
+            engine.dispose()

@@ -82,7 +82,10 @@ class WebhookManager(crud.CRUDClient):
 
         ``events``: some of ``change`` and ``effective-change`` (default both). ``filters``:
         ``resource_types``, ``actions``, ``keys``, ``key_prefixes``, ``cell_ids``,
-        ``region_ids``, ``labels`` (see docs/webhooks.md). ``project_id``: root only.
+        ``region_ids``, ``labels`` (see docs/webhooks.md). ``resource_types`` are named as
+        events name them (``host``, ``network_device``, ``device`` for both...); the server
+        reads ``network-device`` as ``network_device`` and answers the canonical spelling.
+        ``project_id``: root only.
         """
         body: dict[str, Any] = {"url": url, "secret": secret}
         optional = {"events": events, "filters": filters, "enabled": enabled, "project_id": project_id}

@@ -22,6 +22,7 @@ import logging
 import random
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -139,19 +140,60 @@ class Refused(Exception):
     """The target may not be contacted (it resolves to a non-public address) or does not resolve."""
 
 
+class ResolveTimeout(Refused):
+    """The name did not resolve in time: a slow or silent DNS server."""
+
+
 def non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Loopback, private, link-local (cloud metadata), multicast, reserved...: not a webhook target."""
     return not address.is_global or address.is_multicast
 
 
-def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    """Every address ``host`` has now (a literal address is itself); ``Refused`` when it has none."""
+#: DNS lookups in flight at once in a process; more wait for a slot within their own deadline.
+RESOLVERS = 4
+_RESOLVER_SLOTS = threading.BoundedSemaphore(RESOLVERS)
+AddrInfo = list[tuple[Any, ...]]
+
+
+def _lookup(host: str, port: int, timeout: float) -> AddrInfo:
+    """``socket.getaddrinfo`` with a deadline, so a resolver that does not answer cannot stall a caller.
+
+    The C call cannot be cancelled: it runs in a daemon thread (which never holds up the
+    process's exit), and one that overruns finishes there on its own, keeping its slot until
+    then, so a hanging resolver ties up at most ``RESOLVERS`` threads, never the caller.
+    """
+    deadline = time.monotonic() + timeout
+    late = ResolveTimeout(f"DNS lookup of host {host} timed out after {timeout:g} s")
+    if not _RESOLVER_SLOTS.acquire(timeout=timeout):
+        raise late
+    answer: Future[AddrInfo] = Future()
+
+    def run() -> None:
+        try:
+            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            answer.set_exception(exc)
+        finally:
+            _RESOLVER_SLOTS.release()
+
+    threading.Thread(target=run, name="craton-dns", daemon=True).start()
+    try:
+        return answer.result(timeout=max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        raise late from None
+
+
+def resolve(
+    host: str, port: int, timeout: float = _DEFAULTS.webhooks_timeout_seconds
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address ``host`` has now (a literal address is itself); ``Refused`` when it has none,
+    ``ResolveTimeout`` when the lookup takes longer than ``timeout`` seconds."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _lookup(host, port, timeout)
     except OSError as exc:
         raise Refused(f"host {host} does not resolve ({exc.strerror or exc})") from None
     found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
@@ -160,21 +202,23 @@ def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6
     return list(dict.fromkeys(found))
 
 
-def target(url: str, allow_private: bool) -> tuple[str, dict[str, str], dict[str, Any]]:
+def target(
+    url: str, allow_private: bool, timeout: float = _DEFAULTS.webhooks_timeout_seconds
+) -> tuple[str, dict[str, str], dict[str, Any]]:
     """Where to send: (URL, extra headers, request extensions), checked again at delivery time.
 
     The webhook's host was checked when its URL was set, but a name can resolve elsewhere
-    later (DNS rebinding). Unless private targets are allowed, the name is resolved now, every
-    address must be public, and the connection goes to the checked address: the URL names the
-    address, ``Host`` the name, and TLS verifies the certificate for the name (SNI), so the
-    address checked and the address connected to are the same.
+    later (DNS rebinding). Unless private targets are allowed, the name is resolved now (within
+    ``timeout`` seconds), every address must be public, and the connection goes to the checked
+    address: the URL names the address, ``Host`` the name, and TLS verifies the certificate for
+    the name (SNI), so the address checked and the address connected to are the same.
     """
     if allow_private:
         return url, {}, {}
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    addresses = resolve(host, port)
+    addresses = resolve(host, port, timeout)
     bad = [address for address in addresses if non_public(address)]
     if bad:
         raise Refused(
@@ -202,7 +246,7 @@ def pin(url: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> tup
 def send(client: httpx.Client, delivery: Row, policy: Policy) -> tuple[int | None, str | None]:
     """POST one delivery; (response code, error or None when it was a 2xx)."""
     try:
-        url, pinned_headers, extensions = target(delivery["url"], policy.allow_private_targets)
+        url, pinned_headers, extensions = target(delivery["url"], policy.allow_private_targets, policy.timeout_seconds)
     except Refused as exc:
         return None, str(exc)[:500]
     body = body_of(delivery)

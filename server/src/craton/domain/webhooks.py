@@ -26,6 +26,10 @@ from craton.storage.types import utcnow
 EVENT_KINDS = ("change", "effective-change")
 FILTER_KEYS = ("resource_types", "actions", "keys", "key_prefixes", "cell_ids", "region_ids", "labels")
 MIN_SECRET = 16
+#: What ``filters.resource_types`` accepts, as change records spell them ("network_device"), and
+#: "device" for hosts and network devices both. A hyphen is read as an underscore ("network-device",
+#: the URL's spelling), and the canonical name is stored.
+RESOURCE_TYPES = (*(info.resource_type for info in kinds.KINDS), kinds.ANY_DEVICE.resource_type)
 
 
 def _project_of(conn: sa.Connection, principal: Principal, project_id: Any) -> str:
@@ -36,11 +40,11 @@ def _project_of(conn: sa.Connection, principal: Principal, project_id: Any) -> s
     return str(crud.get(conn, principal, PROJECT, project_id)["id"])
 
 
-def check_url(url: str, allow_private: bool) -> None:
+def check_url(url: str, allow_private: bool, resolve_timeout: float = delivery.Policy.timeout_seconds) -> None:
     """http(s) only; loopback, private and link-local targets only when the operator allows them.
 
     Delivery checks the address again, since a name may resolve elsewhere later
-    (``webhook_delivery.target``).
+    (``webhook_delivery.target``). The DNS lookup gets ``resolve_timeout`` seconds.
     """
     parts = urlsplit(url)
     try:
@@ -54,7 +58,11 @@ def check_url(url: str, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        addresses = delivery.resolve(parts.hostname, port or 0)
+        addresses = delivery.resolve(parts.hostname, port or 0, resolve_timeout)
+    except delivery.ResolveTimeout:
+        raise InvalidInput(
+            "Invalid webhook", f"url host {parts.hostname} did not resolve within {resolve_timeout:g} s; try again"
+        ) from None
     except delivery.Refused:
         raise InvalidInput("Invalid webhook", f"url host {parts.hostname} does not resolve") from None
     for address in addresses:
@@ -76,7 +84,26 @@ def _check_filters(filters: dict[str, Any]) -> dict[str, Any]:
     for name in ("resource_types", "actions", "keys", "key_prefixes", "labels"):
         if any(not isinstance(v, str) for v in filters.get(name, [])):
             raise InvalidInput("Invalid webhook", f"filters.{name} must be a list of strings")
-    return {name: list(values) for name, values in filters.items() if values}
+    checked = {name: list(values) for name, values in filters.items() if values}
+    if "resource_types" in checked:
+        checked["resource_types"] = resource_types(checked["resource_types"])
+    return checked
+
+
+def resource_types(given: Sequence[str]) -> list[str]:
+    """``given`` in the spelling of the events (``network-device`` -> ``network_device``), without repeats.
+
+    An unknown type would never match an event, so it is refused rather than stored.
+    """
+    canonical = [value.replace("-", "_") for value in given]
+    unknown = [value for value, name in zip(given, canonical, strict=True) if name not in RESOURCE_TYPES]
+    if unknown:
+        raise InvalidInput(
+            "Invalid webhook",
+            f"filters.resource_types: unknown resource type {unknown[0]!r}; accepted: {', '.join(RESOURCE_TYPES)} "
+            "(a hyphen may stand for the underscore, e.g. network-device)",
+        )
+    return list(dict.fromkeys(canonical))
 
 
 def shown(row: Row) -> dict[str, Any]:
@@ -86,9 +113,15 @@ def shown(row: Row) -> dict[str, Any]:
     return item
 
 
-def create(conn: sa.Connection, principal: Principal, body: dict[str, Any], allow_private: bool) -> tuple[Row, str]:
+def create(
+    conn: sa.Connection,
+    principal: Principal,
+    body: dict[str, Any],
+    allow_private: bool,
+    resolve_timeout: float = delivery.Policy.timeout_seconds,
+) -> tuple[Row, str]:
     project_id = _project_of(conn, principal, body.get("project_id"))
-    check_url(body["url"], allow_private)
+    check_url(body["url"], allow_private, resolve_timeout)
     secret = body["secret"]
     if len(secret) < MIN_SECRET:
         raise InvalidInput("Invalid webhook", f"secret must be at least {MIN_SECRET} characters")
@@ -130,12 +163,17 @@ def list_all(conn: sa.Connection, principal: Principal, limit: int, marker: int 
 
 
 def update(
-    conn: sa.Connection, principal: Principal, webhook_id: Any, body: dict[str, Any], allow_private: bool
+    conn: sa.Connection,
+    principal: Principal,
+    webhook_id: Any,
+    body: dict[str, Any],
+    allow_private: bool,
+    resolve_timeout: float = delivery.Policy.timeout_seconds,
 ) -> Row:
     row = get(conn, principal, webhook_id)
     values: dict[str, Any] = {"updated_at": principal.acted_at}
     if "url" in body:
-        check_url(body["url"], allow_private)
+        check_url(body["url"], allow_private, resolve_timeout)
         values["url"] = body["url"]
     if "secret" in body:
         if len(body["secret"]) < MIN_SECRET:
@@ -247,7 +285,7 @@ def matches(hook: Row, kind: str, payload: dict[str, Any], scope: tuple[int | No
     filters: dict[str, list[Any]] = hook["filters"]
     resource_type = payload.get("device_type") if kind == "effective-change" else payload.get("resource_type")
     if "resource_types" in filters and resource_type not in filters["resource_types"]:
-        if not (kind == "effective-change" and "device" in filters["resource_types"]):
+        if not ("device" in filters["resource_types"] and resource_type in _DEVICE_TYPES):
             return False
     if "actions" in filters and payload.get("action") not in filters["actions"]:
         return False

@@ -44,7 +44,9 @@ FILTER_OPTIONS: tuple[Arg, ...] = (
         action="append",
         metavar="TYPE",
         convert=cliutils.split_list,
-        help="Only events about this kind of object (host, cell, network-device...).",
+        help="Only events about this kind of object, as events name it: host, network_device, cell, region, "
+        "cloud, project, network, network_interface, user, or device (hosts and network devices); "
+        "network-device is read as network_device.",
     ),
     arg(
         "--action",

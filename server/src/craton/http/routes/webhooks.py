@@ -61,6 +61,11 @@ def _allow_private(call: Call) -> bool:
     return bool(call.request.app.state.settings.webhooks_allow_private_targets)
 
 
+def _resolve_timeout(call: Call) -> float:
+    """A URL's DNS lookup gets the deliveries' timeout (``[webhooks] timeout_seconds``)."""
+    return float(call.request.app.state.settings.webhooks_timeout_seconds)
+
+
 def _page(call: Call, rows: list[Any], limit: int, **query: Any) -> tuple[list[Any], dict[str, str | None]]:
     """The page's rows and its ``links``: ``next`` only when more rows follow (one more was read)."""
     if len(rows) <= limit:
@@ -71,7 +76,7 @@ def _page(call: Call, rows: list[Any], limit: int, **query: Any) -> tuple[list[A
 
 
 def create(call: Call) -> Response:
-    row, secret = webhooks.create(call.conn, call.principal, call.body, _allow_private(call))
+    row, secret = webhooks.create(call.conn, call.principal, call.body, _allow_private(call), _resolve_timeout(call))
     item = webhooks.shown(row)
     item["secret"] = secret  # this once only
     location = f"{base_url(call.request)}/v1/webhooks/{row['id']}"
@@ -89,7 +94,9 @@ def show(call: Call) -> Response:
 
 
 def update(call: Call) -> Response:
-    row = webhooks.update(call.conn, call.principal, call.path["id"], call.body, _allow_private(call))
+    row = webhooks.update(
+        call.conn, call.principal, call.path["id"], call.body, _allow_private(call), _resolve_timeout(call)
+    )
     return JSONResponse(webhooks.shown(row))
 
 
