@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from craton import logs
-from craton.domain.events import runner
+from craton.domain.events import backlog, runner
 from craton.http import metrics, openapi
 from craton.http.auth import authenticator_for
 from craton.http.errors import EXCEPTION_HANDLERS, error_response
@@ -49,7 +49,10 @@ async def readyz(request: Request) -> Response:
     except sa.exc.SQLAlchemyError as exc:
         log.warning("readiness check failed: %s", type(exc).__name__)
         return error_response(503, "The database is not reachable.")
-    return JSONResponse({"status": "ready"})
+    # A stale event backlog does not make the service unready (requests are served), but says so.
+    watch: backlog.Watch | None = getattr(request.app.state, "outbox_watch", None)
+    hint = watch.hint() if watch is not None else None
+    return JSONResponse({"status": "ready", "warnings": [hint]} if hint else {"status": "ready"})
 
 
 def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> ASGIApp:
@@ -65,17 +68,15 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         # Background jobs (the event pump, webhook delivery and pruning): one loop in one thread per
         # worker; the pump's lease and the deliveries' claims keep workers from doing the same work.
         # The loop gets its own small pool, so it never takes a connection a request waits for.
-        background = None
+        # It always runs: with the pump and delivery elsewhere it still watches the outbox.
         jobs = runner.jobs(settings, pump_events=settings.events_enabled)
-        if jobs:
-            jobs_engine = create_engine(settings.database_url, pool_size=1, max_overflow=1)
-            background = (jobs_engine, *runner.start_thread(jobs_engine, settings.events_interval, jobs))
+        app.state.outbox_watch = runner.outbox_watch(jobs)
+        jobs_engine = create_engine(settings.database_url, pool_size=1, max_overflow=1)
+        thread, stop = runner.start_thread(jobs_engine, settings.events_interval, jobs)
         yield
-        if background is not None:
-            jobs_engine, thread, stop = background
-            stop.set()
-            thread.join(timeout=settings.webhooks_timeout_seconds + 30)
-            jobs_engine.dispose()
+        stop.set()
+        thread.join(timeout=settings.webhooks_timeout_seconds + 30)
+        jobs_engine.dispose()
         offload.shutdown()
         engine.dispose()
 

@@ -45,6 +45,10 @@ class Settings:
     db_max_overflow: int = 20
     events_enabled: bool = True
     events_interval: float = 1.0
+    # Whether writes queue events (an outbox row per change record) for the event pump.
+    events_queue: bool = True
+    # A pending change older than this is warned about (log, /readyz, /metrics); 0: never.
+    events_backlog_warn_seconds: float = 600.0
     webhooks_allow_private_targets: bool = False
     webhooks_max_attempts: int = 8
     webhooks_backoff_seconds: float = 10.0
@@ -83,6 +87,8 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "db_max_overflow": ("CRATON_DB_MAX_OVERFLOW", "database", "max_overflow"),
     "events_enabled": ("CRATON_EVENTS_ENABLED", "events", "enabled"),
     "events_interval": ("CRATON_EVENTS_INTERVAL", "events", "interval"),
+    "events_queue": ("CRATON_EVENTS_QUEUE", "events", "queue"),
+    "events_backlog_warn_seconds": ("CRATON_EVENTS_BACKLOG_WARN_SECONDS", "events", "backlog_warn_seconds"),
     "webhooks_allow_private_targets": ("CRATON_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "webhooks", "allow_private_targets"),
     "webhooks_max_attempts": ("CRATON_WEBHOOKS_MAX_ATTEMPTS", "webhooks", "max_attempts"),
     "webhooks_backoff_seconds": ("CRATON_WEBHOOKS_BACKOFF_SECONDS", "webhooks", "backoff_seconds"),
@@ -175,6 +181,8 @@ def load_settings(
         raise SettingsError("threads must be at least 1")
     if not settings.events_interval > 0:
         raise SettingsError(f"events_interval must be a positive number of seconds, not {settings.events_interval}")
+    if settings.events_backlog_warn_seconds < 0:
+        raise SettingsError("events backlog_warn_seconds must be 0 (never warn) or more")
     if settings.webhooks_max_attempts < 1:
         raise SettingsError("webhooks max_attempts must be at least 1")
     if settings.webhooks_delivery_retention_days < 0:

@@ -29,6 +29,8 @@ class Principal:
     request_id: str | None = None
     reason: str | None = None
     record_history: bool = True
+    # Whether its change records also queue events for the pump (``[events] queue``).
+    queue_events: bool = True
     # One clock reading per request: rows, variables and history records of a
     # request all carry it, so "as of" a time shown anywhere is consistent.
     acted_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))

@@ -58,6 +58,7 @@ def identify(conn: sa.Connection, request: Request) -> Principal:
         request_id=request.scope.get("state", {}).get("request_id"),
         reason=_utf8(request.headers.get(REASON_HEADER)),
         record_history=request.app.state.settings.history_enabled,
+        queue_events=request.app.state.settings.events_queue,
     )
     request.scope.setdefault("state", {})["principal"] = principal
     limiter = request.app.state.rate_limiter

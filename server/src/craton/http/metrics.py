@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from craton.domain.events import backlog
+
 REQUESTS = Counter("craton_http_requests_total", "HTTP requests handled", ["method", "route", "status"])
 LATENCY = Histogram(
     "craton_http_request_duration_seconds",
@@ -37,6 +39,14 @@ LATENCY = Histogram(
 )
 POOL_IN_USE = Gauge("craton_db_pool_checked_out", "Database connections in use", multiprocess_mode="livesum")
 POOL_SIZE = Gauge("craton_db_pool_size", "Database connections kept open", multiprocess_mode="livesum")
+# Set by every worker's outbox watch (domain/events/backlog.py) once a minute; workers read the
+# same table, so the largest living reading is the answer.
+OUTBOX_OLDEST = Gauge(
+    "craton_events_outbox_oldest_seconds",
+    "Seconds the oldest change waiting for the event pump has waited (0: none)",
+    multiprocess_mode="livemax",
+)
+backlog.REPORTERS.append(OUTBOX_OLDEST.set)
 
 
 def route_of(scope: Scope) -> str:
@@ -113,6 +123,9 @@ def clear_directory(directory: str | None = None) -> None:
 
 async def metrics(request: Request) -> Response:
     pool_figures(request.app.state.engine)
+    watch: backlog.Watch | None = getattr(request.app.state, "outbox_watch", None)
+    if watch is not None and watch.latest is not None:  # this app's own reading, when several share a process
+        OUTBOX_OLDEST.set(watch.latest.oldest_seconds)
     if os.environ.get(MULTIPROC_ENV):
         forget_dead_workers()
         registry = CollectorRegistry()

@@ -108,6 +108,7 @@ def page(handler: PageHandler, writes: bool = False) -> Callable[[Request], Awai
                 request_id=request.scope.get("state", {}).get("request_id"),
                 reason=reason or None,
                 record_history=request.app.state.settings.history_enabled,
+                queue_events=request.app.state.settings.events_queue,
             )
             request.scope.setdefault("state", {})["principal"] = principal
             session = dataclasses.replace(session, principal=principal)

@@ -17,7 +17,7 @@ from functools import partial
 import sqlalchemy as sa
 
 from craton.domain import webhook_delivery
-from craton.domain.events import pump
+from craton.domain.events import backlog, pump
 from craton.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ PRUNE_EVERY = 600.0
 
 def jobs(settings: Settings, pump_events: bool = True) -> list[Job]:
     """What the loop runs: the pump (``pump_events``), then, unless ``[webhooks] dispatch`` is off,
-    the delivery of what it queued and the pruning of the delivery log."""
+    the delivery of what it queued and the pruning of the delivery log; and always, once a minute,
+    the outbox watch (``backlog.Watch``: a backlog no process pumps is reported and warned about)."""
     chosen = list(JOBS) if pump_events else []
     if settings.webhooks_dispatch:
         policy = webhook_delivery.Policy.from_settings(settings)
@@ -65,7 +66,14 @@ def jobs(settings: Settings, pump_events: bool = True) -> list[Job]:
                 every=PRUNE_EVERY,
             )
         )
+    watch = backlog.Watch(settings.events_backlog_warn_seconds, pumping_here=pump_events)
+    chosen.append(Job("outbox-watch", watch, every=watch.every))
     return chosen
+
+
+def outbox_watch(jobs: list[Job]) -> backlog.Watch | None:
+    """The outbox watch among ``jobs`` (what ``/readyz`` and ``/metrics`` read)."""
+    return next((job.run for job in jobs if isinstance(job.run, backlog.Watch)), None)
 
 
 def run_job(engine: sa.Engine, job: Job) -> bool:

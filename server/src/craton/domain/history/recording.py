@@ -78,7 +78,7 @@ def record(
     if not principal.record_history:
         return None
     values = _values(principal, action, kind, row, old, new)
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and principal.queue_events:
         params = {f"change_{name}": value for name, value in values.items()}
         return int(conn.execute(_record_with_outbox(), {**params, "outbox_at": principal.acted_at}).scalar_one())
     # The values go as parameters of a constant statement, which SQLAlchemy compiles once;
@@ -114,7 +114,12 @@ def _record_with_outbox() -> sa.Insert:
 
 
 def _to_outbox(conn: sa.Connection, principal: Principal, entries: Sequence[tuple[str, int]]) -> None:
-    """Queue ``(project_id, change_id)`` pairs for the event pump, in the caller's transaction."""
+    """Queue ``(project_id, change_id)`` pairs for the event pump, in the caller's transaction.
+
+    With ``[events] queue = false`` nothing is queued: no process derives events there.
+    """
+    if not principal.queue_events:
+        return
     rows = [
         {"project_id": project_id, "change_id": change_id, "created_at": principal.acted_at}
         for project_id, change_id in entries
