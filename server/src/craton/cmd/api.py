@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         log_config=None,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=30,
+        # The supervisor kills a worker that does not answer its ping in time. A worker starting on
+        # a busy machine (CI at load 10) can take longer than the default 5 s to get there, and was
+        # killed and started again in a loop.
+        timeout_worker_healthcheck=30,
         proxy_headers=False,
     )
     if settings.workers > 1 and listeners.supported():
