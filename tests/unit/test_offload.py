@@ -70,3 +70,33 @@ def test_errors_reach_the_caller():
             raise AssertionError("the error was lost")
     finally:
         offload.shutdown()
+
+
+def test_a_call_cancelled_before_it_started_does_not_run_and_the_pool_goes_on():
+    offload = Offload(1)
+    release = threading.Event()
+    ran: list[str] = []
+
+    async def main():
+        blocker = asyncio.ensure_future(offload(release.wait, 5))
+        waiting = asyncio.ensure_future(offload(ran.append, "cancelled one"))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        release.set()
+        assert await blocker is True
+        return await offload(lambda: "next")
+
+    try:
+        assert asyncio.run(main()) == "next"
+    finally:
+        offload.shutdown()
+    assert ran == []
+
+
+def test_submitted_calls_run_before_shutdown_returns():
+    offload = Offload(2)
+    done: list[int] = []
+    for n in range(5):
+        offload.submit(lambda n=n: (time.sleep(0.01), done.append(n)))
+    offload.shutdown()
+    assert sorted(done) == [0, 1, 2, 3, 4]

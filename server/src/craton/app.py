@@ -25,6 +25,7 @@ from craton.http.middleware import RequestContext
 from craton.http.offload import Offload
 from craton.http.ratelimit import SharedRateLimiter
 from craton.http.routes import api_routes
+from craton.http.routing import IndexedRouter
 from craton.http.urls import TrustedHosts, allowed_hosts
 from craton.settings import Settings, load_settings
 from craton.storage.engine import create_engine
@@ -88,12 +89,8 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         *API_ROUTES,
         *ui_routes.ROUTES,
     ]
-    app = Starlette(
-        routes=routes,
-        exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,
-    )
-    app.router.redirect_slashes = False
+    app = Starlette(exception_handlers=EXCEPTION_HANDLERS)
+    app.router = IndexedRouter(routes, redirect_slashes=False, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.offload = offload

@@ -13,7 +13,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from craton.domain.errors import CratonError, InvalidInput
 from craton.domain.principal import Principal
@@ -136,7 +137,9 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
         body = None
         invalid: CratonError | None = None
         try:
-            query = parse_query(op.query, request.query_params.multi_items())
+            # Most writes come without a query string: no parsing of an empty one.
+            items = request.query_params.multi_items() if request.scope["query_string"] else []
+            query = parse_query(op.query, items)
             if op.raw_body is not None:
                 raw = await read_body(request, op.raw_body.limit(settings))
                 content_type = request.headers.get("content-type", "")
@@ -157,9 +160,26 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
             response.body = b""
         return response
 
-    route = Route(path, endpoint, methods=list(by_method), name=name)
+    route = Route(path, _Endpoint(endpoint), methods=list(by_method), name=name)
     route.operations = operations  # type: ignore[attr-defined]  # read by the OpenAPI generator
     return route
+
+
+class _Endpoint:
+    """The ASGI app of a route: Starlette's ``request_response`` without its second exception wrapper.
+
+    ``request_response`` wraps every endpoint in the same exception handlers that the
+    application's ExceptionMiddleware already runs around the router (and so wraps ``send``
+    once more); an error raised here reaches those handlers one layer further out, with the
+    same scope, and gets the same answer.
+    """
+
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 class DatabaseBusy(CratonError):

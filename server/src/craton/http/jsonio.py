@@ -107,6 +107,8 @@ def _no_constant(text: str) -> Any:
     raise ValueError(f"{text} is not a JSON value")
 
 
+# The BOM that json.loads would refuse is refused in parse_body first, with a message of its own.
+_DECODER = json.JSONDecoder(parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
 JSON_MEDIA_TYPES = "application/json (or application/*+json)"
 
 
@@ -144,7 +146,7 @@ def parse_body(raw: bytes, content_type: str, max_depth: int) -> Any:
     except UnicodeDecodeError as exc:
         raise _not_json(f"it is not UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+        value = _DECODER.decode(text)  # json.loads with these hooks, without building a decoder per body
     except (ValueError, RecursionError) as exc:
         raise _not_json(str(exc)) from None
     check_structure(value, max_depth)

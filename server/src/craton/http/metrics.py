@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import (
@@ -55,10 +56,19 @@ def route_of(scope: Scope) -> str:
     return getattr(route, "path", None) or "unmatched"
 
 
+#: The labelled counter and histogram of each (method, route, status) seen: ``labels()`` takes a lock
+#: and rebuilds its key on every call; these children are the same objects it would return.
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe(scope: Scope, status: int, seconds: float) -> None:
-    route = route_of(scope)
-    REQUESTS.labels(scope["method"], route, str(status)).inc()
-    LATENCY.labels(scope["method"], route).observe(seconds)
+    key = (scope["method"], route_of(scope), status)
+    children = _CHILDREN.get(key)
+    if children is None:
+        children = (REQUESTS.labels(key[0], key[1], str(status)), LATENCY.labels(key[0], key[1]))
+        _CHILDREN[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def pool_figures(engine: sa.Engine) -> None:

@@ -8,7 +8,9 @@ reported, sorted, in one 400 message that starts like the original's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import numbers
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,16 +44,171 @@ class Param:
         return schema
 
 
-_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft4Validator]] = {}
+Checker = Callable[[Any], bool]
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], jsonschema.Draft4Validator, Checker | None]] = {}
 
 
-def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft4Validator:
+def _validator(schema: Mapping[str, Any]) -> tuple[jsonschema.Draft4Validator, Checker | None]:
     """Validators are built once per schema object (schemas are module-level constants)."""
     cached = _VALIDATORS.get(id(schema))
     if cached is None or cached[0] is not schema:
-        cached = (schema, jsonschema.Draft4Validator(schema))
+        cached = (schema, jsonschema.Draft4Validator(schema), compile_checker(schema))
         _VALIDATORS[id(schema)] = cached
-    return cached[1]
+    return cached[1], cached[2]
+
+
+# Draft 4's types as jsonschema's Draft4Validator tells them apart (a bool is no integer, 1.0 is no integer).
+_TYPES: dict[str, Checker] = {
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "string": lambda value: isinstance(value, str),
+    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "number": lambda value: isinstance(value, numbers.Number) and not isinstance(value, bool),
+    "boolean": lambda value: isinstance(value, bool),
+    "null": lambda value: value is None,
+}
+_SUPPORTED = frozenset(
+    {"type", "properties", "patternProperties", "additionalProperties", "required", "maxProperties"}
+    | {"minProperties", "items", "maxItems", "minItems", "maxLength", "minLength", "minimum", "maximum"}
+    | {"pattern", "enum", "anyOf", "description", "title", "default"}
+)
+
+
+def compile_checker(schema: Any) -> Checker | None:
+    """A function that answers whether a value is valid under ``schema``, as Draft4Validator would.
+
+    It only says yes or no, and costs a few calls where jsonschema's ``iter_errors`` walks its
+    keyword functions, resolver and child validators; the messages still come from jsonschema
+    (see :func:`check`). None when the schema uses a keyword (or a form of one) this does not
+    know: such a schema is checked by jsonschema alone. ``tests/unit/test_validation_checker.py``
+    compares both on every schema the API declares.
+    """
+    if not isinstance(schema, dict) or not set(schema) <= _SUPPORTED:
+        return None
+    checks: list[Checker] = []
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not all(isinstance(name, str) and name in _TYPES for name in names):
+            return None
+        tests = [_TYPES[name] for name in names]
+        checks.append(lambda value: any(test(value) for test in tests))
+    if "enum" in schema:
+        if not isinstance(schema["enum"], list) or not all(isinstance(each, str) for each in schema["enum"]):
+            return None  # jsonschema's equality of non-strings (1 vs True vs 1.0) is not repeated here
+        allowed = frozenset(schema["enum"])
+        checks.append(lambda value: isinstance(value, str) and value in allowed)
+    if "anyOf" in schema:
+        options = [compile_checker(option) for option in schema["anyOf"]]
+        if not options or any(option is None for option in options):
+            return None
+        checks.append(lambda value: any(option(value) for option in options))  # type: ignore[misc]
+    for check_of in (_object_checks, _array_checks, _string_checks, _number_checks):
+        more = check_of(schema)
+        if more is None:
+            return None
+        checks.extend(more)
+    if not checks:
+        return lambda value: True
+    if len(checks) == 1:
+        return checks[0]
+    return lambda value: all(check(value) for check in checks)
+
+
+def _object_checks(schema: dict[str, Any]) -> list[Checker] | None:
+    keys = {"properties", "patternProperties", "additionalProperties", "required", "maxProperties", "minProperties"}
+    if not keys & set(schema):
+        return []
+    properties = {name: compile_checker(sub) for name, sub in schema.get("properties", {}).items()}
+    patterns = [
+        (re.compile(pattern).search, compile_checker(sub))
+        for pattern, sub in schema.get("patternProperties", {}).items()
+    ]
+    additional: Any = schema.get("additionalProperties", True)
+    if isinstance(additional, dict):
+        additional = compile_checker(additional)
+    elif not isinstance(additional, bool):
+        return None
+    if additional is None or None in properties.values() or any(sub is None for _, sub in patterns):
+        return None
+    # jsonschema finds the additional properties with one search of the patterns joined by "|".
+    joined = "|".join(schema.get("patternProperties", {}))
+    matches_a_pattern = re.compile(joined).search if joined else None
+    required = list(schema.get("required", []))
+    most, least = schema.get("maxProperties"), schema.get("minProperties")
+
+    def valid(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        if most is not None and len(value) > most or least is not None and len(value) < least:
+            return False
+        for name in required:
+            if name not in value:
+                return False
+        for name, item in value.items():
+            test = properties.get(name)
+            if test is not None:
+                if not test(item):
+                    return False
+            elif additional is not True and not (matches_a_pattern and matches_a_pattern(name)):
+                if additional is False or not additional(item):
+                    return False
+            for search, sub in patterns:
+                if search(name) and not sub(item):  # type: ignore[misc]
+                    return False
+        return True
+
+    return [valid]
+
+
+def _array_checks(schema: dict[str, Any]) -> list[Checker] | None:
+    if not {"items", "maxItems", "minItems"} & set(schema):
+        return []
+    items = schema.get("items", {})
+    if not isinstance(items, dict):
+        return None  # the tuple form
+    item = compile_checker(items)
+    if item is None:
+        return None
+    most, least = schema.get("maxItems"), schema.get("minItems")
+
+    def valid(value: Any) -> bool:
+        if not isinstance(value, list):
+            return True
+        if most is not None and len(value) > most or least is not None and len(value) < least:
+            return False
+        return all(item(each) for each in value)
+
+    return [valid]
+
+
+def _string_checks(schema: dict[str, Any]) -> list[Checker] | None:
+    if not {"maxLength", "minLength", "pattern"} & set(schema):
+        return []
+    most, least = schema.get("maxLength"), schema.get("minLength")
+    search = re.compile(schema["pattern"]).search if "pattern" in schema else None
+
+    def valid(value: Any) -> bool:
+        if not isinstance(value, str):
+            return True
+        if most is not None and len(value) > most or least is not None and len(value) < least:
+            return False
+        return search is None or search(value) is not None
+
+    return [valid]
+
+
+def _number_checks(schema: dict[str, Any]) -> list[Checker] | None:
+    if not {"minimum", "maximum"} & set(schema):
+        return []
+    low, high = schema.get("minimum"), schema.get("maximum")
+    is_number = _TYPES["number"]
+
+    def valid(value: Any) -> bool:
+        if not is_number(value):
+            return True
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    return [valid]
 
 
 # jsonschema 2.x, which the original ran, worded these without the special cases later
@@ -72,7 +229,10 @@ def _message(error: jsonschema.ValidationError) -> str:
 
 
 def check(schema: Mapping[str, Any], value: Any) -> None:
-    validator = _validator(schema)
+    """Raise :class:`InvalidInput` listing every violation; a valid value costs only the compiled check."""
+    validator, fast = _validator(schema)
+    if fast is not None and fast(value):
+        return
     messages = sorted(_message(error) for error in validator.iter_errors(value))
     if messages:
         raise InvalidInput(PREFIX + "\n- ".join(messages))
