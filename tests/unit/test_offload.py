@@ -100,3 +100,19 @@ def test_submitted_calls_run_before_shutdown_returns():
         offload.submit(lambda n=n: (time.sleep(0.01), done.append(n)))
     offload.shutdown()
     assert sorted(done) == [0, 1, 2, 3, 4]
+
+
+def test_a_call_after_shutdown_is_refused():
+    offload = Offload(1)
+    offload.submit(lambda: None)
+    offload.shutdown()
+
+    async def main():
+        await offload(lambda: None)
+
+    try:
+        asyncio.run(main())
+    except RuntimeError as exc:
+        assert "shut down" in str(exc)
+    else:
+        raise AssertionError("the call was accepted")

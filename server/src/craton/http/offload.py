@@ -39,7 +39,7 @@ def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
 
 
 class Offload:
-    """Runs blocking calls on at most ``max_threads`` threads, started as they are needed.
+    """Runs blocking calls on ``max_threads`` threads, started at the first call.
 
     Few threads serve more requests per second than many: the work holds the GIL
     most of the time, and every extra runnable thread adds lock hand-offs
@@ -51,8 +51,8 @@ class Offload:
         self._name = name
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._idle = threading.Semaphore(0)  # released by a thread each time it waits for work
         self._lock = threading.Lock()
+        self._running = False  # threads started and not shut down
         self._closed = False
 
     async def __call__(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -69,6 +69,7 @@ class Offload:
         """Run the calls already queued, then stop the threads; called before the engine is disposed."""
         with self._lock:
             self._closed = True
+            self._running = False  # a later call is refused by _start
             threads = list(self._threads)
         for _ in threads:
             self._queue.put(None)
@@ -76,29 +77,31 @@ class Offload:
             thread.join()
 
     def _put(self, item: _Item) -> None:
-        if self._closed:
-            raise RuntimeError("the offload pool is shut down")
+        if not self._running:
+            self._start()
         self._queue.put(item)
-        if len(self._threads) >= self._max_threads:
-            return  # all started: one of them takes it
-        if self._idle.acquire(blocking=False):
-            return  # a waiting thread takes it
+
+    def _start(self) -> None:
+        """All threads at the first call: idle ones wait on the queue and cost nothing, and no call
+        pays for deciding whether another thread is needed."""
         with self._lock:
-            if len(self._threads) < self._max_threads and not self._closed:
-                thread = threading.Thread(target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True)
+            if self._closed:
+                raise RuntimeError("the offload pool is shut down")
+            if self._running:
+                return
+            for number in range(self._max_threads):
+                thread = threading.Thread(target=self._work, name=f"{self._name}_{number}", daemon=True)
                 self._threads.append(thread)
                 thread.start()
+            self._running = True
 
     def _work(self) -> None:
         while (item := self._queue.get()) is not None:
             call, loop, future = item
             del item
-            try:
-                if future is None or not future.cancelled():
-                    self._run(call, loop, future)
-            finally:
-                del call, loop, future  # no reference to a result kept while idle
-                self._idle.release()
+            if future is None or not future.cancelled():
+                self._run(call, loop, future)
+            del call, loop, future  # no reference to a result kept while idle
 
     @staticmethod
     def _run(

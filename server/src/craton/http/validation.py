@@ -86,12 +86,13 @@ def compile_checker(schema: Any) -> Checker | None:
     if not isinstance(schema, dict) or not set(schema) <= _SUPPORTED:
         return None
     checks: list[Checker] = []
-    if "type" in schema:
+    # A single type that a structural check below tests anyway is folded into that check.
+    folded = schema.get("type") if schema.get("type") in ("object", "array", "string", "integer") else None
+    if "type" in schema and folded is None:
         names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not all(isinstance(name, str) and name in _TYPES for name in names):
             return None
-        tests = [_TYPES[name] for name in names]
-        checks.append(lambda value: any(test(value) for test in tests))
+        checks.append(_any_of([_TYPES[name] for name in names]))
     if "enum" in schema:
         if not isinstance(schema["enum"], list) or not all(isinstance(each, str) for each in schema["enum"]):
             return None  # jsonschema's equality of non-strings (1 vs True vs 1.0) is not repeated here
@@ -99,25 +100,50 @@ def compile_checker(schema: Any) -> Checker | None:
         checks.append(lambda value: isinstance(value, str) and value in allowed)
     if "anyOf" in schema:
         options = [compile_checker(option) for option in schema["anyOf"]]
-        if not options or any(option is None for option in options):
+        if not options or None in options:
             return None
-        checks.append(lambda value: any(option(value) for option in options))  # type: ignore[misc]
+        checks.append(_any_of(options))  # type: ignore[arg-type]
     for check_of in (_object_checks, _array_checks, _string_checks, _number_checks):
-        more = check_of(schema)
+        more = check_of(schema, folded)
         if more is None:
             return None
         checks.extend(more)
+    return _all_of(checks)
+
+
+def _all_of(checks: list[Checker]) -> Checker:
     if not checks:
         return lambda value: True
     if len(checks) == 1:
         return checks[0]
-    return lambda value: all(check(value) for check in checks)
+
+    def valid(value: Any) -> bool:
+        for check in checks:
+            if not check(value):
+                return False
+        return True
+
+    return valid
 
 
-def _object_checks(schema: dict[str, Any]) -> list[Checker] | None:
+def _any_of(checks: list[Checker]) -> Checker:
+    if len(checks) == 1:
+        return checks[0]
+
+    def valid(value: Any) -> bool:
+        for check in checks:
+            if check(value):
+                return True
+        return False
+
+    return valid
+
+
+def _object_checks(schema: dict[str, Any], folded: str | None) -> list[Checker] | None:
     keys = {"properties", "patternProperties", "additionalProperties", "required", "maxProperties", "minProperties"}
+    typed = folded == "object"  # a value that is no object is invalid, not skipped
     if not keys & set(schema):
-        return []
+        return [_TYPES["object"]] if typed else []
     properties = {name: compile_checker(sub) for name, sub in schema.get("properties", {}).items()}
     patterns = [
         (re.compile(pattern).search, compile_checker(sub))
@@ -138,7 +164,7 @@ def _object_checks(schema: dict[str, Any]) -> list[Checker] | None:
 
     def valid(value: Any) -> bool:
         if not isinstance(value, dict):
-            return True
+            return not typed
         if most is not None and len(value) > most or least is not None and len(value) < least:
             return False
         for name in required:
@@ -160,9 +186,10 @@ def _object_checks(schema: dict[str, Any]) -> list[Checker] | None:
     return [valid]
 
 
-def _array_checks(schema: dict[str, Any]) -> list[Checker] | None:
+def _array_checks(schema: dict[str, Any], folded: str | None) -> list[Checker] | None:
+    typed = folded == "array"
     if not {"items", "maxItems", "minItems"} & set(schema):
-        return []
+        return [_TYPES["array"]] if typed else []
     items = schema.get("items", {})
     if not isinstance(items, dict):
         return None  # the tuple form
@@ -173,23 +200,27 @@ def _array_checks(schema: dict[str, Any]) -> list[Checker] | None:
 
     def valid(value: Any) -> bool:
         if not isinstance(value, list):
-            return True
+            return not typed
         if most is not None and len(value) > most or least is not None and len(value) < least:
             return False
-        return all(item(each) for each in value)
+        for each in value:
+            if not item(each):
+                return False
+        return True
 
     return [valid]
 
 
-def _string_checks(schema: dict[str, Any]) -> list[Checker] | None:
+def _string_checks(schema: dict[str, Any], folded: str | None) -> list[Checker] | None:
+    typed = folded == "string"
     if not {"maxLength", "minLength", "pattern"} & set(schema):
-        return []
+        return [_TYPES["string"]] if typed else []
     most, least = schema.get("maxLength"), schema.get("minLength")
     search = re.compile(schema["pattern"]).search if "pattern" in schema else None
 
     def valid(value: Any) -> bool:
         if not isinstance(value, str):
-            return True
+            return not typed
         if most is not None and len(value) > most or least is not None and len(value) < least:
             return False
         return search is None or search(value) is not None
@@ -197,13 +228,16 @@ def _string_checks(schema: dict[str, Any]) -> list[Checker] | None:
     return [valid]
 
 
-def _number_checks(schema: dict[str, Any]) -> list[Checker] | None:
+def _number_checks(schema: dict[str, Any], folded: str | None) -> list[Checker] | None:
+    typed = folded == "integer"
     if not {"minimum", "maximum"} & set(schema):
-        return []
+        return [_TYPES["integer"]] if typed else []
     low, high = schema.get("minimum"), schema.get("maximum")
-    is_number = _TYPES["number"]
+    is_number, is_integer = _TYPES["number"], _TYPES["integer"]
 
     def valid(value: Any) -> bool:
+        if typed and not is_integer(value):
+            return False
         if not is_number(value):
             return True
         return (low is None or value >= low) and (high is None or value <= high)
