@@ -27,6 +27,7 @@ from craton.domain.variables import matcher
 from craton.storage import keyset
 from craton.storage import variables as variable_store
 from craton.storage.keyset import Ordering, Page, RowPredicate
+from craton.storage.prepared import Prepared
 from craton.storage.rows import as_row
 
 # ``Page`` is the domain's answer to a list request; HTTP takes it from here, not from storage.
@@ -168,10 +169,12 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
     stmt = _update_statement(kind.table, tuple(sorted(values)), returning)
     params = {f"new_{name}": value for name, value in values.items()}
     with conflicts_as(kind.conflict_message):
-        written = conn.execute(stmt, {**params, "row_id": existing["id"], "at": principal.acted_at})
-        found = written.first() if returning else None
+        params = {**params, "row_id": existing["id"], "at": principal.acted_at}
+        found = stmt.first(conn, params) if returning else None
+        if not returning:
+            stmt.run(conn, params)
     # No row back: deleted by a concurrent transaction since the read above; get() says 404.
-    row = as_row(found) if found is not None else get(conn, principal, kind, row_id)
+    row = found if found is not None else get(conn, principal, kind, row_id)
     changed = {name for name in values if existing[name] != row[name]}
     if changed:
         history.record(
@@ -187,11 +190,12 @@ def update(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, v
 
 
 @functools.lru_cache(maxsize=256)
-def _update_statement(table: sa.Table, names: tuple[str, ...], returning: bool) -> sa.Update:
-    """Built once per table and set of changed columns, run with the values as parameters.
+def _update_statement(table: sa.Table, names: tuple[str, ...], returning: bool) -> Prepared:
+    """Built and compiled once per table and set of changed columns, run with the values as parameters.
 
     An ``UPDATE`` with the values written in (``.values(**values)``) is a new statement on
-    every request, and building it and its cache key cost about as much CPU as running it.
+    every request, and building it and its cache key cost about as much CPU as running it;
+    compiled once (storage/prepared.py), it also skips ``Connection.execute``'s set-up.
     """
     columns = {name: sa.bindparam(f"new_{name}", type_=table.c[name].type) for name in names}
     stmt = (
@@ -199,7 +203,7 @@ def _update_statement(table: sa.Table, names: tuple[str, ...], returning: bool) 
         .where(table.c.id == sa.bindparam("row_id"))
         .values({**columns, "updated_at": sa.bindparam("at", type_=table.c.updated_at.type)})
     )
-    return stmt.returning(*table.c) if returning else stmt
+    return Prepared(stmt.returning(*table.c) if returning else stmt)
 
 
 def delete_row(conn: sa.Connection, principal: Principal, kind: Kind, row: Row, in_use_message: str) -> None:

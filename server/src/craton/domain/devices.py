@@ -15,7 +15,8 @@ from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.devices import descendant_ids_query
-from craton.storage.inserts import insert_ignoring_duplicates
+from craton.storage.inserts import prepared_ignoring_duplicates
+from craton.storage.prepared import Prepared
 from craton.storage.tables import devices, labels
 
 
@@ -84,10 +85,18 @@ _LABELS_OF = (
 )
 
 
+# One device's (an object's answer, a labels write): compiled once, on the driver's cursor (storage/prepared.py).
+_LABELS_OF_ONE = Prepared(
+    sa.select(labels.c.label).where(labels.c.device_id == sa.bindparam("device_id")).order_by(labels.c.label)
+)
+
+
 def labels_of(conn: sa.Connection, device_ids: list[int]) -> dict[int, list[str]]:
     """Sorted labels of each device, one query for a whole page."""
     found: dict[int, list[str]] = {device_id: [] for device_id in device_ids}
-    if device_ids:
+    if len(device_ids) == 1:
+        found[device_ids[0]] = [label for (label,) in _LABELS_OF_ONE.all(conn, {"device_id": device_ids[0]})]
+    elif device_ids:
         for device_id, label in conn.execute(_LABELS_OF, {"device_ids": device_ids}).all():
             found[device_id].append(label)
     return found
@@ -119,7 +128,8 @@ def add_labels(
     # (the label insert's foreign-key check would otherwise share-lock it first).
     versions.touch(conn, principal, ANY_DEVICE, device["id"])
     # A label another request just added is not an error: the set union is the same.
-    conn.execute(insert_ignoring_duplicates(conn, labels), [{"device_id": device["id"], "label": lb} for lb in missing])
+    insert = prepared_ignoring_duplicates(conn.dialect.name, labels, ("device_id", "label"))
+    insert.run_many(conn, [{"device_id": device["id"], "label": lb} for lb in missing])
     after = sorted([*current, *missing])
     history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
     return after
@@ -149,8 +159,8 @@ def _locked_device(conn: sa.Connection, principal: Principal, kind: Kind, device
 
 
 @functools.lru_cache(maxsize=16)
-def _with_labels(kind: Kind, scoped: bool) -> sa.Select[Any]:
-    """Built once per kind: the device (locked) and its labels, a row per label (one, NULL, for none)."""
+def _with_labels(kind: Kind, scoped: bool) -> Prepared:
+    """Built and compiled once per kind: the device (locked) and its labels, a row per label (one, NULL, for none)."""
     stmt = (
         sa.select(devices, labels.c.label.label("carried_label"))
         .select_from(devices.outerjoin(labels, labels.c.device_id == devices.c.id))
@@ -161,7 +171,7 @@ def _with_labels(kind: Kind, scoped: bool) -> sa.Select[Any]:
     if kind.device_kind is not None:
         stmt = stmt.where(devices.c.kind == kind.device_kind)
     # PostgreSQL locks the device only (OF); MariaDB, which has no OF, the labels read too.
-    return stmt.order_by(labels.c.label).with_for_update(of=devices)
+    return Prepared(stmt.order_by(labels.c.label).with_for_update(of=devices))
 
 
 def _locked_with_labels(
@@ -172,11 +182,11 @@ def _locked_with_labels(
     params = {"row_id": kind.info.parse_id(device_id)}
     if not principal.is_root:
         params["scope_project"] = principal.project_id
-    found = conn.execute(_with_labels(kind, not principal.is_root), params).all()
+    found = _with_labels(kind, not principal.is_root).mappings(conn, params)
     if not found:
         raise NotFound.of(kind.label, device_id)
-    row = {name: value for name, value in found[0]._mapping.items() if name != "carried_label"}
-    return row, [entry.carried_label for entry in found if entry.carried_label is not None]
+    row = {name: value for name, value in found[0].items() if name != "carried_label"}
+    return row, [entry["carried_label"] for entry in found if entry["carried_label"] is not None]
 
 
 def label(

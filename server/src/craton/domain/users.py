@@ -16,7 +16,8 @@ from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal, Role
 from craton.domain.projects import KIND as PROJECT
 from craton.domain.projects import parse_uuid
-from craton.storage.rows import as_row
+from craton.storage.prepared import Prepared
+from craton.storage.rows import as_row, as_rows
 from craton.storage.tables import projects, users
 from craton.storage.types import utcnow
 
@@ -36,6 +37,8 @@ _CREDENTIALS = sa.select(
     users.c.is_root,
     users.c.is_admin,
 ).where(users.c.project_id == sa.bindparam("project_id"), users.c.username == sa.bindparam("username"))
+# Every request runs it: compiled once, executed on the driver's cursor (storage/prepared.py).
+_CREDENTIALS_PREPARED = Prepared(_CREDENTIALS)
 _CREDENTIALS_BY_PROJECT_NAME = (
     sa.select(users.c.project_id, *_CREDENTIALS.selected_columns)
     .join(projects, projects.c.id == users.c.project_id)
@@ -65,7 +68,7 @@ def authenticate(conn: sa.Connection, project_header: str | None, username: str 
         )
     if missing:
         raise NotAuthenticated(BAD_CREDENTIALS, missing)
-    row = conn.execute(_CREDENTIALS, {"project_id": project_id, "username": username or ""}).first()
+    row = _CREDENTIALS_PREPARED.first(conn, {"project_id": project_id, "username": username or ""})
     if row is None or not _key_valid(row, token):
         raise NotAuthenticated(
             BAD_CREDENTIALS, f"X-Auth-User and X-Auth-Token do not match a user of project {project_id}."
@@ -80,7 +83,7 @@ def _authenticate_by_project_name(conn: sa.Connection, name: str, username: str,
     name in every project of that name (keys are SHA-256 digests, cheap to compare), and exactly one
     must match. Nothing about projects the key does not open is revealed.
     """
-    candidates = conn.execute(_CREDENTIALS_BY_PROJECT_NAME, {"name": name, "username": username}).all()
+    candidates = as_rows(conn.execute(_CREDENTIALS_BY_PROJECT_NAME, {"name": name, "username": username}))
     opened = [row for row in candidates if _key_valid(row, token)]
     if not opened:
         raise NotAuthenticated(
@@ -89,20 +92,20 @@ def _authenticate_by_project_name(conn: sa.Connection, name: str, username: str,
             "X-Auth-Token are valid.",
         )
     if len(opened) > 1:
-        ids = ", ".join(sorted(str(row.project_id) for row in opened))
+        ids = ", ".join(sorted(str(row["project_id"]) for row in opened))
         raise NotAuthenticated(
             BAD_CREDENTIALS, f"The project name {name!r} is ambiguous for this user and key: use one of {ids}."
         )
-    return _principal(str(opened[0].project_id), opened[0])
+    return _principal(str(opened[0]["project_id"]), opened[0])
 
 
-def _key_valid(row: Any, token: str | None) -> bool:
-    return verify_api_key(token, row.api_key_hash) or _previous_key_valid(row, token)
+def _key_valid(row: Row, token: str | None) -> bool:
+    return verify_api_key(token, row["api_key_hash"]) or _previous_key_valid(row, token)
 
 
-def _principal(project_id: str, row: Any) -> Principal:
-    role = Role.ROOT if row.is_root else Role.ADMIN if row.is_admin else Role.MEMBER
-    return Principal(project_id=project_id, username=row.username, role=role, user_id=row.id)
+def _principal(project_id: str, row: Row) -> Principal:
+    role = Role.ROOT if row["is_root"] else Role.ADMIN if row["is_admin"] else Role.MEMBER
+    return Principal(project_id=project_id, username=row["username"], role=role, user_id=row["id"])
 
 
 def missing_headers(project: str | None, username: str | None, token: str | None) -> str | None:
@@ -117,9 +120,9 @@ def missing_headers(project: str | None, username: str | None, token: str | None
     )
 
 
-def _previous_key_valid(row: Any, token: str | None) -> bool:
-    expires = row.previous_key_expires_at
-    return expires is not None and expires > utcnow() and verify_api_key(token, row.previous_api_key_hash)
+def _previous_key_valid(row: Row, token: str | None) -> bool:
+    expires = row["previous_key_expires_at"]
+    return expires is not None and expires > utcnow() and verify_api_key(token, row["previous_api_key_hash"])
 
 
 def get_user(conn: sa.Connection, principal: Principal, user_id: Any, action: str = "get") -> Row:

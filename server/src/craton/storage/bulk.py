@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from craton.storage.prepared import Prepared
+
 _ARRAY_TYPES = {str: "text", int: "bigint", bool: "boolean", float: "float8", dt.datetime: "timestamp"}
 
 
@@ -45,22 +47,23 @@ def insert_many(
         return []
     params: dict[str, list[Any]] = {}
     for index, name in enumerate(columns):
-        process = table.c[name].type.bind_processor(conn.dialect)
+        process = table.c[name].type._cached_bind_processor(conn.dialect)
         values = [row[name] for row in rows]
         params[f"c{index}"] = [process(value) for value in values] if process else values
+    # A constant statement per table and columns, compiled once (storage/prepared.py): the
+    # single-object writes take this way too (a variables PUT's upsert, one round trip).
     unnest = _unnest_statement(table, columns, tuple(returning), on_conflict)
     if not returning:
-        conn.execute(unnest, params)
+        unnest.run(conn, params)
         return []
-    inserted = [tuple(row) for row in conn.execute(unnest, params)]
-    # One statement takes the sequence's values in the ORDER BY's order: ascending ids are the rows' order.
+    inserted = [tuple(row) for row in unnest.all(conn, params)]
     return sorted(inserted, key=lambda row: row[0]) if returning[0] == "id" else inserted
 
 
 @functools.lru_cache(maxsize=64)
 def _unnest_statement(
     table: sa.Table, columns: tuple[str, ...], returning: tuple[str, ...], on_conflict: str
-) -> sa.TextClause:
+) -> Prepared:
     quote = _quote
     arrays = ", ".join(f"CAST(:c{index} AS {_array_type(table.c[name])}[])" for index, name in enumerate(columns))
     aliases = ", ".join(f"c{index}" for index in range(len(columns)))
@@ -73,7 +76,7 @@ def _unnest_statement(
         sql += f" {on_conflict}"
     if returning:
         sql += f" RETURNING {', '.join(quote(name) for name in returning)}"
-    return sa.text(sql)
+    return Prepared(sa.text(sql))
 
 
 def update_many(
@@ -96,11 +99,11 @@ def update_many(
         return
     params: dict[str, Any] = {}
     for index, name in enumerate(["id", *columns]):
-        process = table.c[name].type.bind_processor(conn.dialect)
+        process = table.c[name].type._cached_bind_processor(conn.dialect)
         values = [row[name] for row in rows]
         params[f"c{index}"] = [process(value) for value in values] if process else values
     for index, (name, value) in enumerate(also.items()):
-        process = table.c[name].type.bind_processor(conn.dialect)
+        process = table.c[name].type._cached_bind_processor(conn.dialect)
         params[f"a{index}"] = process(value) if process else value
     conn.execute(_update_statement(table, tuple(columns), tuple(also)), params)
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from craton.storage.prepared import send
 from craton.storage.writequeue import WriteQueue
 
 WRITE_OPTION = "craton_writes"
@@ -137,9 +138,15 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.E
         # that a request's writes are one atomic unit. Writers take the write lock
         # up front (IMMEDIATE): a deferred transaction that reads and then writes
         # cannot wait for another writer and would fail with "database is locked".
+        # On the driver's cursor (storage/prepared.py): ``exec_driver_sql`` spent SQLAlchemy's
+        # whole execution set-up on a statement without parameters or answer.
         def begin(conn: sa.Connection) -> None:
             immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                send(conn, cursor, "BEGIN IMMEDIATE" if immediate else "BEGIN", ())
+            finally:
+                cursor.close()
 
         sa.event.listen(engine, "begin", begin)
 

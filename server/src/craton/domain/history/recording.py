@@ -16,13 +16,19 @@ import sqlalchemy as sa
 
 from craton.domain.principal import Principal
 from craton.storage import bulk
+from craton.storage.prepared import Prepared
 from craton.storage.tables import changes, event_outbox
 
 Row = Mapping[str, Any]
 _SECRET_OR_INTERNAL = {"api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "kind", "is_root"}
 MAX_REASON = 1000
-_INSERT = sa.insert(changes)
-_OUTBOX_INSERT = sa.insert(event_outbox)
+# Every write runs these: compiled once per dialect, executed on the driver's cursor (storage/prepared.py).
+_RECORDED = (
+    "project_id", "occurred_at", "request_id", "user_id", "username", "action",
+    "resource_type", "resource_id", "resource_name", "reason", "old", "new",
+)  # fmt: skip
+_INSERT = Prepared(sa.insert(changes), column_keys=_RECORDED)
+_OUTBOX_INSERT = Prepared(sa.insert(event_outbox), column_keys=("project_id", "change_id", "created_at"))
 
 
 def snapshot(row: Row) -> dict[str, Any]:
@@ -80,18 +86,16 @@ def record(
     values = _values(principal, action, kind, row, old, new)
     if conn.dialect.name == "postgresql" and principal.queue_events:
         params = {f"change_{name}": value for name, value in values.items()}
-        return int(conn.execute(_record_with_outbox(), {**params, "outbox_at": principal.acted_at}).scalar_one())
-    # The values go as parameters of a constant statement, which SQLAlchemy compiles once;
+        return int(_record_with_outbox().scalar(conn, {**params, "outbox_at": principal.acted_at}))
+    # The values go as parameters of a constant statement, compiled once;
     # ``.values(...)`` would build and compile a new statement for every record.
-    key = conn.execute(_INSERT, values).inserted_primary_key
-    assert key is not None, "an INSERT always reports its primary key"
-    change_id = int(key[0])
+    change_id = _INSERT.insert(conn, values)
     _to_outbox(conn, principal, [(values["project_id"], change_id)])
     return change_id
 
 
 @functools.cache
-def _record_with_outbox() -> sa.Insert:
+def _record_with_outbox() -> Prepared:
     """PostgreSQL: the change record and its outbox row in one statement, so one round trip.
 
     ``WITH recorded AS (INSERT INTO changes ... RETURNING id, project_id) INSERT INTO
@@ -105,7 +109,7 @@ def _record_with_outbox() -> sa.Insert:
         .cte("recorded")
     )
     at = sa.bindparam("outbox_at", type_=event_outbox.c.created_at.type)
-    return (
+    return Prepared(
         sa.insert(event_outbox)
         .from_select(["project_id", "change_id", "created_at"], sa.select(recorded.c.project_id, recorded.c.id, at))
         .add_cte(recorded)
@@ -125,6 +129,6 @@ def _to_outbox(conn: sa.Connection, principal: Principal, entries: Sequence[tupl
         for project_id, change_id in entries
     ]
     if len(rows) == 1:
-        conn.execute(_OUTBOX_INSERT, rows[0])  # one record's row: a constant statement, no batch set-up
+        _OUTBOX_INSERT.run(conn, rows[0])  # one record's row: a constant statement, no batch set-up
     else:
         bulk.insert_many(conn, event_outbox, rows)

@@ -1,0 +1,237 @@
+"""Constant hot statements, compiled once per dialect and run on the driver's cursor.
+
+The statements of a single-object write (authentication, the owner's lock and version,
+its variables, the upsert, the history record and its outbox row, labels) never change
+shape; only their parameters do. ``Connection.execute`` still spends, on every call,
+about as much CPU as the database does on the statement: cache-key generation and
+lookup, an execution context, parameter processing and a result object
+(docs/performance.md, "Fast writes", third round). A :class:`Prepared` statement does
+that work once per dialect: it compiles the statement to SQL text, the order of its
+parameters and the bind and result processors of their types, then runs it on the
+DBAPI cursor of the caller's connection, inside the caller's transaction.
+
+What stays as with ``Connection.execute``:
+
+* **Types**: every parameter goes through its type's bind processor and every result
+  column through its result processor, as SQLAlchemy would (``UTCDateTime``, ``JSONText``,
+  booleans and datetimes on SQLite ...), from the same compiled statement.
+* **Errors**: a driver error goes through ``Connection._handle_dbapi_exception``, the path
+  of every SQLAlchemy execution: it is wrapped in ``sa.exc.DBAPIError`` (``IntegrityError``,
+  ``OperationalError`` ...), a dropped connection is invalidated, and the parameters stay
+  out of the message (``hide_parameters``). ``storage/engine.py``'s retries see the same
+  exceptions.
+* **Events and logging**: ``before_cursor_execute`` and ``after_cursor_execute`` listeners
+  see each statement (the query-count tests count them), ``echo`` logs them.
+* **Transactions**: the statement runs on the connection the caller's transaction
+  holds; a connection without one begins it first, as SQLAlchemy's autobegin does.
+
+Use it for constant statements on hot paths only (built once, at import or in an
+``lru_cache``): ``Prepared(statement)``, then ``.first()``, ``.all()``, ``.mappings()``, ``.scalar()``,
+``.run()`` or ``.run_many()``. Not supported, and refused when the statement is
+prepared: expanding (``IN``) and literal-execute parameters, and Python-side column
+defaults the caller does not supply (``column_keys`` names the columns an ``INSERT``
+or ``UPDATE`` without ``.values()`` sets).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ClauseElement
+
+Processor = Callable[[Any], Any]
+_MISSING = object()
+
+
+@dataclass
+class _Plan:
+    """One statement compiled for one dialect."""
+
+    sql: str
+    #: Per parameter sent, in the driver's order: (caller's key, driver's key, bind processor, default).
+    binds: tuple[tuple[str, str, Processor | None, Any], ...]
+    positional: bool
+    #: Result column names and types; processors are taken on the first answer (they may depend on its types).
+    keys: tuple[str, ...]
+    types: tuple[sa.types.TypeEngine[Any], ...]
+    #: (column index, result processor) of the columns that have one.
+    processors: tuple[tuple[int, Processor], ...] | None = field(default=None)
+
+
+class Prepared:
+    """A constant statement compiled once per dialect and executed below ``Connection.execute``."""
+
+    __slots__ = ("statement", "column_keys", "_plans", "__weakref__")
+
+    def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._plans: weakref.WeakKeyDictionary[sa.Dialect, _Plan] = weakref.WeakKeyDictionary()
+
+    def plan(self, dialect: sa.Dialect) -> _Plan:
+        """The statement compiled for ``dialect`` (once; later calls find it)."""
+        found = self._plans.get(dialect)
+        if found is None:
+            found = self._plans[dialect] = self._compile(dialect)
+        return found
+
+    def _compile(self, dialect: sa.Dialect) -> _Plan:
+        compiled: Any = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a prepared statement cannot have expanding or literal-execute parameters")
+        if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+            raise ValueError("a prepared statement must be given every column with a Python-side default")
+        processors = compiled._bind_processors
+        escaped = compiled.escaped_bind_names or {}
+        by_name: dict[str, tuple[str, Any]] = {}
+        for bindparam, name in compiled.bind_names.items():
+            default = _MISSING if bindparam.required else bindparam.effective_value
+            by_name[name] = (bindparam.key, default)
+        order = compiled.positiontup if compiled.positional else list(by_name)
+        binds = tuple(
+            (by_name[name][0], escaped.get(name, name), processors.get(name), by_name[name][1]) for name in order
+        )
+        columns = compiled._result_columns or []
+        return _Plan(
+            sql=compiled.string,
+            binds=binds,
+            positional=bool(compiled.positional),
+            keys=tuple(column.keyname for column in columns),
+            types=tuple(column.type for column in columns),
+        )
+
+    # ------------------------------------------------------------------ running
+
+    def _parameters(self, plan: _Plan, params: Mapping[str, Any]) -> Any:
+        values = []
+        for key, _driver_key, processor, default in plan.binds:
+            value = params.get(key, default)
+            if value is _MISSING:
+                raise sa.exc.ArgumentError(f"a value is required for the bind parameter {key!r}")
+            values.append(value if processor is None else processor(value))
+        if plan.positional:
+            return tuple(values)
+        return {bind[1]: value for bind, value in zip(plan.binds, values, strict=True)}
+
+    def _execute(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]], many: bool) -> Any:
+        """The DBAPI cursor after running the statement with ``rows[0]`` (``many``: with each of ``rows``)."""
+        if not conn.in_transaction():
+            conn.begin()
+        plan = self.plan(conn.dialect)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        sent: Any = None
+        try:
+            sent = [self._parameters(plan, row) for row in rows] if many else self._parameters(plan, rows[0])
+            send(conn, cursor, plan.sql, sent, many)
+        except sa.exc.SQLAlchemyError:
+            raise
+        except BaseException as error:  # a bind processor's error, wrapped as SQLAlchemy would
+            conn._handle_dbapi_exception(error, plan.sql, sent, cursor, None)
+        return cursor
+
+    def _processed(self, conn: sa.Connection, plan: _Plan, cursor: Any, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """The rows with each column through its type's result processor (only the columns that have one)."""
+        processors = plan.processors
+        if processors is None:
+            description = cursor.description or ()
+            if not plan.keys:  # a text statement: the driver names the columns, none has a type
+                plan.keys = tuple(column[0] for column in description)
+                plan.types = tuple(sa.types.NULLTYPE for _ in description)
+            processors = plan.processors = tuple(
+                (index, processor)
+                for index, (type_, column) in enumerate(zip(plan.types, description, strict=True))
+                if (processor := _result_processor(type_, conn.dialect, column[1])) is not None
+            )
+        if not processors:
+            return [tuple(row) for row in rows]
+        processed = []
+        for row in rows:
+            values = list(row)
+            for index, processor in processors:
+                values[index] = processor(values[index])
+            processed.append(values)
+        return processed
+
+    def all(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """Every row of the answer, as sequences in the statement's column order."""
+        cursor = self._execute(conn, (params,), many=False)
+        try:
+            return self._processed(conn, self.plan(conn.dialect), cursor, cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def mappings(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every row of the answer by column name."""
+        rows = self.all(conn, params)
+        keys = self.plan(conn.dialect).keys
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def first(self, conn: sa.Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row of the answer by column name, or None; the rest is discarded."""
+        cursor = self._execute(conn, (params,), many=False)
+        try:
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            plan = self.plan(conn.dialect)
+            values = self._processed(conn, plan, cursor, [row])[0]
+            return dict(zip(plan.keys, values, strict=True))
+        finally:
+            cursor.close()
+
+    def scalar(self, conn: sa.Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row (None without a row)."""
+        rows = self.all(conn, params)
+        return rows[0][0] if rows else None
+
+    def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
+        """A statement without an answer; the number of rows it changed (as the driver counts)."""
+        cursor = self._execute(conn, (params,), many=False)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def insert(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
+        """One ``INSERT``; the row's generated primary key (SQLite and MariaDB: the driver's ``lastrowid``)."""
+        cursor = self._execute(conn, (params,), many=False)
+        try:
+            return int(cursor.lastrowid)
+        finally:
+            cursor.close()
+
+    def run_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per mapping of ``rows``, in one ``executemany`` (the drivers batch)."""
+        if rows:
+            self._execute(conn, rows, many=True).close()
+
+
+def _result_processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect, coltype: Any) -> Processor | None:
+    """The type's result processor for ``dialect`` (SQLAlchemy's per-dialect cache of it)."""
+    processor: Processor | None = type_._cached_result_processor(dialect, coltype)
+    return processor
+
+
+def send(conn: sa.Connection, cursor: Any, sql: str, parameters: Any, many: bool = False) -> None:
+    """Run ``sql`` on ``cursor`` of ``conn`` with the events, logging and error handling of SQLAlchemy's own path."""
+    try:
+        if conn._has_events or conn.engine._has_events:
+            for listener in conn.dispatch.before_cursor_execute:
+                sql, parameters = listener(conn, cursor, sql, parameters, None, many)
+        if conn._echo:
+            conn._log_info(sql)
+            conn._log_info("[prepared] [SQL parameters hidden]")
+        if many:
+            cursor.executemany(sql, parameters)
+        elif parameters:
+            cursor.execute(sql, parameters)
+        else:
+            cursor.execute(sql)
+        if conn._has_events or conn.engine._has_events:
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, parameters, None, many)
+    except BaseException as error:
+        conn._handle_dbapi_exception(error, sql, parameters, cursor, None)
