@@ -154,6 +154,22 @@ def _yaml_sequence(items: Items, indent: str) -> Iterator[str]:
 # Text YAML 1.1 reads as JSON does: printable, no line breaks or tabs (a flow value stays on
 # its line), no exponent without a dot and a sign (``1e5``: a string in YAML 1.1).
 _NOT_AS_JSON = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[0-9][eE]")
+# The same test for ASCII text without the regular expression, which costs tens of µs on an
+# object's variables (a third of the YAML writer's time): digits become 0, control characters
+# are dropped, then two substring searches and a length compare, in C.
+_DIGITS_AS_0 = bytes.maketrans(b"123456789", b"000000000")
+_CONTROL = bytes(range(0x20)) + b"\x7f"
+
+
+def _reads_as_json(text: str) -> bool:
+    """True unless ``text`` (JSON) holds what :data:`_NOT_AS_JSON` finds."""
+    if not text.isascii():
+        return _NOT_AS_JSON.search(text) is None
+    raw = text.encode("ascii")
+    marked = raw.translate(_DIGITS_AS_0, _CONTROL)
+    return len(marked) == len(raw) and b"0e" not in marked and b"0E" not in marked
+
+
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*\Z")
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -168,13 +184,13 @@ def _string(text: str) -> str:
 
 def _quoted(text: str) -> str:
     quoted = orjson.dumps(text).decode()  # a JSON string is a YAML double-quoted scalar
-    return _flow(text) if _NOT_AS_JSON.search(quoted) else quoted
+    return quoted if _reads_as_json(quoted) else _flow(text)
 
 
 def _value(value: Any) -> str:
     """One value as YAML on one line: JSON where YAML reads it the same, else PyYAML's flow style."""
     if isinstance(value, RawJSON):
-        if not _NOT_AS_JSON.search(value.text):
+        if _reads_as_json(value.text):
             return value.text
         value = orjson.loads(value.text)
     elif isinstance(value, str):
@@ -186,7 +202,7 @@ def _value(value: Any) -> str:
     elif isinstance(value, int):
         return str(value)
     text = orjson.dumps(value).decode()
-    return _flow(value) if _NOT_AS_JSON.search(text) else text
+    return text if _reads_as_json(text) else _flow(value)
 
 
 class _FlowDumper(_Dumper):

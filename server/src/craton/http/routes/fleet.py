@@ -23,9 +23,11 @@ def export(call: Call) -> Streamed:
     query = call.query
     subtree = fleet.Subtree(cloud_id=query["cloud_id"], region_id=query["region_id"], cell_id=query["cell_id"])
     # Permissions and the subtree are checked here: a 403 or 404 is answered before any byte.
-    document = fleet.open_document(call.conn, call.principal, subtree)
+    # Each batch of devices is read while the one before is written (fleet.ReadAhead).
+    read_ahead = fleet.ReadAhead()
+    document = fleet.open_document(call.conn, call.principal, subtree, read_ahead)
     return Streamed(
-        fleet_text.chunks(document, query["format"]),
+        read_ahead.closing(fleet_text.chunks(document, query["format"])),
         media_type=fleet_text.MEDIA_TYPES[query["format"]],
         headers={"Content-Disposition": f'attachment; filename="fleet.{query["format"]}"'},
     )
