@@ -8,17 +8,20 @@ client that hangs up half-way must not keep the server's connection or transacti
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 import time
 from collections import defaultdict
 from typing import Any
 
 import httpx
 import orjson
+import pytest
 import sqlalchemy as sa
 import yaml
 
 from benchmarks.generate import generate
-from craton.domain import kinds
+from craton.domain import fleet, kinds
 from craton.storage import variables as variable_store
 from craton.storage.tables import cells, clouds, devices, labels, network_interfaces, networks, regions
 from tests.api.helpers import Craton, expect
@@ -222,3 +225,86 @@ def test_head_answers_the_headers_only_and_errors_come_before_the_body(craton: C
     assert missing.status_code == 404 and missing.json()["status"] == 404
     unauthenticated = craton.client({}).get("/v1/export")
     assert unauthenticated.status_code == 401 and unauthenticated.json()["status"] == 401
+
+
+def _read_ahead_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("craton-export-read")]
+
+
+def test_batches_read_ahead_come_from_the_snapshot_the_export_began_with(craton: Craton, monkeypatch: Any) -> None:
+    """A batch is read on the read-ahead thread, in the export's transaction: a write made meanwhile is not in it.
+
+    The server runs in this process: the second batch's read is held until a write has
+    been committed; the document still holds what was there when the export began.
+    (SQLite reads no batch ahead, fleet.read_ahead_for; the document is the same.)
+    """
+    tenant = craton.tenant()
+    region = tenant.inventory.region(name="r")
+    hosts = [tenant.inventory.host(region, name=f"h-{n}", variables={"v": "before"}) for n in range(6)]
+    monkeypatch.setattr(fleet, "BATCH", 2)
+    reached, proceed = threading.Event(), threading.Event()
+    threads: list[str] = []
+    device_items = fleet._device_items
+
+    def held(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        if len(threads) == 2:  # the second batch (h-2, h-3): the first one is read already
+            reached.set()
+            assert proceed.wait(30)
+        return device_items(*args)
+
+    monkeypatch.setattr(fleet, "_device_items", held)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(lambda: tenant.client.get("/v1/export"))
+        assert reached.wait(30)
+        for host in hosts[1:5]:  # in the batch read, the one held, the one after
+            expect(tenant.client.put(f"/v1/hosts/{host['id']}/variables", json={"v": "after"}), 200)
+        expect(tenant.client.put(f"/v1/hosts/{hosts[5]['id']}", json={"name": "renamed"}), 200)
+        proceed.set()
+        document = expect(answer.result(60), 200)
+    devices = document["clouds"][0]["regions"][0]["devices"]
+    assert [(d["name"], d["variables"]) for d in devices] == [(f"h-{n}", {"v": "before"}) for n in range(6)]
+    assert len(threads) == 3
+    ahead = craton.server.backend != "sqlite"
+    assert all(name.startswith("craton-export-read") == ahead for name in threads), threads
+    monkeypatch.setattr(fleet, "_device_items", device_items)
+    now = expect(tenant.client.get("/v1/export"), 200)["clouds"][0]["regions"][0]["devices"]
+    assert [d["variables"]["v"] for d in now] == ["before", "after", "after", "after", "after", "before"]
+    assert now[-1]["name"] == "renamed"
+
+
+def test_a_batch_that_fails_to_read_ahead_ends_the_answer_and_frees_the_connection(
+    craton: Craton, monkeypatch: Any
+) -> None:
+    tenant = craton.tenant()
+    region = tenant.inventory.region(name="r")
+    for n in range(5):  # a first chunk of more than CHUNK_BYTES: the failure comes after the status line
+        tenant.inventory.host(region, name=f"h-{n}", variables={"pad": "x" * 200_000})
+    monkeypatch.setattr(fleet, "BATCH", 2)
+    device_items = fleet._device_items
+    calls = []
+
+    def failing(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("the third batch cannot be read")
+        return device_items(*args)
+
+    monkeypatch.setattr(fleet, "_device_items", failing)
+    pool = craton.server.engine.pool
+    before = pool.checkedout()  # type: ignore[attr-defined]
+    with tenant.client.stream("GET", "/v1/export") as response:
+        assert response.status_code == 200
+        try:
+            received = b"".join(response.iter_raw())
+        except httpx.HTTPError:
+            received = None  # the server broke the body off: also how the failure may show
+    if received is not None:
+        with pytest.raises(orjson.JSONDecodeError):  # never a document that looks whole
+            orjson.loads(received)
+    deadline = time.monotonic() + 10
+    while (pool.checkedout() > before or _read_ahead_threads()) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.05)
+    assert pool.checkedout() <= before  # type: ignore[attr-defined]
+    assert not _read_ahead_threads()
+    expect(tenant.client.get("/v1/clouds"), 200)

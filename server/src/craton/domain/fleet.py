@@ -141,6 +141,16 @@ class ReadAhead:
             self.close()
 
 
+def read_ahead_for(conn: sa.Connection) -> ReadAhead | None:
+    """A :class:`ReadAhead` where the database works in a process of its own; None on SQLite.
+
+    SQLite works in this process and gives the GIL back at every row it steps to: read
+    on a second thread, each row then waits for the writer to let go of the GIL, and the
+    export took longer, not less (measured: docs/performance.md, fleet export).
+    """
+    return None if conn.dialect.name == "sqlite" else ReadAhead()
+
+
 def open_document(
     conn: sa.Connection, principal: Principal, subtree: Subtree = Subtree(), read_ahead: ReadAhead | None = None
 ) -> dict[str, Any]:

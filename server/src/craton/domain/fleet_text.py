@@ -189,6 +189,8 @@ def _quoted(text: str) -> str:
 
 def _value(value: Any) -> str:
     """One value as YAML on one line: JSON where YAML reads it the same, else PyYAML's flow style."""
+    if type(value) is str:  # the most common first: names, types, addresses
+        return _string(value) if len(value) < 256 else _quoted(value)
     if isinstance(value, RawJSON):
         if _reads_as_json(value.text):
             return value.text
@@ -227,11 +229,12 @@ def _flat_item(item: dict[str, Any], indent: str) -> str:
     """A network or device (or interface) as an item of a block sequence whose dash is at ``indent``."""
     lines = []
     prefix = indent + "- "
+    rest = indent + "  "
     for key, value in item.items():
         if key == "interfaces" and value:
             lines.append(f"{prefix}interfaces:\n")
-            lines.extend(_flat_item(interface, indent + "  ") for interface in value)
+            lines.extend(_flat_item(interface, rest) for interface in value)
         else:
             lines.append(f"{prefix}{key}: {_value(value)}\n")
-        prefix = indent + "  "
+        prefix = rest
     return "".join(lines) if lines else f"{indent}- {{}}\n"

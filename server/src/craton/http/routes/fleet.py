@@ -23,11 +23,12 @@ def export(call: Call) -> Streamed:
     query = call.query
     subtree = fleet.Subtree(cloud_id=query["cloud_id"], region_id=query["region_id"], cell_id=query["cell_id"])
     # Permissions and the subtree are checked here: a 403 or 404 is answered before any byte.
-    # Each batch of devices is read while the one before is written (fleet.ReadAhead).
-    read_ahead = fleet.ReadAhead()
+    # Each batch of devices is read while the one before is written (fleet.ReadAhead), but on SQLite.
+    read_ahead = fleet.read_ahead_for(call.conn)
     document = fleet.open_document(call.conn, call.principal, subtree, read_ahead)
+    chunks = fleet_text.chunks(document, query["format"])
     return Streamed(
-        read_ahead.closing(fleet_text.chunks(document, query["format"])),
+        read_ahead.closing(chunks) if read_ahead is not None else chunks,
         media_type=fleet_text.MEDIA_TYPES[query["format"]],
         headers={"Content-Disposition": f'attachment; filename="fleet.{query["format"]}"'},
     )
