@@ -420,15 +420,7 @@ def _device_items(
             ids,
         )
     )
-    labels_of: dict[int, list[str]] = defaultdict(list)
-    for device_id, label in batches.select_in(
-        conn,
-        "export-labels",
-        lambda found: sa.select(labels.c.device_id, labels.c.label).where(found),
-        labels.c.device_id,
-        ids,
-    ):
-        labels_of[device_id].append(label)
+    labels_of = _labels_of(conn, ids)
     interface_rows = [
         row._mapping
         for row in batches.select_in(
@@ -467,12 +459,40 @@ def _device_items(
         if parent_id in device_names:
             item["parent"] = device_names[parent_id]
         if device_id in labels_of:
-            item["labels"] = sorted(labels_of[device_id])
+            item["labels"] = labels_of[device_id]
         _with_raw_variables(item, str(device_id), owned, masks)
         if device_id in interfaces_of:
             item["interfaces"] = sorted(interfaces_of[device_id], key=lambda i: i["name"])
         found[device_id] = item
     return found
+
+
+def _labels_of(conn: sa.Connection, ids: list[int]) -> dict[int, list[str]]:
+    """Each device's labels, sorted: one row per device where the database can put them in one value.
+
+    Three labels a device make three rows otherwise, each a row object for SQLAlchemy and
+    psycopg to build (a third of the Python a batch of devices cost to read on PostgreSQL).
+    PostgreSQL gives an array, SQLite a JSON array (parsed, so the labels are exactly the
+    stored strings); MariaDB the rows. Sorted here, in code point order, either way.
+    """
+    dialect = conn.dialect.name
+    aggregate: sa.ColumnElement[Any] | None = None
+    decode: Callable[[Any], list[str]] = list
+    if dialect == "postgresql":
+        aggregate = sa.func.array_agg(labels.c.label)
+    elif dialect == "sqlite":
+        aggregate, decode = sa.func.json_group_array(labels.c.label), orjson.loads
+    if aggregate is None:
+        found: dict[int, list[str]] = defaultdict(list)
+        build = lambda owned: sa.select(labels.c.device_id, labels.c.label).where(owned)  # noqa: E731
+        for device_id, label in batches.select_in(conn, "export-labels", build, labels.c.device_id, ids):
+            found[device_id].append(label)
+        return {device_id: sorted(found_labels) for device_id, found_labels in found.items()}
+    grouped = lambda owned: (  # noqa: E731
+        sa.select(labels.c.device_id, aggregate).where(owned).group_by(labels.c.device_id)
+    )
+    rows = batches.select_in(conn, f"export-labels-{dialect}", grouped, labels.c.device_id, ids)
+    return {device_id: sorted(decode(value)) for device_id, value in rows}
 
 
 def _check_subtree(conn: sa.Connection, project_id: str, scope: Mapping[str, Any]) -> None:
