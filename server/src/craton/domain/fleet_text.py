@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,12 @@ from craton.domain.fleet import Items, RawJSON, json_default
 
 #: Pieces are joined until they are at least this long before they are handed on.
 CHUNK_BYTES = 256 * 1024
+#: Networks or devices written per piece. After each piece the writer lets other threads
+#: take the GIL (``time.sleep(0)``): the thread reading the next batch ahead
+#: (:class:`~craton.domain.fleet.ReadAhead`) needs it for a moment after every wait for
+#: the database, and otherwise waits up to Python's switch interval (5 ms) each time, dozens
+#: of times a batch, while the writer goes through a batch in one piece.
+SLICE = 64
 MEDIA_TYPES = {"json": "application/json", "yaml": "application/yaml"}
 
 
@@ -59,8 +66,11 @@ def _json(value: Any) -> Iterator[bytes]:
             if not batch:
                 continue
             if value.flat:
-                yield (b"" if first else b",") + orjson.dumps(batch, default=json_default)[1:-1]
-                first = False
+                for start in range(0, len(batch), SLICE):
+                    piece = orjson.dumps(batch[start : start + SLICE], default=json_default)[1:-1]
+                    time.sleep(0)  # see SLICE
+                    yield (b"" if first else b",") + piece
+                    first = False
                 continue
             for item in batch:
                 if not first:
@@ -136,7 +146,10 @@ def _yaml_sequence(items: Items, indent: str) -> Iterator[str]:
             continue
         written = True
         if items.flat:
-            yield "".join([_flat_item(item, indent) for item in batch])
+            for start in range(0, len(batch), SLICE):
+                piece = "".join([_flat_item(item, indent) for item in batch[start : start + SLICE]])
+                time.sleep(0)  # see SLICE
+                yield piece
             continue
         for item in batch:
             if not item:
