@@ -199,6 +199,20 @@ def test_validation_errors_name_the_problem(craton: Craton) -> None:
     )
 
 
+def test_ids_no_column_can_hold_are_not_found(craton: Craton) -> None:
+    """An id past the column's range was a 500 on SQLite (Python int overflow) and PostgreSQL."""
+    client = craton.tenant().client
+    huge = "348808807706201686016"
+    for path in (f"/v1/webhooks/{huge}", "/v1/webhooks/2147483648", f"/v1/webhooks/{huge}/deliveries"):
+        expect_error(client.get(path), 404, contains=["Webhook"])
+    expect_error(client.delete(f"/v1/webhooks/{huge}"), 404, contains=["Webhook"])
+    created = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/", "secret": SECRET})
+    assert created.status_code == 201, created.text
+    webhook = created.json()["id"]
+    answer = client.post(f"/v1/webhooks/{webhook}/redeliver", json={"delivery_id": 2**63 - 1})
+    expect_error(answer, 404, contains=["Delivery"])
+
+
 def test_private_targets_refused_unless_allowed() -> None:
     for url in ("http://127.0.0.1/", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://[::1]:80/"):
         with pytest.raises(InvalidInput, match="allow_private_targets"):

@@ -41,6 +41,21 @@ Parents = tuple[tuple[str, str], ...]
 _HIDDEN_COLUMNS = {"kind", "api_key_hash", "previous_api_key_hash", "previous_key_expires_at", "is_root"}
 
 
+def integer_id(raw: Any, label: str, limit: int = 2**31) -> int:
+    """An integer id from a URL; anything no column could hold is simply not found (never a 500).
+
+    ``limit`` is one past the largest id of the column (2**31 for INTEGER, 2**63 for BIGINT).
+    """
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if 0 <= raw < limit:
+            return raw
+        raise NotFound.of(label, raw)
+    text = str(raw)
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(limit)) or int(text) >= limit:
+        raise NotFound.of(label, raw)
+    return int(text)
+
+
 @dataclass(frozen=True, eq=False)
 class KindInfo:
     """One kind of object, as declared once for the whole service (compared by identity)."""
@@ -94,12 +109,7 @@ class KindInfo:
                 return str(uuid.UUID(str(raw)))
             except ValueError:
                 raise NotFound.of(self.label, raw) from None
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        text = str(raw)
-        if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) >= 2**31:
-            raise NotFound.of(self.label, raw)
-        return int(text)
+        return integer_id(raw, self.label)
 
     @property
     def name(self) -> str:

@@ -141,10 +141,7 @@ def create(
 
 def get(conn: sa.Connection, principal: Principal, webhook_id: Any) -> Row:
     principal.require(Role.ADMIN)
-    try:
-        wanted = int(webhook_id)
-    except (TypeError, ValueError):
-        raise NotFound.of("Webhook", webhook_id) from None
+    wanted = kinds.integer_id(webhook_id, "Webhook")
     row = conn.execute(
         sa.select(webhooks).where(webhooks.c.id == wanted, principal.scope(webhooks.c.project_id))
     ).first()
@@ -213,10 +210,7 @@ def deliveries(
 def redeliver(conn: sa.Connection, principal: Principal, webhook_id: Any, delivery_id: Any) -> Row:
     """Queue a failed delivery again, same event id, with a fresh set of attempts."""
     row = get(conn, principal, webhook_id)
-    try:
-        wanted = int(delivery_id)
-    except (TypeError, ValueError):
-        raise NotFound.of("Delivery", delivery_id) from None
+    wanted = kinds.integer_id(delivery_id, "Delivery", limit=2**63)
     updated = conn.execute(
         sa.update(webhook_deliveries)
         .where(
