@@ -221,3 +221,11 @@ def test_a_text_statement_takes_its_column_names_from_the_driver(engine):
         INSERT.run(conn, ROWS[2])
         assert both.mappings(conn, {"name": "falsy"}) == [{"found": "falsy", "body": ""}]
         assert both.first(conn, {"name": "falsy"}) == {"found": "falsy", "body": ""}
+
+
+def test_a_statement_without_parameters_keeps_its_percent_signs(engine):
+    """The compiler writes a literal ``%`` as ``%%`` for pyformat drivers, which undo it only when given parameters."""
+    like = Prepared(sa.select(probe.c.name).where(probe.c.body.like(sa.literal_column("'line%'"))))
+    with transaction(engine, writes=True) as conn:
+        INSERT.run_many(conn, ROWS)
+        assert like.all(conn, {}) == [("full",)]

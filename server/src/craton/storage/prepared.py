@@ -65,18 +65,24 @@ class _Plan:
 class Prepared:
     """A constant statement compiled once per dialect and executed below ``Connection.execute``."""
 
-    __slots__ = ("statement", "column_keys", "_plans", "__weakref__")
+    __slots__ = ("statement", "column_keys", "_plans", "_last", "__weakref__")
 
     def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._plans: weakref.WeakKeyDictionary[sa.Dialect, _Plan] = weakref.WeakKeyDictionary()
+        # The dialect used last and its plan (a service has one engine): found without a lookup.
+        self._last: tuple[sa.Dialect | None, _Plan | None] = (None, None)
 
     def plan(self, dialect: sa.Dialect) -> _Plan:
         """The statement compiled for ``dialect`` (once; later calls find it)."""
+        last_dialect, last_plan = self._last
+        if last_dialect is dialect and last_plan is not None:
+            return last_plan
         found = self._plans.get(dialect)
         if found is None:
             found = self._plans[dialect] = self._compile(dialect)
+        self._last = (dialect, found)
         return found
 
     def _compile(self, dialect: sa.Dialect) -> _Plan:
@@ -117,7 +123,7 @@ class Prepared:
             return tuple(values)
         return {bind[1]: value for bind, value in zip(plan.binds, values, strict=True)}
 
-    def _execute(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]], many: bool) -> Any:
+    def _execute(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]], many: bool) -> tuple[Any, _Plan]:
         """The DBAPI cursor after running the statement with ``rows[0]`` (``many``: with each of ``rows``)."""
         if not conn.in_transaction():
             conn.begin()
@@ -131,7 +137,7 @@ class Prepared:
             raise
         except BaseException as error:  # a bind processor's error, wrapped as SQLAlchemy would
             conn._handle_dbapi_exception(error, plan.sql, sent, cursor, None)
-        return cursor
+        return cursor, plan
 
     def _processed(self, conn: sa.Connection, plan: _Plan, cursor: Any, rows: Sequence[Sequence[Any]]) -> list[Any]:
         """The rows with each column through its type's result processor (only the columns that have one)."""
@@ -158,9 +164,9 @@ class Prepared:
 
     def all(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         """Every row of the answer, as sequences in the statement's column order."""
-        cursor = self._execute(conn, (params,), many=False)
+        cursor, plan = self._execute(conn, (params,), many=False)
         try:
-            return self._processed(conn, self.plan(conn.dialect), cursor, cursor.fetchall())
+            return self._processed(conn, plan, cursor, cursor.fetchall())
         finally:
             cursor.close()
 
@@ -172,12 +178,11 @@ class Prepared:
 
     def first(self, conn: sa.Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row of the answer by column name, or None; the rest is discarded."""
-        cursor = self._execute(conn, (params,), many=False)
+        cursor, plan = self._execute(conn, (params,), many=False)
         try:
             row = cursor.fetchone()
             if row is None:
                 return None
-            plan = self.plan(conn.dialect)
             values = self._processed(conn, plan, cursor, [row])[0]
             return dict(zip(plan.keys, values, strict=True))
         finally:
@@ -190,7 +195,7 @@ class Prepared:
 
     def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
         """A statement without an answer; the number of rows it changed (as the driver counts)."""
-        cursor = self._execute(conn, (params,), many=False)
+        cursor, _ = self._execute(conn, (params,), many=False)
         try:
             return int(cursor.rowcount)
         finally:
@@ -198,7 +203,7 @@ class Prepared:
 
     def insert(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
         """One ``INSERT``; the row's generated primary key (SQLite and MariaDB: the driver's ``lastrowid``)."""
-        cursor = self._execute(conn, (params,), many=False)
+        cursor, _ = self._execute(conn, (params,), many=False)
         try:
             return int(cursor.lastrowid)
         finally:
@@ -207,7 +212,7 @@ class Prepared:
     def run_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """The statement once per mapping of ``rows``, in one ``executemany`` (the drivers batch)."""
         if rows:
-            self._execute(conn, rows, many=True).close()
+            self._execute(conn, rows, many=True)[0].close()
 
 
 def _result_processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect, coltype: Any) -> Processor | None:
@@ -219,19 +224,20 @@ def _result_processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect, colt
 def send(conn: sa.Connection, cursor: Any, sql: str, parameters: Any, many: bool = False) -> None:
     """Run ``sql`` on ``cursor`` of ``conn`` with the events, logging and error handling of SQLAlchemy's own path."""
     try:
-        if conn._has_events or conn.engine._has_events:
-            for listener in conn.dispatch.before_cursor_execute:
+        dispatch = conn.dispatch if conn._has_events or conn.engine._has_events else None
+        if dispatch is not None and dispatch.before_cursor_execute:
+            for listener in dispatch.before_cursor_execute:
                 sql, parameters = listener(conn, cursor, sql, parameters, None, many)
         if conn._echo:
             conn._log_info(sql)
             conn._log_info("[prepared] [SQL parameters hidden]")
         if many:
             cursor.executemany(sql, parameters)
-        elif parameters:
-            cursor.execute(sql, parameters)
-        else:
+        elif isinstance(parameters, tuple) and not parameters:  # BEGIN; no driver escapes to undo
             cursor.execute(sql)
-        if conn._has_events or conn.engine._has_events:
-            conn.dispatch.after_cursor_execute(conn, cursor, sql, parameters, None, many)
+        else:  # a dict, even empty: pyformat drivers turn the compiler's "%%" back into "%"
+            cursor.execute(sql, parameters)
+        if dispatch is not None and dispatch.after_cursor_execute:
+            dispatch.after_cursor_execute(conn, cursor, sql, parameters, None, many)
     except BaseException as error:
         conn._handle_dbapi_exception(error, sql, parameters, cursor, None)
