@@ -422,8 +422,21 @@ def load_masks(conn: sa.Connection, owners: Iterable[OwnerRef]) -> dict[OwnerRef
     return masks
 
 
+# One owner's masks and a masks write (PUT .../variables/masks): compiled once (storage/prepared.py).
+_MASKS_OF_ONE = Prepared(
+    sa.select(variable_masks.c.key).where(
+        variable_masks.c.owner_kind == sa.bindparam("kind"), variable_masks.c.owner_id == sa.bindparam("owner_id")
+    )
+)
+_MASK_INSERT = Prepared(
+    sa.insert(variable_masks),
+    column_keys=("owner_kind", "owner_id", "key", "project_id", "created_at", "updated_by"),
+)
+
+
 def masks_of(conn: sa.Connection, owner: OwnerRef) -> list[str]:
-    return sorted(load_masks(conn, [owner]).get(owner, ()))
+    """One owner's masked keys, sorted."""
+    return sorted(key for (key,) in _MASKS_OF_ONE.all(conn, {"kind": owner[0], "owner_id": owner[1]}))
 
 
 @functools.lru_cache(maxsize=16)
@@ -510,8 +523,7 @@ def add_masks(
         }
         for key in sorted(set(keys))
     ]
-    if rows:
-        conn.execute(sa.insert(variable_masks), rows)
+    _MASK_INSERT.run_many(conn, rows)
 
 
 def delete_masks(conn: sa.Connection, owner: OwnerRef, keys: Iterable[str]) -> None:
