@@ -15,6 +15,17 @@ and the event pump run them (the domain use case in one write transaction; the p
    ``batched``: the same number of writes to different hosts, then the pump: rounds of many
    changes, as a busy server's pump thread sees them (one round a second).
 
+``--per-change``: the pump's cost per change in rounds the size a busy server's pump thread sees:
+1,000 hosts and 100 network devices below them (8 cells), ``--writes`` single-host variable
+writes (two keys, random hosts, seeded) in groups of ``--group``, each group followed by
+``process_pending`` until the outbox is empty, with one webhook filtered to a cell. It gives the
+pump's CPU and wall time per change (the pump calls only), the statements per round, Python calls
+per change (a second, profiled pass; ``--profile N`` also prints the N costliest functions), and a
+digest of what the pump produced (effective changes, their keys, webhook deliveries, without
+times and generated ids): two versions of the pump that produce the same digest agree.
+
+    .venv/bin/python -m benchmarks.effective_changes --per-change --backends sqlite,postgresql
+
 Wall time and this process's CPU time (the server's share; the database's own CPU is not in it),
 best of ``--repeat`` for 1 and 2, totals for 3.
 
@@ -24,6 +35,11 @@ best of ``--repeat`` for 1 and 2, totals for 3.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import hashlib
+import json
+import pstats
+import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -34,7 +50,7 @@ import sqlalchemy as sa
 
 from benchmarks.common import throwaway_database
 from benchmarks.generate import generate
-from craton.domain import containers, devices
+from craton.domain import containers, devices, webhooks
 from craton.domain import variables as variable_domain
 from craton.domain.events import effective, pump
 from craton.domain.principal import Principal, Role
@@ -149,17 +165,112 @@ def measure(url: str, hosts: int, repeat: int, writes: int) -> dict[str, Any]:
         engine.dispose()
 
 
+def digest(engine: sa.Engine) -> str:
+    """What the pump produced, without times, generated ids and the project's (random) id.
+
+    The same writes to the same generated fleet give the same digest.
+    """
+    queries = (
+        "SELECT id, change_id, device_type, device_id, device_name, cell_id, region_id,"
+        " added, removed, changed FROM effective_changes ORDER BY id",
+        "SELECT effective_change_id, key FROM effective_change_keys ORDER BY effective_change_id, key",
+        "SELECT webhook_id, event_kind, payload FROM webhook_deliveries ORDER BY id",
+    )
+    unstable = ("occurred_at", "request_id", "project_id", "user_id")
+    hashed = hashlib.sha256()
+    with engine.connect() as conn:
+        for query in queries:
+            for row in conn.execute(sa.text(query)):
+                values = [json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for v in row]
+                if isinstance(values[-1], dict):
+                    values[-1] = {k: v for k, v in values[-1].items() if k not in unstable}
+                hashed.update(json.dumps(values, sort_keys=True, default=str).encode())
+    return hashed.hexdigest()[:16]
+
+
+def per_change(url: str, writes: int, group: int, profile: int) -> dict[str, Any]:
+    """The pump's cost per change in rounds of ``group`` single-host writes (see the module's docstring)."""
+    fleet = generate(url, seed=1, hosts=1000, network_devices=100, cells=8)
+    project_id = fleet["project_id"]
+    low, high = fleet["id_ranges"]["hosts"]
+    cell_id = fleet["id_ranges"]["cells"][0]
+    engine = create_engine(url)
+    statements = [0]
+
+    def counted(*_: Any) -> None:
+        statements[0] += 1
+
+    figures: dict[str, Any] = {}
+    try:
+        with transaction(engine, writes=True) as conn:
+            hook = {"url": "http://127.0.0.1:9/hook", "secret": "s" * 20, "filters": {"cell_ids": [cell_id]}}
+            webhooks.create(conn, principal_for(project_id), hook, allow_private=True)
+        drain(engine)
+        rng = random.Random(1)
+        counter = iter(range(10**9))
+
+        def write_group() -> None:
+            for _ in range(group):
+                with transaction(engine, writes=True) as conn:
+                    values = {"bench_counter": next(counter), "bench_note": "written by the benchmark"}
+                    variable_domain.set_variables(
+                        conn, principal_for(project_id), devices.HOST, rng.randint(low, high), values
+                    )
+
+        def pump_rounds(profiler: cProfile.Profile | None = None) -> tuple[float, float, int]:
+            wall, cpu, rounds = 0.0, 0.0, 0
+            for _ in range(writes // group):
+                write_group()
+                sa.event.listen(engine, "before_cursor_execute", counted)
+                started, started_cpu = time.perf_counter(), time.process_time()
+                if profiler is not None:
+                    profiler.enable()
+                while pump.process_pending(engine):
+                    rounds += 1
+                if profiler is not None:
+                    profiler.disable()
+                wall += time.perf_counter() - started
+                cpu += time.process_time() - started_cpu
+                sa.event.remove(engine, "before_cursor_execute", counted)
+            return wall, cpu, rounds
+
+        done = writes // group * group
+        wall, cpu, rounds = pump_rounds()
+        figures["changes"] = done
+        figures["pump_wall_ms_per_change"] = 1000 * wall / done
+        figures["pump_cpu_ms_per_change"] = 1000 * cpu / done
+        figures["statements_per_round"] = statements[0] / max(rounds, 1)
+        figures["effective_changes"] = count(engine, "effective_changes")
+        figures["webhook_deliveries"] = count(engine, "webhook_deliveries")
+        figures["digest"] = digest(engine)
+        profiler = cProfile.Profile()
+        pump_rounds(profiler)
+        stats = pstats.Stats(profiler)
+        figures["python_calls_per_change"] = stats.total_calls / done  # type: ignore[attr-defined]
+        if profile:
+            stats.sort_stats("tottime").print_stats(profile)
+        return figures
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--hosts", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--writes", type=int, default=200)
+    parser.add_argument("--writes", type=int, default=None, help="200, or 2,000 with --per-change")
+    parser.add_argument("--per-change", action="store_true", help="the pump's cost per change (see above)")
+    parser.add_argument("--group", type=int, default=40, help="--per-change: writes per pump round")
+    parser.add_argument("--profile", type=int, default=0, help="--per-change: print the N costliest functions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         for backend in args.backends.split(","):
             with throwaway_database(backend, Path(work), ADMIN_URLS.get(backend)) as url:
-                figures = measure(url, args.hosts, args.repeat, args.writes)
+                if args.per_change:
+                    figures = per_change(url, args.writes or 2000, args.group, args.profile)
+                else:
+                    figures = measure(url, args.hosts, args.repeat, args.writes or 200)
             with open("/proc/loadavg") as load:
                 figures["loadavg"] = load.read().split()[0]
             shown = ", ".join(

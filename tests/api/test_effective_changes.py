@@ -13,7 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from craton.domain import webhooks
 from craton.domain.events import pump
+from craton.domain.principal import Principal, Role
+from craton.storage.engine import transaction
 from tests.api.helpers import Craton, Tenant, expect, unique
 from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
 
@@ -295,3 +298,52 @@ def test_device_writes_handled_in_one_round_each_tell_their_own(paused, craton):
         (parent["id"], "host", {}, {}, {"k": {"old": "parent", "new": "region"}}),
         (child["id"], "host", {}, {}, {"k": {"old": "parent", "new": "region"}}),
     ]
+
+
+def test_a_pump_round_costs_the_same_statements_for_9_and_90_device_changes(paused, craton):
+    """A round reads and writes set-based: its statements do not grow with the device changes in it.
+
+    Every round has variable writes to hosts, one of them with a device below it (the nested
+    device's chain, the look for devices created since), a removal, a mask, creates and deletes
+    of hosts, and a webhook filtered by cell (the subscriber's scope reads); the round of 90
+    changes costs what the round of 9 does.
+    """
+    tenant = craton.tenant()
+    api = tenant.client
+    inv = tenant.inventory
+    region = inv.region(variables={"k": "region"})
+    cell = inv.cell(region, variables={"c": "cell"})
+    hosts = [inv.host(cell=cell, name=f"q{n}-{unique()}", variables={"gone": n}) for n in range(60)]
+    doomed = [inv.host(cell=cell, name=f"d{n}-{unique()}") for n in range(20)]
+    nested = {n: inv.network_device(cell=cell, parent=hosts[n]) for n in (0, 30)}
+    principal = Principal(project_id=tenant.project_id, username="t", role=Role.ADMIN, request_id="req-t")
+    hook = {"url": "http://127.0.0.1:9/hook", "secret": "s" * 20, "filters": {"cell_ids": [cell["id"]]}}
+    with transaction(paused.engine, writes=True) as conn:
+        webhooks.create(conn, principal, hook, allow_private=True)
+    drain(paused)
+
+    def round_of(first: int, count: int, others: range) -> tuple[int, int]:
+        start = cursor(api)
+        chosen = hosts[first : first + count]
+        for n, host in enumerate(chosen):
+            item = f"/v1/hosts/{host['id']}/variables"
+            if n == 1:
+                expect(api.request("DELETE", item, json=["gone"]), 204)
+            elif n == 2:
+                expect(api.put(f"{item}/masks", json=["k"]), 200)
+            else:
+                expect(api.put(item, json={"k": f"host{n}", f"x{n % 3}": n}), 200)
+        made = [inv.host(cell=cell, name=f"m{n}-{unique()}") for n in others]
+        for n in others:
+            expect(api.delete(f"/v1/hosts/{doomed[n]['id']}"), 204)
+        with paused.count_queries() as counter:
+            assert pump.process_pending(paused.engine) == count + 2 * len(others)
+        records = feed(api, start)
+        below = {device["id"] for n, device in nested.items() if first <= n < first + count}
+        changed = {host["id"] for host in chosen + made} | {doomed[n]["id"] for n in others}
+        assert {r["device_id"] for r in records} == changed | below
+        return counter.count, len(records)
+
+    small, big = round_of(0, 6, range(0, 1)), round_of(6, 54, range(1, 19))
+    assert (small[1], big[1]) == (6 + 1 + 2, 54 + 1 + 2 * 18)
+    assert small[0] == big[0], f"9 changes cost {small[0]} statements in their round, 90 cost {big[0]}"

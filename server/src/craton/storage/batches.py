@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+
+_T = TypeVar("_T")
 
 #: Ids per statement: well under every backend's limit on bound parameters.
 SIZE = 1000
@@ -34,12 +36,34 @@ def _names() -> list[str]:
 _statements: dict[tuple[Hashable, bool], sa.Select[Any]] = {}
 
 
+def in_values(column: sa.ColumnElement[Any], name: str, array: bool) -> sa.ColumnElement[bool]:
+    """``column`` is one of the list bound as ``name``: for constant statements that take a list.
+
+    An expanding ``IN``, or with ``array`` (PostgreSQL) ``column = ANY(:name)``, one array
+    parameter: an expanding ``IN`` of more than 50 values makes psycopg parse the statement's
+    text again on every execution (see above). A caller builds both and picks by dialect.
+    """
+    if array:
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+def by_dialect(build: Callable[[bool], _T]) -> dict[bool, _T]:
+    """``build(array)`` for both kinds of list parameter (see :func:`in_values`), keyed by ``array``."""
+    return {False: build(False), True: build(True)}
+
+
+def arrays(conn: sa.Connection) -> bool:
+    """Whether lists go as one array parameter on this connection (PostgreSQL)."""
+    return conn.dialect.name == "postgresql"
+
+
 def _statement(
     key: Hashable, build: Callable[[sa.ColumnElement[Any]], sa.Select[Any]], column: Any, array: bool
 ) -> sa.Select[Any]:
     if (key, array) not in _statements:  # two threads may both build it: the same statement either way
         if array:
-            found = column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(column.type)))
+            found = in_values(column, "ids", array)
         else:
             found = column.in_([sa.bindparam(name) for name in _names()])
         _statements[(key, array)] = build(found)
@@ -59,7 +83,7 @@ def select_in(
     ``key`` names the statement ``build`` makes, which must depend on nothing but the
     criterion it is given (other values go in ``params``, as bound parameters).
     """
-    array = conn.dialect.name == "postgresql"
+    array = arrays(conn)
     statement = _statement(key, build, column, array)
     names = _names()
     for start in range(0, len(ids), SIZE):

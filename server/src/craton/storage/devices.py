@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from craton.storage import batches
 from craton.storage.tables import devices
 
 
@@ -14,22 +15,21 @@ def load_ancestor_parents(conn: sa.Connection, start_ids: Iterable[int]) -> dict
     start_ids = sorted(set(start_ids))
     if not start_ids:
         return {}
-    return {row.id: row.parent_id for row in conn.execute(_ANCESTORS, {"start_ids": start_ids}).all()}
+    statement = _ANCESTORS[batches.arrays(conn)]
+    return {row.id: row.parent_id for row in conn.execute(statement, {"start_ids": start_ids}).all()}
 
 
-def _ancestors_query() -> sa.Select[tuple[int, int | None]]:
-    # Built once: the statement is constant (the ids go as an expanding parameter), so
+def _ancestors_query(array: bool) -> sa.Select[tuple[int, int | None]]:
+    # Built once: the statement is constant (the ids go as one list parameter), so
     # SQLAlchemy compiles it once instead of on every call (the event pump calls it often).
-    seed = sa.select(devices.c.id, devices.c.parent_id).where(
-        devices.c.id.in_(sa.bindparam("start_ids", expanding=True))
-    )
+    seed = sa.select(devices.c.id, devices.c.parent_id).where(batches.in_values(devices.c.id, "start_ids", array))
     ancestors = seed.cte("ancestors", recursive=True)
     step = sa.select(devices.c.id, devices.c.parent_id).join(ancestors, devices.c.id == ancestors.c.parent_id)
     ancestors = ancestors.union(step)
     return sa.select(ancestors.c.id, ancestors.c.parent_id)
 
 
-_ANCESTORS = _ancestors_query()
+_ANCESTORS = batches.by_dialect(_ancestors_query)
 
 
 def descendant_ids_query(root_id: int) -> sa.Select[tuple[int]]:

@@ -23,13 +23,14 @@ _CHUNK = 2000
 
 @functools.lru_cache(maxsize=256)
 def _by_owner_kinds(
-    kinds: tuple[tuple[str, bool], ...], columns: tuple[str, ...], table: sa.Table = variables
+    kinds: tuple[tuple[str, bool], ...], columns: tuple[str, ...], table: sa.Table = variables, array: bool = False
 ) -> sa.Select[Any]:
     """``owner_kind = k AND owner_id IN (...)`` per kind: an index range scan on every backend.
 
     (A row-value ``(kind, id) IN (...)`` list is not turned into index lookups by PostgreSQL.)
     A kind with a single owner, the common case of a single-object read, compares with
-    ``=``: an expanding ``IN`` is rendered anew on every execution.
+    ``=``: an expanding ``IN`` is rendered anew on every execution. ``array``: the lists
+    go as arrays (PostgreSQL, ``batches.in_values``).
     """
     selected = [_COLUMNS[name] for name in columns] if table is variables else [table.c[name] for name in columns]
     return sa.select(*selected).where(
@@ -39,7 +40,7 @@ def _by_owner_kinds(
                     table.c.owner_kind == kind,
                     table.c.owner_id == sa.bindparam(f"ids_{kind}")
                     if single
-                    else table.c.owner_id.in_(sa.bindparam(f"ids_{kind}", expanding=True)),
+                    else batches.in_values(table.c.owner_id, f"ids_{kind}", array),
                 )
                 for kind, single in kinds
             )
@@ -336,26 +337,26 @@ _VARIABLE, _MASK, _STRATEGY = 0, 1, 2
 
 @functools.lru_cache(maxsize=256)
 def _resolution_inputs(
-    kinds: tuple[tuple[str, bool], ...], projects: int, keyed: bool = False
+    kinds: tuple[tuple[str, bool], ...], projects: int, keyed: bool = False, array: bool = False
 ) -> sa.CompoundSelect[Any]:
     """Variables and masks of the owners, strategies of the projects (none, one, several): one round trip.
 
     Rows are ``(source, owner_kind, owner_id, key, value)``; a strategy row carries
     the strategy in ``owner_kind`` and the project in ``owner_id``. ``keyed``: only the
     rows of the keys bound as ``keys`` (the database filters, so the other keys' rows
-    are neither sent nor decoded).
+    are neither sent nor decoded). ``array``: lists go as arrays (PostgreSQL, ``batches.in_values``).
     """
-    owned = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key", "value"))
-    masked = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key"), variable_masks)
+    owned = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key", "value"), array=array)
+    masked = _by_owner_kinds(kinds, ("owner_kind", "owner_id", "key"), variable_masks, array)
     project = (
         merge_strategies.c.project_id == sa.bindparam("projects")
         if projects == 1
-        else merge_strategies.c.project_id.in_(sa.bindparam("projects", expanding=True))
+        else batches.in_values(merge_strategies.c.project_id, "projects", array)
     )
     if keyed:
-        owned = owned.where(variables.c.key.in_(sa.bindparam("keys", expanding=True)))
-        masked = masked.where(variable_masks.c.key.in_(sa.bindparam("keys", expanding=True)))
-        project = sa.and_(project, merge_strategies.c.key.in_(sa.bindparam("keys", expanding=True)))
+        owned = owned.where(batches.in_values(variables.c.key, "keys", array))
+        masked = masked.where(batches.in_values(variable_masks.c.key, "keys", array))
+        project = sa.and_(project, batches.in_values(merge_strategies.c.key, "keys", array))
     parts = [
         owned.add_columns(sa.literal(_VARIABLE).label("source")),
         masked.add_columns(sa.null().label("value"), sa.literal(_MASK).label("source")),
@@ -394,9 +395,10 @@ def load_for_resolution(
     if wanted is not None and not wanted:
         return owned, masks, strategies
     first = True
+    array = batches.arrays(conn)
     for shape, params in _chunks(owners):
         # strategies come with the first chunk
-        stmt = _resolution_inputs(shape, min(len(projects), 2) if first else 0, wanted is not None)
+        stmt = _resolution_inputs(shape, min(len(projects), 2) if first else 0, wanted is not None, array)
         if first and projects:
             params["projects"] = projects[0] if len(projects) == 1 else projects
         if wanted is not None:

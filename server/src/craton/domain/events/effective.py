@@ -33,10 +33,11 @@ import sqlalchemy as sa
 
 from craton.domain import impact, kinds, merging, resolution
 from craton.domain.diffs import diff
+from craton.storage import batches
 from craton.storage import variables as variable_store
 from craton.storage.devices import descendant_ids_query
 from craton.storage.owners import OwnerRef
-from craton.storage.rows import Row, as_rows
+from craton.storage.rows import Row
 from craton.storage.tables import changes, devices
 
 DEVICE = "device"
@@ -73,6 +74,8 @@ class _Plan:
     strategies_before: dict[str, str] | None = None
     strategies_after: dict[str, str] | None = None
     parent_before: dict[int, int | None] = field(default_factory=dict)
+    #: The devices are the round's prefetched rows, placed as they are now: their chains are known.
+    prefetched: bool = False
 
 
 def compute(conn: sa.Connection, records: Sequence[Row]) -> Iterator[list[dict[str, Any]]]:
@@ -95,14 +98,17 @@ def compute(conn: sa.Connection, records: Sequence[Row]) -> Iterator[list[dict[s
 
 @dataclass
 class _Prefetched:
-    """A round's device-level ``variables`` and ``masks`` changes, read together.
+    """A round's device-level ``variables`` and ``masks`` changes, and its device creates and deletes, read together.
 
     Many single-device writes in one round would otherwise cost two queries each (the
     device with the devices below it, and their chains' inputs); read together they cost
-    two (three with nested devices) for the round.
+    two (three with nested devices) for the round. A create or delete resolves all the keys
+    of its device's chain: one more query reads them for all of the round's creates and deletes.
     """
 
     reach: dict[int, list[dict[str, Any]]]
+    #: Every prefetched device's chain, computed once for the round (before and after alike: not moved).
+    chains: dict[int, list[OwnerRef]]
     owners: set[OwnerRef]
     keys: set[str]
     #: The parent of every prefetched device's ancestor (closed: an ancestor's ancestors are in it).
@@ -110,13 +116,41 @@ class _Prefetched:
     owned: Mapping[OwnerRef, Mapping[str, Any]]
     masks: Mapping[OwnerRef, set[str]]
     strategies: Mapping[str, Mapping[str, str]]
+    #: The chains' owners of the round's created and deleted devices, and (``whole``) all their
+    #: values and masks and their projects' strategies, as now.
+    whole_owners: set[OwnerRef] = field(default_factory=set)
+    whole: tuple[Mapping[OwnerRef, Mapping[str, Any]], Mapping[OwnerRef, set[str]], Mapping[str, Mapping[str, str]]] = (
+        {},
+        {},
+        {},
+    )
+
+    def whole_inputs(
+        self, owners: set[OwnerRef], project_id: str
+    ) -> tuple[dict[OwnerRef, Mapping[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
+        """All the owners' values and masks and the project's strategies (what ``_load`` reads without keys)."""
+        owned, masks, strategies = self.whole
+        return (
+            {owner: owned[owner] for owner in owners if owner in owned},
+            {owner: masks[owner] for owner in owners if owner in masks},
+            dict(strategies.get(project_id, {})),
+        )
 
     def inputs(
         self, owners: set[OwnerRef], project_id: str, keys: set[str]
-    ) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
-        owned = {owner: _only(self.owned[owner], keys) for owner in owners if owner in self.owned}
-        masks = {owner: self.masks[owner] & keys for owner in owners if owner in self.masks}
-        return owned, masks, _only(self.strategies.get(project_id, {}), keys)
+    ) -> tuple[dict[OwnerRef, Mapping[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
+        """The owners' values and masks of the round's keys, the project's strategies of ``keys``.
+
+        Values and masks are not narrowed to ``keys``: each key resolves on its own, and the
+        plan substitutes only ``keys``, so the round's other keys resolve alike before and
+        after and never reach a diff (narrowing them cost more than resolving them).
+        """
+        owned, masks = self.owned, self.masks
+        return (
+            {owner: owned[owner] for owner in owners if owner in owned},
+            {owner: masks[owner] for owner in owners if owner in masks},
+            _only(self.strategies.get(project_id, {}), keys),
+        )
 
 
 def _device_keys(record: Row) -> set[str] | None:
@@ -132,19 +166,34 @@ def _device_keys(record: Row) -> set[str] | None:
     return None
 
 
+def _snapshot(record: Row) -> dict[str, Any] | None:
+    """The device row a device's ``create`` or ``delete`` record holds (None: another kind of record)."""
+    owner = _owner_of(record)
+    if owner is None or owner[0] != DEVICE:
+        return None
+    recorded = {"create": record["new"], "delete": record["old"]}.get(record["action"])
+    return _snapshot_row(record, recorded) if isinstance(recorded, dict) and "id" in recorded else None
+
+
 def _prefetch(conn: sa.Connection, records: Sequence[Row]) -> _Prefetched | None:
-    """Read together what a round's device-level variables and masks changes need (two or more of them)."""
+    """Read together what a round's device-level variables and masks changes, creates and deletes need.
+
+    Only when there are two or more of either: one alone costs what its own queries cost.
+    """
     keys: set[str] = set()
     ids: set[int] = set()
+    snapshots: list[dict[str, Any]] = []
     for record in records:
         named = _device_keys(record)
         if named:
             keys.update(named)
             ids.add(int(record["resource_id"]))
-    if len(ids) < 2:
+        elif (snapshot := _snapshot(record)) is not None:
+            snapshots.append(snapshot)
+    if len(ids) < 2 and len(snapshots) < 2:
         return None
     listed = sorted(ids)
-    rows = [dict(row) for row in as_rows(conn.execute(_REACHED_MANY, {"ids": listed, "seeds": listed}))]
+    rows = _dicts(conn.execute(_REACHED_MANY[batches.arrays(conn)], {"ids": listed, "seeds": listed})) if ids else []
     by_id = {row["id"]: row for row in rows}
     reach: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in listed}
     for row in rows:  # each device reaches itself and every device below it
@@ -156,13 +205,20 @@ def _prefetch(conn: sa.Connection, records: Sequence[Row]) -> _Prefetched | None
                 reach[parent].append(row)
             seen.add(parent)
             parent = by_id[parent]["parent_id"]
-    parents = resolution.parent_map_for(conn, DEVICE, rows)
-    owners = {owner for row in rows for owner in resolution.chain(DEVICE, row, parents)}
+    parents = resolution.parent_map_for(conn, DEVICE, [*rows, *snapshots])
+    chains = {row["id"]: resolution.chain(DEVICE, row, parents) for row in rows}
+    owners = {owner for chain in chains.values() for owner in chain}
     projects = {str(row["project_id"]) for row in rows}
     owned, masks, strategies = variable_store.load_for_resolution(conn, owners, projects, keys=keys)
     for listed_rows in reach.values():
-        listed_rows.sort(key=lambda row: row["id"])
-    return _Prefetched(reach, owners, keys, parents, owned, masks, strategies)
+        if len(listed_rows) > 1:
+            listed_rows.sort(key=lambda row: row["id"])
+    cache = _Prefetched(reach, chains, owners, keys, parents, owned, masks, strategies)
+    if snapshots:
+        cache.whole_owners = {owner for row in snapshots for owner in resolution.chain(DEVICE, row, parents)}
+        whole_projects = {str(row["project_id"]) for row in snapshots}
+        cache.whole = variable_store.load_for_resolution(conn, cache.whole_owners, whole_projects)
+    return cache
 
 
 def _reaches_others(plan: _Plan) -> bool:
@@ -185,12 +241,13 @@ def _created_since(conn: sa.Connection, records: Sequence[Row]) -> dict[int, int
     return {int(resource_id): int(change_id) for resource_id, change_id in conn.execute(stmt, params).all()}
 
 
+#: The owner kind of each resource type whose variables devices resolve (a dict: asked thrice per change).
+_RESOLVING_TYPES = {info.resource_type: info.name for info in kinds.KINDS if info.name in RESOLVING}
+
+
 def _owner_of(record: Row) -> tuple[str, str] | None:
-    try:
-        info = kinds.by_resource_type(record["resource_type"])
-    except KeyError:
-        return None
-    return (info.name, str(record["resource_id"])) if info.name in RESOLVING else None
+    name = _RESOLVING_TYPES.get(record["resource_type"])
+    return None if name is None else (name, str(record["resource_id"]))
 
 
 def _plan(conn: sa.Connection, record: Row, cache: _Prefetched | None = None) -> _Plan | None:
@@ -229,15 +286,23 @@ def _plan(conn: sa.Connection, record: Row, cache: _Prefetched | None = None) ->
                 row.update({name: new[name] for name in PLACEMENT if name in new})
                 plan.before_rows[device_id] = {**row, **moved}
         return plan
-    if action == "create" and isinstance(new, dict) and "id" in new:
-        row = _snapshot_row(record, new)
-        return _Plan(record, None, after_rows=[row], created=True, owned_after={owner: {}}, masks_after={owner: set()})
-    if action == "delete" and isinstance(old, dict) and "id" in old:
-        row = _snapshot_row(record, old)
+    snapshot = _snapshot(record)
+    if snapshot is None:
+        return None
+    if action == "create":
+        return _Plan(
+            record, None, after_rows=[snapshot], created=True, owned_after={owner: {}}, masks_after={owner: set()}
+        )
+    if action == "delete":
         recorded = old.get("variables")
         variables: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
         return _Plan(
-            record, None, after_rows=[row], deleted=True, owned_before={owner: variables}, masks_before={owner: set()}
+            record,
+            None,
+            after_rows=[snapshot],
+            deleted=True,
+            owned_before={owner: variables},
+            masks_before={owner: set()},
         )
     return None
 
@@ -258,17 +323,20 @@ _REACHED = {
     **{kind: _reached(impact.scope(kind, _OWNER)) for kind in ("project", "cloud", "region", "cell")},
     DEVICE: _reached(sa.or_(devices.c.id == _OWNER, devices.c.id.in_(descendant_ids_query(_OWNER)))),  # type: ignore[arg-type]
 }
-_BELOW_ANY = sa.select(devices.c.id).where(devices.c.parent_id.in_(sa.bindparam("seeds", expanding=True)))
-_BELOW_ANY_TREE = _BELOW_ANY.cte("below_any", recursive=True)
-_BELOW_ANY_TREE = _BELOW_ANY_TREE.union(
-    sa.select(devices.c.id).join(_BELOW_ANY_TREE, devices.c.parent_id == _BELOW_ANY_TREE.c.id)
-)
-_REACHED_MANY = _reached(
-    sa.or_(
-        devices.c.id.in_(sa.bindparam("ids", expanding=True)),
-        devices.c.id.in_(sa.select(_BELOW_ANY_TREE.c.id)),
+
+
+def _reached_many(array: bool) -> sa.Select[Any]:
+    """The devices ``ids`` and every device below ``seeds`` (the same list: two names for two uses)."""
+    below = (
+        sa.select(devices.c.id)
+        .where(batches.in_values(devices.c.parent_id, "seeds", array))
+        .cte("below_any", recursive=True)
     )
-)
+    below = below.union(sa.select(devices.c.id).join(below, devices.c.parent_id == below.c.id))
+    return _reached(sa.or_(batches.in_values(devices.c.id, "ids", array), devices.c.id.in_(sa.select(below.c.id))))
+
+
+_REACHED_MANY = batches.by_dialect(_reached_many)
 _CREATED_SINCE = sa.select(changes.c.resource_id, changes.c.id).where(
     changes.c.project_id.in_(sa.bindparam("projects", expanding=True)),
     changes.c.id > sa.bindparam("after"),
@@ -277,8 +345,14 @@ _CREATED_SINCE = sa.select(changes.c.resource_id, changes.c.id).where(
 )
 
 
+def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
+    """The result's rows as dicts of their own (a plan may change its copies)."""
+    names = tuple(str(name) for name in result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
+
+
 def _devices(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
-    return [dict(row) for row in as_rows(conn.execute(sa.select(*_DEVICE_COLUMNS).where(where).order_by(devices.c.id)))]
+    return _dicts(conn.execute(sa.select(*_DEVICE_COLUMNS).where(where).order_by(devices.c.id)))
 
 
 def _reach(conn: sa.Connection, plan: _Plan, kind: str, owner_id: str, cache: _Prefetched | None = None) -> _Plan:
@@ -286,11 +360,11 @@ def _reach(conn: sa.Connection, plan: _Plan, kind: str, owner_id: str, cache: _P
     if plan.keys is not None and not plan.keys:
         return plan
     if cache is not None and kind == DEVICE and int(owner_id) in cache.reach:
-        plan.after_rows = [dict(row) for row in cache.reach[int(owner_id)]]
+        plan.after_rows = list(cache.reach[int(owner_id)])  # the rows are shared: read, never changed
+        plan.prefetched = True
         return plan
     owner: Any = owner_id if kind == "project" else int(owner_id)
-    rows = conn.execute(_REACHED[kind if kind in _REACHED else DEVICE], {"owner": owner})
-    plan.after_rows = [dict(row) for row in as_rows(rows)]
+    plan.after_rows = _dicts(conn.execute(_REACHED[kind if kind in _REACHED else DEVICE], {"owner": owner}))
     return plan
 
 
@@ -335,35 +409,47 @@ def _evaluate(
     record = plan.record
     project_id = str(record["project_id"])
     rows = plan.after_rows
-    if (
-        cache is not None
-        and not plan.parent_before
-        and all(row["parent_id"] is None or row["parent_id"] in cache.parents for row in rows)
-    ):
-        parents_after: Mapping[int, int | None] = cache.parents  # holds every ancestor of these rows: no query
+    if cache is not None and plan.prefetched:  # rows the round read, placed as now: chains computed once
+        chains_after = chains_before = {row["id"]: cache.chains[row["id"]] for row in rows}
     else:
-        parents_after = resolution.parent_map_for(
-            conn, DEVICE, [*rows, *({"parent_id": parent} for parent in plan.parent_before.values())]
-        )
-    parents_before = {**parents_after, **plan.parent_before} if plan.parent_before else parents_after
-    chains_after = {row["id"]: resolution.chain(DEVICE, row, parents_after) for row in rows}
-    chains_before = {
-        row["id"]: resolution.chain(DEVICE, plan.before_rows.get(row["id"], row), parents_before) for row in rows
-    }
+        if (
+            cache is not None
+            and not plan.parent_before
+            and all(row["parent_id"] is None or row["parent_id"] in cache.parents for row in rows)
+        ):
+            parents_after: Mapping[int, int | None] = cache.parents  # every ancestor of these rows: no query
+        else:
+            parents_after = resolution.parent_map_for(
+                conn, DEVICE, [*rows, *({"parent_id": parent} for parent in plan.parent_before.values())]
+            )
+        parents_before = {**parents_after, **plan.parent_before} if plan.parent_before else parents_after
+        chains_after = {row["id"]: resolution.chain(DEVICE, row, parents_after) for row in rows}
+        chains_before = {
+            row["id"]: resolution.chain(DEVICE, plan.before_rows.get(row["id"], row), parents_before) for row in rows
+        }
     owners = {owner for chain in (*chains_after.values(), *chains_before.values()) for owner in chain}
     if cache is not None and plan.keys is not None and owners <= cache.owners and plan.keys <= cache.keys:
         owned, masks, strategies = cache.inputs(owners, project_id, plan.keys)
+    elif cache is not None and plan.keys is None and owners <= cache.whole_owners:
+        owned, masks, strategies = cache.whole_inputs(owners, project_id)
     else:
         owned, masks, strategies = _load(conn, owners, project_id, plan.keys)
     for owner, values in gone.items():
         if owner in owners and owner not in owned:
             owned[owner] = _only(values, plan.keys)
+    # What the plan does not substitute is the same before and after: computed once.
     owned_before = _substituted(owned, plan.owned_before, plan.keys)
-    owned_after = _substituted(owned, plan.owned_after, plan.keys)
+    owned_after = (
+        _substituted(owned, plan.owned_after, plan.keys) if plan.owned_before or plan.owned_after else owned_before
+    )
     masks_before = _masked(masks, plan.masks_before, plan.keys)
-    masks_after = _masked(masks, plan.masks_after, plan.keys)
+    masks_after = _masked(masks, plan.masks_after, plan.keys) if plan.masks_before or plan.masks_after else masks_before
     strategies_before = _strategies(strategies, plan.strategies_before, plan.keys)
-    strategies_after = _strategies(strategies, plan.strategies_after, plan.keys)
+    strategies_after = (
+        _strategies(strategies, plan.strategies_after, plan.keys)
+        if plan.strategies_before is not None or plan.strategies_after is not None
+        else strategies_before
+    )
     memo_before: merging.Memo = {}
     memo_after: merging.Memo = {}
     effects = []
@@ -399,7 +485,7 @@ def _evaluate(
 
 def _load(
     conn: sa.Connection, owners: set[OwnerRef], project_id: str, keys: set[str] | None
-) -> tuple[dict[OwnerRef, dict[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
+) -> tuple[dict[OwnerRef, Mapping[str, Any]], dict[OwnerRef, set[str]], dict[str, str]]:
     """The owners' variables and masks and the project's strategies, only of ``keys`` when given: one query."""
     owned, masks, by_project = variable_store.load_for_resolution(conn, owners, [project_id], keys=keys)
     return dict(owned), dict(masks), dict(by_project.get(project_id, {}))
@@ -410,8 +496,8 @@ def _only(values: Mapping[str, Any], keys: Collection[str] | None) -> dict[str, 
 
 
 def _substituted(
-    owned: Mapping[OwnerRef, dict[str, Any]], replaced: Mapping[OwnerRef, dict[str, Any]], keys: set[str] | None
-) -> dict[OwnerRef, dict[str, Any]]:
+    owned: Mapping[OwnerRef, Mapping[str, Any]], replaced: Mapping[OwnerRef, dict[str, Any]], keys: set[str] | None
+) -> dict[OwnerRef, Mapping[str, Any]]:
     """``owned`` with each replaced owner's values of ``keys`` (all, when None) as the plan says."""
     result = dict(owned)
     for owner, values in replaced.items():

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from craton.domain.events import effective, subscribers
 from craton.domain.events import feed as effective_feed
 from craton.domain.events.subscribers import Event
+from craton.storage import batches
 from craton.storage.engine import transaction
-from craton.storage.rows import Row, as_rows
 from craton.storage.tables import changes, event_leases, event_outbox
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,17 @@ EFFECTS_BUDGET = 20_000
 
 
 _ANY_PENDING = sa.select(event_outbox.c.id).limit(1)
+_CHANGE_COLUMNS = tuple(str(column.name) for column in changes.c)  # plain str: the payload is JSON
+#: The oldest pending outbox rows with their change records, in one query (a pruned record: NULLs).
+_PENDING = (
+    sa.select(event_outbox.c.id, *changes.c)
+    .select_from(event_outbox.outerjoin(changes, changes.c.id == event_outbox.c.change_id))
+    .order_by(event_outbox.c.change_id, event_outbox.c.id)
+    .limit(sa.bindparam("batch"))
+)
+_DELETE_DONE = batches.by_dialect(
+    lambda array: sa.delete(event_outbox).where(batches.in_values(event_outbox.c.id, "done", array))
+)
 
 
 def take_lease(conn: sa.Connection, name: str) -> bool:
@@ -51,6 +62,10 @@ def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH, effects_budge
     The per-device effective changes of the batch are computed and written first, in the same
     transaction; a round stops taking further changes once it has written ``effects_budget``
     of them (and then answers ``batch``, so that the runner comes back at once).
+
+    A round costs a fixed number of statements however many changes it takes: the pending rows
+    with their change records (one query), the effective changes' own (see ``effective.compute``),
+    their inserts, one per subscriber and project, and the outbox rows' delete.
     """
     with transaction(engine, writes=False) as conn:
         # A plain read first: an idle round (or one another process just emptied) takes no
@@ -60,38 +75,39 @@ def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH, effects_budge
     with transaction(engine, writes=True) as conn:
         if not take_lease(conn, LEASE):
             return 0  # another process pumps: nothing was computed here
-        pending = conn.execute(
-            sa.select(event_outbox.c.id, event_outbox.c.change_id).order_by(event_outbox.c.change_id).limit(batch)
-        ).all()
+        pending = conn.execute(_PENDING, {"batch": batch}).all()
         if not pending:
             return 0
-        records = as_rows(
-            conn.execute(
-                sa.select(changes).where(changes.c.id.in_([row.change_id for row in pending])).order_by(changes.c.id)
-            ).all()
-        )
+        # One dict per record: effective.compute reads it, and it is the "change" event's payload
+        # as /v1/changes renders it (timestamps stay datetimes, as the JSON encoder takes them).
+        # Nobody changes it.
+        records: list[dict[str, Any]] = []
+        outbox_of: dict[int, list[int]] = {}
+        handled: list[int] = []
+        for row in pending:
+            outbox_id, change_id = row[0], row[1]
+            if change_id is None:
+                handled.append(outbox_id)  # its record was pruned while pending
+            elif change_id in outbox_of:
+                outbox_of[change_id].append(outbox_id)
+            else:
+                outbox_of[change_id] = [outbox_id]
+                records.append(dict(zip(_CHANGE_COLUMNS, row[1:], strict=True)))
         by_project: dict[str, list[Event]] = defaultdict(list)
         written: list[dict[str, Any]] = []
-        handled = {row.change_id for row in pending} - {record["id"] for record in records}  # pruned while pending
         computed = effective.compute(conn, records)
         for record in records:
             if len(written) >= effects_budget:
                 break
             effects = next(computed)
-            handled.add(record["id"])
+            handled.extend(outbox_of[record["id"]])
             written.extend(effects)
             events = by_project[record["project_id"]]
-            events.append(("change", _rendered(record)))
+            events.append(("change", record))
             events.extend(("effective-change", effect) for effect in effects)
         effective_feed.store(conn, written)  # numbers the dicts in place: they are the events' payloads too
-        done = [row.id for row in pending if row.change_id in handled]
         for project_id, events in by_project.items():
             for subscriber in subscribers.SUBSCRIBERS:
                 subscriber(conn, project_id, events)
-        conn.execute(sa.delete(event_outbox).where(event_outbox.c.id.in_(done)))
-        return len(done) if len(done) == len(pending) else batch
-
-
-def _rendered(record: Row) -> dict[str, Any]:
-    """The record as ``/v1/changes`` renders it (timestamps stay datetimes, as the JSON encoder takes them)."""
-    return {str(key): value for key, value in record.items()}
+        conn.execute(_DELETE_DONE[batches.arrays(conn)], {"done": handled})
+        return len(handled) if len(handled) == len(pending) else batch
