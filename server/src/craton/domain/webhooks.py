@@ -19,6 +19,7 @@ from craton.domain import webhook_delivery as delivery
 from craton.domain.errors import Conflict, InvalidInput, NotFound
 from craton.domain.principal import Principal, Role
 from craton.domain.projects import KIND as PROJECT
+from craton.storage import batches, bulk
 from craton.storage.rows import Row, as_row, as_rows
 from craton.storage.tables import devices, labels, webhook_deliveries, webhooks
 from craton.storage.types import utcnow
@@ -256,19 +257,37 @@ def _device_id(kind: str, payload: dict[str, Any]) -> int | None:
     return None
 
 
-def _scopes(conn: sa.Connection, device_ids: Iterable[int]) -> dict[int, tuple[int | None, int, set[str]]]:
-    """Cell, region and labels of every device named by a batch, in two queries."""
+# Constant statements, built once (the pump runs them every round); lists go as arrays on PostgreSQL.
+_ENABLED_HOOKS = sa.select(webhooks).where(webhooks.c.project_id == sa.bindparam("project_id"), webhooks.c.enabled)
+_PLACES = batches.by_dialect(
+    lambda array: sa.select(devices.c.id, devices.c.cell_id, devices.c.region_id).where(
+        batches.in_values(devices.c.id, "ids", array)
+    )
+)
+_LABELS = batches.by_dialect(
+    lambda array: sa.select(labels.c.device_id, labels.c.label).where(
+        batches.in_values(labels.c.device_id, "ids", array)
+    )
+)
+
+
+def _scopes(
+    conn: sa.Connection, device_ids: Iterable[int], with_labels: bool
+) -> dict[int, tuple[int | None, int, set[str]]]:
+    """Cell, region and (``with_labels``: only a labels filter needs them) labels of every device named by a batch.
+
+    One query, two with the labels.
+    """
     ids = sorted(set(device_ids))
     if not ids:
         return {}
+    array = batches.arrays(conn)
     found: dict[int, tuple[int | None, int, set[str]]] = {
-        row.id: (row.cell_id, row.region_id, set())
-        for row in conn.execute(
-            sa.select(devices.c.id, devices.c.cell_id, devices.c.region_id).where(devices.c.id.in_(ids))
-        )
+        row.id: (row.cell_id, row.region_id, set()) for row in conn.execute(_PLACES[array], {"ids": ids})
     }
-    for row in conn.execute(sa.select(labels.c.device_id, labels.c.label).where(labels.c.device_id.in_(ids))):
-        found[row.device_id][2].add(row.label)
+    if with_labels:
+        for row in conn.execute(_LABELS[array], {"ids": ids}):
+            found[row.device_id][2].add(row.label)
     return found
 
 
@@ -304,13 +323,13 @@ def matches(hook: Row, kind: str, payload: dict[str, Any], scope: tuple[int | No
 
 def enqueue_deliveries(conn: sa.Connection, project_id: str, events: Sequence[tuple[str, Any]]) -> None:
     """The event pump's subscriber: one pending delivery per matching (event, enabled webhook)."""
-    hooks = as_rows(
-        conn.execute(sa.select(webhooks).where(webhooks.c.project_id == project_id, webhooks.c.enabled)).all()
-    )
+    hooks = as_rows(conn.execute(_ENABLED_HOOKS, {"project_id": project_id}).all())
     if not hooks or not events:
         return
     scoped = any(name in hook["filters"] for hook in hooks for name in ("cell_ids", "region_ids", "labels"))
-    scopes = _scopes(conn, (d for kind, p in events if (d := _device_id(kind, p)) is not None)) if scoped else {}
+    with_labels = any("labels" in hook["filters"] for hook in hooks)
+    named = (d for kind, p in events if (d := _device_id(kind, p)) is not None)
+    scopes = _scopes(conn, named, with_labels) if scoped else {}
     now = utcnow()
     rows = []
     for kind, payload in events:
@@ -330,5 +349,4 @@ def enqueue_deliveries(conn: sa.Connection, project_id: str, events: Sequence[tu
                         "created_at": now,
                     }
                 )
-    if rows:
-        conn.execute(sa.insert(webhook_deliveries), rows)
+    bulk.insert_many(conn, webhook_deliveries, rows)  # one statement of arrays on PostgreSQL
