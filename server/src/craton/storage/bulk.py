@@ -43,7 +43,11 @@ def insert_many(
         if returning:
             found = conn.execute(statement.returning(*(table.c[name] for name in returning)), list(rows))
             return [tuple(row) for row in found]
-        conn.execute(statement, list(rows))
+        prepared = _insert_statement(table, columns)
+        if prepared is None:
+            conn.execute(statement, list(rows))
+        else:
+            prepared.run_many(conn, rows)
         return []
     params: dict[str, list[Any]] = {}
     for index, name in enumerate(columns):
@@ -58,6 +62,18 @@ def insert_many(
         return []
     inserted = [tuple(row) for row in unnest.all(conn, params)]
     return sorted(inserted, key=lambda row: row[0]) if returning[0] == "id" else inserted
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_statement(table: sa.Table, columns: tuple[str, ...]) -> Prepared | None:
+    """The table's ``INSERT`` of ``columns``, compiled once (storage/prepared.py): the driver's
+    executemany without SQLAlchemy's per-row parameter set-up (the event pump's feed rows).
+
+    None when a column left out has a Python-side default, which only ``Connection.execute`` fills in.
+    """
+    if any(column.default is not None for column in table.c if column.name not in columns):
+        return None
+    return Prepared(sa.insert(table), column_keys=columns)
 
 
 @functools.lru_cache(maxsize=64)
