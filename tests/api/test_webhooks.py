@@ -35,7 +35,7 @@ from craton.domain.errors import InvalidInput
 from craton.domain.events.subscribers import SUBSCRIBERS
 from craton.domain.webhook_delivery import Policy, Refused, claim, deliver_due, prune, target
 from tests.api.helpers import Craton, expect, expect_error, expect_invalid, expect_not_found, run_craton_events_once
-from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
+from tests.conftest import BACKENDS, LiveServer, QueryCounter, running_server, throwaway_database
 
 SECRET = "s3cret-s3cret-s3cret"
 #: The receivers listen on 127.0.0.1: processes that deliver must allow private targets.
@@ -211,6 +211,15 @@ def test_ids_no_column_can_hold_are_not_found(craton: Craton) -> None:
     webhook = created.json()["id"]
     answer = client.post(f"/v1/webhooks/{webhook}/redeliver", json={"delivery_id": 2**63 - 1})
     expect_error(answer, 404, contains=["Delivery"])
+
+
+def test_an_idle_claim_only_reads(server: LiveServer) -> None:
+    """Every worker polls for due deliveries; with none due it must not take the write lock."""
+    with QueryCounter(server.engine) as counted:
+        assert claim(server.engine) == []
+    statements = " ".join(counted.statements).upper()
+    assert counted.count <= 2, counted.statements  # SQLite: BEGIN and the SELECT
+    assert "UPDATE" not in statements and "BEGIN IMMEDIATE" not in statements and "FOR UPDATE" not in statements
 
 
 def test_private_targets_refused_unless_allowed() -> None:

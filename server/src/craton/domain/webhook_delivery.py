@@ -98,6 +98,11 @@ def claim(engine: sa.Engine, limit: int = 50) -> list[Row]:
         .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id)
         .limit(limit)
     )
+    # Idle rounds (most of them: every worker polls every interval) only read. A write
+    # transaction would take SQLite's write lock, queued with the requests' writes.
+    with transaction(engine, writes=False) as conn:
+        if conn.execute(sa.select(candidates.limit(1).exists())).scalar() is not True:
+            return []
     with transaction(engine, writes=True) as conn:
         if conn.dialect.name != "sqlite":
             candidates = candidates.with_for_update(skip_locked=True)
