@@ -62,6 +62,12 @@ def request_makers(low: int, high: int) -> dict[str, tuple[str, RequestMaker]]:
     }
 
 
+def per_request(row: dict[str, Any], seconds_key: str) -> str:
+    """CPU milliseconds per request from a phase's CPU seconds, or "-" when not measured."""
+    seconds = row.get(seconds_key)
+    return "-" if seconds is None or not row["requests"] else f"{1000 * seconds / row['requests']:.2f}"
+
+
 def bench(backend: str, args: argparse.Namespace, work_dir: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with throwaway_database(backend, work_dir, ADMIN_URLS.get(backend)) as url:
@@ -100,7 +106,9 @@ def bench(backend: str, args: argparse.Namespace, work_dir: Path) -> list[dict[s
                         print(
                             f"{backend:10} history {history:3} {name:30} c={concurrency:<2} "
                             f"{row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.1f}  p99 {row['p99_ms']:6.1f} ms  "
-                            f"server CPU {row['server_cpu_ms_per_request']:.2f} ms/req  errors {row['errors']}  "
+                            f"server CPU {row['server_cpu_ms_per_request']:.2f} ms/req  "
+                            f"(client {per_request(row, 'client_cpu_s')}, database {per_request(row, 'db_cpu_s')})  "
+                            f"errors {row['errors']}  "
                             f"connections per worker {'/'.join(map(str, row['connections_per_worker']))}  "
                             f"load {os.getloadavg()[0]:.2f}",
                             flush=True,
