@@ -203,6 +203,8 @@ class Prepared:
 
     def insert(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
         """One ``INSERT``; the row's generated primary key (SQLite and MariaDB: the driver's ``lastrowid``)."""
+        if conn.dialect.name == "postgresql":
+            raise ValueError("psycopg reports no lastrowid: give the INSERT a RETURNING clause and use scalar()")
         cursor, _ = self._execute(conn, (params,), many=False)
         try:
             return int(cursor.lastrowid)

@@ -28,6 +28,8 @@ _RECORDED = (
     "resource_type", "resource_id", "resource_name", "reason", "old", "new",
 )  # fmt: skip
 _INSERT = Prepared(sa.insert(changes), column_keys=_RECORDED)
+# PostgreSQL's driver has no ``lastrowid``: the id comes back with RETURNING.
+_INSERT_RETURNING_ID = Prepared(sa.insert(changes).returning(changes.c.id), column_keys=_RECORDED)
 _OUTBOX_INSERT = Prepared(sa.insert(event_outbox), column_keys=("project_id", "change_id", "created_at"))
 
 
@@ -89,7 +91,10 @@ def record(
         return int(_record_with_outbox().scalar(conn, {**params, "outbox_at": principal.acted_at}))
     # The values go as parameters of a constant statement, compiled once;
     # ``.values(...)`` would build and compile a new statement for every record.
-    change_id = _INSERT.insert(conn, values)
+    if conn.dialect.name == "postgresql":  # events not queued ([events] queue = false)
+        change_id = int(_INSERT_RETURNING_ID.scalar(conn, values))
+    else:
+        change_id = _INSERT.insert(conn, values)
     _to_outbox(conn, principal, [(values["project_id"], change_id)])
     return change_id
 
