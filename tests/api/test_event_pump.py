@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from craton.domain.events import pump, subscribers
+from craton.domain.events import pump, runner, subscribers
+from craton.settings import Settings
 from craton.storage.tables import changes, event_outbox
 from tests.api.helpers import run_craton_events_once
 from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
@@ -171,3 +172,28 @@ def test_the_servers_background_pump_catches_up_within_seconds(server, heard):
     while time.monotonic() < deadline and not any(p["resource_name"] == created["name"] for _, _, p in heard):
         time.sleep(0.1)
     assert any(p["resource_name"] == created["name"] for _, _, p in heard)
+
+
+def test_rounds_are_smaller_on_sqlite_and_run_back_to_back_until_the_outbox_is_empty(paused, heard):
+    """On SQLite a round holds the one write lock: it takes 100 changes, not 500, then the next one
+    starts at once (the job reports a full batch), so the requests' writers get in between."""
+    drain(paused)
+    settings = Settings(database_url=paused.database_url)
+    (job,) = [job for job in runner.jobs(settings) if job.name == "event-pump"]
+    expected = pump.SQLITE_BATCH if paused.backend == "sqlite" else pump.DEFAULT_BATCH
+    assert job.full_batch == expected
+    client = paused.client()
+    cloud = client.post("/v1/clouds", json={"name": f"rounds-{time.monotonic_ns()}"}).json()
+    for n in range(pump.SQLITE_BATCH + 20):  # one round and a bit on SQLite, one round elsewhere
+        client.put(f"/v1/clouds/{cloud['id']}/variables", json={"n": n}).raise_for_status()
+    waiting = len(pending(paused))
+    assert waiting == pump.SQLITE_BATCH + 21
+    taken = [job.run(paused.engine)]
+    while taken[-1] >= job.full_batch:  # what the loop does: a full batch runs again at once
+        taken.append(job.run(paused.engine))
+    assert pending(paused) == {}
+    if paused.backend == "sqlite":
+        assert taken == [pump.SQLITE_BATCH, waiting - pump.SQLITE_BATCH]
+    else:
+        assert taken == [waiting]
+    assert len([kind for _, kind, _ in heard if kind == "change"]) == waiting

@@ -29,6 +29,19 @@ LEASE = "pump"
 DEFAULT_BATCH = 500
 #: Effective changes one round writes at most (a round takes at least one change, however many it makes).
 EFFECTS_BUDGET = 20_000
+#: SQLite has one write lock, and a round holds it while it computes (about 0.2-0.3 ms of CPU a
+#: change): a backlog of 500 changes, or 20,000 effective changes, kept every API writer waiting
+#: for 0.1 s to several seconds. Smaller rounds, run back to back, let the writers in between.
+#: Under a steady load the pump still costs the writers' p99 (docs/performance.md, "Fast writes").
+SQLITE_BATCH = 100
+SQLITE_EFFECTS_BUDGET = 2_000
+
+
+def round_size(backend: str) -> tuple[int, int]:
+    """``(batch, effects_budget)`` of one round on ``backend`` (a SQLAlchemy backend name)."""
+    if backend == "sqlite":
+        return SQLITE_BATCH, SQLITE_EFFECTS_BUDGET
+    return DEFAULT_BATCH, EFFECTS_BUDGET
 
 
 _ANY_PENDING = sa.select(event_outbox.c.id).limit(1)

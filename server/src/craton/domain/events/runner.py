@@ -46,7 +46,11 @@ def jobs(settings: Settings, pump_events: bool = True) -> list[Job]:
     """What the loop runs: the pump (``pump_events``), then, unless ``[webhooks] dispatch`` is off,
     the delivery of what it queued and the pruning of the delivery log; and always, once a minute,
     the outbox watch (``backlog.Watch``: a backlog no process pumps is reported and warned about)."""
-    chosen = list(JOBS) if pump_events else []
+    chosen = []
+    if pump_events:
+        batch, budget = pump.round_size(sa.engine.make_url(settings.database_url).get_backend_name())
+        pumping = partial(pump.process_pending, batch=batch, effects_budget=budget)
+        chosen.append(Job("event-pump", pumping, full_batch=batch))
     if settings.webhooks_dispatch:
         policy = webhook_delivery.Policy.from_settings(settings)
         batch = webhook_delivery.DELIVERY_BATCH
