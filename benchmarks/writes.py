@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/writes.py --backends sqlite,postgresql --history on,off
     .venv/bin/python benchmarks/writes.py --backends sqlite --py-spy /tmp/spy --writes variables
+    .venv/bin/python benchmarks/writes.py --backends sqlite --pump events   # pump in craton-events
 
 The fleet is generated once per backend (``benchmarks/generate.py``); for each history
 setting a fresh ``craton-api`` (``--workers``, default 2) is started with
@@ -20,12 +21,15 @@ changes far less than the wall-clock figures; the load average is printed with i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +39,7 @@ if str(REPO) not in sys.path:
 
 from benchmarks.common import throwaway_database  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
-from benchmarks.run import ADMIN_URLS, RequestMaker, run_load, running_server  # noqa: E402
+from benchmarks.run import ADMIN_URLS, RequestMaker, _process_cpu, run_load, running_server  # noqa: E402
 
 WRITES = ("variables", "object", "labels")
 
@@ -62,6 +66,21 @@ def request_makers(low: int, high: int) -> dict[str, tuple[str, RequestMaker]]:
     }
 
 
+@contextlib.contextmanager
+def separate_pump(database_url: str, where: str) -> Iterator[subprocess.Popen[bytes] | None]:
+    """``--pump events``: the event pump in a ``craton-events`` process of its own, beside the API."""
+    if where != "events":
+        yield None
+        return
+    command = [str(Path(sys.executable).with_name("craton-events")), "--database-url", database_url]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def per_request(row: dict[str, Any], seconds_key: str) -> str:
     """CPU milliseconds per request from a phase's CPU seconds, or "-" when not measured."""
     seconds = row.get(seconds_key)
@@ -81,7 +100,9 @@ def bench(backend: str, args: argparse.Namespace, work_dir: Path) -> list[dict[s
         makers = request_makers(low, high)
         for history in args.history:
             os.environ["CRATON_HISTORY_ENABLED"] = "true" if history == "on" else "false"
-            with running_server(url, args.workers, work_dir, headers) as server:
+            if args.pump != "api":
+                os.environ["CRATON_EVENTS_ENABLED"] = "false"
+            with running_server(url, args.workers, work_dir, headers) as server, separate_pump(url, args.pump) as pump:
                 for write in args.writes:
                     name, make = makers[write]
                     for concurrency in args.concurrency:
@@ -89,6 +110,7 @@ def bench(backend: str, args: argparse.Namespace, work_dir: Path) -> list[dict[s
                         if args.py_spy is not None:
                             args.py_spy.mkdir(parents=True, exist_ok=True)
                             profile = args.py_spy / f"{backend}-{write}-history-{history}-c{concurrency}.txt"
+                        pump_cpu = _process_cpu(pump.pid) if pump else 0.0
                         load = run_load(
                             server,
                             headers,
@@ -101,13 +123,17 @@ def bench(backend: str, args: argparse.Namespace, work_dir: Path) -> list[dict[s
                             args.warmup,
                             profile_to=profile,
                         )
-                        row = {"backend": backend, "history": history, "loadavg": os.getloadavg(), **load.row()}
+                        row = {"backend": backend, "history": history, "pump": args.pump, **load.row()}
+                        row["loadavg"] = os.getloadavg()
+                        if pump:
+                            row["pump_cpu_s"] = _process_cpu(pump.pid) - pump_cpu
                         rows.append(row)
                         print(
                             f"{backend:10} history {history:3} {name:30} c={concurrency:<2} "
                             f"{row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.1f}  p99 {row['p99_ms']:6.1f} ms  "
                             f"server CPU {row['server_cpu_ms_per_request']:.2f} ms/req  "
-                            f"(client {per_request(row, 'client_cpu_s')}, database {per_request(row, 'db_cpu_s')})  "
+                            f"(client {per_request(row, 'client_cpu_s')}, database {per_request(row, 'db_cpu_s')}, "
+                            f"craton-events {per_request(row, 'pump_cpu_s')})  "
                             f"errors {row['errors']}  "
                             f"connections per worker {'/'.join(map(str, row['connections_per_worker']))}  "
                             f"load {os.getloadavg()[0]:.2f}",
@@ -129,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=8.0, help="seconds per figure (default 8)")
     p.add_argument("--requests", type=int, default=20_000, help="max requests per figure")
     p.add_argument("--warmup", type=int, default=300)
+    p.add_argument(
+        "--pump",
+        choices=("api", "events", "off"),
+        default="api",
+        help="where the event pump runs: in the API workers (default), in a craton-events process, nowhere",
+    )
     p.add_argument("--py-spy", type=Path, metavar="DIR", help="collapsed py-spy stacks of the server per figure")
     p.add_argument("--json-out", type=Path)
     args = p.parse_args(argv)
