@@ -51,6 +51,7 @@ import sqlalchemy as sa
 from craton.domain.bootstrap import bootstrap
 from craton.storage import migrate
 from craton.storage.engine import create_engine
+from craton.storage.prepared import processed_rows
 from craton.storage.tables import cells, clouds, devices, labels, merge_strategies, projects, regions, variables
 
 DEFAULT_SIZES: dict[str, int] = {
@@ -242,12 +243,7 @@ class _Writer:
     def _write(self, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
         sql, columns, processors = self._statement(table)
         if processors:
-            processed = []
-            for row in rows:
-                values = list(row)
-                for index, processor in processors:
-                    values[index] = processor(values[index])
-                processed.append(values)
+            processed = processed_rows(rows, processors)
         else:
             processed = rows  # type: ignore[assignment]
         if self.copy:

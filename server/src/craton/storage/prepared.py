@@ -154,13 +154,7 @@ class Prepared:
             )
         if not processors:
             return [tuple(row) for row in rows]
-        processed = []
-        for row in rows:
-            values = list(row)
-            for index, processor in processors:
-                values[index] = processor(values[index])
-            processed.append(values)
-        return processed
+        return processed_rows(rows, processors)
 
     def all(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         """Every row of the answer, as sequences in the statement's column order."""
@@ -243,3 +237,14 @@ def send(conn: sa.Connection, cursor: Any, sql: str, parameters: Any, many: bool
             dispatch.after_cursor_execute(conn, cursor, sql, parameters, None, many)
     except BaseException as error:
         conn._handle_dbapi_exception(error, sql, parameters, cursor, None)
+
+
+def processed_rows(rows: Sequence[Sequence[Any]], processors: Sequence[tuple[int, Processor]]) -> list[list[Any]]:
+    """``rows`` with each ``(column index, processor)`` applied to its column: a type's conversion."""
+    processed = []
+    for row in rows:
+        values = list(row)
+        for index, processor in processors:
+            values[index] = processor(values[index])
+        processed.append(values)
+    return processed
