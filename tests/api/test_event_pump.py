@@ -197,3 +197,38 @@ def test_rounds_are_smaller_on_sqlite_and_run_back_to_back_until_the_outbox_is_e
     else:
         assert taken == [waiting]
     assert len([kind for _, kind, _ in heard if kind == "change"]) == waiting
+
+
+def test_on_sqlite_a_round_another_pump_delivered_meanwhile_is_dropped(paused, heard, monkeypatch):
+    """SQLite computes a round outside the write lock; if another worker's pump wrote the same
+    changes in the meantime, this round writes nothing (no change heard twice, no effect doubled)."""
+    if paused.backend != "sqlite":
+        pytest.skip("elsewhere the lease row, locked for the whole round, keeps a second pump out")
+    drain(paused)
+    client = paused.client()
+    tree = make_tree(client, f"race-{time.monotonic_ns()}", hosts=2)
+    drain(paused)
+    heard.clear()
+    for n in range(3):
+        client.put(f"/v1/cells/{tree['cell']['id']}/variables", json={"n": n}).raise_for_status()
+    original = pump._take
+    raced: list[int] = []
+
+    def take_then_let_another_pump_deliver(conn, batch, budget):
+        taken = original(conn, batch, budget)
+        if not raced:  # the other worker's pump runs while this one holds its computed round
+            monkeypatch.setattr(pump, "_take", original)
+            raced.append(pump.process_pending(paused.engine))
+        return taken
+
+    with paused.engine.connect() as conn:
+        effects_before = conn.execute(sa.text("SELECT count(*) FROM effective_changes")).scalar()
+    monkeypatch.setattr(pump, "_take", take_then_let_another_pump_deliver)
+    assert pump.process_pending(paused.engine) == 0, "the round the other pump wrote is dropped"
+    assert raced == [3]
+    assert pending(paused) == {}
+    changes_heard = [payload["id"] for _, kind, payload in heard if kind == "change"]
+    assert len(changes_heard) == len(set(changes_heard)) == 3
+    with paused.engine.connect() as conn:
+        effects_after = conn.execute(sa.text("SELECT count(*) FROM effective_changes")).scalar()
+    assert effects_after - effects_before == 3 * 2  # one per host per write, written once

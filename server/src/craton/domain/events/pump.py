@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,8 @@ _PENDING = (
     .order_by(event_outbox.c.change_id, event_outbox.c.id)
     .limit(sa.bindparam("batch"))
 )
+#: SQLite: how many of a computed round's outbox rows are still there when it is written.
+_STILL_PENDING = sa.select(sa.func.count()).where(event_outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
 _DELETE_DONE = batches.by_dialect(
     lambda array: sa.delete(event_outbox).where(batches.in_values(event_outbox.c.id, "done", array))
 )
@@ -85,42 +88,75 @@ def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH, effects_budge
         # write lock, so on SQLite it never makes the API's writers wait.
         if conn.execute(_ANY_PENDING).first() is None:
             return 0
+    if engine.dialect.name == "sqlite":
+        # SQLite has one write lock: the round is computed in a read transaction (one snapshot)
+        # and only written under the lock, after checking no other worker's pump wrote it first.
+        # Computing under the lock kept every API writer waiting behind it (docs/performance.md).
+        with transaction(engine, writes=False) as conn:
+            taken = _take(conn, batch, effects_budget)
+        if taken is None:
+            return 0
+        with transaction(engine, writes=True) as conn:
+            if conn.execute(_STILL_PENDING, {"ids": taken.handled}).scalar() != len(taken.handled):
+                return 0  # another worker's pump delivered (part of) it meanwhile
+            return _deliver(conn, taken, batch)
     with transaction(engine, writes=True) as conn:
         if not take_lease(conn, LEASE):
             return 0  # another process pumps: nothing was computed here
-        pending = conn.execute(_PENDING, {"batch": batch}).all()
-        if not pending:
-            return 0
-        # One dict per record: effective.compute reads it, and it is the "change" event's payload
-        # as /v1/changes renders it (timestamps stay datetimes, as the JSON encoder takes them).
-        # Nobody changes it.
-        records: list[dict[str, Any]] = []
-        outbox_of: dict[int, list[int]] = {}
-        handled: list[int] = []
-        for row in pending:
-            outbox_id, change_id = row[0], row[1]
-            if change_id is None:
-                handled.append(outbox_id)  # its record was pruned while pending
-            elif change_id in outbox_of:
-                outbox_of[change_id].append(outbox_id)
-            else:
-                outbox_of[change_id] = [outbox_id]
-                records.append(dict(zip(_CHANGE_COLUMNS, row[1:], strict=True)))
-        by_project: dict[str, list[Event]] = defaultdict(list)
-        written: list[dict[str, Any]] = []
-        computed = effective.compute(conn, records)
-        for record in records:
-            if len(written) >= effects_budget:
-                break
-            effects = next(computed)
-            handled.extend(outbox_of[record["id"]])
-            written.extend(effects)
-            events = by_project[record["project_id"]]
-            events.append(("change", record))
-            events.extend(("effective-change", effect) for effect in effects)
-        effective_feed.store(conn, written)  # numbers the dicts in place: they are the events' payloads too
-        for project_id, events in by_project.items():
-            for subscriber in subscribers.SUBSCRIBERS:
-                subscriber(conn, project_id, events)
-        conn.execute(_DELETE_DONE[batches.arrays(conn)], {"done": handled})
-        return len(handled) if len(handled) == len(pending) else batch
+        taken = _take(conn, batch, effects_budget)
+        return 0 if taken is None else _deliver(conn, taken, batch)
+
+
+@dataclass
+class _Round:
+    """What a round takes from the outbox and what it computed, before anything is written."""
+
+    pending: int
+    handled: list[int]
+    written: list[dict[str, Any]]
+    by_project: dict[str, list[Event]]
+
+
+def _take(conn: sa.Connection, batch: int, effects_budget: int) -> _Round | None:
+    """The oldest pending changes and their effective changes, read and computed on ``conn``."""
+    pending = conn.execute(_PENDING, {"batch": batch}).all()
+    if not pending:
+        return None
+    # One dict per record: effective.compute reads it, and it is the "change" event's payload
+    # as /v1/changes renders it (timestamps stay datetimes, as the JSON encoder takes them).
+    # Nobody changes it.
+    records: list[dict[str, Any]] = []
+    outbox_of: dict[int, list[int]] = {}
+    handled: list[int] = []
+    for row in pending:
+        outbox_id, change_id = row[0], row[1]
+        if change_id is None:
+            handled.append(outbox_id)  # its record was pruned while pending
+        elif change_id in outbox_of:
+            outbox_of[change_id].append(outbox_id)
+        else:
+            outbox_of[change_id] = [outbox_id]
+            records.append(dict(zip(_CHANGE_COLUMNS, row[1:], strict=True)))
+    by_project: dict[str, list[Event]] = defaultdict(list)
+    written: list[dict[str, Any]] = []
+    computed = effective.compute(conn, records)
+    for record in records:
+        if len(written) >= effects_budget:
+            break
+        effects = next(computed)
+        handled.extend(outbox_of[record["id"]])
+        written.extend(effects)
+        events = by_project[record["project_id"]]
+        events.append(("change", record))
+        events.extend(("effective-change", effect) for effect in effects)
+    return _Round(len(pending), handled, written, by_project)
+
+
+def _deliver(conn: sa.Connection, taken: _Round, batch: int) -> int:
+    """Write a round: the effective changes, the subscribers' work, the outbox rows' delete."""
+    effective_feed.store(conn, taken.written)  # numbers the dicts in place: they are the events' payloads too
+    for project_id, events in taken.by_project.items():
+        for subscriber in subscribers.SUBSCRIBERS:
+            subscriber(conn, project_id, events)
+    conn.execute(_DELETE_DONE[batches.arrays(conn)], {"done": taken.handled})
+    return len(taken.handled) if len(taken.handled) == taken.pending else batch
