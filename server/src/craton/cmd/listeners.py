@@ -38,7 +38,6 @@ def _bound(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
 
 

@@ -37,7 +37,6 @@ class Job:
     every: float = 0.0
 
 
-JOBS: list[Job] = [Job("event-pump", pump.process_pending)]
 #: How often finished webhook deliveries past their retention are deleted.
 PRUNE_EVERY = 600.0
 
@@ -103,16 +102,15 @@ def run_round(engine: sa.Engine, jobs: list[Job]) -> bool:
     return busy
 
 
-def run_forever(engine: sa.Engine, interval: float, stop: threading.Event, jobs: list[Job] | None = None) -> None:
+def run_forever(engine: sa.Engine, interval: float, stop: threading.Event, jobs: list[Job]) -> None:
     """Run the jobs every ``interval`` seconds (at once again while a job has a backlog) until ``stop`` is set.
 
     A job with ``every`` is skipped until that long has passed since it last ran without a backlog.
     """
-    chosen = JOBS if jobs is None else jobs
-    next_run = {job.name: 0.0 for job in chosen}
+    next_run = {job.name: 0.0 for job in jobs}
     while not stop.is_set():
         busy = False
-        for job in chosen:
+        for job in jobs:
             started = time.monotonic()
             if started < next_run[job.name]:
                 continue
@@ -123,9 +121,7 @@ def run_forever(engine: sa.Engine, interval: float, stop: threading.Event, jobs:
             stop.wait(interval)
 
 
-def start_thread(
-    engine: sa.Engine, interval: float, jobs: list[Job] | None = None
-) -> tuple[threading.Thread, threading.Event]:
+def start_thread(engine: sa.Engine, interval: float, jobs: list[Job]) -> tuple[threading.Thread, threading.Event]:
     """The loop in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
     thread = threading.Thread(
