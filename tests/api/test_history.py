@@ -140,3 +140,25 @@ def test_change_feed_cursor_filters_and_tenancy(api, server, tree):
     clouds_only = api.get("/v1/changes", params={"since": start, "resource_type": "cloud", "user": "feeder"}).json()
     assert [c["resource_name"] for c in clouds_only["changes"]] == ["theirs"]
     assert other.get(f"/v1/clouds/{tree['cloud']['id']}/history").status_code == 404
+
+
+def test_change_feed_resource_type_is_spelled_either_way(api, server):
+    """``network-device`` (the URL's spelling) was a 400, while webhook filters accepted it."""
+    start = api.get("/v1/changes", params={"limit": 1000}).json()["next_since"]
+    cloud = api.post("/v1/clouds", json={"name": f"spelled-{time.monotonic_ns()}"}).json()
+    region = api.post("/v1/regions", json={"name": "r", "cloud_id": cloud["id"]}).json()
+    body = {"name": "sw", "cloud_id": cloud["id"], "region_id": region["id"], "device_type": "switch"}
+    created = api.post("/v1/network-devices", json={**body, "ip_address": "10.9.0.9"})
+    assert created.status_code == 201, created.text
+    switch = created.json()
+    for spelling in ("network-device", "network_device"):
+        answer = api.get("/v1/changes", params={"since": start, "resource_type": spelling})
+        assert answer.status_code == 200, answer.text
+        assert [(c["resource_type"], c["resource_id"]) for c in answer.json()["changes"]] == [
+            ("network_device", str(switch["id"]))
+        ]
+    for wrong in ("switch", "network--device", "hosts", "device", "x" * 65):
+        refused = api.get("/v1/changes", params={"resource_type": wrong})
+        assert refused.status_code == 400, refused.text
+        if len(wrong) <= 64:  # the accepted values are named
+            assert "network_device" in refused.text and repr(wrong) in refused.text, refused.text

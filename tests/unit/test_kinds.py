@@ -55,7 +55,7 @@ def test_every_kind_has_a_client_manager(info: KindInfo) -> None:
 def test_the_clients_list_is_the_servers_in_the_same_order() -> None:
     assert list(kind_managers()) == [info.collection for info in KINDS]
     assert changes_shell.RESOURCE_TYPES == tuple(NAMES)
-    assert changes_route.PARAMS["resource_type"].schema["enum"] == NAMES
+    assert changes_route.history_feed.RESOURCE_TYPES == tuple(NAMES)
 
 
 @pytest.mark.parametrize("info", KINDS, ids=NAMES)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from craton.domain.errors import NotFound
+from craton.domain.errors import InvalidInput, NotFound
 from craton.domain.principal import Principal, Role
 from craton.storage.owners import OwnerRef, OwnerTable
 from craton.storage.rows import Row
@@ -278,6 +278,25 @@ def resource_types_of(owner_kind: str) -> tuple[str, ...]:
 def admin_only_resource_types() -> tuple[str, ...]:
     """Kinds whose objects, and so whose history records, only admins may read."""
     return tuple(info.resource_type for info in KINDS if info.read_role >= Role.ADMIN)
+
+
+def spelled_resource_types(given: Iterable[str], accepted: Sequence[str], message: str, field: str) -> list[str]:
+    """``given`` as change records spell resource types, without repeats; anything else is a 400.
+
+    The URLs' hyphen stands for the underscore (``network-device`` is ``network_device``).
+    The one reading of a resource type the API accepts: the change feed's ``resource_type``
+    and webhooks' ``filters.resource_types`` (which also accept ``device``) both go through it.
+    """
+    given = list(given)
+    canonical = [value.replace("-", "_") for value in given]
+    unknown = [value for value, name in zip(given, canonical, strict=True) if name not in accepted]
+    if unknown:
+        raise InvalidInput(
+            message,
+            f"{field}: unknown resource type {unknown[0]!r}; accepted: {', '.join(accepted)} "
+            "(a hyphen may stand for the underscore, e.g. network-device)",
+        )
+    return list(dict.fromkeys(canonical))
 
 
 @functools.cache

@@ -96,15 +96,7 @@ def resource_types(given: Sequence[str]) -> list[str]:
 
     An unknown type would never match an event, so it is refused rather than stored.
     """
-    canonical = [value.replace("-", "_") for value in given]
-    unknown = [value for value, name in zip(given, canonical, strict=True) if name not in RESOURCE_TYPES]
-    if unknown:
-        raise InvalidInput(
-            "Invalid webhook",
-            f"filters.resource_types: unknown resource type {unknown[0]!r}; accepted: {', '.join(RESOURCE_TYPES)} "
-            "(a hyphen may stand for the underscore, e.g. network-device)",
-        )
-    return list(dict.fromkeys(canonical))
+    return kinds.spelled_resource_types(given, RESOURCE_TYPES, "Invalid webhook", "filters.resource_types")
 
 
 def shown(row: Row) -> dict[str, Any]:

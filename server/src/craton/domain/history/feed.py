@@ -16,6 +16,8 @@ from craton.storage.rows import as_rows
 from craton.storage.tables import changes
 
 ADMIN_ONLY = kinds.admin_only_resource_types()
+#: What the feed's ``resource_type`` accepts (``network-device`` too, read as ``network_device``).
+RESOURCE_TYPES = tuple(info.resource_type for info in kinds.KINDS)
 CHANGES = Kind(KindInfo("change", changes, "changes", "/v1/changes", sortable=frozenset({"id", "occurred_at"})))
 
 
@@ -41,7 +43,13 @@ def feed(
     resource_type: str | None = None,
     username: str | None = None,
 ) -> list[Row]:
-    """The change feed after cursor ``since`` (a record id), oldest first, within the caller's tenancy."""
+    """The change feed after cursor ``since`` (a record id), oldest first, within the caller's tenancy.
+
+    ``resource_type`` is spelled as records spell it or as URLs do (``network-device``).
+    """
+    if resource_type is not None:
+        spelled = kinds.spelled_resource_types([resource_type], RESOURCE_TYPES, "Invalid query", "resource_type")
+        resource_type = spelled[0]
     stmt = sa.select(changes).where(changes.c.id > since, principal.scope(changes.c.project_id))
     if not principal.is_admin:  # project variables and users are admin-only to read, so are their records
         stmt = stmt.where(changes.c.resource_type.not_in(ADMIN_ONLY))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from craton.domain import kinds
 from craton.domain.history import feed as history_feed
+from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
 from craton.http.resources import change_item
@@ -16,7 +16,10 @@ PARAMS = {
     "limit": Param("integer", 100, {"minimum": 1, "maximum": 1000}),
     "resource_type": Param(
         "string",
-        schema={"enum": [info.resource_type for info in kinds.KINDS]},
+        schema={"maxLength": 64, "pattern": schemas.NO_NUL},
+        description="Only changes of this kind of object: "
+        + ", ".join(history_feed.RESOURCE_TYPES)
+        + " (a hyphen may stand for the underscore: network-device).",
     ),
     "user": Param("string", description="Only changes made by this username."),
 }
