@@ -222,6 +222,50 @@ def test_an_idle_claim_only_reads(server: LiveServer) -> None:
     assert "UPDATE" not in statements and "BEGIN IMMEDIATE" not in statements and "FOR UPDATE" not in statements
 
 
+def test_a_claim_with_deliveries_due_reads_its_candidates_once(craton: Craton, server: LiveServer) -> None:
+    """The due rows were found twice (a read, then the same query locked); now one read, one UPDATE, one read back."""
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, "http://127.0.0.1:9/", events=["effective-change"])
+    publish(server, tenant.project_id, [effective(1, a=1), effective(2, a=2)])
+    try:
+        with QueryCounter(server.engine) as counted:
+            claimed = claim(server.engine)
+        mine = [row for row in claimed if row["webhook_id"] == hook["id"]]
+        assert len(mine) == 2 and {row["status"] for row in mine} == {"delivering"}
+        statements = [s.upper() for s in counted.statements if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
+        assert len(statements) == 3, counted.statements
+        candidates = [s for s in statements if "ORDER BY WEBHOOK_DELIVERIES.NEXT_ATTEMPT_AT" in s]
+        assert len(candidates) == 1 and "FOR UPDATE" not in candidates[0], counted.statements
+        assert statements[1].startswith("UPDATE WEBHOOK_DELIVERIES"), counted.statements
+        assert ("SKIP LOCKED" in statements[1]) == (server.backend != "sqlite"), counted.statements
+        assert all(row["webhook_id"] != hook["id"] for row in claim(server.engine, limit=1000))  # leased once
+    finally:
+        assert tenant.client.delete(f"/v1/webhooks/{hook['id']}").status_code == 204
+
+
+def test_a_claim_leaves_rows_another_process_is_leasing(craton: Craton, server: LiveServer) -> None:
+    """``SKIP LOCKED`` on the lease: a row locked elsewhere is neither waited for nor leased twice."""
+    if server.backend == "sqlite":
+        pytest.skip("SQLite has one writer: no row locks to skip")
+    tenant = craton.tenant()
+    hook = make_hook(tenant.client, "http://127.0.0.1:9/", events=["effective-change"])
+    publish(server, tenant.project_id, [effective(1, a=1), effective(2, a=2)])
+    table = sa.table("webhook_deliveries", sa.column("id"), sa.column("webhook_id"))
+    try:
+        with server.engine.connect() as other, other.begin():
+            first, second = other.execute(
+                sa.select(table.c.id).where(table.c.webhook_id == hook["id"]).order_by(table.c.id)
+            ).scalars()
+            other.execute(sa.select(table.c.id).where(table.c.id == first).with_for_update())
+            started = time.monotonic()
+            claimed = claim(server.engine, limit=1000)
+            assert time.monotonic() - started < 5
+        assert [row["id"] for row in claimed if row["webhook_id"] == hook["id"]] == [second]
+        assert [row["id"] for row in claim(server.engine, limit=1000) if row["webhook_id"] == hook["id"]] == [first]
+    finally:
+        assert tenant.client.delete(f"/v1/webhooks/{hook['id']}").status_code == 204
+
+
 def test_private_targets_refused_unless_allowed() -> None:
     for url in ("http://127.0.0.1/", "http://10.1.2.3/", "http://169.254.169.254/latest", "http://[::1]:80/"):
         with pytest.raises(InvalidInput, match="allow_private_targets"):

@@ -86,8 +86,13 @@ def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
 def claim(engine: sa.Engine, limit: int = 50) -> list[Row]:
     """Take up to ``limit`` due deliveries of enabled webhooks; each is claimed by one process only.
 
-    One write transaction: the due rows are locked (``SKIP LOCKED``: a second process takes
-    other rows; SQLite has one writer anyway), leased, and read back with their webhook.
+    The due rows are found in a read (idle rounds, most of them, stop there: every worker polls
+    every interval, and a write transaction would take SQLite's write lock, queued with the
+    requests' writes). Then one write transaction leases those of them that are still due and
+    reads them back with their webhook: on PostgreSQL and MariaDB the lease's UPDATE locks them
+    through a by-key ``FOR UPDATE SKIP LOCKED`` (rows another process is leasing at that moment
+    are left to it, not waited for); SQLite has one writer, and the UPDATE re-checks that each
+    row is still due. So the candidates query, with its scan and sort, runs once per round.
     """
     now = utcnow()
     lease_end = now + LEASE
@@ -98,22 +103,20 @@ def claim(engine: sa.Engine, limit: int = 50) -> list[Row]:
         .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id)
         .limit(limit)
     )
-    # Idle rounds (most of them: every worker polls every interval) only read. A write
-    # transaction would take SQLite's write lock, queued with the requests' writes.
     with transaction(engine, writes=False) as conn:
-        if conn.execute(sa.select(candidates.limit(1).exists())).scalar() is not True:
-            return []
-    with transaction(engine, writes=True) as conn:
-        if conn.dialect.name != "sqlite":
-            candidates = candidates.with_for_update(skip_locked=True)
         ids = list(conn.execute(candidates).scalars())
-        if not ids:
+    if not ids:
+        return []
+    with transaction(engine, writes=True) as conn:
+        still_due = sa.and_(webhook_deliveries.c.id.in_(ids), _due(now), webhook_deliveries.c.webhook_id.in_(enabled))
+        if conn.dialect.name != "sqlite":
+            locked = sa.select(webhook_deliveries.c.id).where(still_due).with_for_update(skip_locked=True)
+            still_due = webhook_deliveries.c.id.in_(locked)
+        leased = conn.execute(
+            sa.update(webhook_deliveries).where(still_due).values(status="delivering", claimed_until=lease_end)
+        ).rowcount
+        if not leased:
             return []
-        conn.execute(
-            sa.update(webhook_deliveries)
-            .where(webhook_deliveries.c.id.in_(ids), _due(now))
-            .values(status="delivering", claimed_until=lease_end)
-        )
         return as_rows(
             conn.execute(
                 sa.select(webhook_deliveries, webhooks.c.url, webhooks.c.secret, webhooks.c.project_id)
