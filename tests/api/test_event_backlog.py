@@ -141,3 +141,37 @@ def test_settings() -> None:
     assert load_settings(environ={}).events_queue is True
     with pytest.raises(SettingsError, match="backlog_warn_seconds"):
         load_settings(environ={"CRATON_EVENTS_BACKLOG_WARN_SECONDS": "-1"})
+
+
+def test_the_oldest_pending_change_is_the_oldest_by_time_not_the_smallest_id(backend: str, database: str) -> None:
+    """Ids and times disagree (a long request's rows take ids after later, shorter ones'; sequences
+    hand out ids out of commit order): the age is that of the oldest ``created_at``, read over its index."""
+    engine = create_engine(database)
+    now = dt.datetime(2026, 12, 3, 12, 0, 0, tzinfo=dt.UTC)
+    rows = [
+        {"project_id": "p", "change_id": n, "created_at": now - dt.timedelta(seconds=10 + n % 50)} for n in range(2000)
+    ]
+    rows.append({"project_id": "p", "change_id": 9999, "created_at": now - dt.timedelta(hours=1)})  # largest id
+    try:
+        with transaction(engine, writes=True) as conn:
+            conn.execute(sa.insert(event_outbox), rows)
+        with transaction(engine, writes=False) as conn:
+            assert backlog.oldest_pending_age(conn, now) == 3600.0
+        with engine.connect() as conn:
+            if backend == "sqlite":
+                plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + _sql(conn)))
+                assert "USING COVERING INDEX ix_event_outbox_created_at" in plan, plan
+            elif backend == "postgresql":
+                conn.exec_driver_sql("ANALYZE event_outbox")
+                plan = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + _sql(conn)))
+                assert "Index Only Scan" in plan and "ix_event_outbox_created_at" in plan, plan
+            else:
+                conn.exec_driver_sql("ANALYZE TABLE event_outbox")
+                extra = [row._mapping["Extra"] for row in conn.exec_driver_sql("EXPLAIN " + _sql(conn))]
+                assert extra == ["Select tables optimized away"], extra  # answered from the index's end
+    finally:
+        engine.dispose()
+
+
+def _sql(conn: sa.Connection) -> str:
+    return str(backlog._OLDEST.compile(conn))

@@ -273,6 +273,8 @@ event_outbox = sa.Table(
     sa.Column("project_id", sa.String(36), nullable=False),
     sa.Column("change_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # The outbox watch's MIN(created_at) (domain/events/backlog.py); migration 0017.
+    sa.Index("ix_event_outbox_created_at", "created_at"),
     **ID_TABLE_ARGS,
 )
 

@@ -5,7 +5,7 @@ is alive; the outbox itself shows it. While some process pumps, the oldest pendi
 seconds old; when ``[events] enabled`` is false in every API worker and no ``craton-events``
 runs, it only gets older and the table grows with every write. Every background loop (each API
 worker's thread, whatever it is set to run, and ``craton-events``) runs :func:`watch` once a
-minute (or every half threshold, if that is shorter): one indexed read of the oldest row. Its
+minute (or every half threshold, if that is shorter): one indexed read of the oldest time. Its
 age is kept in ``Watch.latest`` and handed to the :data:`REPORTERS` (the ``/metrics`` gauge), and
 past ``[events] backlog_warn_seconds`` a warning is logged (every ten minutes while it lasts) and
 ``/readyz`` carries it as a hint.
@@ -34,9 +34,11 @@ WARN_EVERY = 600.0
 #: Called with the age of the oldest pending change in seconds (0: none pending) after each look.
 REPORTERS: list[Callable[[float], None]] = []
 
-# The smallest id is the oldest row (ids come from one sequence; a row committed late is at most
-# one transaction younger), and reading it is one step down the primary key, whatever the backlog.
-_OLDEST = sa.select(event_outbox.c.created_at).order_by(event_outbox.c.id).limit(1)
+# The oldest row by time, not the smallest id: ``created_at`` is the request's time, and a long
+# request (a fleet import) or a late commit takes its ids after shorter requests that started
+# later (PostgreSQL sequences also hand out ids out of commit order). Over the index on
+# created_at (migration 0017) the minimum is one step down it, whatever the backlog.
+_OLDEST = sa.select(sa.func.min(event_outbox.c.created_at))
 
 
 @dataclass(frozen=True)
