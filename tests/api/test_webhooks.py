@@ -31,11 +31,13 @@ import sqlalchemy as sa
 
 from craton.domain import webhook_delivery
 from craton.domain import webhooks as webhook_domain
+from craton.domain.bootstrap import bootstrap
 from craton.domain.errors import InvalidInput
 from craton.domain.events.subscribers import SUBSCRIBERS
 from craton.domain.webhook_delivery import Policy, Refused, claim, deliver_due, prune, target
+from craton.storage.engine import create_engine
 from tests.api.helpers import Craton, expect, expect_error, expect_invalid, expect_not_found, run_craton_events_once
-from tests.conftest import BACKENDS, LiveServer, QueryCounter, running_server, throwaway_database
+from tests.conftest import BACKENDS, LiveServer, QueryCounter, free_port, running_server, throwaway_database
 
 SECRET = "s3cret-s3cret-s3cret"
 #: The receivers listen on 127.0.0.1: processes that deliver must allow private targets.
@@ -616,6 +618,89 @@ def test_craton_events_with_a_silent_dns_server_records_a_timeout(
     (delivery,) = _log(tenant.client, hook["id"])
     assert delivery["status"] == "failed" and delivery["attempts"] == 1 and delivery["response_code"] is None
     assert delivery["last_error"] == f"DNS lookup of host {SILENT_NAME} timed out after 1 s"
+
+
+def test_the_url_checked_before_the_transaction_answers_in_the_same_order(craton: Craton, server: LiveServer) -> None:
+    """The URL's verdict is reached first but raised where it was: 401, 403 and 404 still come before it."""
+    tenant = craton.tenant()
+    bad = {"url": "ftp://hooks.example.net/", "secret": SECRET}
+    expect_error(httpx.post(f"{server.url}/v1/webhooks", json=bad), 401)
+    expect_error(tenant.member().post("/v1/webhooks", json=bad), 403)
+    expect_error(tenant.client.put("/v1/webhooks/2147483647", json={"url": bad["url"]}), 404)
+    expect_error(tenant.client.post("/v1/webhooks", json=bad), 400, contains=["is not an http or https URL"])
+    hook = make_hook(tenant.client, "http://127.0.0.1:9/")
+    expect_error(tenant.client.put(f"/v1/webhooks/{hook['id']}", json=bad), 400, contains=["is not an http"])
+    moved = expect(tenant.client.put(f"/v1/webhooks/{hook['id']}", json={"url": "http://127.0.0.1:10/"}), 200)
+    assert moved["url"] == "http://127.0.0.1:10/"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_webhook_save_waiting_on_dns_holds_no_transaction(
+    backend: str, silent_dns: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No mocks: ``craton-api`` in a mount namespace whose resolver never answers. While a webhook
+    save waits out its DNS lookup, another write completes at once (SQLite: the save held the
+    write lock) and the database sees no open transaction of the save (PostgreSQL, MariaDB)."""
+    lookup = 6  # [webhooks] timeout_seconds: what the save waits
+    with throwaway_database(backend, tmp_path_factory.mktemp("db")) as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            creds = bootstrap(conn)
+        headers = {"X-Auth-Project": creds.project_id, "X-Auth-User": creds.username, "X-Auth-Token": creds.api_key}
+        port = free_port()
+        script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"'
+        process = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, silent_dns, sys.executable]
+            + ["-m", "craton.cmd.api", "--database-url", url, "--port", str(port), "--threads", "4"],
+            env={
+                **os.environ,
+                "CRATON_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "false",
+                "CRATON_WEBHOOKS_TIMEOUT_SECONDS": str(lookup),
+                "CRATON_EVENTS_ENABLED": "false",
+                "CRATON_WEBHOOKS_DISPATCH": "false",
+            },
+        )
+        base = f"http://127.0.0.1:{port}"
+        saved: list[httpx.Response] = []
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None and time.monotonic() < deadline, "craton-api did not start"
+                time.sleep(0.2)
+            body = {"url": f"https://{SILENT_NAME}/hook", "secret": SECRET}
+            save = threading.Thread(
+                target=lambda: saved.append(httpx.post(f"{base}/v1/webhooks", json=body, headers=headers, timeout=30))
+            )
+            started = time.monotonic()
+            save.start()
+            time.sleep(1.5)  # the save is now waiting on the silent DNS server
+            assert not saved, "the save did not wait on DNS"
+            open_transactions = {
+                "postgresql": "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()",
+                "mariadb": "SELECT count(*) FROM information_schema.innodb_trx "
+                "WHERE trx_mysql_thread_id <> CONNECTION_ID()",
+            }
+            if backend in open_transactions:
+                with engine.connect() as conn:
+                    assert conn.exec_driver_sql(open_transactions[backend]).scalar() == 0
+            write = httpx.post(f"{base}/v1/clouds", json={"name": "meanwhile"}, headers=headers, timeout=30)
+            assert write.status_code == 201, write.text
+            assert not saved, "the other write waited for the save to end"
+            save.join(30)
+            assert time.monotonic() - started >= lookup - 0.5
+            (answer,) = saved
+            assert answer.status_code == 400, answer.text
+            assert f"url host {SILENT_NAME} did not resolve within {lookup} s; try again" in answer.text
+        finally:
+            process.terminate()
+            process.wait(30)
+            engine.dispose()
 
 
 def test_finished_deliveries_are_pruned_after_the_retention(

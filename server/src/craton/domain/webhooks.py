@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,6 +76,37 @@ def check_url(url: str, allow_private: bool, resolve_timeout: float = delivery.P
             )
 
 
+@dataclass(frozen=True)
+class CheckedUrl:
+    """:func:`check_url`'s verdict on ``url``, reached before the request's transaction opens.
+
+    The DNS lookup may take ``[webhooks] timeout_seconds``: inside the transaction it held the
+    transaction open (and SQLite's write lock). :func:`create` and :func:`update` raise the
+    verdict's error where they checked the URL before, after their permission checks, so the
+    answers and their order are unchanged.
+    """
+
+    url: str
+    error: InvalidInput | None = None
+
+
+def check_url_first(url: str, allow_private: bool, resolve_timeout: float) -> CheckedUrl:
+    """:func:`check_url` outside any transaction, its error kept for the domain call to raise."""
+    try:
+        check_url(url, allow_private, resolve_timeout)
+    except InvalidInput as error:
+        return CheckedUrl(url, error)
+    return CheckedUrl(url)
+
+
+def _checked(url: str, checked: CheckedUrl | None, allow_private: bool, resolve_timeout: float) -> str:
+    if checked is None or checked.url != url:
+        check_url(url, allow_private, resolve_timeout)  # a caller that did not check first
+    elif checked.error is not None:
+        raise checked.error
+    return url
+
+
 def _check_filters(filters: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(filters) - set(FILTER_KEYS))
     if unknown:
@@ -112,9 +144,11 @@ def create(
     body: dict[str, Any],
     allow_private: bool,
     resolve_timeout: float = delivery.Policy.timeout_seconds,
+    checked: CheckedUrl | None = None,
 ) -> tuple[Row, str]:
+    """A new webhook; ``checked`` is :func:`check_url_first`'s verdict on its URL (else checked here)."""
     project_id = _project_of(conn, principal, body.get("project_id"))
-    check_url(body["url"], allow_private, resolve_timeout)
+    _checked(body["url"], checked, allow_private, resolve_timeout)
     secret = body["secret"]
     if len(secret) < MIN_SECRET:
         raise InvalidInput("Invalid webhook", f"secret must be at least {MIN_SECRET} characters")
@@ -159,12 +193,13 @@ def update(
     body: dict[str, Any],
     allow_private: bool,
     resolve_timeout: float = delivery.Policy.timeout_seconds,
+    checked: CheckedUrl | None = None,
 ) -> Row:
+    """Change a webhook; ``checked`` is :func:`check_url_first`'s verdict on a new URL (else checked here)."""
     row = get(conn, principal, webhook_id)
     values: dict[str, Any] = {"updated_at": principal.acted_at}
     if "url" in body:
-        check_url(body["url"], allow_private, resolve_timeout)
-        values["url"] = body["url"]
+        values["url"] = _checked(body["url"], checked, allow_private, resolve_timeout)
     if "secret" in body:
         if len(body["secret"]) < MIN_SECRET:
             raise InvalidInput("Invalid webhook", f"secret must be at least {MIN_SECRET} characters")

@@ -50,6 +50,8 @@ class Call:
     query: dict[str, Any]
     body: Any
     path: dict[str, Any]
+    #: What the operation's ``prepare`` returned (None without one).
+    prepared: Any = None
 
 
 @dataclass
@@ -105,6 +107,13 @@ class Operation:
     raw_body: RawBody | None = None
     # The handler may return a Streamed answer (a GET without a body only).
     streams: bool = False
+    #: Slow work outside the database that the handler needs (a webhook URL's DNS lookup):
+    #: ``prepare(request, principal, body)`` runs once the caller is authenticated (in a short
+    #: transaction of its own) and the input is valid, before the request's transaction opens,
+    #: so a slow lookup holds no transaction and no lock (SQLite's write lock); its answer is
+    #: ``Call.prepared``. Errors it foresees belong in that answer, for the handler to raise
+    #: where it always did (after its own permission checks).
+    prepare: Callable[[Request, Principal, Any], Any] | None = None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -155,7 +164,7 @@ def build_route(path: str, operations: list[Operation], name: str | None = None)
         offload = request.app.state.offload
         if op.streams:
             return await _streamed(offload, engine, op.handler, request, query, invalid)
-        response = await offload(_run_in_transaction, engine, op.handler, request, query, body, invalid)
+        response = await offload(_run_in_transaction, engine, op, request, query, body, invalid)
         if request.method == "HEAD":
             response.body = b""
         return response
@@ -188,24 +197,30 @@ class DatabaseBusy(CratonError):
 
 def _run_in_transaction(
     engine: sa.Engine,
-    handler: Handler,
+    op: Operation,
     request: Request,
     query: dict[str, Any],
     body: Any,
     invalid: CratonError | None,
 ) -> Response:
     """Run the handler in one transaction; transient database conflicts re-run it from scratch."""
+    handler = op.handler
     limited: Principal | None = None
-    if limits_apply(request):
+    if limits_apply(request) or op.prepare is not None:
         # Authenticate and take a rate-limit token in a short transaction of their own: the
-        # bucket's row is locked for a moment, not for the whole request (docs/operations.md).
-        limited = answer_busy(engine, True, lambda conn: identify(conn, request))
+        # bucket's row is locked for a moment, not for the whole request (docs/operations.md);
+        # and before ``prepare``, which runs outside any transaction.
+        limited = answer_busy(engine, limits_apply(request), lambda conn: identify(conn, request))
+    prepared = None
+    if op.prepare is not None and limited is not None and invalid is None:
+        prepared = op.prepare(request, limited, body)
 
     def work(conn: sa.Connection) -> Response:
         principal = limited or identify(conn, request)
         if invalid is not None:
             raise invalid
-        answer = handler(Call(request, principal, conn, query, body, dict(request.path_params)))
+        call = Call(request, principal, conn, query, body, dict(request.path_params), prepared)
+        answer = handler(call)
         if not isinstance(answer, Response):
             raise TypeError(f"{handler.__qualname__} answered {type(answer).__name__} without Operation(streams=True)")
         return answer

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from craton.domain import webhooks
+from craton.domain.principal import Principal
 from craton.http import schemas
 from craton.http.endpoint import Call, Operation, build_route
 from craton.http.jsonio import JSONResponse
@@ -66,6 +68,19 @@ def _resolve_timeout(call: Call) -> float:
     return float(call.request.app.state.settings.webhooks_timeout_seconds)
 
 
+def _check_url_first(request: Request, principal: Principal, body: dict[str, Any]) -> webhooks.CheckedUrl | None:
+    """The URL's DNS lookup, before the request's transaction opens (``Operation.prepare``).
+
+    Only for callers who may manage webhooks: anyone else gets the 403 without a lookup.
+    """
+    if "url" not in body or not principal.is_admin:
+        return None
+    settings = request.app.state.settings
+    return webhooks.check_url_first(
+        body["url"], bool(settings.webhooks_allow_private_targets), float(settings.webhooks_timeout_seconds)
+    )
+
+
 def _page(call: Call, rows: list[Any], limit: int, **query: Any) -> tuple[list[Any], dict[str, str | None]]:
     """The page's rows and its ``links``: ``next`` only when more rows follow (one more was read)."""
     if len(rows) <= limit:
@@ -76,7 +91,9 @@ def _page(call: Call, rows: list[Any], limit: int, **query: Any) -> tuple[list[A
 
 
 def create(call: Call) -> Response:
-    row, secret = webhooks.create(call.conn, call.principal, call.body, _allow_private(call), _resolve_timeout(call))
+    row, secret = webhooks.create(
+        call.conn, call.principal, call.body, _allow_private(call), _resolve_timeout(call), call.prepared
+    )
     item = webhooks.shown(row)
     item["secret"] = secret  # this once only
     location = f"{base_url(call.request)}/v1/webhooks/{row['id']}"
@@ -95,7 +112,13 @@ def show(call: Call) -> Response:
 
 def update(call: Call) -> Response:
     row = webhooks.update(
-        call.conn, call.principal, call.path["id"], call.body, _allow_private(call), _resolve_timeout(call)
+        call.conn,
+        call.principal,
+        call.path["id"],
+        call.body,
+        _allow_private(call),
+        _resolve_timeout(call),
+        call.prepared,
     )
     return JSONResponse(webhooks.shown(row))
 
@@ -121,7 +144,9 @@ ROUTES = [
     build_route(
         "/v1/webhooks",
         [
-            Operation("POST", create, body=CREATE_BODY, summary="Create a webhook", success=201),
+            Operation(
+                "POST", create, body=CREATE_BODY, summary="Create a webhook", success=201, prepare=_check_url_first
+            ),
             Operation("GET", list_hooks, query=PAGE, summary="List webhooks"),
         ],
     ),
@@ -129,7 +154,7 @@ ROUTES = [
         "/v1/webhooks/{id}",
         [
             Operation("GET", show, summary="Show a webhook"),
-            Operation("PUT", update, body=UPDATE_BODY, summary="Update a webhook"),
+            Operation("PUT", update, body=UPDATE_BODY, summary="Update a webhook", prepare=_check_url_first),
             Operation("DELETE", delete, summary="Delete a webhook", success=204),
         ],
     ),
