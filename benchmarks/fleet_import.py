@@ -6,7 +6,9 @@ generated, then sent to ``craton-api`` running as its own process on a fresh dat
 
 1. ``dry_run=true`` into the empty project (check and count, nothing written);
 2. ``mode=create`` into the empty project (everything created);
-3. the same document again (``upsert``: everything unchanged, nothing written).
+3. the same document again (``upsert``: everything unchanged, nothing written);
+4. the document with ``active`` flipped on every host (``upsert``: every host updated, one
+   column; on MariaDB these updates were one round trip each).
 
 For each: wall time of the request, CPU time of the server processes (and, on PostgreSQL,
 of the database backends) during it, and the load average; ``--py-spy DIR`` records the
@@ -38,8 +40,11 @@ from craton.storage.engine import create_engine
 COUNT_KEYS = ("clouds", "regions", "cells", "hosts", "network_devices", "networks", "network_interfaces")
 
 
-def document(hosts: int, variables: int, labels: int, cells: int) -> dict[str, Any]:
-    """One cloud, one region, ``cells`` cells; one switch per cell is the parent of its hosts."""
+def document(hosts: int, variables: int, labels: int, cells: int, flipped: bool = False) -> dict[str, Any]:
+    """One cloud, one region, ``cells`` cells; one switch per cell is the parent of its hosts.
+
+    ``flipped``: every host's ``active`` the other way round.
+    """
     per_cell: list[dict[str, Any]] = [
         {
             "name": f"cell-{c}",
@@ -64,7 +69,7 @@ def document(hosts: int, variables: int, labels: int, cells: int) -> dict[str, A
             "name": f"host-{n:06d}",
             "device_type": "server",
             "ip_address": f"172.{16 + n // 65536}.{n // 256 % 256}.{n % 256}",
-            "active": n % 7 != 0,
+            "active": (n % 7 != 0) != flipped,
             "parent": cell["devices"][0]["name"],
             "labels": sorted(f"label-{(n + k) % 20}" for k in range(labels)),
             "variables": {
@@ -106,23 +111,26 @@ def measure(backend: str, url: str, args: argparse.Namespace, work_dir: Path) ->
     engine.dispose()
     headers = {"X-Auth-Project": creds.project_id, "X-Auth-User": creds.username, "X-Auth-Token": creds.api_key or ""}
     body = orjson.dumps(document(args.hosts, args.variables, args.labels, args.cells))
+    flipped = orjson.dumps(document(args.hosts, args.variables, args.labels, args.cells, flipped=True))
     lines = []
     with running_server(url, 1, work_dir, headers) as server:
         steps = [
-            ("dry_run into an empty project", {"dry_run": "true"}, False),
-            ("create into an empty project", {"mode": "create"}, True),
-            ("the same document again (upsert, unchanged)", {}, False),
+            ("dry_run into an empty project", {"dry_run": "true"}, False, body),
+            ("create into an empty project", {"mode": "create"}, True, body),
+            ("the same document again (upsert, unchanged)", {}, False, body),
+            ("every host's active flipped (upsert, all updated)", {}, False, flipped),
         ]
-        for name, params, profiled in steps:
+        for name, params, profiled, sent in steps:
             output = args.py_spy / f"fleet-import-{backend}.txt" if args.py_spy and profiled else None
             with profiling(server, output, 120) if output else contextlib.nullcontext():
-                answer, cpu = _post(server, headers, body, params)
+                answer, cpu = _post(server, headers, sent, params)
             done = {key: value for key, value in answer["created"].items() if value}
+            updated = {key: value for key, value in answer["updated"].items() if value}
             unchanged = {key: value for key, value in answer["unchanged"].items() if value}
             db = f", database CPU {cpu.db:.2f} s" if cpu.db is not None else ""
             lines.append(
                 f"{backend}: {name}: wall {cpu.wall:.2f} s, server CPU {cpu.server:.2f} s{db}, "
-                f"load {answer['load']:.2f}; created {done or 0}, unchanged {unchanged or 0}"
+                f"load {answer['load']:.2f}; created {done or 0}, updated {updated or 0}, unchanged {unchanged or 0}"
             )
             print(lines[-1], flush=True)
     return lines

@@ -1,7 +1,8 @@
 """Inserting many rows in one go: bulk imports, history records of large changes.
 
 SQLite and MariaDB get SQLAlchemy's executemany (batched by the drivers or by
-SQLAlchemy's "insertmanyvalues"). On PostgreSQL the rows travel as one array per
+SQLAlchemy's "insertmanyvalues"); updates on MariaDB join a derived table of the rows
+(PyMySQL batches only INSERTs). On PostgreSQL the rows travel as one array per
 column in a single short statement, ``INSERT ... SELECT ... FROM unnest(...)``: psycopg
 otherwise rewrites the placeholders of each 1,000-row ``VALUES`` batch with regular
 expressions, which cost more CPU than the database spent storing the rows (profiled:
@@ -95,17 +96,24 @@ def _unnest_statement(
     return Prepared(sa.text(sql))
 
 
+#: Rows per MariaDB ``UPDATE ... JOIN``: a few hundred KB of statement at most.
+MARIADB_UPDATE_ROWS = 1000
+
+
 def update_many(
     conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], also: Mapping[str, Any]
 ) -> None:
     """Set each row's values (all rows with the same keys, ``id`` among them) and ``also`` on every row.
 
-    PostgreSQL: one ``UPDATE ... FROM unnest(...)``; elsewhere an executemany by id.
+    PostgreSQL: one ``UPDATE ... FROM unnest(...)``. MariaDB: one ``UPDATE ... JOIN`` on a derived
+    table of the rows per :data:`MARIADB_UPDATE_ROWS` (PyMySQL's executemany sends an ``UPDATE``
+    one row at a time: a round trip each). SQLite: an executemany by id, run in process.
     """
     if not rows:
         return
     columns = [name for name in rows[0] if name != "id"]
-    if conn.dialect.name != "postgresql":
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
         statement = (
             sa.update(table)
             .where(table.c.id == sa.bindparam("_id"))
@@ -113,15 +121,48 @@ def update_many(
         )
         conn.execute(statement, [{"_id": row["id"], **{f"_{name}": row[name] for name in columns}} for row in rows])
         return
+    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in ["id", *columns]]
     params: dict[str, Any] = {}
-    for index, name in enumerate(["id", *columns]):
-        process = table.c[name].type._cached_bind_processor(conn.dialect)
-        values = [row[name] for row in rows]
-        params[f"c{index}"] = [process(value) for value in values] if process else values
     for index, (name, value) in enumerate(also.items()):
         process = table.c[name].type._cached_bind_processor(conn.dialect)
         params[f"a{index}"] = process(value) if process else value
+    if dialect != "postgresql":
+        for start in range(0, len(rows), MARIADB_UPDATE_ROWS):
+            chunk = rows[start : start + MARIADB_UPDATE_ROWS]
+            bound = dict(params)
+            for number, row in enumerate(chunk):
+                for index, (name, process) in enumerate(zip(["id", *columns], processors, strict=True)):
+                    bound[f"r{number}_{index}"] = process(row[name]) if process else row[name]
+            conn.execute(_join_update_statement(table, tuple(columns), tuple(also), len(chunk)), bound)
+        return
+    for index, (name, process) in enumerate(zip(["id", *columns], processors, strict=True)):
+        values = [row[name] for row in rows]
+        params[f"c{index}"] = [process(value) for value in values] if process else values
     conn.execute(_update_statement(table, tuple(columns), tuple(also)), params)
+
+
+@functools.lru_cache(maxsize=64)
+def _join_update_statement(
+    table: sa.Table, columns: tuple[str, ...], also: tuple[str, ...], count: int
+) -> sa.TextClause:
+    """MariaDB: ``UPDATE t JOIN (SELECT :r0_0 AS c0, ... UNION ALL SELECT :r1_0, ...) AS u ON t.id = u.c0 SET ...``.
+
+    The derived table's column types come from all of its rows' values, which are bound and
+    escaped by the driver like any parameter; a row whose id is gone changes nothing.
+    """
+    width = len(columns) + 1
+    first = ", ".join(f":r0_{index} AS c{index}" for index in range(width))
+    rest = [", ".join(f":r{number}_{index}" for index in range(width)) for number in range(1, count)]
+    derived = " UNION ALL ".join([f"SELECT {first}", *(f"SELECT {values}" for values in rest)])
+    assignments = [f"t.{_quote_mariadb(name)} = u.c{index + 1}" for index, name in enumerate(columns)]
+    assignments += [f"t.{_quote_mariadb(name)} = :a{index}" for index, name in enumerate(also)]
+    return sa.text(
+        f"UPDATE {_quote_mariadb(table.name)} AS t JOIN ({derived}) AS u ON t.id = u.c0 SET {', '.join(assignments)}"
+    )
+
+
+def _quote_mariadb(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
 
 
 @functools.lru_cache(maxsize=64)
