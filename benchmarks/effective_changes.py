@@ -23,6 +23,11 @@ pump's CPU and wall time per change (the pump calls only), the statements per ro
 per change (a second, profiled pass; ``--profile N`` also prints the N costliest functions), and a
 digest of what the pump produced (effective changes, their keys, webhook deliveries, without
 times and generated ids): two versions of the pump that produce the same digest agree.
+``--pumps 2``: two pumps (two engines, as two API workers' threads) start on every group at
+once; ``rounds_computed`` counts the rounds either computed, delivered or not.
+``--mix``: every group also writes a cell's variables, masks or unmasks a key on a cell, and
+every fourth group a region's variables, every eighth a cloud's (the container changes a
+round handles besides the hosts' own).
 
     .venv/bin/python -m benchmarks.effective_changes --per-change --backends sqlite,postgresql
 
@@ -41,6 +46,7 @@ import json
 import pstats
 import random
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -188,34 +194,84 @@ def digest(engine: sa.Engine) -> str:
     return hashed.hexdigest()[:16]
 
 
-def per_change(url: str, writes: int, group: int, profile: int) -> dict[str, Any]:
+def per_change(url: str, writes: int, group: int, profile: int, mix: bool = False, pumps: int = 1) -> dict[str, Any]:
     """The pump's cost per change in rounds of ``group`` single-host writes (see the module's docstring)."""
     fleet = generate(url, seed=1, hosts=1000, network_devices=100, cells=8)
     project_id = fleet["project_id"]
     low, high = fleet["id_ranges"]["hosts"]
     cell_id = fleet["id_ranges"]["cells"][0]
+    cells, regions, clouds = (fleet["id_ranges"][name] for name in ("cells", "regions", "clouds"))
     engine = create_engine(url)
     statements = [0]
 
     def counted(*_: Any) -> None:
         statements[0] += 1
 
+    others = [create_engine(url) for _ in range(pumps - 1)]
+    computed = [0]
+    original_take = pump._take
+
+    def take(*args: Any) -> Any:
+        taken = original_take(*args)
+        computed[0] += taken is not None
+        return taken
+
     figures: dict[str, Any] = {}
     try:
+        pump._take = take  # type: ignore[assignment]
         with transaction(engine, writes=True) as conn:
             hook = {"url": "http://127.0.0.1:9/hook", "secret": "s" * 20, "filters": {"cell_ids": [cell_id]}}
             webhooks.create(conn, principal_for(project_id), hook, allow_private=True)
         drain(engine)
         rng = random.Random(1)
         counter = iter(range(10**9))
+        groups = iter(range(10**9))
+
+        def write_containers() -> int:
+            """``--mix``: the group's container changes; how many."""
+            n = next(groups)
+            principal = principal_for(project_id)
+            values = {"bench_counter": next(counter), "bench_note": f"container {n}"}
+            with transaction(engine, writes=True) as conn:
+                variable_domain.set_variables(conn, principal, containers.CELL, rng.randint(*cells), values)
+            with transaction(engine, writes=True) as conn:
+                cell = rng.randint(*cells)
+                if n % 2:
+                    variable_domain.unmask(conn, principal, containers.CELL, cell, ["region_tag", "bench_note"])
+                else:
+                    variable_domain.mask(conn, principal, containers.CELL, cell, ["region_tag", "bench_note"])
+            made = 2
+            for every, kind, ids in ((4, containers.REGION, regions), (8, containers.CLOUD, clouds)):
+                if n % every == 0:
+                    with transaction(engine, writes=True) as conn:
+                        variable_domain.set_variables(conn, principal, kind, rng.randint(*ids), values)
+                    made += 1
+            return made
 
         def write_group() -> None:
-            for _ in range(group):
+            for _ in range(group - (write_containers() if mix else 0)):
                 with transaction(engine, writes=True) as conn:
                     values = {"bench_counter": next(counter), "bench_note": "written by the benchmark"}
                     variable_domain.set_variables(
                         conn, principal_for(project_id), devices.HOST, rng.randint(low, high), values
                     )
+
+        def together() -> int:
+            """Every pump drains the outbox at once, as the API workers' threads do when they wake together."""
+            start = threading.Barrier(pumps)
+            delivered: list[int] = []
+
+            def run(on: sa.Engine) -> None:
+                start.wait()
+                while pump.process_pending(on):
+                    delivered.append(1)
+
+            threads = [threading.Thread(target=run, args=(on,)) for on in (engine, *others)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return len(delivered)
 
         def pump_rounds(profiler: cProfile.Profile | None = None) -> tuple[float, float, int]:
             wall, cpu, rounds = 0.0, 0.0, 0
@@ -225,8 +281,11 @@ def per_change(url: str, writes: int, group: int, profile: int) -> dict[str, Any
                 started, started_cpu = time.perf_counter(), time.process_time()
                 if profiler is not None:
                     profiler.enable()
-                while pump.process_pending(engine):
-                    rounds += 1
+                if pumps == 1:
+                    while pump.process_pending(engine):
+                        rounds += 1
+                else:
+                    rounds += together()
                 if profiler is not None:
                     profiler.disable()
                 wall += time.perf_counter() - started
@@ -240,6 +299,7 @@ def per_change(url: str, writes: int, group: int, profile: int) -> dict[str, Any
         figures["pump_wall_ms_per_change"] = 1000 * wall / done
         figures["pump_cpu_ms_per_change"] = 1000 * cpu / done
         figures["statements_per_round"] = statements[0] / max(rounds, 1)
+        figures["rounds_delivered"], figures["rounds_computed"] = rounds, computed[0]
         figures["effective_changes"] = count(engine, "effective_changes")
         figures["webhook_deliveries"] = count(engine, "webhook_deliveries")
         figures["digest"] = digest(engine)
@@ -251,6 +311,9 @@ def per_change(url: str, writes: int, group: int, profile: int) -> dict[str, Any
             stats.sort_stats("tottime").print_stats(profile)
         return figures
     finally:
+        pump._take = original_take  # type: ignore[assignment]
+        for other in others:
+            other.dispose()
         engine.dispose()
 
 
@@ -262,13 +325,15 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=None, help="200, or 2,000 with --per-change")
     parser.add_argument("--per-change", action="store_true", help="the pump's cost per change (see above)")
     parser.add_argument("--group", type=int, default=40, help="--per-change: writes per pump round")
+    parser.add_argument("--pumps", type=int, default=1, help="--per-change: pumps at once (see above)")
+    parser.add_argument("--mix", action="store_true", help="--per-change: container changes too (see above)")
     parser.add_argument("--profile", type=int, default=0, help="--per-change: print the N costliest functions")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         for backend in args.backends.split(","):
             with throwaway_database(backend, Path(work), ADMIN_URLS.get(backend)) as url:
                 if args.per_change:
-                    figures = per_change(url, args.writes or 2000, args.group, args.profile)
+                    figures = per_change(url, args.writes or 2000, args.group, args.profile, args.mix, args.pumps)
                 else:
                     figures = measure(url, args.hosts, args.repeat, args.writes or 200)
             with open("/proc/loadavg") as load:

@@ -300,13 +300,26 @@ def test_device_writes_handled_in_one_round_each_tell_their_own(paused, craton):
     ]
 
 
+def changes_since(client: httpx.Client, since: int) -> tuple[list[dict[str, Any]], int]:
+    """The change records after cursor ``since``, and the cursor after them."""
+    found: list[dict[str, Any]] = []
+    while True:
+        body = expect(client.get("/v1/changes", params={"since": since, "limit": 1000}), 200)
+        if not body["changes"]:
+            return found, since
+        found.extend(body["changes"])
+        since = body["next_since"]
+
+
 def test_a_pump_round_costs_the_same_statements_for_9_and_90_device_changes(paused, craton):
-    """A round reads and writes set-based: its statements do not grow with the device changes in it.
+    """A round reads and writes set-based: its statements do not grow with the changes in it.
 
     Every round has variable writes to hosts, one of them with a device below it (the nested
     device's chain, the look for devices created since), a removal, a mask, creates and deletes
-    of hosts, and a webhook filtered by cell (the subscriber's scope reads); the round of 90
-    changes costs what the round of 9 does.
+    of hosts, a webhook filtered by cell (the subscriber's scope reads), and the containers'
+    own changes: variable writes to cells, regions, a cloud and the project, masks on regions,
+    the project's merge strategies. The round of 90 device changes and 13 container changes
+    costs what the round of 9 and 5 does.
     """
     tenant = craton.tenant()
     api = tenant.client
@@ -316,13 +329,39 @@ def test_a_pump_round_costs_the_same_statements_for_9_and_90_device_changes(paus
     hosts = [inv.host(cell=cell, name=f"q{n}-{unique()}", variables={"gone": n}) for n in range(60)]
     doomed = [inv.host(cell=cell, name=f"d{n}-{unique()}") for n in range(20)]
     nested = {n: inv.network_device(cell=cell, parent=hosts[n]) for n in (0, 30)}
+    # Containers of their own, a host in each, for the containers' changes.
+    clouds = [inv.cloud(variables={"s": n, "t": "cloud"}) for n in range(2)]
+    side_regions = [inv.region(cloud=clouds[0], variables={"s": n}) for n in range(4)]
+    side_cells = [inv.cell(side_regions[0], variables={"s": f"cell{n}"}) for n in range(5)]
+    for container in side_regions[1:]:
+        inv.host(region=container, name=f"r-{unique()}")
+    for container in side_cells:
+        inv.host(cell=container, name=f"c-{unique()}")
+    inv.host(region=inv.region(cloud=clouds[1]), name=f"o-{unique()}")
     principal = Principal(project_id=tenant.project_id, username="t", role=Role.ADMIN, request_id="req-t")
     hook = {"url": "http://127.0.0.1:9/hook", "secret": "s" * 20, "filters": {"cell_ids": [cell["id"]]}}
     with transaction(paused.engine, writes=True) as conn:
         webhooks.create(conn, principal, hook, allow_private=True)
     drain(paused)
+    _, since = changes_since(api, 0)
+    project = f"/v1/projects/{tenant.project_id}"
+    strategies = iter(["deep", "replace", "deep"])
 
-    def round_of(first: int, count: int, others: range) -> tuple[int, int]:
+    def containers_write(cells: range, regions: range, clouds_written: range, project_writes: int) -> int:
+        for n in cells:
+            expect(api.put(f"/v1/cells/{side_cells[n]['id']}/variables", json={"s": f"new{n}"}), 200)
+        for n in regions:
+            expect(api.put(f"/v1/regions/{side_regions[n]['id']}/variables", json={"s": f"new{n}"}), 200)
+            expect(api.put(f"/v1/regions/{side_regions[n]['id']}/variables/masks", json=["t"]), 200)
+        for n in clouds_written:
+            expect(api.put(f"/v1/clouds/{clouds[n]['id']}/variables", json={"u": f"new{n}"}), 200)
+        for n in range(project_writes):
+            expect(api.put(f"{project}/variables", json={f"p{n}": unique()}), 200)
+        expect(api.put(f"{project}/merge-strategies", json={"m": next(strategies)}), 200)
+        return len(cells) + 2 * len(regions) + len(clouds_written) + project_writes + 1
+
+    def round_of(first: int, count: int, others: range, held: tuple[range, range, range, int]) -> tuple[int, int]:
+        nonlocal since
         start = cursor(api)
         chosen = hosts[first : first + count]
         for n, host in enumerate(chosen):
@@ -336,14 +375,23 @@ def test_a_pump_round_costs_the_same_statements_for_9_and_90_device_changes(paus
         made = [inv.host(cell=cell, name=f"m{n}-{unique()}") for n in others]
         for n in others:
             expect(api.delete(f"/v1/hosts/{doomed[n]['id']}"), 204)
+        written = containers_write(*held)
         with paused.count_queries() as counter:
-            assert pump.process_pending(paused.engine) == count + 2 * len(others)
+            assert pump.process_pending(paused.engine) == count + 2 * len(others) + written
         records = feed(api, start)
+        recorded, since = changes_since(api, since)
+        of_containers = {c["id"] for c in recorded if c["resource_type"] in ("cell", "region", "cloud", "project")}
+        assert len(of_containers) == written
+        own = [r for r in records if r["change_id"] not in of_containers]
         below = {device["id"] for n, device in nested.items() if first <= n < first + count}
         changed = {host["id"] for host in chosen + made} | {doomed[n]["id"] for n in others}
-        assert {r["device_id"] for r in records} == changed | below
-        return counter.count, len(records)
+        assert {r["device_id"] for r in own} == changed | below
+        # Every cell, region, cloud and project variable write and region mask reached its devices
+        # (the merge strategy of a key without values changes nothing).
+        assert len({r["change_id"] for r in records if r["change_id"] in of_containers}) == written - 1
+        return counter.count, len(own)
 
-    small, big = round_of(0, 6, range(0, 1)), round_of(6, 54, range(1, 19))
+    small = round_of(0, 6, range(0, 1), (range(0, 1), range(1, 2), range(0, 1), 1))
+    big = round_of(6, 54, range(1, 19), (range(1, 5), range(2, 4), range(1, 2), 3))
     assert (small[1], big[1]) == (6 + 1 + 2, 54 + 1 + 2 * 18)
-    assert small[0] == big[0], f"9 changes cost {small[0]} statements in their round, 90 cost {big[0]}"
+    assert small[0] == big[0], f"the small round cost {small[0]} statements, the big one {big[0]}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -10,6 +13,8 @@ import sqlalchemy as sa
 
 from craton.domain.events import pump, runner, subscribers
 from craton.settings import Settings
+from craton.storage import leases
+from craton.storage.engine import create_engine
 from craton.storage.tables import changes, event_outbox
 from tests.api.helpers import run_craton_events_once
 from tests.conftest import BACKENDS, LiveServer, running_server, throwaway_database
@@ -147,15 +152,79 @@ def test_a_subscriber_that_fails_leaves_the_batch_pending(paused, monkeypatch):
     assert pending(paused) == {}
 
 
-def test_one_pump_at_a_time_holds_the_lease(paused):
-    if paused.backend == "sqlite":
-        pytest.skip("SQLite runs one writer at a time: BEGIN IMMEDIATE is the lease")
+#: A pump of another process that takes the lease and keeps it until it is killed.
+HOLDER = """
+import sys, time
+from craton.domain.events import pump
+from craton.storage import leases
+from craton.storage.engine import create_engine
+engine = create_engine(sys.argv[1])
+if engine.dialect.name == "sqlite":
+    with leases.file_lease(engine, pump.LEASE).hold() as held:
+        print(held, flush=True)
+        time.sleep(600)
+else:
+    with engine.begin() as conn:
+        print(pump.take_lease(conn, pump.LEASE), flush=True)
+        time.sleep(600)
+"""
+
+
+def test_one_pump_at_a_time_holds_the_lease_and_a_killed_holder_frees_it(paused):
+    """Another process holding the lease makes the pump skip; killed, it keeps nothing (crash safety)."""
     drain(paused)
     paused.client().post("/v1/clouds", json={"name": f"leased-{time.monotonic_ns()}"}).raise_for_status()
-    with paused.engine.begin() as holder:
-        assert pump.take_lease(holder, pump.LEASE)
-        assert pump.process_pending(paused.engine) == 0, "the other pump skips the round"
-    assert pump.process_pending(paused.engine) >= 1
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, paused.database_url], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        assert pump.process_pending(paused.engine) == 0, "the other process holds the lease: this pump skips"
+        assert pending(paused) != {}
+    finally:
+        holder.kill()  # SIGKILL: no clean-up of its own
+        holder.wait(timeout=30)
+    deadline = time.monotonic() + 10  # a server notices its client's closed socket at once; allow for load
+    while not (done := pump.process_pending(paused.engine)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert done >= 1, "a killed holder does not stop the pump"
+    assert pending(paused) == {}
+
+
+@pytest.mark.parametrize("engines", ["one engine, two threads", "two engines (two workers)"])
+def test_two_concurrent_pumps_compute_a_round_once(paused, heard, monkeypatch, engines):
+    """While one pump computes a round, a second one started meanwhile skips it without computing
+    (on SQLite it used to compute the same round and throw it away when writing)."""
+    drain(paused)
+    heard.clear()
+    client = paused.client()
+    tree = make_tree(client, f"twice-{time.monotonic_ns()}", hosts=2)
+    drain(paused)
+    heard.clear()
+    for n in range(3):
+        client.put(f"/v1/cells/{tree['cell']['id']}/variables", json={"n": n}).raise_for_status()
+    other = paused.engine if engines.startswith("one") else create_engine(paused.database_url)
+    original = pump._take
+    computed: list[str] = []
+    second: list[int] = []
+
+    def take(conn, batch, budget):
+        computed.append(threading.current_thread().name)
+        if len(computed) == 1:  # the second pump starts while the first computes
+            rival = threading.Thread(target=lambda: second.append(pump.process_pending(other)), name="second")
+            rival.start()
+            rival.join(timeout=60)
+        return original(conn, batch, budget)
+
+    monkeypatch.setattr(pump, "_take", take)
+    try:
+        assert pump.process_pending(paused.engine) == 3
+    finally:
+        if other is not paused.engine:
+            other.dispose()
+    assert second == [0], "the second pump skipped the round"
+    assert computed == [threading.current_thread().name], "only the first pump computed it"
+    changes_heard = [payload["id"] for _, kind, payload in heard if kind == "change"]
+    assert len(changes_heard) == len(set(changes_heard)) == 3
+    assert pending(paused) == {}
 
 
 def test_craton_events_once_drains_the_outbox(paused):
@@ -200,8 +269,9 @@ def test_rounds_are_smaller_on_sqlite_and_run_back_to_back_until_the_outbox_is_e
 
 
 def test_on_sqlite_a_round_another_pump_delivered_meanwhile_is_dropped(paused, heard, monkeypatch):
-    """SQLite computes a round outside the write lock; if another worker's pump wrote the same
-    changes in the meantime, this round writes nothing (no change heard twice, no effect doubled)."""
+    """SQLite computes a round outside the write lock; if another worker's pump without the lease
+    wrote the same changes in the meantime, this round writes nothing (no change heard twice, no
+    effect doubled)."""
     if paused.backend != "sqlite":
         pytest.skip("elsewhere the lease row, locked for the whole round, keeps a second pump out")
     drain(paused)
@@ -223,6 +293,9 @@ def test_on_sqlite_a_round_another_pump_delivered_meanwhile_is_dropped(paused, h
 
     with paused.engine.connect() as conn:
         effects_before = conn.execute(sa.text("SELECT count(*) FROM effective_changes")).scalar()
+    # Pumps that cannot use the lease file (storage/leases.py: say its directory is read-only):
+    # with it, the second pump would skip the round instead (the test below).
+    monkeypatch.setattr(leases, "file_lease", lambda engine, name: None)
     monkeypatch.setattr(pump, "_take", take_then_let_another_pump_deliver)
     assert pump.process_pending(paused.engine) == 0, "the round the other pump wrote is dropped"
     assert raced == [3]

@@ -98,15 +98,19 @@ def compute(conn: sa.Connection, records: Sequence[Row]) -> Iterator[list[dict[s
 
 @dataclass
 class _Prefetched:
-    """A round's device-level ``variables`` and ``masks`` changes, and its device creates and deletes, read together.
+    """A round's variables, masks and merge strategies changes, and its device creates and deletes, read together.
 
-    Many single-device writes in one round would otherwise cost two queries each (the
-    device with the devices below it, and their chains' inputs); read together they cost
-    two (three with nested devices) for the round. A create or delete resolves all the keys
-    of its device's chain: one more query reads them for all of the round's creates and deletes.
+    Many writes in one round would otherwise cost two or three queries each (the devices they
+    reach, their nested ancestors, their chains' inputs); read together they cost one for the
+    devices the round's device-level changes reach, one for those its containers' changes reach,
+    one for the nested devices' ancestors and one for the inputs, for the whole round. A create or
+    delete resolves all the keys of its device's chain: one more query reads them for all of the
+    round's creates and deletes.
     """
 
     reach: dict[int, list[dict[str, Any]]]
+    #: The devices each container (project, cloud, region, cell) of the round's changes holds.
+    contained: dict[OwnerRef, list[dict[str, Any]]]
     #: Every prefetched device's chain, computed once for the round (before and after alike: not moved).
     chains: dict[int, list[OwnerRef]]
     owners: set[OwnerRef]
@@ -153,16 +157,23 @@ class _Prefetched:
         )
 
 
-def _device_keys(record: Row) -> set[str] | None:
-    """The keys a device's own ``variables`` or ``masks`` record names (None: another kind of record)."""
+def _named_keys(record: Row) -> tuple[tuple[str, str], set[str]] | None:
+    """The owner and the keys a ``variables``, ``masks`` or ``merge_strategies`` record names
+    (None: another kind of record); the keys as :func:`_plan` computes them."""
     owner = _owner_of(record)
-    old, new = record["old"], record["new"]
-    if owner is None or owner[0] != DEVICE:
+    if owner is None:
         return None
-    if record["action"] == "variables" and isinstance(old, dict) and isinstance(new, dict):
-        return {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
-    if record["action"] == "masks" and isinstance(old, list) and isinstance(new, list):
-        return set(old) ^ set(new)
+    action, old, new = record["action"], record["old"], record["new"]
+    if action == "variables" and isinstance(old, dict) and isinstance(new, dict):
+        return owner, {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
+    if action == "masks" and isinstance(old, list) and isinstance(new, list):
+        return owner, set(old) ^ set(new)
+    if action == "merge_strategies" and owner[0] == "project":
+        old = {} if old is None else old
+        new = {} if new is None else new
+        if isinstance(old, dict) and isinstance(new, dict):
+            replace = merging.REPLACE
+            return owner, {key for key in {*old, *new} if old.get(key, replace) != new.get(key, replace)}
     return None
 
 
@@ -175,25 +186,38 @@ def _snapshot(record: Row) -> dict[str, Any] | None:
     return _snapshot_row(record, recorded) if isinstance(recorded, dict) and "id" in recorded else None
 
 
+#: The columns of the devices a container holds (``impact.scope``), by the container's owner kind.
+_CONTAINER_COLUMNS = {"project": "projects", "cloud": "clouds", "region": "regions", "cell": "cells"}
+
+
 def _prefetch(conn: sa.Connection, records: Sequence[Row]) -> _Prefetched | None:
-    """Read together what a round's device-level variables and masks changes, creates and deletes need.
+    """Read together what a round's variables, masks and strategies changes, creates and deletes need.
 
     Only when there are two or more of either: one alone costs what its own queries cost.
     """
     keys: set[str] = set()
     ids: set[int] = set()
+    containers: dict[str, set[Any]] = {name: set() for name in _CONTAINER_COLUMNS.values()}
     snapshots: list[dict[str, Any]] = []
     for record in records:
-        named = _device_keys(record)
-        if named:
-            keys.update(named)
-            ids.add(int(record["resource_id"]))
+        named = _named_keys(record)
+        if named is not None:
+            (kind, owner_id), named_keys = named
+            if not named_keys:
+                continue
+            keys.update(named_keys)
+            if kind == DEVICE:
+                ids.add(int(owner_id))
+            else:
+                containers[_CONTAINER_COLUMNS[kind]].add(owner_id if kind == "project" else int(owner_id))
         elif (snapshot := _snapshot(record)) is not None:
             snapshots.append(snapshot)
-    if len(ids) < 2 and len(snapshots) < 2:
+    held = sum(len(owners) for owners in containers.values())
+    if len(ids) + held < 2 and len(snapshots) < 2:
         return None
+    array = batches.arrays(conn)
     listed = sorted(ids)
-    rows = _dicts(conn.execute(_REACHED_MANY[batches.arrays(conn)], {"ids": listed, "seeds": listed})) if ids else []
+    rows = _dicts(conn.execute(_REACHED_MANY[array], {"ids": listed, "seeds": listed})) if ids else []
     by_id = {row["id"]: row for row in rows}
     reach: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in listed}
     for row in rows:  # each device reaches itself and every device below it
@@ -205,15 +229,28 @@ def _prefetch(conn: sa.Connection, records: Sequence[Row]) -> _Prefetched | None
                 reach[parent].append(row)
             seen.add(parent)
             parent = by_id[parent]["parent_id"]
+    for listed_rows in reach.values():
+        if len(listed_rows) > 1:
+            listed_rows.sort(key=lambda row: row["id"])
+    contained: dict[OwnerRef, list[dict[str, Any]]] = {}
+    if held:
+        params = {name: sorted(owners) for name, owners in containers.items()}
+        for kind, name in _CONTAINER_COLUMNS.items():
+            for owner_id in params[name]:
+                contained[(kind, str(owner_id))] = []
+        for row in _dicts(conn.execute(_CONTAINED[array], params)):  # by id: each owner's list is in order
+            row = by_id.setdefault(row["id"], row)  # one dict per device: its chain is computed once
+            for kind in _CONTAINER_COLUMNS:
+                found = contained.get((kind, str(row[f"{kind}_id"])))
+                if found is not None:
+                    found.append(row)
+    rows = list(by_id.values())
     parents = resolution.parent_map_for(conn, DEVICE, [*rows, *snapshots])
     chains = {row["id"]: resolution.chain(DEVICE, row, parents) for row in rows}
     owners = {owner for chain in chains.values() for owner in chain}
     projects = {str(row["project_id"]) for row in rows}
     owned, masks, strategies = variable_store.load_for_resolution(conn, owners, projects, keys=keys)
-    for listed_rows in reach.values():
-        if len(listed_rows) > 1:
-            listed_rows.sort(key=lambda row: row["id"])
-    cache = _Prefetched(reach, chains, owners, keys, parents, owned, masks, strategies)
+    cache = _Prefetched(reach, contained, chains, owners, keys, parents, owned, masks, strategies)
     if snapshots:
         cache.whole_owners = {owner for row in snapshots for owner in resolution.chain(DEVICE, row, parents)}
         whole_projects = {str(row["project_id"]) for row in snapshots}
@@ -269,7 +306,7 @@ def _plan(conn: sa.Connection, record: Row, cache: _Prefetched | None = None) ->
     if action == "merge_strategies" and kind == "project":
         keys = {key for key in {*old, *new} if old.get(key, merging.REPLACE) != new.get(key, merging.REPLACE)}
         plan = _Plan(record, keys, strategies_before=dict(old), strategies_after=dict(new))
-        return _reach(conn, plan, kind, owner_id)
+        return _reach(conn, plan, kind, owner_id, cache)
     if kind != DEVICE:
         return None  # a container's create, update or delete: its devices have records of their own
     device_id = int(owner_id)
@@ -337,6 +374,17 @@ def _reached_many(array: bool) -> sa.Select[Any]:
 
 
 _REACHED_MANY = batches.by_dialect(_reached_many)
+#: The devices of the containers listed (any list may be empty): what their changes reach.
+_CONTAINED = batches.by_dialect(
+    lambda array: _reached(
+        sa.or_(
+            batches.in_values(devices.c.project_id, "projects", array),
+            batches.in_values(devices.c.cloud_id, "clouds", array),
+            batches.in_values(devices.c.region_id, "regions", array),
+            batches.in_values(devices.c.cell_id, "cells", array),
+        )
+    )
+)
 _CREATED_SINCE = sa.select(changes.c.resource_id, changes.c.id).where(
     changes.c.project_id.in_(sa.bindparam("projects", expanding=True)),
     changes.c.id > sa.bindparam("after"),
@@ -359,10 +407,12 @@ def _reach(conn: sa.Connection, plan: _Plan, kind: str, owner_id: str, cache: _P
     """The devices the owner's values reach, as they are placed now."""
     if plan.keys is not None and not plan.keys:
         return plan
-    if cache is not None and kind == DEVICE and int(owner_id) in cache.reach:
-        plan.after_rows = list(cache.reach[int(owner_id)])  # the rows are shared: read, never changed
-        plan.prefetched = True
-        return plan
+    if cache is not None:
+        found = cache.reach.get(int(owner_id)) if kind == DEVICE else cache.contained.get((kind, owner_id))
+        if found is not None:
+            plan.after_rows = list(found)  # the rows are shared: read, never changed
+            plan.prefetched = True
+            return plan
     owner: Any = owner_id if kind == "project" else int(owner_id)
     plan.after_rows = _dicts(conn.execute(_REACHED[kind if kind in _REACHED else DEVICE], {"owner": owner}))
     return plan
@@ -427,7 +477,10 @@ def _evaluate(
         chains_before = {
             row["id"]: resolution.chain(DEVICE, plan.before_rows.get(row["id"], row), parents_before) for row in rows
         }
-    owners = {owner for chain in (*chains_after.values(), *chains_before.values()) for owner in chain}
+    chains = (
+        chains_after.values() if chains_before is chains_after else [*chains_after.values(), *chains_before.values()]
+    )
+    owners = {owner for chain in chains for owner in chain}
     if cache is not None and plan.keys is not None and owners <= cache.owners and plan.keys <= cache.keys:
         owned, masks, strategies = cache.inputs(owners, project_id, plan.keys)
     elif cache is not None and plan.keys is None and owners <= cache.whole_owners:

@@ -4,12 +4,17 @@ Writers add an outbox row beside every change record (domain/history/recording.p
 The pump takes *all* pending rows, not "ids above a mark": an auto-increment id can
 commit after a larger one, and a mark would skip it. It hands them to every subscriber
 and deletes them in one transaction, so a crash at any point either delivers a batch
-whole or leaves it pending. The lease (a locked ``event_leases`` row) lets one process
-at a time pump, across processes and machines; the others skip the round.
+whole or leaves it pending. The lease lets one pump at a time compute a round, across
+processes and machines; the others skip the round without reading anything. On PostgreSQL and
+MariaDB it is a locked ``event_leases`` row (``SKIP LOCKED``), held by the round's transaction;
+on SQLite, whose round is computed in a read transaction and written afterwards, an ``flock`` of
+a file beside the database held for the whole round (storage/leases.py). Both end with their
+holder: a killed process's transaction is rolled back and its file closed by the kernel.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,7 +25,7 @@ import sqlalchemy as sa
 from craton.domain.events import effective, subscribers
 from craton.domain.events import feed as effective_feed
 from craton.domain.events.subscribers import Event
-from craton.storage import batches
+from craton.storage import batches, leases
 from craton.storage.engine import transaction
 from craton.storage.tables import changes, event_leases, event_outbox
 
@@ -83,28 +88,41 @@ def process_pending(engine: sa.Engine, batch: int = DEFAULT_BATCH, effects_budge
     with their change records (one query), the effective changes' own (see ``effective.compute``),
     their inserts, one per subscriber and project, and the outbox rows' delete.
     """
+    if engine.dialect.name == "sqlite":
+        lease = leases.file_lease(engine, LEASE)
+        with lease.hold() if lease is not None else contextlib.nullcontext(None) as held:
+            if held is False:
+                return 0  # another pump (thread or process) has the round: nothing read, nothing computed
+            return _sqlite_round(engine, batch, effects_budget, leased=held is True)
     with transaction(engine, writes=False) as conn:
         # A plain read first: an idle round (or one another process just emptied) takes no
-        # write lock, so on SQLite it never makes the API's writers wait.
+        # lock and writes nothing.
         if conn.execute(_ANY_PENDING).first() is None:
             return 0
-    if engine.dialect.name == "sqlite":
-        # SQLite has one write lock: the round is computed in a read transaction (one snapshot)
-        # and only written under the lock, after checking no other worker's pump wrote it first.
-        # Computing under the lock kept every API writer waiting behind it (docs/performance.md).
-        with transaction(engine, writes=False) as conn:
-            taken = _take(conn, batch, effects_budget)
-        if taken is None:
-            return 0
-        with transaction(engine, writes=True) as conn:
-            if conn.execute(_STILL_PENDING, {"ids": taken.handled}).scalar() != len(taken.handled):
-                return 0  # another worker's pump delivered (part of) it meanwhile
-            return _deliver(conn, taken, batch)
     with transaction(engine, writes=True) as conn:
         if not take_lease(conn, LEASE):
             return 0  # another process pumps: nothing was computed here
         taken = _take(conn, batch, effects_budget)
         return 0 if taken is None else _deliver(conn, taken, batch)
+
+
+def _sqlite_round(engine: sa.Engine, batch: int, effects_budget: int, leased: bool) -> int:
+    """A SQLite round: read and computed in a read transaction, written under the write lock.
+
+    SQLite has one write lock, and computing under it kept every API writer waiting behind the
+    round (docs/performance.md). The read transaction takes no lock, so an idle round costs one
+    read. With the lease file held no other pump computes or writes meanwhile; without it (the
+    file could not be opened, an in-memory database) the round checks, under the write lock, that
+    its outbox rows are still pending, and writes nothing when another pump delivered them.
+    """
+    with transaction(engine, writes=False) as conn:
+        taken = _take(conn, batch, effects_budget)
+    if taken is None:
+        return 0
+    with transaction(engine, writes=True) as conn:
+        if not leased and conn.execute(_STILL_PENDING, {"ids": taken.handled}).scalar() != len(taken.handled):
+            return 0  # another worker's pump delivered (part of) it meanwhile
+        return _deliver(conn, taken, batch)
 
 
 @dataclass
