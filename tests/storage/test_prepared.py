@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from craton.storage.engine import create_engine, is_transient, transaction
-from craton.storage.prepared import Prepared
+from craton.storage.inserts import MAX_ROWS_IN_ONE, row_values, rows_write
+from craton.storage.prepared import Prepared, Write, can_carry, carrying, run_all
 from craton.storage.types import JSONText, UTCDateTime, name_type, text_type
 from tests.conftest import BACKENDS, throwaway_database
 
@@ -109,8 +110,7 @@ def test_repeated_and_literal_parameters(engine):
 
 
 def test_insert_returns_the_generated_key_and_run_the_row_count(engine):
-    if engine.dialect.name == "postgresql":
-        pytest.skip("PostgreSQL: generated keys come back with RETURNING (recording.py), not lastrowid")
+    """Every backend: ``lastrowid`` where the driver reports it, ``RETURNING`` on PostgreSQL (psycopg has none)."""
     with transaction(engine, writes=True) as conn:
         first = INSERT.insert(conn, ROWS[0])
         second = INSERT.insert(conn, ROWS[1])
@@ -229,3 +229,103 @@ def test_a_statement_without_parameters_keeps_its_percent_signs(engine):
     with transaction(engine, writes=True) as conn:
         INSERT.run_many(conn, ROWS)
         assert like.all(conn, {}) == [("full",)]
+
+
+# ---------------------------------------------------------------- writes carried by a later statement
+
+BUMP = Prepared(sa.update(probe).where(probe.c.name == sa.bindparam("bumped")).values(ratio=sa.bindparam("to")))
+NAMED = Prepared(
+    sa.insert(probe).values(name=sa.bindparam("named"), made_at=sa.bindparam("named_at", type_=UTCDateTime()))
+)
+AT = dt.datetime(2026, 12, 3, tzinfo=dt.timezone.utc)
+
+
+def _many(count: int) -> Prepared:
+    return Prepared(sa.insert(probe).values(row_values(probe, "p_", ("made_at",), ("name",), count)))
+
+
+def _counted(engine: sa.Engine, work) -> list[str]:
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return [statement for statement in sent if not statement.startswith("BEGIN")]
+
+
+def test_writes_carried_by_a_statement_are_one_statement_on_postgresql(engine):
+    """PostgreSQL: ``WITH carried_0 AS (UPDATE ...), carried_1 AS (INSERT ...) INSERT ...``, one round trip."""
+    with transaction(engine, writes=True) as conn:
+        INSERT.run(conn, ROWS[0])
+    carried = [Write(BUMP, {"bumped": "full", "to": 0.5}), Write(NAMED, {"named": "second", "named_at": AT})]
+    main = Prepared(
+        sa.insert(probe).values(name=sa.bindparam("main"), made_at=sa.bindparam("main_at", type_=UTCDateTime()))
+    )
+    params = {"main": "third", "main_at": AT, "bumped": "full", "to": 0.5, "named": "second", "named_at": AT}
+
+    def work():
+        with transaction(engine, writes=True) as conn:
+            if can_carry(conn.dialect, carried):
+                assert carrying(conn.dialect, main, tuple(w.prepared for w in carried)).run(conn, params) == 1
+            else:
+                run_all(conn, carried)
+                main.run(conn, params)
+
+    sent = _counted(engine, work)
+    assert len(sent) == (1 if engine.dialect.name == "postgresql" else 3)
+    with transaction(engine, writes=False) as conn:
+        assert BY_NAME.first(conn, {"name": "full"})["ratio"] == 0.5  # type: ignore[index]
+        assert BY_NAME.first(conn, {"name": "second"})["made_at"] == AT  # type: ignore[index]
+        assert BY_NAME.first(conn, {"name": "third"}) is not None
+
+
+def test_a_failing_part_undoes_the_whole_carrying_statement(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL carries writes")
+    with transaction(engine, writes=True) as conn:
+        INSERT.run(conn, ROWS[0])
+    main = Prepared(
+        sa.insert(probe).values(name=sa.bindparam("main"), made_at=sa.bindparam("main_at", type_=UTCDateTime()))
+    )
+    with pytest.raises(sa.exc.IntegrityError), transaction(engine, writes=True) as conn:
+        statement = carrying(conn.dialect, main, (BUMP, NAMED))
+        statement.run(conn, {"main": "full", "main_at": AT, "bumped": "full", "to": 0.5, "named": "x", "named_at": AT})
+    with transaction(engine, writes=False) as conn:
+        assert BY_NAME.first(conn, {"name": "full"})["ratio"] == ROWS[0]["ratio"]  # type: ignore[index]
+        assert BY_NAME.first(conn, {"name": "x"}) is None
+
+
+def test_carrying_refuses_shared_parameters_and_column_keys(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL carries writes")
+    again = Prepared(
+        sa.update(probe).where(probe.c.name == sa.bindparam("bumped")).values(body=sa.bindparam("body_to"))
+    )
+    with pytest.raises(ValueError, match="share"):
+        carrying(engine.dialect, NAMED, (BUMP, again))
+    with pytest.raises(ValueError, match="column_keys"):
+        carrying(engine.dialect, NAMED, (INSERT,))
+
+
+@pytest.mark.parametrize("count", [1, 3, MAX_ROWS_IN_ONE, MAX_ROWS_IN_ONE + 1])
+def test_rows_write_is_one_carriable_statement_on_postgresql_up_to_its_limit(engine, count):
+    rows = [{"name": f"row-{n}"} for n in range(count)]
+    single = Prepared(sa.insert(probe), column_keys=("name", "made_at"))
+    write = rows_write(engine.dialect.name, single, _many, "p_", {"made_at": AT}, rows)
+    one = engine.dialect.name == "postgresql" and count <= MAX_ROWS_IN_ONE
+    assert can_carry(engine.dialect, [write]) is one
+
+    def work():
+        with transaction(engine, writes=True) as conn:
+            write.run(conn)
+
+    sent = _counted(engine, work)
+    assert len(sent) == 1  # one statement, or one executemany
+    with transaction(engine, writes=False) as conn:
+        names = conn.execute(sa.select(probe.c.name, probe.c.made_at).order_by(probe.c.id)).all()
+    assert [tuple(row) for row in names] == [(row["name"], AT) for row in rows]

@@ -15,7 +15,7 @@ from craton.domain.history import recording as history
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.storage.devices import descendant_ids_query
-from craton.storage.inserts import prepared_ignoring_duplicates
+from craton.storage.inserts import labels_write
 from craton.storage.prepared import Prepared
 from craton.storage.tables import devices, labels
 
@@ -124,14 +124,15 @@ def add_labels(
     missing = sorted(set(new_labels) - set(current))
     if not missing:
         return current
-    # Lock the device row first, so concurrent label writers queue instead of deadlocking
-    # (the label insert's foreign-key check would otherwise share-lock it first).
-    versions.touch(conn, principal, ANY_DEVICE, device["id"])
+    # The version moves first, so concurrent label writers queue instead of deadlocking (the
+    # label insert's foreign-key check would otherwise share-lock the device first); every
+    # caller has locked the device already, so on PostgreSQL the move, the insert and the
+    # history record can go in one statement (``carried``; its sub-statements run in no order).
+    bump = versions.touch_write(principal, ANY_DEVICE, device["id"])
     # A label another request just added is not an error: the set union is the same.
-    insert = prepared_ignoring_duplicates(conn.dialect.name, labels, ("device_id", "label"))
-    insert.run_many(conn, [{"device_id": device["id"], "label": lb} for lb in missing])
+    insert = labels_write(conn.dialect.name, labels, device["id"], missing)
     after = sorted([*current, *missing])
-    history.record(conn, principal, "labels", device["kind"], device, old=current, new=after)
+    history.record(conn, principal, "labels", device["kind"], device, old=current, new=after, carried=(bump, insert))
     return after
 
 

@@ -21,6 +21,7 @@ from craton.storage import variables as variable_store
 from craton.storage.devices import parent_links
 from craton.storage.keyset import RowPredicate
 from craton.storage.owners import OwnerRef
+from craton.storage.prepared import Write, run_all
 from craton.storage.tables import devices, merge_strategies, variable_masks
 from craton.storage.tables import variables as variables_table
 
@@ -73,11 +74,26 @@ def _claimed(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any,
     (:func:`tenancy.touch`). With it, the row is read and locked first, since ``If-Match``
     names its version before the write, then updated; MariaDB always takes that way.
     """
+    row, bump = _claim(conn, principal, kind, row_id, if_match)
+    if bump is not None:
+        bump.run(conn)
+    return row
+
+
+def _claim(
+    conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any, if_match: str | None
+) -> tuple[Row, Write | None]:
+    """:func:`_claimed`, with the version's move left to the caller when it is a statement of its own.
+
+    The row comes back as it will be (``updated_at`` the request's time); the Write, when
+    not None, moves it and must be sent (or carried by the history record) in this transaction.
+    """
     if not if_match:
         row = tenancy.touch(conn, principal, kind, row_id)
         if row is not None:
-            return row
-    return _touched(conn, principal, kind, _locked(conn, principal, kind, row_id, if_match))
+            return row, None
+    row = _locked(conn, principal, kind, row_id, if_match)
+    return {**row, "updated_at": principal.acted_at}, versions.touch_write(principal, kind, row["id"])
 
 
 def mask(
@@ -120,12 +136,6 @@ class Written:
     masks: list[str] = field(default_factory=list)
 
 
-def _touched(conn: sa.Connection, principal: Principal, kind: Kind, row: Row) -> Row:
-    """Move the owner's version: its ``updated_at`` becomes the request's time (no re-read)."""
-    versions.touch(conn, principal, kind, row["id"])
-    return {**row, "updated_at": principal.acted_at}
-
-
 def set_variables(
     conn: sa.Connection,
     principal: Principal,
@@ -136,20 +146,29 @@ def set_variables(
 ) -> Written:
     """Set the given keys and keep the others: the whole ``PUT .../variables`` in one call.
 
-    Four statements: the owner locked and its version moved (one ``UPDATE ... RETURNING``;
-    two with ``If-Match`` or on MariaDB), its variables and masks (one query), the upsert,
-    and the history record (with its outbox row: one statement on PostgreSQL, two
-    elsewhere). The answer is computed from what was read and written.
+    The owner locked and its version moved (one ``UPDATE ... RETURNING``; with ``If-Match``
+    or on MariaDB a locked read, the version's move going later), its variables and masks
+    (one query), then the version's move if still to do, the upsert, the history record and
+    its outbox row: on PostgreSQL these last in one statement (three in all), elsewhere one
+    each. The answer is computed from what was read and written.
     """
-    row = _claimed(conn, principal, kind, row_id, if_match)
+    row, bump = _claim(conn, principal, kind, row_id, if_match)
     before, masks = variable_store.own_with_masks(conn, kind.owner(row["id"]))
-    variable_store.upsert(
-        conn, kind.owner(row["id"]), kind.project_of(row), values, principal.username, principal.acted_at
-    )
+    writes = [] if bump is None else [bump]
+    if values:
+        owner, project = kind.owner(row["id"]), kind.project_of(row)
+        writes.append(
+            variable_store.upsert_write(
+                conn.dialect.name, owner, project, values, principal.username, principal.acted_at
+            )
+        )
     changed = {key: value for key, value in values.items() if key not in before or before[key] != value}
     if changed:
         old = {key: before[key] for key in changed if key in before}
-        history.record(conn, principal, "variables", kind.resource_type, row, old=old, new=changed)
+        # The version's move and the upsert go with the record: one statement on PostgreSQL.
+        history.record(conn, principal, "variables", kind.resource_type, row, old=old, new=changed, carried=writes)
+    else:
+        run_all(conn, writes)
     return Written(row, {**before, **values}, versions.version_tag(kind, row), masks)
 
 

@@ -17,7 +17,7 @@ from craton.domain.errors import PreconditionFailed
 from craton.domain.kinds import Kind, Row
 from craton.domain.principal import Principal
 from craton.domain.tenancy import get
-from craton.storage.prepared import Prepared
+from craton.storage.prepared import Prepared, Write
 
 STALE = "The resource changed since it was read: its ETag no longer matches If-Match."
 
@@ -53,7 +53,12 @@ def check_version(
 
 def touch(conn: sa.Connection, principal: Principal, kind: Kind, row_id: Any) -> None:
     """Record that something hanging off the row (variables, labels) changed."""
-    _touch_statement(kind.table).run(conn, {"row_id": row_id, "at": principal.acted_at})
+    touch_write(principal, kind, row_id).run(conn)
+
+
+def touch_write(principal: Principal, kind: Kind, row_id: Any) -> Write:
+    """:func:`touch` not yet sent: the write's history record may carry it (storage/prepared.py ``Write``)."""
+    return Write(_touch_statement(kind.table), {"row_id": row_id, "at": principal.acted_at})
 
 
 @functools.lru_cache(maxsize=64)

@@ -27,7 +27,7 @@ What stays as with ``Connection.execute``:
 
 Use it for constant statements on hot paths only (built once, at import or in an
 ``lru_cache``): ``Prepared(statement)``, then ``.first()``, ``.all()``, ``.mappings()``, ``.scalar()``,
-``.run()`` or ``.run_many()``. Not supported, and refused when the statement is
+``.run()``, ``.run_many()`` or ``.insert()``. Not supported, and refused when the statement is
 prepared: expanding (``IN``) and literal-execute parameters, and Python-side column
 defaults the caller does not supply (``column_keys`` names the columns an ``INSERT``
 or ``UPDATE`` without ``.values()`` sets).
@@ -35,6 +35,7 @@ or ``UPDATE`` without ``.values()`` sets).
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class _Plan:
 class Prepared:
     """A constant statement compiled once per dialect and executed below ``Connection.execute``."""
 
-    __slots__ = ("statement", "column_keys", "_plans", "_last", "__weakref__")
+    __slots__ = ("statement", "column_keys", "_plans", "_last", "_returning_id", "__weakref__")
 
     def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None) -> None:
         self.statement = statement
@@ -73,6 +74,7 @@ class Prepared:
         self._plans: weakref.WeakKeyDictionary[sa.Dialect, _Plan] = weakref.WeakKeyDictionary()
         # The dialect used last and its plan (a service has one engine): found without a lookup.
         self._last: tuple[sa.Dialect | None, _Plan | None] = (None, None)
+        self._returning_id: Prepared | None = None
 
     def plan(self, dialect: sa.Dialect) -> _Plan:
         """The statement compiled for ``dialect`` (once; later calls find it)."""
@@ -196,19 +198,100 @@ class Prepared:
             cursor.close()
 
     def insert(self, conn: sa.Connection, params: Mapping[str, Any]) -> int:
-        """One ``INSERT``; the row's generated primary key (SQLite and MariaDB: the driver's ``lastrowid``)."""
-        if conn.dialect.name == "postgresql":
-            raise ValueError("psycopg reports no lastrowid: give the INSERT a RETURNING clause and use scalar()")
+        """One ``INSERT`` of a table with an integer key; the row's generated key, on every dialect.
+
+        Where the driver reports ``lastrowid`` (SQLite, PyMySQL) it is read from the cursor;
+        psycopg reports none, so on PostgreSQL the same ``INSERT`` is sent with ``RETURNING``
+        the key (compiled once too). ``RETURNING`` is not used where ``lastrowid`` works:
+        MariaDB < 10.5 and MySQL have no ``INSERT ... RETURNING``, and on SQLite it measured
+        dearer than ``lastrowid`` (docs/performance.md, "Fourth round").
+        """
+        if not getattr(conn.dialect, "postfetch_lastrowid", False):  # SQLAlchemy: the driver reports it
+            return int(self._with_returned_id().scalar(conn, params))
         cursor, _ = self._execute(conn, (params,), many=False)
         try:
             return int(cursor.lastrowid)
         finally:
             cursor.close()
 
+    def _with_returned_id(self) -> Prepared:
+        if self._returning_id is None:
+            statement: Any = self.statement
+            self._returning_id = Prepared(statement.returning(*statement.table.primary_key), self.column_keys)
+        return self._returning_id
+
     def run_many(self, conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """The statement once per mapping of ``rows``, in one ``executemany`` (the drivers batch)."""
         if rows:
             self._execute(conn, rows, many=True)[0].close()
+
+
+@dataclass(frozen=True)
+class Write:
+    """A constant data-modifying statement with its parameters: run now, or carried by a later statement.
+
+    A statement that must run anyway (the history record of a write) can carry the writes
+    before it on PostgreSQL, as data-modifying CTEs (``WITH w0 AS (UPDATE ...), w1 AS (INSERT
+    ...) INSERT INTO changes ...``): one round trip instead of one each (:func:`carrying`). A
+    statement run once per row (``rows``, the driver's executemany) cannot be carried.
+    """
+
+    prepared: Prepared
+    params: Mapping[str, Any] = field(default_factory=dict)
+    rows: Sequence[Mapping[str, Any]] | None = None
+
+    def run(self, conn: sa.Connection) -> None:
+        """Send it on its own."""
+        if self.rows is not None:
+            self.prepared.run_many(conn, self.rows)
+        else:
+            self.prepared.run(conn, self.params)
+
+
+def carries(dialect: sa.Dialect) -> bool:
+    """Whether a statement of ``dialect`` can carry writes as data-modifying CTEs: PostgreSQL only.
+
+    SQLite and MariaDB/MySQL allow no ``INSERT``/``UPDATE`` inside ``WITH``.
+    """
+    return dialect.name == "postgresql"
+
+
+def can_carry(dialect: sa.Dialect, writes: Sequence[Write]) -> bool:
+    """Whether one statement of ``dialect`` can carry ``writes``: none of them is an executemany."""
+    if not carries(dialect):
+        return False
+    for write in writes:
+        if write.rows is not None:
+            return False
+    return True
+
+
+def run_all(conn: sa.Connection, writes: Sequence[Write]) -> None:
+    """Send ``writes`` one by one, in order."""
+    for write in writes:
+        write.run(conn)
+
+
+@functools.lru_cache(maxsize=256)
+def carrying(dialect: sa.Dialect, main: Prepared, carried: tuple[Prepared, ...]) -> Prepared:
+    """``main`` with ``carried`` as data-modifying CTEs before it: one statement (see :class:`Write`).
+
+    PostgreSQL runs every sub-statement of a ``WITH`` exactly once, with one snapshot, all or
+    nothing with the statement. The carried statements must not share a parameter name with
+    each other or with ``main`` (their parameters are sent in one mapping), and must name their
+    values (``.values(...)``, not ``column_keys``): both are refused here.
+    """
+    seen: set[str] = set()
+    for part in (main, *carried):
+        if part is not main and part.column_keys is not None:
+            raise ValueError("a carried statement must set its values itself, not through column_keys")
+        names = {bind[0] for bind in part.plan(dialect).binds}
+        if names & seen:
+            raise ValueError(f"carried statements share the parameters {sorted(names & seen)}")
+        seen |= names
+    statement: Any = main.statement
+    ctes = [part.statement.cte(f"carried_{index}") for index, part in enumerate(carried)]  # type: ignore[attr-defined]
+    return Prepared(statement.add_cte(*ctes), column_keys=main.column_keys)
 
 
 def _result_processor(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect, coltype: Any) -> Processor | None:

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from craton.storage import batches, bulk
+from craton.storage.inserts import row_values, rows_write
 from craton.storage.owners import OwnerRef
-from craton.storage.prepared import Prepared
+from craton.storage.prepared import Prepared, Write
 from craton.storage.tables import merge_strategies, variable_masks, variables
 from craton.storage.types import utcnow
 
@@ -245,25 +246,52 @@ def upsert(
     at: dt.datetime | None = None,
 ) -> None:
     """Create or overwrite each key atomically; keys not given are kept."""
-    if not values:
-        return
-    now = at or utcnow()
+    if values:
+        upsert_write(conn.dialect.name, owner, project_id, values, username, at).run(conn)
+
+
+def upsert_write(
+    dialect: str,
+    owner: OwnerRef,
+    project_id: str,
+    values: Mapping[str, Any],
+    username: str | None = None,
+    at: dt.datetime | None = None,
+) -> Write:
+    """:func:`upsert` as a Write not yet sent (a write's history record can carry it: storage/prepared.py).
+
+    Each key is its own ``INSERT ... ON CONFLICT DO UPDATE`` row, atomic per key as before.
+    On PostgreSQL the keys go in one multi-row statement (compiled once per key count):
+    measured cheaper than psycopg's executemany of the one-row statement, which was itself
+    cheaper than ``upsert_many``'s unnest of arrays (0.7 against 1.0 ms per two-key write).
+    """
     kind, owner_id = owner
-    rows = [
-        {
-            "owner_kind": kind,
-            "owner_id": owner_id,
-            "key": key,
-            "value": value,
-            "project_id": project_id,
-            "created_at": now,
-            "updated_by": username,
-        }
-        for key, value in values.items()
-    ]
-    # Measured on PostgreSQL: psycopg's executemany of the one-row statement costs less CPU
-    # (0.7 against 1.0 ms per two-key write) than upsert_many's unnest of arrays.
-    _upsert_prepared(conn.dialect.name).run_many(conn, rows)
+    shared = {
+        "owner_kind": kind,
+        "owner_id": owner_id,
+        "project_id": project_id,
+        "created_at": at or utcnow(),
+        "updated_by": username,
+    }
+    rows = [{"key": key, "value": value} for key, value in values.items()]
+    return rows_write(dialect, _upsert_prepared(dialect), _pg_upsert_rows, "variable_", shared, rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _pg_upsert_rows(count: int) -> Prepared:
+    """PostgreSQL: :func:`_upsert_statement` of ``count`` rows, compiled once per count."""
+    shared = ("owner_kind", "owner_id", "project_id", "created_at", "updated_by")
+    by_key = postgresql.insert(variables).values(row_values(variables, "variable_", shared, ("key", "value"), count))
+    return Prepared(
+        by_key.on_conflict_do_update(
+            index_elements=[variables.c.owner_kind, variables.c.owner_id, variables.c.key],
+            set_={
+                "value": by_key.excluded.value,
+                "updated_at": by_key.excluded.created_at,
+                "updated_by": by_key.excluded.updated_by,
+            },
+        )
+    )
 
 
 def upsert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:

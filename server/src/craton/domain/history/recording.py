@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from craton.domain.principal import Principal
 from craton.storage import bulk
-from craton.storage.prepared import Prepared
+from craton.storage.prepared import Prepared, Write, can_carry, carries, carrying, run_all
 from craton.storage.tables import changes, event_outbox
 
 Row = Mapping[str, Any]
@@ -28,8 +28,6 @@ _RECORDED = (
     "resource_type", "resource_id", "resource_name", "reason", "old", "new",
 )  # fmt: skip
 _INSERT = Prepared(sa.insert(changes), column_keys=_RECORDED)
-# PostgreSQL's driver has no ``lastrowid``: the id comes back with RETURNING.
-_INSERT_RETURNING_ID = Prepared(sa.insert(changes).returning(changes.c.id), column_keys=_RECORDED)
 _OUTBOX_INSERT = Prepared(sa.insert(event_outbox), column_keys=("project_id", "change_id", "created_at"))
 
 
@@ -81,38 +79,54 @@ def record(
     row: Row,
     old: Any = None,
     new: Any = None,
+    carried: Sequence[Write] = (),
 ) -> int | None:
-    """Append one change made by ``principal`` to ``row`` (of public type ``kind``); returns the record's id."""
+    """Append one change made by ``principal`` to ``row`` (of public type ``kind``); returns the record's id.
+
+    ``carried``: the writes of that change not yet sent (a version bump, an upsert ...). They
+    run first, whether history is recorded or not; on PostgreSQL they go in the record's own
+    statement (data-modifying CTEs, one round trip: storage/prepared.py ``Write``).
+    """
     if not principal.record_history:
+        run_all(conn, carried)
         return None
     values = _values(principal, action, kind, row, old, new)
-    if conn.dialect.name == "postgresql" and principal.queue_events:
-        params = {f"change_{name}": value for name, value in values.items()}
-        return int(_record_with_outbox().scalar(conn, {**params, "outbox_at": principal.acted_at}))
-    # The values go as parameters of a constant statement, compiled once;
-    # ``.values(...)`` would build and compile a new statement for every record.
-    if conn.dialect.name == "postgresql":  # events not queued ([events] queue = false)
-        change_id = int(_INSERT_RETURNING_ID.scalar(conn, values))
-    else:
-        change_id = _INSERT.insert(conn, values)
+    together = carries(conn.dialect)  # PostgreSQL
+    if carried and not (together and can_carry(conn.dialect, carried)):  # elsewhere, or an executemany among them
+        run_all(conn, carried)
+        carried = ()
+    if together:
+        # The record (and its outbox row) in one statement returning the record's id, with the
+        # carried writes as CTEs before it: all of them in one round trip.
+        params: dict[str, Any] = {f"change_{name}": value for name, value in values.items()}
+        params["outbox_at"] = principal.acted_at
+        for write in carried:
+            params.update(write.params)
+        main = _recorded(principal.queue_events)
+        statement = carrying(conn.dialect, main, tuple(write.prepared for write in carried)) if carried else main
+        return int(statement.scalar(conn, params))
+    # The values go as parameters of a constant statement, compiled once; ``.values(...)``
+    # would build and compile a new statement for every record. The id: Prepared.insert.
+    change_id = _INSERT.insert(conn, values)
     _to_outbox(conn, principal, [(values["project_id"], change_id)])
     return change_id
 
 
 @functools.cache
-def _record_with_outbox() -> Prepared:
-    """PostgreSQL: the change record and its outbox row in one statement, so one round trip.
+def _recorded(queue_events: bool) -> Prepared:
+    """PostgreSQL: the change record (and its outbox row) in one statement that returns the record's id.
 
     ``WITH recorded AS (INSERT INTO changes ... RETURNING id, project_id) INSERT INTO
     event_outbox SELECT ... FROM recorded``: both rows or neither, as with two statements.
+    With ``[events] queue = false``, the record's ``INSERT ... RETURNING id`` alone.
     """
     names = [column.name for column in changes.c if column.name not in ("id", "cascade_of")]
-    recorded = (
-        sa.insert(changes)
-        .values({name: sa.bindparam(f"change_{name}", type_=changes.c[name].type) for name in names})
-        .returning(changes.c.id, changes.c.project_id)
-        .cte("recorded")
+    insert = sa.insert(changes).values(
+        {name: sa.bindparam(f"change_{name}", type_=changes.c[name].type) for name in names}
     )
+    if not queue_events:
+        return Prepared(insert.returning(changes.c.id))
+    recorded = insert.returning(changes.c.id, changes.c.project_id).cte("recorded")
     at = sa.bindparam("outbox_at", type_=event_outbox.c.created_at.type)
     return Prepared(
         sa.insert(event_outbox)
