@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from craton.storage import migrate
+from craton.storage import variables as variable_store
 from craton.storage.engine import create_engine
 from craton.storage.tables import metadata, projects, webhooks
 from tests.conftest import BACKENDS, throwaway_database
@@ -113,3 +114,42 @@ def test_0016_rewrites_hyphenated_resource_types_of_saved_webhooks(backend, tmp_
             ]
         finally:
             engine.dispose()
+
+
+def _variables_sql(conn: sa.Connection) -> str:
+    return str(conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'variables'").scalar_one())
+
+
+def test_0018_stores_sqlite_variables_in_primary_key_order_and_keeps_them(tmp_path):
+    """0018 rebuilds SQLite's variables WITHOUT ROWID: the rows, the indexes and the upsert survive; down undoes it."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    migrate.upgrade(url, "0017")
+    engine = create_engine(url)
+    rows = [("device", "7", "b", "[1,2]"), ("device", "7", "a", '"x"'), ("cell", "3", "ntp", "null")]
+    try:
+        with engine.begin() as conn:
+            assert "WITHOUT ROWID" not in _variables_sql(conn)
+            for kind, owner_id, key, value in rows:
+                conn.exec_driver_sql(
+                    "INSERT INTO variables (owner_kind, owner_id, key, value, project_id, created_at) "
+                    "VALUES (?, ?, ?, ?, 'p', '2026-01-01 00:00:00')",
+                    (kind, owner_id, key, value),
+                )
+        engine.dispose()
+        migrate.upgrade(url)
+        with engine.begin() as conn:
+            assert "WITHOUT ROWID" in _variables_sql(conn)
+            kept = conn.exec_driver_sql("SELECT owner_kind, owner_id, key, value FROM variables").all()
+            # In primary-key order as stored, whatever order they were written in.
+            assert [tuple(row) for row in kept] == sorted(rows)
+            indexes = {row[1] for row in conn.exec_driver_sql("PRAGMA index_list('variables')")}
+            assert {"ix_variables_key_owner_kind", "ix_variables_project_id"} <= indexes
+            variable_store.upsert(conn, ("device", "7"), "p", {"a": {"y": 1}, "c": True})
+            assert variable_store.load_own(conn, ("device", "7")) == {"a": {"y": 1}, "b": [1, 2], "c": True}
+        engine.dispose()
+        migrate.downgrade(url, "0017")
+        with engine.begin() as conn:
+            assert "WITHOUT ROWID" not in _variables_sql(conn)
+            assert conn.exec_driver_sql("SELECT count(*) FROM variables").scalar_one() == 4
+    finally:
+        engine.dispose()

@@ -272,7 +272,7 @@ def _placement(
     by_place: dict[tuple[int, int | None], list[tuple[str, int]]] = defaultdict(list)
     names: dict[int, str] = {}
     stmt = sa.select(table.c.id, table.c.region_id, table.c.cell_id, table.c.name).where(*where)
-    for object_id, region_id, cell_id, name in conn.execute(stmt):
+    for object_id, region_id, cell_id, name in conn.execute(stmt).all():  # fetchall: one call, not one per row
         names[object_id] = name
         by_place[(region_id, cell_id)].append((name, object_id))
     order: list[int] = []
@@ -391,16 +391,13 @@ def _columns_of(table: sa.Table, *extra: str) -> list[sa.Column[Any]]:
 
 
 def _network_items(conn: sa.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-    rows = batches.select_in(
+    rows = batches.select_in_mappings(
         conn, "export-networks", lambda found: sa.select(*_columns_of(networks, "id")).where(found), networks.c.id, ids
     )
     owner_ids = [str(object_id) for object_id in ids]
     owned = variable_store.objects_in_key_order(conn, "network", owner_ids)
     masks = variable_store.masks_in_batches(conn, "network", owner_ids)
-    return {
-        row["id"]: _with_raw_variables(_fields(networks, row), str(row["id"]), owned, masks)
-        for row in (row._mapping for row in rows)
-    }
+    return {row["id"]: _with_raw_variables(_fields(networks, row), str(row["id"]), owned, masks) for row in rows}
 
 
 def _device_items(
@@ -421,9 +418,8 @@ def _device_items(
         )
     )
     labels_of = _labels_of(conn, ids)
-    interface_rows = [
-        row._mapping
-        for row in batches.select_in(
+    interface_rows = list(
+        batches.select_in_mappings(
             conn,
             "export-interfaces",
             lambda found: sa.select(*_columns_of(network_interfaces, "id", "device_id", "network_id")).where(
@@ -433,7 +429,7 @@ def _device_items(
             ids,
             {"project_id": project_id},
         )
-    ]
+    )
     device_owners = [str(object_id) for object_id in ids]
     owned = variable_store.objects_in_key_order(conn, "device", device_owners)
     masks = variable_store.masks_in_batches(conn, "device", device_owners)

@@ -206,6 +206,8 @@ variables = sa.Table(
     *_timestamps(),
     sa.Column("updated_by", name_type(), nullable=True),
     sa.Index("ix_variables_key_owner_kind", "key", "owner_kind"),
+    # SQLite: rows kept in primary-key order, an owner's variables one range scan (migration 0018).
+    sqlite_with_rowid=False,
     **MYSQL_TABLE_ARGS,
 )
 

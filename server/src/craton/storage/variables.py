@@ -148,7 +148,7 @@ def objects_in_key_order(conn: sa.Connection, kind: str, owner_ids: Sequence[str
     rows = batches.select_in(
         conn, f"variables-objects-{dialect}", build, variables.c.owner_id, owner_ids, {"kind": kind}
     )
-    return dict(rows)
+    return {owner_id: text for owner_id, text in rows}
 
 
 def _raw_of_kind(owned: sa.ColumnElement[bool]) -> sa.Select[Any]:
