@@ -84,6 +84,19 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def _process_switches(pid: int) -> int:
+    """Voluntary context switches of every thread of one process (a thread waking to find nothing to do,
+    a lock or GIL hand-off): unlike CPU seconds, the count hardly moves with other load on the machine."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+    return total
+
+
 def _descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -169,6 +182,7 @@ class CpuWindow:
     database: DatabaseBackends | None = None
     wall: float = 0.0
     server: float = 0.0
+    server_switches: int = 0
     client: float = 0.0
     db: float | None = None
     new_connections: float | None = None
@@ -186,6 +200,7 @@ class CpuWindow:
     @contextlib.contextmanager
     def _measure(self) -> Iterator[CpuWindow]:
         server0 = sum(_process_cpu(pid) for pid in self.server_pids)
+        switches0 = sum(_process_switches(pid) for pid in self.server_pids)
         client0 = time.process_time()
         busy0, total0 = _machine_cpu()
         wall0 = time.perf_counter()
@@ -194,6 +209,7 @@ class CpuWindow:
         finally:
             self.wall = time.perf_counter() - wall0
             self.server = sum(_process_cpu(pid) for pid in self.server_pids) - server0
+            self.server_switches = sum(_process_switches(pid) for pid in self.server_pids) - switches0
             self.client = time.process_time() - client0
             busy1, total1 = _machine_cpu()
             self.machine_busy, self.machine_total = busy1 - busy0, total1 - total0
@@ -207,6 +223,7 @@ class CpuWindow:
         cores = os.cpu_count() or 1
         return {
             "server_cpu_s": round(self.server, 3),
+            "server_switches": self.server_switches,
             "client_cpu_s": round(self.client, 3),
             "db_cpu_s": None if self.db is None else round(self.db, 3),  # type: ignore[dict-item]
             "db_new_connections": self.new_connections,  # type: ignore[dict-item]

@@ -132,6 +132,7 @@ def bench(backend: str, args: argparse.Namespace, work_dir: Path) -> list[dict[s
                             f"{backend:10} history {history:3} {name:30} c={concurrency:<2} "
                             f"{row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.1f}  p99 {row['p99_ms']:6.1f} ms  "
                             f"server CPU {row['server_cpu_ms_per_request']:.2f} ms/req  "
+                            f"(switches {row['server_switches'] / max(row['requests'], 1):.1f}/req)  "
                             f"(client {per_request(row, 'client_cpu_s')}, database {per_request(row, 'db_cpu_s')}, "
                             f"craton-events {per_request(row, 'pump_cpu_s')})  "
                             f"errors {row['errors']}  "

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.base import OptionEngine
 
 from craton.storage.prepared import send
 from craton.storage.writequeue import WriteQueue
@@ -59,14 +60,20 @@ def transaction(engine: sa.Engine, writes: bool, snapshot: bool = False) -> Iter
     statements (the streamed export): REPEATABLE READ on PostgreSQL and MariaDB (whose
     engines otherwise run at READ COMMITTED); SQLite's transaction already is one.
     """
-    options: dict[str, Any] = {WRITE_OPTION: writes}
-    if snapshot and engine.dialect.name != "sqlite":
+    # Only what changes something is set: execution options cost SQLAlchemy work on every request.
+    # WRITE_OPTION matters to SQLite alone (_SQLiteConnection reads it); without it a BEGIN is deferred.
+    options: dict[str, Any] = {}
+    dialect = engine.dialect.name
+    if snapshot and dialect != "sqlite":
         options["isolation_level"] = "REPEATABLE READ"
-    elif not writes and engine.dialect.name == "postgresql":
+    elif not writes and dialect == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
+    if writes and dialect == "sqlite":
+        options[WRITE_OPTION] = True
     queue = _write_queues.get(engine) if writes else None
     with queue.turn() if queue is not None else contextlib.nullcontext(), engine.connect() as conn:
-        conn.execution_options(**options)
+        if options:
+            conn.execution_options(**options)
         with conn.begin():
             yield conn
 
@@ -110,6 +117,36 @@ def run_transaction(engine: sa.Engine, writes: bool, work: Callable[[sa.Connecti
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+class _SQLiteConnection(sa.Connection):
+    """A SQLite connection that sends its own ``BEGIN``: ``BEGIN IMMEDIATE`` when it announced writes.
+
+    pysqlite's own transaction handling defers BEGIN; Craton issues it so that a request's
+    writes are one atomic unit. Writers take the write lock up front (IMMEDIATE): a deferred
+    transaction that reads and then writes cannot wait for another writer and would fail with
+    "database is locked". This used to be a ``begin`` event listener; any connection-event
+    listener on the engine turns on SQLAlchemy's event dispatch for every connect, begin,
+    commit, execution option and (through storage/prepared.py) statement of every
+    request, which cost about 80 Python calls per write transaction. The statement goes
+    through :func:`storage.prepared.send`: ``before_cursor_execute`` listeners still see it,
+    and a driver error arrives as SQLAlchemy's.
+    """
+
+    def _begin_impl(self, transaction: Any) -> None:
+        super()._begin_impl(transaction)  # the dialect's do_begin: nothing, pysqlite is in autocommit mode
+        immediate = self._execution_options.get(WRITE_OPTION, False)
+        cursor = self.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            send(self, cursor, "BEGIN IMMEDIATE" if immediate else "BEGIN", ())
+        finally:
+            cursor.close()
+
+
+class _SQLiteOptionEngine(OptionEngine):
+    """``engine.execution_options(...)`` of a SQLite engine: its connections send BEGIN too."""
+
+    _connection_cls = _SQLiteConnection
+
+
 def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.Engine:
     """An engine for ``url``: SQLite in WAL mode with foreign keys on, pooled servers otherwise."""
     url = normalise_url(url)
@@ -134,21 +171,10 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> sa.E
             # Writers of transaction() take turns (storage/writequeue.py) before BEGIN IMMEDIATE.
             _write_queues[engine] = WriteQueue(os.path.abspath(database))
 
-        # pysqlite's own transaction handling defers BEGIN; issue it ourselves so
-        # that a request's writes are one atomic unit. Writers take the write lock
-        # up front (IMMEDIATE): a deferred transaction that reads and then writes
-        # cannot wait for another writer and would fail with "database is locked".
-        # On the driver's cursor (storage/prepared.py): ``exec_driver_sql`` spent SQLAlchemy's
-        # whole execution set-up on a statement without parameters or answer.
-        def begin(conn: sa.Connection) -> None:
-            immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                send(conn, cursor, "BEGIN IMMEDIATE" if immediate else "BEGIN", ())
-            finally:
-                cursor.close()
-
-        sa.event.listen(engine, "begin", begin)
+        # pysqlite's own transaction handling defers BEGIN; our connections issue it themselves
+        # (_SQLiteConnection), so that the engine carries no connection-event listener.
+        engine._connection_cls = _SQLiteConnection
+        engine._option_cls = _SQLiteOptionEngine
 
         @sa.event.listens_for(engine, "connect")
         def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
