@@ -85,6 +85,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_ready(base: str, process: Any = None, seconds: float = 30) -> None:
+    """Polls ``base``/readyz until a 200; fails when ``seconds`` pass or the server ``process`` exits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process is None or process.poll() is None, "craton-api exited before it became ready"
+        assert time.monotonic() < deadline, "craton-api did not become ready"
+        time.sleep(0.2)
+
+
 class QueryCounter:
     """Counts SQL statements the server sends while active (warehouse's query_recorder idea)."""
 

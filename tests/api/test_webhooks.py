@@ -37,7 +37,15 @@ from craton.domain.events.subscribers import SUBSCRIBERS
 from craton.domain.webhook_delivery import Policy, Refused, claim, deliver_due, prune, target
 from craton.storage.engine import create_engine
 from tests.api.helpers import Craton, expect, expect_error, expect_invalid, expect_not_found, run_craton_events_once
-from tests.conftest import BACKENDS, LiveServer, QueryCounter, free_port, running_server, throwaway_database
+from tests.conftest import (
+    BACKENDS,
+    LiveServer,
+    QueryCounter,
+    free_port,
+    running_server,
+    throwaway_database,
+    wait_until_ready,
+)
 
 SECRET = "s3cret-s3cret-s3cret"
 #: The receivers listen on 127.0.0.1: processes that deliver must allow private targets.
@@ -663,15 +671,7 @@ def test_a_webhook_save_waiting_on_dns_holds_no_transaction(
         base = f"http://127.0.0.1:{port}"
         saved: list[httpx.Response] = []
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, "craton-api did not start"
-                time.sleep(0.2)
+            wait_until_ready(base, process)
             body = {"url": f"https://{SILENT_NAME}/hook", "secret": SECRET}
             save = threading.Thread(
                 target=lambda: saved.append(httpx.post(f"{base}/v1/webhooks", json=body, headers=headers, timeout=30))

@@ -6,12 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_ready
 
 BIN = Path(sys.executable).parent
 
@@ -59,15 +58,7 @@ def test_api_serves_with_two_workers_of_two_threads_and_stops_gracefully_on_sigt
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "craton-api did not become ready"
-            time.sleep(0.2)
+        wait_until_ready(base, process)
         created = httpx.post(f"{base}/v1/clouds", json={"name": "c1"}, headers=headers)
         assert created.status_code == 201
         request_id = created.headers["x-openstack-request-id"]
