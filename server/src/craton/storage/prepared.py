@@ -275,12 +275,7 @@ def carries(dialect: sa.Dialect) -> bool:
 
 def can_carry(dialect: sa.Dialect, writes: Sequence[Write]) -> bool:
     """Whether one statement of ``dialect`` can carry ``writes``: none of them is an executemany."""
-    if not carries(dialect):
-        return False
-    for write in writes:
-        if write.rows is not None:
-            return False
-    return True
+    return carries(dialect) and all(write.rows is None for write in writes)
 
 
 def run_all(conn: sa.Connection, writes: Sequence[Write]) -> None:

@@ -159,21 +159,31 @@ class _Prefetched:
 
 def _named_keys(record: Row) -> tuple[tuple[str, str], set[str]] | None:
     """The owner and the keys a ``variables``, ``masks`` or ``merge_strategies`` record names
-    (None: another kind of record); the keys as :func:`_plan` computes them."""
+    (None: another kind of record)."""
     owner = _owner_of(record)
     if owner is None:
         return None
-    action, old, new = record["action"], record["old"], record["new"]
+    keys = _changed_keys(record["action"], owner[0], _or_empty(record["old"]), _or_empty(record["new"]))
+    return None if keys is None else (owner, keys)
+
+
+def _or_empty(recorded: Any) -> Any:
+    return {} if recorded is None else recorded
+
+
+def _changed_keys(action: str, kind: str, old: Any, new: Any) -> set[str] | None:
+    """The keys whose values, masks or merge strategies the record changes (None: another kind of record).
+
+    The one reading of them: the round's prefetch (:func:`_named_keys`) and each record's
+    plan (:func:`_plan`) must agree on them.
+    """
     if action == "variables" and isinstance(old, dict) and isinstance(new, dict):
-        return owner, {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
+        return {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
     if action == "masks" and isinstance(old, list) and isinstance(new, list):
-        return owner, set(old) ^ set(new)
-    if action == "merge_strategies" and owner[0] == "project":
-        old = {} if old is None else old
-        new = {} if new is None else new
-        if isinstance(old, dict) and isinstance(new, dict):
-            replace = merging.REPLACE
-            return owner, {key for key in {*old, *new} if old.get(key, replace) != new.get(key, replace)}
+        return set(old) ^ set(new)
+    if action == "merge_strategies" and kind == "project" and isinstance(old, dict) and isinstance(new, dict):
+        replace = merging.REPLACE
+        return {key for key in {*old, *new} if old.get(key, replace) != new.get(key, replace)}
     return None
 
 
@@ -292,20 +302,16 @@ def _plan(conn: sa.Connection, record: Row, cache: _Prefetched | None = None) ->
     if owner is None:
         return None
     action = record["action"]
-    old = {} if record["old"] is None else record["old"]
-    new = {} if record["new"] is None else record["new"]
+    old, new = _or_empty(record["old"]), _or_empty(record["new"])
     kind, owner_id = owner
-    if action == "variables" and isinstance(old, dict) and isinstance(new, dict):
-        keys = {key for key in {*old, *new} if (key in old) != (key in new) or old.get(key) != new.get(key)}
-        plan = _Plan(record, keys, owned_before={owner: dict(old)}, owned_after={owner: dict(new)})
-        return _reach(conn, plan, kind, owner_id, cache)
-    if action == "masks" and isinstance(old, list) and isinstance(new, list):
-        keys = set(old) ^ set(new)
-        plan = _Plan(record, keys, masks_before={owner: set(old)}, masks_after={owner: set(new)})
-        return _reach(conn, plan, kind, owner_id, cache)
-    if action == "merge_strategies" and kind == "project":
-        keys = {key for key in {*old, *new} if old.get(key, merging.REPLACE) != new.get(key, merging.REPLACE)}
-        plan = _Plan(record, keys, strategies_before=dict(old), strategies_after=dict(new))
+    keys = _changed_keys(action, kind, old, new)
+    if keys is not None:
+        if action == "variables":
+            plan = _Plan(record, keys, owned_before={owner: dict(old)}, owned_after={owner: dict(new)})
+        elif action == "masks":
+            plan = _Plan(record, keys, masks_before={owner: set(old)}, masks_after={owner: set(new)})
+        else:
+            plan = _Plan(record, keys, strategies_before=dict(old), strategies_after=dict(new))
         return _reach(conn, plan, kind, owner_id, cache)
     if kind != DEVICE:
         return None  # a container's create, update or delete: its devices have records of their own

@@ -91,25 +91,24 @@ def record(
         run_all(conn, carried)
         return None
     values = _values(principal, action, kind, row, old, new)
-    together = carries(conn.dialect)  # PostgreSQL
-    if carried and not (together and can_carry(conn.dialect, carried)):  # elsewhere, or an executemany among them
+    if not can_carry(conn.dialect, carried):  # not PostgreSQL, or an executemany among them
         run_all(conn, carried)
         carried = ()
-    if together:
-        # The record (and its outbox row) in one statement returning the record's id, with the
-        # carried writes as CTEs before it: all of them in one round trip.
-        params: dict[str, Any] = {f"change_{name}": value for name, value in values.items()}
-        params["outbox_at"] = principal.acted_at
-        for write in carried:
-            params.update(write.params)
-        main = _recorded(principal.queue_events)
-        statement = carrying(conn.dialect, main, tuple(write.prepared for write in carried)) if carried else main
-        return int(statement.scalar(conn, params))
-    # The values go as parameters of a constant statement, compiled once; ``.values(...)``
-    # would build and compile a new statement for every record. The id: Prepared.insert.
-    change_id = _INSERT.insert(conn, values)
-    _to_outbox(conn, principal, [(values["project_id"], change_id)])
-    return change_id
+    if not carries(conn.dialect):
+        # The values go as parameters of a constant statement, compiled once; ``.values(...)``
+        # would build and compile a new statement for every record. The id: Prepared.insert.
+        change_id = _INSERT.insert(conn, values)
+        _to_outbox(conn, principal, [(values["project_id"], change_id)])
+        return change_id
+    # PostgreSQL: the record (and its outbox row) in one statement returning the record's id,
+    # with the carried writes as CTEs before it: all of them in one round trip.
+    params: dict[str, Any] = {f"change_{name}": value for name, value in values.items()}
+    params["outbox_at"] = principal.acted_at
+    for write in carried:
+        params.update(write.params)
+    main = _recorded(principal.queue_events)
+    statement = carrying(conn.dialect, main, tuple(write.prepared for write in carried)) if carried else main
+    return int(statement.scalar(conn, params))
 
 
 @functools.cache
